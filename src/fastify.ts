@@ -1,0 +1,2 @@
+// SKELETON entry for heapguard/fastify: filled by its issue.
+export {}

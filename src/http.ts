@@ -1,0 +1,2 @@
+// SKELETON entry for heapguard/http: filled by its issue.
+export {}

@@ -1,0 +1,66 @@
+import { LEVELS, levelRank, type Level } from './levels.js'
+import type { Thresholds } from './types.js'
+
+/**
+ * The measured level as a step function of (ratio, time).
+ *
+ * - Escalation is immediate and may skip levels.
+ * - De-escalation goes one level at a time, after the ratio has stayed below
+ *   `threshold(level) - hysteresis` (the exit line) for `recoveryMs`. The dwell clock restarts
+ *   at every transition, and a sample at or above the exit line resets it.
+ */
+export class LevelMachine {
+  #level: Level = 'normal'
+  /** When the ratio first went (and stayed) below the current level's exit line; null if not. */
+  #belowSince: number | null = null
+  readonly #thresholds: Thresholds
+  readonly #hysteresis: number
+  readonly #recoveryMs: number
+
+  constructor(thresholds: Thresholds, hysteresis: number, recoveryMs: number) {
+    this.#thresholds = thresholds
+    this.#hysteresis = hysteresis
+    this.#recoveryMs = recoveryMs
+  }
+
+  get level(): Level {
+    return this.#level
+  }
+
+  /** The level a ratio reaches on the way up: the highest whose threshold it meets. */
+  levelFor(ratio: number): Level {
+    const t = this.#thresholds
+    if (ratio >= t.emergency) return 'emergency'
+    if (ratio >= t.critical) return 'critical'
+    if (ratio >= t.warning) return 'warning'
+    return 'normal'
+  }
+
+  /** The ratio below which the current level may start to recover. */
+  exitLine(level: Level = this.#level): number {
+    return level === 'normal' ? -Infinity : this.#thresholds[level] - this.#hysteresis
+  }
+
+  /** Feeds one ratio observed at `now`; returns the level afterwards. */
+  step(ratio: number, now: number): Level {
+    const reached = this.levelFor(ratio)
+    if (levelRank(reached) > levelRank(this.#level)) {
+      this.#level = reached
+      this.#belowSince = null
+      return this.#level
+    }
+    if (this.#level === 'normal') return this.#level
+    if (ratio >= this.exitLine()) {
+      this.#belowSince = null
+      return this.#level
+    }
+    this.#belowSince ??= now
+    if (now - this.#belowSince >= this.#recoveryMs) {
+      this.#level = LEVELS[levelRank(this.#level) - 1]!
+      // The next step down needs its own dwell, counted from this transition, and only if the
+      // ratio is already below the new level's exit line.
+      this.#belowSince = ratio < this.exitLine() ? now : null
+    }
+    return this.#level
+  }
+}

@@ -1,0 +1,145 @@
+import { heapSource } from './heap-source.js'
+import { rssSource } from './rss-source.js'
+import type { GcSubscribe, Logger, Source, Thresholds } from './types.js'
+import { checkBoolean, checkFunction, checkNumber, checkOptions, checkString, describe } from '../validate.js'
+
+export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ warning: 0.7, critical: 0.85, emergency: 0.95 })
+
+/** The options of the pressure controller itself; subsystems validate their own keys. */
+export interface PressureOptions {
+  /** Default `[heapSource(), rssSource()]`. */
+  sources?: Source[]
+  /** Default `{ warning: 0.70, critical: 0.85, emergency: 0.95 }`; partial objects are merged. */
+  thresholds?: Partial<Thresholds>
+  /** Default 0.05: a level is left only when the ratio is below its threshold minus this. */
+  hysteresis?: number
+  /** Default 5000: time below the exit line before stepping down one level. */
+  recoveryMs?: number
+  /** Default 1000: polling period while the ratio is well below warning. */
+  intervalMs?: number
+  /** Default 25: polling period from `warning − 0.10` up. */
+  fastIntervalMs?: number
+  /** Default true: also sample right after garbage collections. */
+  sampleOnGc?: boolean
+  /** Default 5: GC-triggered samples are at least this far apart (a burst of GCs samples once, then once more at its end). */
+  gcCoalesceMs?: number
+  /** Default true; false = no timer, no GC observer: the caller drives `sample()`. */
+  autoStart?: boolean
+  /** The clock in ms; default `performance.timeOrigin + performance.now()` (monotonic, epoch-based). */
+  now?: () => number
+  /** Default 600 samples kept. */
+  historySize?: number
+  /** Default: errors and warnings to `console`. Level changes go to `info` when it exists. */
+  logger?: Logger
+  /** The GC seam (tests, or another runtime); default a `PerformanceObserver` on `gc`. */
+  subscribeGc?: GcSubscribe
+}
+
+export interface ResolvedPressureOptions {
+  sources: readonly Source[]
+  thresholds: Readonly<Thresholds>
+  hysteresis: number
+  recoveryMs: number
+  intervalMs: number
+  fastIntervalMs: number
+  sampleOnGc: boolean
+  gcCoalesceMs: number
+  autoStart: boolean
+  now: () => number
+  historySize: number
+  logger: Logger
+  subscribeGc: GcSubscribe | undefined
+}
+
+const W = 'createController'
+
+export const defaultNow = (): number => performance.timeOrigin + performance.now()
+
+const defaultLogger: Logger = {
+  warn: (...args: unknown[]) => console.warn(...args),
+  error: (...args: unknown[]) => console.error(...args),
+}
+
+function resolveSources(value: unknown): Source[] {
+  if (value === undefined) return [heapSource(), rssSource()]
+  if (!Array.isArray(value)) throw new TypeError(`${W}: option \`sources\` must be an array of sources, got ${describe(value)}`)
+  if (value.length === 0) throw new RangeError(`${W}: option \`sources\` must hold at least one source, got an empty array`)
+  const names = new Set<string>()
+  value.forEach((source: unknown, i) => {
+    if (source === null || typeof source !== 'object') {
+      throw new TypeError(`${W}: option \`sources[${i}]\` must be a source { name, read() }, got ${describe(source)}`)
+    }
+    const { name, read } = source as Partial<Source>
+    checkString(W, `option \`sources[${i}].name\``, name)
+    checkFunction(W, `option \`sources[${i}].read\``, read)
+    if (names.has(name!)) throw new TypeError(`${W}: option \`sources\` has two sources named ${JSON.stringify(name)}`)
+    names.add(name!)
+  })
+  return value as Source[]
+}
+
+function resolveThresholds(value: unknown): Thresholds {
+  const partial = checkOptions<Thresholds>(W, 'option `thresholds`', value, ['warning', 'critical', 'emergency'])
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...partial }
+  for (const key of ['warning', 'critical', 'emergency'] as const) {
+    checkNumber(W, `option \`thresholds.${key}\``, thresholds[key], { above: 0, max: 1 })
+  }
+  if (!(thresholds.warning < thresholds.critical && thresholds.critical < thresholds.emergency)) {
+    throw new RangeError(
+      `${W}: option \`thresholds\` must be strictly increasing (warning < critical < emergency), got ` +
+        `warning ${thresholds.warning}, critical ${thresholds.critical}, emergency ${thresholds.emergency}`,
+    )
+  }
+  return thresholds
+}
+
+function resolveLogger(value: unknown): Logger {
+  if (value === undefined) return defaultLogger
+  if (value === null || typeof value !== 'object') {
+    throw new TypeError(`${W}: option \`logger\` must be an object with info/warn/error methods, got ${describe(value)}`)
+  }
+  for (const key of ['info', 'warn', 'error'] as const) {
+    const fn = (value as Logger)[key]
+    if (fn !== undefined && typeof fn !== 'function') {
+      throw new TypeError(`${W}: option \`logger.${key}\` must be a function, got ${describe(fn)}`)
+    }
+  }
+  return value as Logger
+}
+
+export const PRESSURE_OPTION_KEYS = [
+  'sources', 'thresholds', 'hysteresis', 'recoveryMs', 'intervalMs', 'fastIntervalMs', 'sampleOnGc',
+  'gcCoalesceMs', 'autoStart', 'now', 'historySize', 'logger', 'subscribeGc',
+] as const
+
+export function resolvePressureOptions(options: PressureOptions): ResolvedPressureOptions {
+  const thresholds = Object.freeze(resolveThresholds(options.thresholds))
+  const hysteresis = checkNumber(W, 'option `hysteresis`', options.hysteresis ?? 0.05, { min: 0 })
+  if (hysteresis >= thresholds.warning) {
+    throw new RangeError(
+      `${W}: option \`hysteresis\` must be below thresholds.warning (${thresholds.warning}), got ${hysteresis}`,
+    )
+  }
+  const intervalMs = checkNumber(W, 'option `intervalMs`', options.intervalMs ?? 1000, { above: 0 })
+  const fastIntervalMs = checkNumber(W, 'option `fastIntervalMs`', options.fastIntervalMs ?? 25, { above: 0 })
+  if (fastIntervalMs > intervalMs) {
+    throw new RangeError(`${W}: option \`fastIntervalMs\` (${fastIntervalMs}) must not exceed \`intervalMs\` (${intervalMs})`)
+  }
+  // Node's timers take at most 2^31 − 1 ms; beyond that they fire at once.
+  if (intervalMs > 2 ** 31 - 1) throw new RangeError(`${W}: option \`intervalMs\` must be at most 2147483647, got ${intervalMs}`)
+  return {
+    sources: Object.freeze(resolveSources(options.sources)),
+    thresholds,
+    hysteresis,
+    recoveryMs: checkNumber(W, 'option `recoveryMs`', options.recoveryMs ?? 5000, { min: 0 }),
+    intervalMs,
+    fastIntervalMs,
+    sampleOnGc: checkBoolean(W, 'option `sampleOnGc`', options.sampleOnGc ?? true),
+    gcCoalesceMs: checkNumber(W, 'option `gcCoalesceMs`', options.gcCoalesceMs ?? 5, { min: 0 }),
+    autoStart: checkBoolean(W, 'option `autoStart`', options.autoStart ?? true),
+    now: options.now === undefined ? defaultNow : checkFunction(W, 'option `now`', options.now),
+    historySize: checkNumber(W, 'option `historySize`', options.historySize ?? 600, { min: 1, integer: true }),
+    logger: resolveLogger(options.logger),
+    subscribeGc: options.subscribeGc === undefined ? undefined : checkFunction(W, 'option `subscribeGc`', options.subscribeGc),
+  }
+}

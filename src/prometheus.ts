@@ -1,0 +1,2 @@
+// SKELETON entry for heapguard/prometheus: filled by its issue.
+export {}

@@ -1,0 +1,2 @@
+// SKELETON entry for heapguard/query: filled by its issue.
+export {}

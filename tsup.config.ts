@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    query: 'src/query.ts',
+    fastify: 'src/fastify.ts',
+    prometheus: 'src/prometheus.ts',
+    http: 'src/http.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  platform: 'node',
+  splitting: true,
+  treeshake: true,
+})

@@ -11,7 +11,7 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
-  clean: true,
+  clean: false, // the build script empties dist first; parallel dev builds must not delete each other's files
   target: 'node20',
   platform: 'node',
   splitting: true,

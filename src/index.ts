@@ -1,3 +1,4 @@
+// ---- pressure (src/pressure) ----
 export { LEVELS, type Level } from './pressure/levels.js'
 export { createController, Controller, type ControllerOptions } from './controller.js'
 export { PressureController, SourceError, type ForceOptions } from './pressure/controller.js'
@@ -17,3 +18,10 @@ export type {
   ControllerEvents,
 } from './pressure/types.js'
 export type { PressureOptions } from './pressure/options.js'
+export type { ControllerCore } from './pressure/core.js'
+
+// ---- caches (src/caches) ----
+
+// ---- shedding (src/degrade: shed) ----
+
+// ---- degradation (src/degrade: flags, tasks, limits, actions, lifecycle) ----

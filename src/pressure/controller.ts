@@ -38,6 +38,8 @@ export class PressureController {
   readonly #machine: LevelMachine
   readonly #history: RingBuffer<Sample>
   readonly #trend = new FloorTrend()
+  readonly #transitions = new RingBuffer<LevelChange>(100)
+  readonly #transitionCounts: Record<Level, number> = { normal: 0, warning: 0, critical: 0, emergency: 0 }
   readonly #events: SafeEmitter<ControllerEvents>
   readonly #levelHooks = new Set<(change: LevelChange) => void>()
   readonly #closeHooks: (() => void)[] = []
@@ -200,6 +202,16 @@ export class PressureController {
     return this.#history.toArray()
   }
 
+  /** The last 100 changes of the effective level, oldest first. */
+  transitions(): LevelChange[] {
+    return this.#transitions.toArray()
+  }
+
+  /** How many times the effective level has changed to each level since the controller started. */
+  transitionCounts(): Record<Level, number> {
+    return { ...this.#transitionCounts }
+  }
+
   /**
    * The leak signal: growth of the heap left after major GCs, and the projected time until it
    * reaches the limit. Floors are recorded from GC-triggered samples of the `heap` source (or
@@ -291,6 +303,8 @@ export class PressureController {
     if (from === to) return
     this.#level = to
     const change: LevelChange = { from, to, at, ratio: this.#ratio, forced }
+    this.#transitions.push(change)
+    this.#transitionCounts[to]++
     for (const hook of this.#levelHooks) {
       try {
         hook(change)

@@ -5,7 +5,10 @@ import { Shedder, type ShedOptions } from './degrade/shed.js'
 import { FeatureFlags } from './degrade/features.js'
 import { TaskScheduler } from './degrade/tasks.js'
 import { Limits } from './degrade/limits.js'
-import { LevelActions, type EmergencyOptions } from './degrade/level-actions.js'
+import { LevelActions, type EmergencyOptions, type LevelHook, type LevelHookOptions } from './degrade/level-actions.js'
+import { Shutdown, type ShutdownHook, type ShutdownHookOptions, type ShutdownOptions } from './degrade/shutdown.js'
+import type { CloseOnSignalsOptions } from './degrade/close-on-signals.js'
+import type { ThresholdLevel } from './pressure/levels.js'
 import { checkOptions } from './validate.js'
 
 export interface ControllerOptions extends PressureOptions {
@@ -35,6 +38,7 @@ export class Controller extends PressureController {
   /** Values that scale with the level. */
   readonly limits: Limits
   readonly #actions: LevelActions
+  readonly #shutdown: Shutdown
 
   constructor(options: ControllerOptions = {}) {
     const { cachePolicy, shed, emergency, ...pressure } = checkOptions<ControllerOptions>(
@@ -50,15 +54,35 @@ export class Controller extends PressureController {
     this.tasks = new TaskScheduler(this.core)
     this.limits = new Limits(this.core)
     this.#actions = new LevelActions(this.core, emergency)
+    this.#shutdown = new Shutdown(this.core, () => this.close())
     this.start()
   }
 
   /**
-   * Runs `fn` each time the effective level enters `level` (or, with `{ on: 'leave' }`, leaves it).
-   * Returns the unsubscribe function.
+   * Runs `fn` when the effective level rises to `level` or above it (or, with
+   * `{ on: 'leave' }`, falls back below it). Fault-isolated; returns the unsubscribe function.
    */
-  onLevel(...args: Parameters<LevelActions['onLevel']>): ReturnType<LevelActions['onLevel']> {
-    return this.#actions.onLevel(...args)
+  onLevel(level: ThresholdLevel, fn: LevelHook, options?: LevelHookOptions): () => void {
+    return this.#actions.onLevel(level, fn, options)
+  }
+
+  /** Registers a hook run by `shutdown()` (and so on SIGINT/SIGTERM after `closeOnSignals()`); returns its remover. */
+  onShutdown(fn: ShutdownHook, options?: ShutdownHookOptions): () => void {
+    return this.#shutdown.add(fn, options)
+  }
+
+  /** Runs the shutdown hooks in order within `timeoutMs`, then closes the controller. Never rejects. */
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    return this.#shutdown.run(options)
+  }
+
+  /**
+   * On SIGINT/SIGTERM: runs the shutdown hooks (within `timeoutMs`), closes the controller, then
+   * lets the process exit with the usual code (128 + the signal's number). Returns the function
+   * that removes the handlers; `close()` removes them too.
+   */
+  closeOnSignals(options?: CloseOnSignalsOptions): () => void {
+    return this.#shutdown.closeOnSignals(options)
   }
 }
 

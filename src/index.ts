@@ -23,5 +23,25 @@ export type { ControllerCore } from './pressure/core.js'
 // ---- caches (src/caches) ----
 
 // ---- shedding (src/degrade: shed) ----
+export { Shedder, type ShedOptions, type ShedStats, type ShedEvents, type RunOptions, type AcquireOptions } from './degrade/shed.js'
+export { ShedError, type ShedReason, type ShedRefusal } from './degrade/shed-error.js'
+export { PRIORITIES, type Priority } from './degrade/priority.js'
+export { DEFAULT_ADMISSION, type AdmissionOptions, type AdmissionRule, type AdmissionTable } from './degrade/admission.js'
+export type { ShedMiddleware, ShedMiddlewareOptions } from './degrade/shed-middleware.js'
+export type { ShedHttpOptions } from './degrade/http-guard.js'
+export type { ShedPermit, PermitState, PermitCallback } from './degrade/shed-permit.js'
 
 // ---- degradation (src/degrade: flags, tasks, limits, actions, lifecycle) ----
+export type { FeatureFlags, Flag, FlagOptions, FlagChange, FlagInfo, FlagOverride, FlagListener } from './degrade/features.js'
+export type { TaskScheduler, TaskOptions } from './degrade/tasks.js'
+export { TaskError, type Task, type TaskFn, type TaskInfo } from './degrade/task.js'
+export type { Limits } from './degrade/limits.js'
+export type { ScaledValue, Scaled, Scalable, LevelValues } from './degrade/scaled-value.js'
+export { PageError, type Page, type PageInput, type PageOptions } from './degrade/page.js'
+export { withTimeout, TimeoutError, type TimeoutWork, type WithTimeoutOptions } from './degrade/timeout.js'
+export { inBatches, type BatchOptions, type BatchRequest, type LoadPage } from './degrade/batches.js'
+export type { LevelHook, LevelHookOptions } from './degrade/level-actions.js'
+export type { EmergencyOptions } from './degrade/emergency-actions.js'
+export type { ShutdownHook, ShutdownContext, ShutdownHookOptions, ShutdownOptions } from './degrade/shutdown.js'
+export type { CloseOnSignalsOptions } from './degrade/close-on-signals.js'
+export { sharedController } from './degrade/shared-controller.js'

@@ -1,11 +1,108 @@
-// SKELETON: replaced by the degradation work (issue 5).
 import type { ControllerCore } from '../pressure/core.js'
-import type { Level } from '../pressure/levels.js'
-export type EmergencyOptions = Record<string, unknown>
+import { levelRank, type ThresholdLevel } from '../pressure/levels.js'
+import type { LevelChange } from '../pressure/types.js'
+import { checkFunction, checkOneOf, checkOptions } from '../validate.js'
+import {
+  armHeapSnapshots,
+  collectGarbage,
+  gcExposed,
+  resolveEmergencyOptions,
+  warnGcUnavailable,
+  type EmergencyOptions,
+} from './emergency-actions.js'
+import { REACTING_LEVELS } from './reacting-levels.js'
+import { callSafely } from './safe-call.js'
+
+export type { EmergencyOptions } from './emergency-actions.js'
+
+/** A level hook; it receives the change that crossed the level. May be async (rejections are reported). */
+export type LevelHook = (change: LevelChange) => unknown
+
+export interface LevelHookOptions {
+  /**
+   * `'enter'` (default): run when the effective level rises to `level` or above it from below.
+   * `'leave'`: run when it falls back below `level`.
+   */
+  on?: 'enter' | 'leave'
+}
+
+interface Registered {
+  rank: number
+  enter: boolean
+  fn: LevelHook
+}
+
+/**
+ * Hooks on level crossings, and the opt-in emergency actions (GC, heap snapshot near the limit).
+ * A level is treated as a threshold: a jump from `normal` to `emergency` enters `warning`,
+ * `critical` and `emergency`, and a step from `emergency` to `critical` leaves only `emergency`.
+ */
 export class LevelActions {
-  constructor(readonly core: ControllerCore, options?: EmergencyOptions) { void options }
-  onLevel(level: Level, fn: () => void): () => void {
-    void level; void fn
-    throw new Error('not built yet')
+  readonly #core: ControllerCore
+  #hooks: Registered[] = []
+  #gcImmediate: NodeJS.Immediate | undefined
+
+  constructor(core: ControllerCore, options?: EmergencyOptions) {
+    this.#core = core
+    const { gcAt, heapSnapshots } = resolveEmergencyOptions(options)
+    core.onLevelChange((change) => this.#dispatch(change))
+    core.onClose(() => {
+      clearImmediate(this.#gcImmediate)
+      this.#hooks = []
+    })
+    if (heapSnapshots > 0) armHeapSnapshots(heapSnapshots)
+    if (gcAt !== null) {
+      if (!gcExposed()) warnGcUnavailable()
+      this.onLevel(gcAt, () => this.#scheduleGc())
+    }
+  }
+
+  /**
+   * Runs `fn` when the effective level reaches `level` (or, with `{ on: 'leave' }`, falls back
+   * below it). Hooks run synchronously inside the `sample()`/`force()` that changed the level,
+   * after caches and flags have followed it and before `'level'` listeners, in registration
+   * order; one that throws or rejects is reported on `'error'`. Returns the unsubscribe function.
+   * For "back to normal", use `onLevel('warning', fn, { on: 'leave' })`.
+   */
+  onLevel(level: ThresholdLevel, fn: LevelHook, options: LevelHookOptions = {}): () => void {
+    checkOneOf('onLevel', 'argument `level`', level, REACTING_LEVELS)
+    checkFunction('onLevel', 'argument `fn`', fn)
+    const { on = 'enter' } = checkOptions<LevelHookOptions>('onLevel', 'options', options, ['on'])
+    checkOneOf('onLevel', 'option `on`', on, ['enter', 'leave'])
+    const hook: Registered = { rank: levelRank(level), enter: on === 'enter', fn }
+    this.#hooks.push(hook)
+    return () => {
+      this.#hooks = this.#hooks.filter((h) => h !== hook)
+    }
+  }
+
+  #dispatch(change: LevelChange): void {
+    const from = levelRank(change.from)
+    const to = levelRank(change.to)
+    // A copy: a hook may unsubscribe itself or add another.
+    for (const hook of [...this.#hooks]) {
+      const crossed = hook.enter ? from < hook.rank && to >= hook.rank : from >= hook.rank && to < hook.rank
+      if (crossed) callSafely(this.#core, hook.fn, change)
+    }
+  }
+
+  /** On the next turn: the level change first reaches everyone (caches drop entries), then the GC frees them. */
+  #scheduleGc(): void {
+    if (this.#gcImmediate !== undefined) return
+    this.#gcImmediate = setImmediate(() => {
+      this.#gcImmediate = undefined
+      if (this.#core.closed) return
+      try {
+        const started = performance.now()
+        const freed = collectGarbage()
+        if (freed === null) return warnGcUnavailable()
+        const ms = performance.now() - started
+        const { logger } = this.#core
+        logger.info?.call(logger, `heapguard: emergency gc freed ${(freed / 1048576).toFixed(1)} MiB in ${ms.toFixed(0)} ms`)
+      } catch (error) {
+        this.#core.report(error)
+      }
+    })
+    this.#gcImmediate.unref()
   }
 }

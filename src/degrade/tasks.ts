@@ -1,5 +1,59 @@
-// SKELETON: replaced by the degradation work (issue 5).
 import type { ControllerCore } from '../pressure/core.js'
+import type { ThresholdLevel } from '../pressure/levels.js'
+import { MAX_TIMER_MS } from '../pressure/options.js'
+import { checkFunction, checkNumber, checkOneOf, checkOptions, checkString } from '../validate.js'
+import { REACTING_LEVELS } from './reacting-levels.js'
+import { Task, type TaskFn, type TaskInfo } from './task.js'
+
+export interface TaskOptions {
+  /** The task pauses at this level and above. Default `'warning'`. */
+  pauseAt?: ThresholdLevel
+}
+
+/**
+ * Background tasks that pause under memory pressure. Timers are unref'd (a task never keeps the
+ * process alive) and every task stops when the controller closes. Reach it as `pressure.tasks`.
+ */
 export class TaskScheduler {
-  constructor(readonly core: ControllerCore) {}
+  readonly #core: ControllerCore
+  readonly #tasks = new Map<string, Task>()
+
+  constructor(core: ControllerCore) {
+    this.#core = core
+    core.onClose(() => {
+      for (const task of this.#tasks.values()) void task.stop()
+    })
+  }
+
+  /**
+   * Runs `fn` every `intervalMs` (between the end of a run and the start of the next), paused
+   * while the effective level is at or above `pauseAt`. The first run comes after `intervalMs`.
+   * A name is the task's identity: registering a name again stops the earlier task and replaces
+   * it, so module reloads replace tasks instead of stacking them.
+   */
+  every(name: string, intervalMs: number, fn: TaskFn, options: TaskOptions = {}): Task {
+    const W = 'tasks.every'
+    checkString(W, 'argument `name`', name)
+    checkNumber(W, 'argument `intervalMs`', intervalMs, { above: 0, max: MAX_TIMER_MS })
+    checkFunction(W, 'argument `fn`', fn)
+    const { pauseAt = 'warning' } = checkOptions<TaskOptions>(W, 'options', options, ['pauseAt'])
+    checkOneOf(W, 'option `pauseAt`', pauseAt, REACTING_LEVELS)
+    if (this.#core.closed) throw new Error(`heapguard: tasks.every("${name}") called after close()`)
+    void this.#tasks.get(name)?.stop()
+    // Re-inserted at the end: list() shows tasks in the order they were (re)registered.
+    this.#tasks.delete(name)
+    const task = new Task(this.#core, name, intervalMs, fn, pauseAt)
+    this.#tasks.set(name, task)
+    return task
+  }
+
+  /** The task registered under `name` (running or stopped), or undefined. */
+  get(name: string): Task | undefined {
+    return this.#tasks.get(name)
+  }
+
+  /** Every task with its state, stopped ones included, in registration order. */
+  list(): TaskInfo[] {
+    return [...this.#tasks.values()].map((task) => task.info())
+  }
 }

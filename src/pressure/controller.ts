@@ -5,12 +5,20 @@ import { observeGc } from './gc-observer.js'
 import { RingBuffer } from './ring-buffer.js'
 import { SafeEmitter } from './safe-emitter.js'
 import type { ControllerCore } from './core.js'
-import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
+import { MAX_TIMER_MS, resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import type { ControllerEvents, GcInfo, LevelChange, Sample, SourceReading, Thresholds } from './types.js'
-import { checkNumber, checkOneOf, checkOptions, describe } from '../validate.js'
+import { checkFunction, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js'
 
 /** How close to `warning` (in ratio) the fast polling starts. */
 const FAST_ZONE = 0.1
+
+/**
+ * The most events one `sample()`/`force()`/`release()` call delivers. Listeners that keep
+ * changing the level from inside a listener would otherwise loop forever.
+ */
+const MAX_EVENTS_PER_CALL = 1000
+
+const EVENT_NAMES = ['sample', 'level', 'error'] as const
 
 export interface ForceOptions {
   /** Hold the forced level for this long (ms, by the controller's clock), then release it. */
@@ -29,6 +37,9 @@ export class SourceError extends Error {
   }
 }
 
+/** An event waiting for delivery; see `#flush`. */
+type Pending = { level: LevelChange; sample?: undefined } | { sample: Sample; level?: undefined }
+
 /**
  * The pressure controller: samples its sources, turns the ratio into a level, and tells
  * everything that depends on it. Build it with `createController(options)`.
@@ -38,6 +49,8 @@ export class PressureController {
   readonly #machine: LevelMachine
   readonly #history: RingBuffer<Sample>
   readonly #trend = new FloorTrend()
+  /** The source whose post-GC readings feed the trend: `heap`, else the first. */
+  readonly #floorSource: string
   readonly #transitions = new RingBuffer<LevelChange>(100)
   readonly #transitionCounts: Record<Level, number> = { normal: 0, warning: 0, critical: 0, emergency: 0 }
   readonly #events: SafeEmitter<ControllerEvents>
@@ -57,14 +70,24 @@ export class PressureController {
   #lastGcSampleAt = -Infinity
   #gcTrailTimer: NodeJS.Timeout | undefined
   #pendingMajorGc = false
+  /** The last good reading of the clock, used when the clock fails. */
+  #lastNow: number
+  /** True while a sample is taken and its events delivered: sample() may not re-enter. */
+  #sampling = false
+  /** Events not yet delivered, and whether a call up the stack is delivering them. */
+  #pending: Pending[] = []
+  #flushing = false
+  #started = false
   #closed = false
 
   constructor(options: PressureOptions = {}) {
     this.#options = resolvePressureOptions(options)
-    const { thresholds, hysteresis, recoveryMs, historySize, logger } = this.#options
+    const { thresholds, hysteresis, recoveryMs, historySize, logger, sources } = this.#options
     this.#machine = new LevelMachine(thresholds, hysteresis, recoveryMs)
     this.#history = new RingBuffer(historySize)
     this.#events = new SafeEmitter(logger, 'heapguard')
+    this.#floorSource = sources.some((s) => s.name === 'heap') ? 'heap' : sources[0]!.name
+    this.#lastNow = this.#options.now()
     const self = this
     this.core = {
       get level() {
@@ -74,7 +97,7 @@ export class PressureController {
         return self.#closed
       },
       logger,
-      now: () => this.#options.now(),
+      now: () => this.#now(),
       report: (error) => this.#events.report(error),
       onLevelChange: (fn) => {
         this.#levelHooks.add(fn)
@@ -86,9 +109,15 @@ export class PressureController {
     }
   }
 
-  /** Starts the timer and the GC observer (called by `createController` unless `autoStart: false`). */
+  /**
+   * Takes the first sample, then starts the timer and the GC observer (called by
+   * `createController` unless `autoStart: false`). The first sample is synchronous, so `level`,
+   * `ratio` and `lastSample` hold real figures as soon as the controller exists; a listener
+   * attached afterwards reads `level` for the state it missed.
+   */
   protected start(): void {
-    if (!this.#options.autoStart) return
+    if (!this.#options.autoStart || this.#started || this.#closed) return
+    this.#started = true
     this.#safeSample()
     if (this.#closed) return
     this.#schedule()
@@ -142,24 +171,45 @@ export class PressureController {
     return this.#history.last()
   }
 
+  /** Listens to `'sample'`, `'level'` or `'error'`. A listener that throws is reported on `'error'`. */
   on<E extends keyof ControllerEvents>(event: E, fn: (...args: ControllerEvents[E]) => void): this {
+    this.#checkListener('on', event, fn)
     this.#events.on(event, fn)
     return this
   }
 
+  /** As `on`, for the next event only. */
   once<E extends keyof ControllerEvents>(event: E, fn: (...args: ControllerEvents[E]) => void): this {
+    this.#checkListener('once', event, fn)
     this.#events.once(event, fn)
     return this
   }
 
+  /** Removes one registration of `fn` (the latest), or every listener of `event` when `fn` is omitted. */
   off<E extends keyof ControllerEvents>(event: E, fn?: (...args: ControllerEvents[E]) => void): this {
+    checkOneOf('off', 'argument `event`', event, EVENT_NAMES)
+    if (fn !== undefined) checkFunction('off', 'argument `fn`', fn)
     this.#events.off(event, fn)
     return this
   }
 
-  /** Reads every source now, updates the level and emits events; returns the sample. */
+  #checkListener(where: string, event: unknown, fn: unknown): void {
+    checkOneOf(where, 'argument `event`', event, EVENT_NAMES)
+    checkFunction(where, 'argument `fn`', fn)
+  }
+
+  /**
+   * Reads every source now, updates the level and emits events; returns the sample.
+   * Throws after `close()`, and when called from inside a sample in progress (a source's
+   * `read()` or a listener of that sample's events), which would recurse.
+   */
   sample(): Sample {
     if (this.#closed) throw new Error('heapguard: sample() called after close()')
+    if (this.#sampling) {
+      throw new Error(
+        'heapguard: sample() called while a sample is being taken (from a source or a listener of that sample); read pressure.lastSample instead',
+      )
+    }
     return this.#takeSample(null)
   }
 
@@ -170,24 +220,27 @@ export class PressureController {
   force(level: Level, options: ForceOptions = {}): void {
     checkOneOf('force', 'argument `level`', level, LEVELS)
     const { forMs } = checkOptions<ForceOptions>('force', 'options', options, ['forMs'])
-    if (forMs !== undefined) checkNumber('force', 'option `forMs`', forMs, { above: 0, max: 2 ** 31 - 1 })
+    if (forMs !== undefined) checkNumber('force', 'option `forMs`', forMs, { above: 0, max: MAX_TIMER_MS })
     if (this.#closed) throw new Error('heapguard: force() called after close()')
     this.#clearForce()
+    const at = this.#now()
     this.#forced = level
-    this.#forcedUntil = forMs === undefined ? null : this.#options.now() + forMs
     if (forMs !== undefined) {
+      this.#forcedUntil = at + forMs
       // Real time backs up the controller's clock: if nothing samples, the timer still releases.
-      this.#forceTimer = setTimeout(() => this.#expireForce(), forMs)
-      this.#forceTimer.unref()
+      this.#armForceTimer(forMs)
     }
-    this.#settle(true, this.#options.now())
+    this.#settle(true, at)
+    this.#flush()
   }
 
   /** Drops the forced level; the measured level applies again (a transition is emitted if it differs). */
   release(): void {
     if (this.#forced === null) return
     this.#clearForce()
-    if (!this.#closed) this.#settle(true, this.#options.now())
+    if (this.#closed) return
+    this.#settle(true, this.#now())
+    this.#flush()
   }
 
   #clearForce(): void {
@@ -195,6 +248,26 @@ export class PressureController {
     this.#forceTimer = undefined
     this.#forced = null
     this.#forcedUntil = null
+  }
+
+  #armForceTimer(ms: number): void {
+    this.#forceTimer = setTimeout(this.#expireForce, Math.min(Math.max(ms, 1), MAX_TIMER_MS))
+    this.#forceTimer.unref()
+  }
+
+  readonly #expireForce = (): void => {
+    this.#forceTimer = undefined
+    if (this.#closed || this.#forcedUntil === null) return
+    // The controller's clock decides. Timers may fire a little before it reaches the deadline
+    // (libuv counts whole milliseconds), and an injected clock need not follow real time at all:
+    // check again when the rest should have passed.
+    const left = this.#forcedUntil - this.#now()
+    if (left > 0) return this.#armForceTimer(left)
+    try {
+      this.release()
+    } catch (error) {
+      this.#events.report(error)
+    }
   }
 
   /** The kept samples, oldest first. */
@@ -246,42 +319,72 @@ export class PressureController {
     this.#events.removeAll()
   }
 
-  #takeSample(gc: GcInfo | null): Sample {
-    const at = this.#options.now()
-    const sources: Record<string, SourceReading> = {}
-    let ratio = -Infinity
-    for (const source of this.#options.sources) {
-      const reading = this.#read(source.name, source.read.bind(source))
-      if (reading === undefined) continue
-      sources[source.name] = reading
-      if (reading.ratio > ratio) ratio = reading.ratio
+  /** The controller's clock; a clock that throws or returns garbage is reported and the last good time reused. */
+  #now(): number {
+    let at: unknown
+    try {
+      at = this.#options.now()
+    } catch (error) {
+      this.#events.report(new Error(`heapguard: option \`now\` threw: ${(error as Error)?.message ?? error}`, { cause: error }))
+      return this.#lastNow
     }
-    const measured = ratio !== -Infinity
-    if (measured) this.#ratio = ratio
-    if (gc?.major) this.#recordFloor(at, sources)
-    const forceExpired = this.#forcedUntil !== null && at >= this.#forcedUntil
-    if (forceExpired) this.#clearForce()
-    // With no source readable the level machine does not step: absence of data is not recovery.
-    if (measured) this.#machine.step(this.#ratio, at)
-    this.#settle(forceExpired, at)
-    const sample: Sample = { at, ratio: this.#ratio, level: this.#level, sources }
-    this.#history.push(sample)
-    this.#events.emit('sample', sample)
-    if (this.#timer !== undefined) this.#schedule()
-    return sample
+    if (typeof at !== 'number' || !Number.isFinite(at)) {
+      this.#events.report(new Error(`heapguard: option \`now\` returned ${describe(at)}; the last good time is used`))
+      return this.#lastNow
+    }
+    return (this.#lastNow = at)
   }
 
-  #read(name: string, read: () => unknown): SourceReading | undefined {
+  #takeSample(gc: GcInfo | null): Sample {
+    const at = this.#now()
+    this.#sampling = true
+    try {
+      const sources: Record<string, SourceReading> = {}
+      let ratio = -Infinity
+      for (const source of this.#options.sources) {
+        const reading = this.#read(source.name, source)
+        if (reading === undefined) continue
+        sources[source.name] = reading
+        if (reading.ratio > ratio) ratio = reading.ratio
+      }
+      const measured = ratio !== -Infinity
+      if (measured) this.#ratio = ratio
+      if (gc?.major) {
+        const floor = sources[this.#floorSource]
+        if (floor !== undefined) this.#trend.record(at, floor.used, floor.limit)
+      }
+      const forceExpired = this.#forcedUntil !== null && at >= this.#forcedUntil
+      if (forceExpired) this.#clearForce()
+      // With no source readable the level machine does not step: absence of data is not recovery.
+      if (measured) this.#machine.step(this.#ratio, at)
+      this.#settle(forceExpired, at)
+      const sample: Sample = { at, ratio: this.#ratio, level: this.#level, sources }
+      this.#history.push(sample)
+      this.#pending.push({ sample })
+      if (this.#timer !== undefined) this.#schedule()
+      this.#flush()
+      return sample
+    } finally {
+      this.#sampling = false
+    }
+  }
+
+  #read(name: string, source: { read(): unknown }): SourceReading | undefined {
     let value: unknown
     try {
-      value = read()
+      value = source.read()
     } catch (error) {
       this.#events.report(new SourceError(name, `heapguard: source "${name}" threw: ${(error as Error)?.message ?? error}`, { cause: error }))
       return undefined
     }
     const { used, limit } = (value ?? {}) as { used?: unknown; limit?: unknown }
     if (typeof used !== 'number' || !Number.isFinite(used) || used < 0 || typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) {
-      const got = value !== null && typeof value === 'object' ? `used ${describe(used)}, limit ${describe(limit)}` : describe(value)
+      const got =
+        typeof (value as { then?: unknown } | null)?.then === 'function'
+          ? 'a promise (read() must be synchronous)'
+          : value !== null && typeof value === 'object'
+            ? `used ${describe(used)}, limit ${describe(limit)}`
+            : describe(value)
       this.#events.report(
         new SourceError(name, `heapguard: source "${name}" returned an invalid reading (used must be a finite number >= 0, limit a finite number > 0): ${got}`),
       )
@@ -290,13 +393,7 @@ export class PressureController {
     return { used, limit, ratio: used / limit }
   }
 
-  #recordFloor(at: number, sources: Record<string, SourceReading>): void {
-    const name = this.#options.sources.some((s) => s.name === 'heap') ? 'heap' : this.#options.sources[0]!.name
-    const reading = sources[name]
-    if (reading !== undefined) this.#trend.record(at, reading.used, reading.limit)
-  }
-
-  /** Recomputes the effective level and, when it changed, tells the subsystems then the listeners. */
+  /** Recomputes the effective level and, when it changed, queues the change for delivery. */
   #settle(forced: boolean, at: number): void {
     const from = this.#level
     const to = this.#forced ?? this.#machine.level
@@ -305,6 +402,39 @@ export class PressureController {
     const change: LevelChange = { from, to, at, ratio: this.#ratio, forced }
     this.#transitions.push(change)
     this.#transitionCounts[to]++
+    this.#pending.push({ level: change })
+  }
+
+  /**
+   * Delivers queued events in order, synchronously. A level change made by a listener (say,
+   * `force()` inside a `'level'` listener) takes effect at once but is delivered after the current
+   * event has reached everyone, so every hook and listener sees the changes in the order they
+   * happened, each `from` equal to the previous `to`.
+   */
+  #flush(): void {
+    if (this.#flushing) return
+    this.#flushing = true
+    try {
+      for (let i = 0; i < this.#pending.length && !this.#closed; i++) {
+        if (i === MAX_EVENTS_PER_CALL) {
+          this.#events.report(
+            new Error(`heapguard: listeners caused more than ${MAX_EVENTS_PER_CALL} events in one call (a listener that keeps changing the level?); the rest were dropped`),
+          )
+          break
+        }
+        const event = this.#pending[i]!
+        if (event.level !== undefined) this.#deliverLevel(event.level)
+        else this.#events.emit('sample', event.sample)
+      }
+    } finally {
+      // A fresh array is cheaper than truncating this one (setting .length is slow in V8).
+      if (this.#pending.length > 0) this.#pending = []
+      this.#flushing = false
+    }
+  }
+
+  /** Subsystems first (caches resized, flags switched), then the log line, then user listeners. */
+  #deliverLevel(change: LevelChange): void {
     for (const hook of this.#levelHooks) {
       try {
         hook(change)
@@ -315,18 +445,13 @@ export class PressureController {
     const log = this.#options.logger.info
     if (log) {
       try {
-        log.call(this.#options.logger, `heapguard: memory pressure ${from} -> ${to} (ratio ${this.#ratio.toFixed(3)}${forced ? ', forced' : ''})`)
+        const { from, to, ratio, forced } = change
+        log.call(this.#options.logger, `heapguard: memory pressure ${from} -> ${to} (ratio ${ratio.toFixed(3)}${forced ? ', forced' : ''})`)
       } catch {
         // a broken logger must not stop the level change
       }
     }
     this.#events.emit('level', change)
-  }
-
-  #expireForce(): void {
-    this.#forceTimer = undefined
-    if (this.#closed || this.#forcedUntil === null) return
-    if (this.#options.now() >= this.#forcedUntil) this.release()
   }
 
   /** Arms the poll timer for the zone the ratio is in: fast near or above warning. */
@@ -342,15 +467,16 @@ export class PressureController {
 
   readonly #onTimer = (): void => {
     if (this.#closed || this.#timer === undefined) return
+    const fired = this.#timer
     this.#safeSample()
-    // #takeSample re-arms only when the zone changed; otherwise restart the same timer.
-    if (!this.#closed) this.#timer.refresh()
+    // A zone change inside the sample armed a new timer; otherwise restart this one.
+    if (!this.#closed && this.#timer === fired) fired.refresh()
   }
 
   readonly #onGc = (info: GcInfo): void => {
     if (this.#closed) return
-    this.#pendingMajorGc ||= info.major
-    const wait = this.#lastGcSampleAt + this.#options.gcCoalesceMs - this.#options.now()
+    this.#pendingMajorGc ||= info?.major === true
+    const wait = this.#lastGcSampleAt + this.#options.gcCoalesceMs - this.#now()
     if (wait <= 0) {
       this.#gcSample()
     } else if (this.#gcTrailTimer === undefined) {
@@ -364,7 +490,7 @@ export class PressureController {
   }
 
   #gcSample(): void {
-    this.#lastGcSampleAt = this.#options.now()
+    this.#lastGcSampleAt = this.#now()
     const major = this.#pendingMajorGc
     this.#pendingMajorGc = false
     this.#safeSample({ major })

@@ -53,7 +53,14 @@ export interface ResolvedPressureOptions {
 
 const W = 'createController'
 
-export const defaultNow = (): number => performance.timeOrigin + performance.now()
+/** Node's timers take at most 2^31 − 1 ms; a longer delay fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Read once: the getter goes through the binding on every call. */
+const timeOrigin = performance.timeOrigin
+
+/** Monotonic (performance.now) yet epoch-based, so `at` values read as dates too. */
+export const defaultNow = (): number => timeOrigin + performance.now()
 
 const defaultLogger: Logger = {
   warn: (...args: unknown[]) => console.warn(...args),
@@ -93,6 +100,14 @@ function resolveThresholds(value: unknown): Thresholds {
   return thresholds
 }
 
+/** The clock is read once here, so a clock that returns garbage fails at construction, not at the first sample. */
+function resolveNow(value: unknown): () => number {
+  if (value === undefined) return defaultNow
+  const now = checkFunction<() => unknown>(W, 'option `now`', value)
+  checkNumber(W, 'the value returned by option `now`', now())
+  return now as () => number
+}
+
 function resolveLogger(value: unknown): Logger {
   if (value === undefined) return defaultLogger
   if (value === null || typeof value !== 'object') {
@@ -112,7 +127,8 @@ export const PRESSURE_OPTION_KEYS = [
   'gcCoalesceMs', 'autoStart', 'now', 'historySize', 'logger', 'subscribeGc',
 ] as const
 
-export function resolvePressureOptions(options: PressureOptions): ResolvedPressureOptions {
+export function resolvePressureOptions(input: PressureOptions | undefined): ResolvedPressureOptions {
+  const options = checkOptions<PressureOptions>(W, 'options', input, PRESSURE_OPTION_KEYS)
   const thresholds = Object.freeze(resolveThresholds(options.thresholds))
   const hysteresis = checkNumber(W, 'option `hysteresis`', options.hysteresis ?? 0.05, { min: 0 })
   if (hysteresis >= thresholds.warning) {
@@ -120,13 +136,11 @@ export function resolvePressureOptions(options: PressureOptions): ResolvedPressu
       `${W}: option \`hysteresis\` must be below thresholds.warning (${thresholds.warning}), got ${hysteresis}`,
     )
   }
-  const intervalMs = checkNumber(W, 'option `intervalMs`', options.intervalMs ?? 1000, { above: 0 })
-  const fastIntervalMs = checkNumber(W, 'option `fastIntervalMs`', options.fastIntervalMs ?? 25, { above: 0 })
+  const intervalMs = checkNumber(W, 'option `intervalMs`', options.intervalMs ?? 1000, { above: 0, max: MAX_TIMER_MS })
+  const fastIntervalMs = checkNumber(W, 'option `fastIntervalMs`', options.fastIntervalMs ?? 25, { above: 0, max: MAX_TIMER_MS })
   if (fastIntervalMs > intervalMs) {
     throw new RangeError(`${W}: option \`fastIntervalMs\` (${fastIntervalMs}) must not exceed \`intervalMs\` (${intervalMs})`)
   }
-  // Node's timers take at most 2^31 − 1 ms; beyond that they fire at once.
-  if (intervalMs > 2 ** 31 - 1) throw new RangeError(`${W}: option \`intervalMs\` must be at most 2147483647, got ${intervalMs}`)
   return {
     sources: Object.freeze(resolveSources(options.sources)),
     thresholds,
@@ -135,10 +149,11 @@ export function resolvePressureOptions(options: PressureOptions): ResolvedPressu
     intervalMs,
     fastIntervalMs,
     sampleOnGc: checkBoolean(W, 'option `sampleOnGc`', options.sampleOnGc ?? true),
-    gcCoalesceMs: checkNumber(W, 'option `gcCoalesceMs`', options.gcCoalesceMs ?? 5, { min: 0 }),
+    gcCoalesceMs: checkNumber(W, 'option `gcCoalesceMs`', options.gcCoalesceMs ?? 5, { min: 0, max: MAX_TIMER_MS }),
     autoStart: checkBoolean(W, 'option `autoStart`', options.autoStart ?? true),
-    now: options.now === undefined ? defaultNow : checkFunction(W, 'option `now`', options.now),
-    historySize: checkNumber(W, 'option `historySize`', options.historySize ?? 600, { min: 1, integer: true }),
+    now: resolveNow(options.now),
+    // The ring buffer is an array: its length is bounded by the array limit.
+    historySize: checkNumber(W, 'option `historySize`', options.historySize ?? 600, { min: 1, max: 2 ** 32 - 1, integer: true }),
     logger: resolveLogger(options.logger),
     subscribeGc: options.subscribeGc === undefined ? undefined : checkFunction(W, 'option `subscribeGc`', options.subscribeGc),
   }

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import type { Source } from './types.js'
 import { warnOnce } from '../warn-once.js'
+import { checkNumber, checkOptions, checkString } from '../validate.js'
+
+const W = 'rssSource'
 
 /** cgroup files write "max" or a huge number (v1: about 2^63, page-aligned) for "no limit". */
 const NO_LIMIT = 2 ** 60
@@ -20,56 +23,92 @@ export interface RssSourceOptions {
   limit?: number
 }
 
-function readNumberFile(path: string): number | undefined {
+/** Where `detectMemoryLimit` looks; each field defaults to the real thing (tests replace them). */
+export interface MemoryLimitProbe {
+  constrainedMemory?: () => number | undefined
+  /** Reads a file as text; throws when it does not exist. */
+  readFile?: (path: string) => string
+  totalmem?: () => number
+}
+
+const realProbe: Required<MemoryLimitProbe> = {
+  constrainedMemory: () => (typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : undefined),
+  readFile: (path) => readFileSync(path, 'utf8'),
+  totalmem: () => os.totalmem(),
+}
+
+function limitFrom(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const trimmed = text.trim()
+  if (trimmed === '' || trimmed === 'max') return undefined
+  const value = Number(trimmed)
+  return Number.isFinite(value) && value > 0 && value < NO_LIMIT ? value : undefined
+}
+
+function tryRead(readFile: (path: string) => string, path: string): string | undefined {
   try {
-    const text = readFileSync(path, 'utf8').trim()
-    if (text === 'max') return undefined
-    const value = Number(text)
-    return Number.isFinite(value) && value > 0 && value < NO_LIMIT ? value : undefined
+    return readFile(path)
   } catch {
-    return undefined
+    return undefined // not Linux, no such controller, or /sys not mounted
   }
 }
 
 /**
- * This process's cgroup path for a controller, from `/proc/self/cgroup`:
- * v2 lines read "0::/path", v1 lines "4:memory:/path".
+ * This process's cgroup path from `/proc/self/cgroup`: v2 lines read "0::/path" (the empty
+ * controller list), v1 lines "4:memory:/path". A path may itself contain ':'.
  */
-function ownCgroupPath(v1Controller?: string): string | undefined {
-  try {
-    for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
-      const [, controllers, path] = line.split(':', 3) as [string, string?, string?]
-      if (path === undefined) continue
-      const match = v1Controller === undefined ? controllers === '' : controllers!.split(',').includes(v1Controller)
-      if (match) return path.trim().replace(/\/$/, '')
-    }
-  } catch {
-    // not Linux, or /proc not mounted
+function ownCgroupPath(text: string | undefined, v1Controller?: string): string | undefined {
+  for (const line of text?.split('\n') ?? []) {
+    const first = line.indexOf(':')
+    const second = line.indexOf(':', first + 1)
+    if (first === -1 || second === -1) continue
+    const controllers = line.slice(first + 1, second)
+    const match = v1Controller === undefined ? controllers === '' : controllers.split(',').includes(v1Controller)
+    if (match) return line.slice(second + 1).trim().replace(/\/$/, '')
   }
   return undefined
 }
 
+/** The smallest limit over a cgroup and its ancestors: a limit set on a parent applies to its children. */
+function smallestUpTree(read: (path: string) => number | undefined, root: string, path: string, file: string): number | undefined {
+  let smallest: number | undefined
+  for (let dir = path; ; dir = dir.slice(0, dir.lastIndexOf('/'))) {
+    const value = read(`${root}${dir}/${file}`)
+    if (value !== undefined && (smallest === undefined || value < smallest)) smallest = value
+    if (dir === '') return smallest
+  }
+}
+
 /**
  * The memory this process may use, first found of:
- * `process.constrainedMemory()`, cgroup v2 `memory.max` (own cgroup, then the root mount),
- * cgroup v1 `memory.limit_in_bytes`, and total system memory.
+ * 1. `process.constrainedMemory()`, when it gives a real limit;
+ * 2. cgroup v2: `memory.max` of this process's cgroup and its ancestors (the smallest), under `/sys/fs/cgroup`;
+ * 3. cgroup v1: `hierarchical_memory_limit` in the memory controller's `memory.stat` (which
+ *    already folds in the ancestors), else `memory.limit_in_bytes`, own cgroup then the mount root;
+ * 4. total system memory (`os.totalmem()`).
  */
-export function detectMemoryLimit(): MemoryLimit {
-  const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : undefined
+export function detectMemoryLimit(probe: MemoryLimitProbe = {}): MemoryLimit {
+  const { constrainedMemory, readFile, totalmem } = { ...realProbe, ...probe }
+  const constrained = constrainedMemory()
   if (typeof constrained === 'number' && constrained > 0 && constrained < NO_LIMIT) {
     return { bytes: constrained, origin: 'constrainedMemory' }
   }
-  const v2Path = ownCgroupPath()
-  const v2 =
-    (v2Path !== undefined && readNumberFile(`/sys/fs/cgroup${v2Path}/memory.max`)) ||
-    readNumberFile('/sys/fs/cgroup/memory.max')
-  if (v2) return { bytes: v2, origin: 'cgroup-v2' }
-  const v1Path = ownCgroupPath('memory')
-  const v1 =
-    (v1Path !== undefined && readNumberFile(`/sys/fs/cgroup/memory${v1Path}/memory.limit_in_bytes`)) ||
-    readNumberFile('/sys/fs/cgroup/memory/memory.limit_in_bytes')
-  if (v1) return { bytes: v1, origin: 'cgroup-v1' }
-  return { bytes: os.totalmem(), origin: 'totalmem' }
+  const cgroups = tryRead(readFile, '/proc/self/cgroup')
+  const readLimit = (path: string): number | undefined => limitFrom(tryRead(readFile, path))
+
+  const v2Path = ownCgroupPath(cgroups)
+  const v2 = v2Path === undefined ? readLimit('/sys/fs/cgroup/memory.max') : smallestUpTree(readLimit, '/sys/fs/cgroup', v2Path, 'memory.max')
+  if (v2 !== undefined) return { bytes: v2, origin: 'cgroup-v2' }
+
+  const v1Root = '/sys/fs/cgroup/memory'
+  const v1Path = ownCgroupPath(cgroups, 'memory') ?? ''
+  for (const dir of v1Path === '' ? [''] : [v1Path, '']) {
+    const stat = tryRead(readFile, `${v1Root}${dir}/memory.stat`)
+    const hierarchical = limitFrom(/^hierarchical_memory_limit (\d+)$/m.exec(stat ?? '')?.[1])
+    const v1 = hierarchical ?? readLimit(`${v1Root}${dir}/memory.limit_in_bytes`)
+    if (v1 !== undefined) return { bytes: v1, origin: 'cgroup-v1' }
+  }
+  return { bytes: totalmem(), origin: 'totalmem' }
 }
 
 /**
@@ -78,17 +117,9 @@ export function detectMemoryLimit(): MemoryLimit {
  * The limit is detected once, when the source is created.
  */
 export function rssSource(options: RssSourceOptions = {}): Source {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`rssSource: options must be an object, got ${String(options)}`)
-  }
-  const { name = 'rss', limit: fixedLimit } = options
-  if (typeof name !== 'string' || name === '') {
-    throw new TypeError(`rssSource: option \`name\` must be a non-empty string, got ${JSON.stringify(name)}`)
-  }
-  if (fixedLimit !== undefined && !(typeof fixedLimit === 'number' && Number.isFinite(fixedLimit) && fixedLimit > 0)) {
-    throw new RangeError(`rssSource: option \`limit\` must be a positive number of bytes, got ${String(fixedLimit)}`)
-  }
-  let limit = fixedLimit
+  const o = checkOptions<RssSourceOptions>(W, 'options', options, ['name', 'limit'])
+  const name = o.name === undefined ? 'rss' : checkString(W, 'option `name`', o.name)
+  let limit = o.limit === undefined ? undefined : checkNumber(W, 'option `limit`', o.limit, { above: 0 })
   if (limit === undefined) {
     const detected = detectMemoryLimit()
     if (detected.origin === 'totalmem') {

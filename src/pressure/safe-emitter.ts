@@ -30,7 +30,10 @@ export class SafeEmitter<Events extends EventMap & { error: [Error] }> {
 
   off<E extends keyof Events & string>(event: E, fn?: (...args: Events[E]) => void): void {
     if (fn === undefined) {
-      for (const byEvent of this.#wrappers.values()) byEvent.delete(event)
+      for (const [listener, byEvent] of this.#wrappers) {
+        byEvent.delete(event)
+        if (byEvent.size === 0) this.#wrappers.delete(listener)
+      }
       this.#emitter.removeAllListeners(event)
       return
     }
@@ -63,7 +66,9 @@ export class SafeEmitter<Events extends EventMap & { error: [Error] }> {
   #log(err: Error): void {
     try {
       const log = this.logger.error ?? this.logger.warn
-      if (log) log.call(this.logger, `${this.label}: ${err.message}`, err)
+      // Our own errors already carry the label; a listener's error gets it so the log says where it came from.
+      const text = err.message.startsWith(`${this.label}:`) ? err.message : `${this.label}: ${err.message}`
+      if (log) log.call(this.logger, text, err)
     } catch {
       // a logger that throws has nowhere left to report to
     }

@@ -1,0 +1,58 @@
+// One server under test, started by the orchestrator as a child process:
+//   node --max-old-space-size=128 bench/squeeze/server.mjs <variant>
+// It caches a ~10 KB computed value per key, samples its own heap every 100 ms and reports
+// everything to the parent over IPC, so the series survives an out-of-memory crash.
+import Fastify from 'fastify'
+import { computeValue } from './value.mjs'
+import { VARIANTS } from './variants.mjs'
+
+const SAMPLE_EVERY_MS = 100
+
+const name = process.argv[2]
+const variant = VARIANTS[name]
+if (variant === undefined || typeof process.send !== 'function') {
+  console.error(`usage: fork server.mjs <${Object.keys(VARIANTS).join('|')}> (with an IPC channel)`)
+  process.exit(2)
+}
+
+const send = (message) => {
+  // The parent may be gone (killed run); a server that cannot report has nothing left to do.
+  if (process.connected) process.send(message)
+}
+
+const app = Fastify({ logger: false })
+const { cache, probe, onChange, report } = await variant.setup(app)
+
+app.get('/v/:key', (request, reply) => {
+  const { key } = request.params
+  let value = cache.get(key)
+  const hit = value !== undefined
+  if (!hit) {
+    value = computeValue(key)
+    cache.set(key, value)
+  }
+  reply.header('x-cache', hit ? 'hit' : 'miss')
+  // A short answer: the load driver measures the server, not loopback bandwidth.
+  return { key, chars: value.length, head: value.slice(0, 16) }
+})
+
+// The cheap route used to check that the server serves normally again after the load.
+app.get('/ping', () => ({ ok: true }))
+
+onChange(send)
+
+const sampler = setInterval(() => {
+  const { heapUsed, heapTotal, rss } = process.memoryUsage()
+  send({ type: 'sample', at: Date.now(), heapUsed, heapTotal, rss, ...probe() })
+}, SAMPLE_EVERY_MS)
+
+process.on('message', (message) => {
+  if (message?.type === 'report') send({ type: 'report', ...report() })
+})
+process.on('disconnect', () => {
+  clearInterval(sampler)
+  app.close().finally(() => process.exit(0))
+})
+
+await app.listen({ host: '127.0.0.1', port: 0 })
+send({ type: 'ready', port: app.server.address().port, at: Date.now() })

@@ -1,0 +1,80 @@
+// The three servers under test. Each differs only in how its cache is bounded and what guards
+// the process; the route, the value and the cache's configured `max` are the same.
+import { LRUCache } from 'lru-cache'
+
+const MiB = 1024 * 1024
+
+/** The heap the servers are started with (`--max-old-space-size`, MiB). */
+export const HEAP_MIB = 128
+
+/** Entries the cache may hold: 100,000 × 10 KB ≈ 1 GB, eight times the heap — sized by guess, as teams do. */
+export const CACHE_MAX = 100_000
+
+/** under-pressure refuses requests above this heap used: 90 % of the heap limit. */
+export const UNDER_PRESSURE_HEAP_BYTES = Math.round(0.9 * HEAP_MIB * MiB)
+
+/**
+ * Each variant installs its guards on the fastify app and returns:
+ * - `cache`: `{ get(key), set(key, value), size }` used by the handler;
+ * - `probe()`: extra fields for each heap sample (level, ratio, cache capacity…);
+ * - `onChange(send)`: reports each change of the guard's state as it happens;
+ * - `report()`: the guard's own account at the end of the run.
+ */
+export const VARIANTS = {
+  'lru-cache': {
+    title: '1. lru-cache { max: 100,000 }',
+    async setup() {
+      const cache = new LRUCache({ max: CACHE_MAX })
+      return {
+        cache,
+        probe: () => ({ entries: cache.size }),
+        onChange: () => {},
+        report: () => ({}),
+      }
+    },
+  },
+
+  'under-pressure': {
+    title: '2. lru-cache + @fastify/under-pressure (maxHeapUsedBytes 0.9 × 128 MiB)',
+    async setup(app) {
+      const { default: underPressure } = await import('@fastify/under-pressure')
+      // Defaults otherwise: sampleInterval 1000 ms, Retry-After 10 s, every route guarded.
+      await app.register(underPressure, { maxHeapUsedBytes: UNDER_PRESSURE_HEAP_BYTES })
+      const cache = new LRUCache({ max: CACHE_MAX })
+      return {
+        cache,
+        probe: () => ({ entries: cache.size, underPressure: app.isUnderPressure() }),
+        onChange: () => {},
+        report: () => ({}),
+      }
+    },
+  },
+
+  heapguard: {
+    title: '3. heapguard: managed cache { max: 100,000 } + heapguardFastify',
+    async setup(app) {
+      // The BUILT library, as a user would get it (`npx tsup` first).
+      const { createController } = await import('../../dist/index.js')
+      const { heapguardFastify } = await import('../../dist/fastify.js')
+      // Defaults everywhere: heap + RSS sources, thresholds 0.70/0.85/0.95, hysteresis 0.05,
+      // recoveryMs 5000, intervalMs 1000 (25 ms near warning), sampling after each GC.
+      const pressure = createController()
+      const cache = pressure.caches.lru('values', { max: CACHE_MAX, priority: 'normal' })
+      await app.register(heapguardFastify, { pressure })
+      app.addHook('onClose', async () => pressure.close())
+      return {
+        cache,
+        probe: () => ({ entries: cache.size, capacity: cache.capacity, level: pressure.level, ratio: pressure.ratio }),
+        onChange: (send) => {
+          pressure.on('level', (change) => send({ type: 'level', at: Date.now(), from: change.from, to: change.to, ratio: change.ratio }))
+        },
+        report: () => ({
+          transitionCounts: pressure.transitionCounts(),
+          transitions: pressure.transitions(),
+          caches: pressure.caches.stats(),
+          shed: typeof pressure.shed.stats === 'function' ? pressure.shed.stats() : undefined,
+        }),
+      }
+    },
+  },
+}

@@ -1,0 +1,60 @@
+import type { Level } from '../pressure/levels.js'
+import { checkNumber } from '../validate.js'
+
+/**
+ * `multiplier × reference` rounded down, except that a multiplier above 0 on a reference above
+ * 0 keeps at least 1. The small relative nudge absorbs float error: 0.29 × 100 is
+ * 28.999999999999996 in binary floating point, and must give 29.
+ */
+export function capacityFor(multiplier: number, reference: number): number {
+  if (multiplier <= 0 || reference <= 0) return 0
+  if (reference === Infinity) return Infinity
+  const exact = multiplier * reference
+  return Math.max(1, Math.floor(exact + exact * 1e-12 + 1e-9))
+}
+
+/**
+ * Whether a resize is "under pressure" (contract §2: the reference freezes when the level leaves
+ * `normal`). The registry passes the level; a direct `resize(multiplier)` call without one counts
+ * as pressure when the multiplier is below 1.
+ */
+export function isPressure(multiplier: number, level: Level | undefined): boolean {
+  return level === undefined ? multiplier < 1 : level !== 'normal'
+}
+
+/** Checks a `resize()` argument: a finite number in 0..1. */
+export function checkMultiplier(where: string, multiplier: unknown): number {
+  return checkNumber(where, 'argument `multiplier`', multiplier, { min: 0, max: 1 })
+}
+
+/**
+ * The "caches do not grow under pressure" rule for one quantity (entries or bytes). At `normal`
+ * the reference is the configured maximum; when pressure begins it becomes the smaller of the
+ * maximum and what is held at that moment, and stays so until pressure is over.
+ */
+export class ShrinkReference {
+  readonly max: number
+  #reference: number
+  #frozen = false
+
+  constructor(max: number) {
+    this.max = max
+    this.#reference = max
+  }
+
+  get value(): number {
+    return this.#reference
+  }
+
+  /** Moves the reference for a resize; `held` is read only when pressure begins. */
+  update(pressure: boolean, held: () => number): number {
+    if (!pressure) {
+      this.#frozen = false
+      this.#reference = this.max
+    } else if (!this.#frozen) {
+      this.#frozen = true
+      this.#reference = Math.min(this.max, held())
+    }
+    return this.#reference
+  }
+}

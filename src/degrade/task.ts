@@ -1,0 +1,184 @@
+import type { ControllerCore } from '../pressure/core.js'
+import { atOrAbove, type Level, type ThresholdLevel } from '../pressure/levels.js'
+
+/** The work of a task. `signal` aborts when the task is stopped or the controller closes. */
+export type TaskFn = (signal: AbortSignal) => unknown
+
+/** One row of `pressure.tasks.list()` (the dashboard and the metrics read this shape). */
+export interface TaskInfo {
+  name: string
+  intervalMs: number
+  pauseAt: ThresholdLevel
+  paused: boolean
+  running: boolean
+  runs: number
+  failures: number
+  /** When the last run started, by the controller's clock; null before the first run. */
+  lastRunAt: number | null
+  stopped: boolean
+}
+
+/** A run that threw or rejected, reported on the controller's `'error'`; `cause` is what was thrown. */
+export class TaskError extends Error {
+  override readonly name = 'TaskError'
+  constructor(
+    readonly task: string,
+    cause: unknown,
+  ) {
+    super(`heapguard: task "${task}" failed: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+  }
+}
+
+/**
+ * A background job that runs every `intervalMs` and pauses under pressure. The interval is the
+ * delay between the END of one run and the start of the next, so runs of one task never overlap
+ * however long they take. While paused no run starts; when the level falls back below `pauseAt`,
+ * a task that missed a run while paused runs once at once, then resumes its rhythm.
+ * Created by `pressure.tasks.every()`.
+ */
+export class Task {
+  readonly name: string
+  readonly intervalMs: number
+  readonly pauseAt: ThresholdLevel
+  readonly #core: ControllerCore
+  readonly #fn: TaskFn
+  readonly #abort = new AbortController()
+  readonly #unsubscribe: () => void
+  #timer: NodeJS.Timeout | undefined
+  #current: Promise<void> | undefined
+  #paused: boolean
+  /** A run fell due while paused: run once on resume. */
+  #missed = false
+  #stopped = false
+  #runs = 0
+  #failures = 0
+  #lastRunAt: number | null = null
+
+  /** @internal use `pressure.tasks.every()` */
+  constructor(core: ControllerCore, name: string, intervalMs: number, fn: TaskFn, pauseAt: ThresholdLevel) {
+    this.#core = core
+    this.name = name
+    this.intervalMs = intervalMs
+    this.#fn = fn
+    this.pauseAt = pauseAt
+    this.#paused = atOrAbove(core.level, pauseAt)
+    this.#unsubscribe = core.onLevelChange((change) => this.#onLevel(change.to))
+    this.#arm(intervalMs)
+  }
+
+  /** True while the effective level is at or above `pauseAt`. */
+  get paused(): boolean {
+    return this.#paused
+  }
+
+  /** True while a run is in progress. */
+  get running(): boolean {
+    return this.#current !== undefined
+  }
+
+  get runs(): number {
+    return this.#runs
+  }
+
+  /** Runs that threw or rejected. */
+  get failures(): number {
+    return this.#failures
+  }
+
+  get lastRunAt(): number | null {
+    return this.#lastRunAt
+  }
+
+  get stopped(): boolean {
+    return this.#stopped
+  }
+
+  /**
+   * Runs the task now, even while paused (an operator's explicit request), unless it is stopped.
+   * A run already in progress is not doubled: its promise is returned. The next scheduled run
+   * comes `intervalMs` after this one ends. Never rejects: failures are reported.
+   */
+  runNow(): Promise<void> {
+    if (this.#stopped) return Promise.resolve()
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    return this.#run()
+  }
+
+  /**
+   * Stops the task for good: no further run starts, the signal given to the run in progress is
+   * aborted. Resolves when that run has settled (at once when none is in progress).
+   */
+  stop(): Promise<void> {
+    if (!this.#stopped) {
+      this.#stopped = true
+      clearTimeout(this.#timer)
+      this.#timer = undefined
+      this.#unsubscribe()
+      this.#abort.abort(new Error(`heapguard: task "${this.name}" stopped`))
+    }
+    return this.#current ?? Promise.resolve()
+  }
+
+  info(): TaskInfo {
+    return {
+      name: this.name,
+      intervalMs: this.intervalMs,
+      pauseAt: this.pauseAt,
+      paused: this.#paused,
+      running: this.#current !== undefined,
+      runs: this.#runs,
+      failures: this.#failures,
+      lastRunAt: this.#lastRunAt,
+      stopped: this.#stopped,
+    }
+  }
+
+  #onLevel(level: Level): void {
+    const paused = atOrAbove(level, this.pauseAt)
+    if (paused === this.#paused) return
+    this.#paused = paused
+    // Not from inside the level change: the run starts on a later turn of the event loop.
+    if (!paused && this.#missed) this.#arm(0)
+  }
+
+  #arm(delay: number): void {
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(this.#due, delay)
+    this.#timer.unref()
+  }
+
+  readonly #due = (): void => {
+    this.#timer = undefined
+    if (this.#stopped) return
+    if (this.#paused) {
+      // No re-arming while paused: a paused task costs no wake-ups. The resume starts the run.
+      this.#missed = true
+      return
+    }
+    this.#missed = false
+    void this.#run()
+  }
+
+  #run(): Promise<void> {
+    if (this.#current !== undefined) return this.#current
+    // `.finally` always runs on a later microtask, after #current is set, even when fn throws at once.
+    const run = this.#execute().finally(() => {
+      this.#current = undefined
+      if (!this.#stopped && this.#timer === undefined) this.#arm(this.intervalMs)
+    })
+    this.#current = run
+    return run
+  }
+
+  async #execute(): Promise<void> {
+    this.#runs++
+    this.#lastRunAt = this.#core.now()
+    try {
+      await this.#fn(this.#abort.signal)
+    } catch (error) {
+      this.#failures++
+      this.#core.report(new TaskError(this.name, error))
+    }
+  }
+}

@@ -5,6 +5,7 @@
 //   node bench/sample-cost.bench.mjs [--rounds N] [--ms PER_ROUND]
 import v8 from 'node:v8'
 import { createController, heapSource, rssSource } from '../dist/index.js'
+import { median, nsPerCall } from './lib/timing.mjs'
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name)
@@ -48,30 +49,15 @@ const cases = {
   },
 }
 
-/** ns per call: runs batches until msPerRound has passed. */
-function measure(fn) {
-  let calls = 0
-  const start = process.hrtime.bigint()
-  const deadline = start + BigInt(msPerRound * 1e6)
-  let now = start
-  while (now < deadline) {
-    for (let i = 0; i < 1000; i++) fn()
-    calls += 1000
-    now = process.hrtime.bigint()
-  }
-  return Number(now - start) / calls
-}
-
 // Warm-up (JIT), then interleaved rounds so drift on a shared machine hits every case alike.
-for (const fn of Object.values(cases)) measure(fn)
+for (const fn of Object.values(cases)) nsPerCall(fn, msPerRound)
 const results = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
 for (let r = 0; r < rounds; r++) {
-  for (const [name, fn] of Object.entries(cases)) results[name].push(measure(fn))
+  for (const [name, fn] of Object.entries(cases)) results[name].push(nsPerCall(fn, msPerRound))
 }
 pressure.close()
 heapOnly.close()
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const base = median(results['v8.getHeapStatistics()'])
 console.log(`node ${process.version}, ${rounds} rounds × ${msPerRound} ms per case, median ns per call (min–max)`)
 console.log('case'.padEnd(44), 'ns/call'.padStart(9), 'range'.padStart(17), 'vs getHeapStatistics'.padStart(22))

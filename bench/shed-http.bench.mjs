@@ -30,6 +30,12 @@ if (process.argv[2] === '--serve') {
 async function serve(name) {
   const server = await CASES[name].start()
   process.send({ port: server.address().port })
+  // CPU time the server spent, on request: time-slicing by other processes on a shared machine
+  // inflates wall-clock throughput figures far more than the CPU time each request takes.
+  process.on('message', () => {
+    const { user, system } = process.cpuUsage()
+    process.send({ cpuMicros: user + system })
+  })
   process.on('disconnect', () => process.exit(0))
 }
 
@@ -80,10 +86,20 @@ async function startFastifyUnderPressure() {
 
 // ---------------------------------------------------------------- load generator (this process)
 
+/**
+ * Each case runs right next to its baseline (cases of one baseline form a group), and the
+ * order rotates every round, inside the groups and between them, so no case is always first.
+ */
+function roundOrder(names, round) {
+  const groups = [...new Set(names.map((n) => CASES[n].baseline))].map((base) => names.filter((n) => CASES[n].baseline === base))
+  const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length])
+  return rotate(groups, round).flatMap((group) => rotate(group, round))
+}
+
 async function main() {
   const { default: autocannon } = await import('autocannon')
-  const seconds = Number(process.env.BENCH_SECONDS ?? 3)
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
+  const seconds = Number(process.env.BENCH_SECONDS ?? 1.5)
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 8)
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 32)
   const names = Object.keys(CASES)
 
@@ -99,18 +115,24 @@ async function main() {
     const [{ port }] = await once(child, 'message')
     children[name] = { child, url: `http://127.0.0.1:${port}/` }
   }
+  const cpuOf = async (name) => {
+    const { child } = children[name]
+    child.send('cpu')
+    const [{ cpuMicros }] = await once(child, 'message')
+    return cpuMicros
+  }
 
   const run = (url, duration) => autocannon({ url, connections, duration, pipelining: 1 })
   const results = Object.fromEntries(names.map((n) => [n, []]))
   try {
     for (const name of names) await run(children[name].url, 1) // warm-up: JIT, sockets
     for (let round = 0; round < rounds; round++) {
-      // Rotate the order each round so that no case always runs first or last.
-      const order = names.map((_, i) => names[(i + round) % names.length])
-      for (const name of order) {
+      for (const name of roundOrder(names, round)) {
+        const cpuBefore = await cpuOf(name)
         const r = await run(children[name].url, seconds)
+        const cpuMicros = (await cpuOf(name)) - cpuBefore
         if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`)
-        results[name].push({ rps: r.requests.average, p99: r.latency.p99 })
+        results[name].push({ rps: r.requests.average, p99: r.latency.p99, cpuPerRequest: cpuMicros / r.requests.total })
       }
     }
   } finally {
@@ -122,34 +144,39 @@ async function main() {
     const m = s.length >> 1
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
   }
-  const summary = Object.fromEntries(
-    names.map((n) => {
-      const rps = results[n].map((r) => r.rps)
-      return [n, { rps: median(rps), min: Math.min(...rps), max: Math.max(...rps), p99: median(results[n].map((r) => r.p99)) }]
-    }),
-  )
+  // A case is compared with its baseline of the same round (measured seconds apart), which
+  // cancels most of the slow drift in background load; the median over rounds then drops outliers.
+  const ratios = (n, key = 'rps') => results[n].map((r, i) => r[key] / results[CASES[n].baseline][i][key])
   const pad = (s, n) => String(s).padEnd(n)
   const padL = (s, n) => String(s).padStart(n)
-  console.log(`${pad('case', 36)}${padL('req/s (median)', 15)}${padL('spread', 18)}${padL('p99 ms', 8)}${padL('vs baseline', 13)}`)
-  for (const n of names) {
-    const s = summary[n]
-    const base = summary[CASES[n].baseline]
-    const ratio = s.rps / base.rps
-    const spread = `${Math.round(s.min)}–${Math.round(s.max)}`
-    const vs = n === CASES[n].baseline ? 'baseline' : `${(ratio * 100).toFixed(1)} %`
-    console.log(`${pad(n, 36)}${padL(Math.round(s.rps), 15)}${padL(spread, 18)}${padL(s.p99, 8)}${padL(vs, 13)}`)
-  }
-  const overhead = (n) => (1 - summary[n].rps / summary[CASES[n].baseline].rps) * 100
+  const pct = (x) => `${(x * 100).toFixed(1)} %`
   console.log(
-    `\noverhead at level normal (target ≤ 3 %): middleware ${overhead('node:http + heapguard middleware').toFixed(1)} %, ` +
-      `fastify plugin ${overhead('fastify + heapguard plugin').toFixed(1)} %, under-pressure ${overhead('fastify + @fastify/under-pressure').toFixed(1)} %`,
+    `${pad('case', 36)}${padL('req/s', 8)}${padL('p99 ms', 8)}${padL('req/s vs base', 15)}${padL('range over rounds', 22)}` +
+      `${padL('server CPU µs/req', 19)}${padL('vs base', 10)}`,
   )
+  for (const n of names) {
+    const isBase = n === CASES[n].baseline
+    const rs = ratios(n)
+    const cpu = ratios(n, 'cpuPerRequest')
+    console.log(
+      pad(n, 36) +
+        padL(Math.round(median(results[n].map((r) => r.rps))), 8) +
+        padL(median(results[n].map((r) => r.p99)), 8) +
+        padL(isBase ? 'baseline' : pct(median(rs)), 15) +
+        padL(isBase ? '' : `${pct(Math.min(...rs))} – ${pct(Math.max(...rs))}`, 22) +
+        padL(median(results[n].map((r) => r.cpuPerRequest)).toFixed(1), 19) +
+        padL(isBase ? 'baseline' : pct(median(cpu)), 10),
+    )
+  }
+  const overhead = (n) => `${pct(1 - median(ratios(n)))} in req/s, ${pct(median(ratios(n, 'cpuPerRequest')) - 1)} in CPU/request`
+  console.log('\noverhead at level normal (target ≤ 3 %):')
+  for (const n of names.filter((n) => CASES[n].baseline !== n)) console.log(`  ${pad(n, 36)}${overhead(n)}`)
   console.log(`load avg after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (the machine is shared: compare ratios, not absolutes)`)
 
   // The HTTP ratios move by several per cent from run to run on a shared machine; the cost of the
   // middleware itself is small enough to measure directly, and to set against a request's cost.
   const perRequestNs = await middlewareCostNs()
-  const bareNsPerRequest = 1e9 / summary['node:http bare'].rps
+  const bareNsPerRequest = 1e9 / median(results['node:http bare'].map((r) => r.rps))
   console.log(
     `\nin-process: the middleware path at level normal (admit, slot, 'close' listener, release) costs ` +
       `${perRequestNs.toFixed(0)} ns per request over a bare next(); a bare node:http request here costs ` +

@@ -3,7 +3,14 @@ export { LEVELS, type Level } from './pressure/levels.js'
 export { createController, Controller, type ControllerOptions } from './controller.js'
 export { PressureController, SourceError, type ForceOptions } from './pressure/controller.js'
 export { heapSource, usableHeapLimit, type HeapSourceOptions } from './pressure/heap-source.js'
-export { rssSource, detectMemoryLimit, type RssSourceOptions, type MemoryLimit } from './pressure/rss-source.js'
+export {
+  rssSource,
+  detectMemoryLimit,
+  type RssSourceOptions,
+  type MemoryLimit,
+  type MemoryLimitOrigin,
+  type MemoryLimitProbe,
+} from './pressure/rss-source.js'
 export type { Trend } from './pressure/trend.js'
 export type {
   Source,
@@ -21,6 +28,20 @@ export type { PressureOptions } from './pressure/options.js'
 export type { ControllerCore } from './pressure/core.js'
 
 // ---- caches (src/caches) ----
+export { CacheRegistry, type CachePolicyOptions } from './caches/registry.js'
+export { DEFAULT_CACHE_POLICY, type CachePolicy } from './caches/policy.js'
+export { ManagedLru, type GetOrLoadOptions, type ManagedLruStats } from './caches/managed-lru.js'
+export type { ManagedLruOptions } from './caches/lru-options.js'
+export type { Loader } from './caches/loader.js'
+export { estimateSize, type EstimateSizeOptions } from './caches/estimate-size.js'
+export {
+  CACHE_PRIORITIES,
+  type CachePriority,
+  type CacheStats,
+  type Managed,
+  type ManagedContext,
+  type RegisterOptions,
+} from './caches/types.js'
 
 // ---- shedding (src/degrade: shed) ----
 export { Shedder, type ShedOptions, type ShedStats, type ShedEvents, type RunOptions, type AcquireOptions } from './degrade/shed.js'

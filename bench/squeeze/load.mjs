@@ -39,11 +39,11 @@ export async function runLoad({ port, durationMs, rate, connections, keys, timeo
     sent: 0, ok: 0, shed: 0, otherStatus: 0, errors: 0, errorKinds: {},
     hot: { hits: 0, misses: 0 },
     latencyAll: [], latencyOk: [],
-    timeline: [], // per second: { ok, shed, other, errors }
+    timeline: [], // per second: { ok, shed, other, errors, hotHits, hotMisses }
   }
   const bucket = (at) => {
     const second = Math.floor((at - start) / 1000)
-    while (result.timeline.length <= second) result.timeline.push({ ok: 0, shed: 0, other: 0, errors: 0 })
+    while (result.timeline.length <= second) result.timeline.push({ ok: 0, shed: 0, other: 0, errors: 0, hotHits: 0, hotMisses: 0 })
     return result.timeline[second]
   }
 
@@ -69,7 +69,13 @@ export async function runLoad({ port, durationMs, rate, connections, keys, timeo
           result.ok++
           slot.ok++
           result.latencyOk.push(ms)
-          if (hot) answer.cache === 'hit' ? result.hot.hits++ : result.hot.misses++
+          if (hot && answer.cache === 'hit') {
+            result.hot.hits++
+            slot.hotHits++
+          } else if (hot) {
+            result.hot.misses++
+            slot.hotMisses++
+          }
         } else if (answer.status === 503) {
           result.shed++
           slot.shed++

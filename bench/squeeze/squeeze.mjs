@@ -84,6 +84,10 @@ async function runVariant(name, config) {
   const sortedAll = load.latencyAll.sort((a, b) => a - b)
   const sortedOk = load.latencyOk.sort((a, b) => a - b)
   const hotServed = load.hot.hits + load.hot.misses
+  // The hot set once the cache is warm: the second half of the load (null when nothing was served then).
+  const lateHot = load.timeline.slice(Math.floor(config.seconds / 2), config.seconds)
+  const lateHits = lateHot.reduce((n, s) => n + s.hotHits, 0)
+  const lateServed = lateHits + lateHot.reduce((n, s) => n + s.hotMisses, 0)
   const summary = {
     variant: name,
     title: variant.title,
@@ -107,6 +111,7 @@ async function runVariant(name, config) {
     peakHeapMiB: round(Math.max(0, ...duringLoad.map((s) => s.heapUsed)) / MiB),
     finalHeapMiB: round((series.at(-1)?.heapUsed ?? 0) / MiB),
     hotHitRatio: hotServed === 0 ? null : round(load.hot.hits / hotServed, 3),
+    hotHitRatioSecondHalf: lateServed === 0 ? null : round(lateHits / lateServed, 3),
     hot: load.hot,
     transitions: inLoad === null ? null : inLoad.length,
     transitionsPerMinute: inLoad === null ? null : round(inLoad.length / (loadS / 60)),
@@ -153,7 +158,7 @@ function printSummary(s) {
   console.log(
     `  ${s.crashed ? `CRASHED at ${s.crashAtS} s` : 'survived'} · sent ${s.sent} · 2xx ${s.ok2xx} (${(s.share2xx * 100).toFixed(1)} %) · 503 ${s.shed503} · other ${s.otherStatus} · errors ${s.errors} ${JSON.stringify(s.errorKinds)}`,
   )
-  console.log(`  latency p50 ${l.p50} ms · p99 ${l.p99} ms (2xx only: ${l.p50_2xx} / ${l.p99_2xx}) · peak heap ${s.peakHeapMiB} MiB · hot-set hit ratio ${s.hotHitRatio}`)
+  console.log(`  latency p50 ${l.p50} ms · p99 ${l.p99} ms (2xx only: ${l.p50_2xx} / ${l.p99_2xx}) · peak heap ${s.peakHeapMiB} MiB · hot-set hit ratio ${s.hotHitRatio} (second half ${s.hotHitRatioSecondHalf})`)
   console.log(
     `  transitions ${s.transitions ?? 'n/a'} (${s.transitionsPerMinute ?? 'n/a'}/min, ${s.transitionsPerMinuteSecondHalf ?? 'n/a'}/min in the second half) · after the load: ${s.afterLoad.ok}/${s.afterLoad.of} 2xx`,
   )
@@ -172,7 +177,7 @@ export function markdownTable(results) {
     ['latency p50 / p99, all answers (ms)', ...results.map((r) => `${cell(r.latencyMs.p50)} / ${cell(r.latencyMs.p99)}`)],
     ['latency p50 / p99, 2xx (ms)', ...results.map((r) => `${cell(r.latencyMs.p50_2xx)} / ${cell(r.latencyMs.p99_2xx)}`)],
     ['peak heap used (MiB)', ...results.map((r) => r.peakHeapMiB)],
-    ['hot-set hit ratio', ...results.map((r) => cell(r.hotHitRatio))],
+    ['hot-set hit ratio (whole load; second half)', ...results.map((r) => `${cell(r.hotHitRatio)}; ${cell(r.hotHitRatioSecondHalf)}`)],
     ['state transitions / min (whole load; second half)', ...results.map((r) => (r.transitions === null ? 'n/a' : `${r.transitionsPerMinute}; ${r.transitionsPerMinuteSecondHalf}`))],
     ['serves again after the load (20 × /ping)', ...results.map((r) => `${r.servesAfterLoad ? 'yes' : 'no'} (${r.afterLoad.ok}/20)`)],
   ]

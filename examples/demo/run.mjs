@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util'
 const here = import.meta.dirname
 const HEAP_MIB = 96
 const MiB = 1024 * 1024
+/** The demo server's recoveryMs, in seconds (see server.mjs). */
+const RECOVERY_S = 3
 
 // ---- options ---------------------------------------------------------------------------------
 let args
@@ -54,12 +56,12 @@ const t0 = performance.now()
 const clock = () => `${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s`
 const say = (text) => console.log(`${dim(clock())}  ${text}`)
 
-/** What heapguard does on entering each level (the defaults, as this demo configures them). */
-const ENTERING = {
-  normal: 'caches may grow to their max again, every request is admitted, reindex resumes',
-  warning: "caches give back a share (pages keep 75 %, recommendations 50 % of what they held); task 'reindex' paused",
-  critical: "recommendations cache off and flag 'recommendations' off; pages keep 50 %; low-priority reports refused (503)",
-  emergency: 'only critical requests admitted (health, dashboard, metrics); pages keep 10 %, sessions 50 %',
+/** What holds at each level (heapguard's defaults, with this demo's caches, flag, task and routes). */
+const AT_LEVEL = {
+  normal: 'caches may grow to their max again, every request is admitted, reindex runs',
+  warning: 'pages capped at 75 %, recommendations at 50 % of what they held when pressure began; reindex paused',
+  critical: "recommendations cache and flag off, pages capped at 50 %, sessions 75 %; low-priority reports refused (503)",
+  emergency: 'only critical requests admitted (health, dashboard, metrics); pages capped at 10 %, sessions 50 %',
 }
 
 // ---- the demo server ---------------------------------------------------------------------------
@@ -101,8 +103,14 @@ function onLevel(change) {
   const ratio = change.ratio.toFixed(2)
   const heapText = `heap ${mib(change.heapUsed)} of ${mib(change.heapLimit)}`
   say(`${bold(arrow)} ${lvl(change.from)} → ${lvl(change.to)}  ratio ${ratio}  ${heapText}`)
-  const why = up ? '' : `(${'held below the exit line for recoveryMs, one level at a time'}) `
-  console.log(`${' '.repeat(9)}${dim(why + ENTERING[change.to])}`)
+  const why = change.forced
+    ? up
+      ? 'forced by the operator; '
+      : 'the forced level ends and the measured level applies again; '
+    : up
+      ? ''
+      : `${RECOVERY_S} s below the exit line; `
+  console.log(`${' '.repeat(9)}${dim(why + AT_LEVEL[change.to])}`)
 }
 
 // ---- the load ----------------------------------------------------------------------------------
@@ -137,7 +145,8 @@ function hit(kind, path) {
 let nextProduct = 1000
 const hot = () => Math.floor(Math.random() ** 2 * 200) // 200 popular products, some more than others
 /**
- * The phases, as fractions of the run. Each stream is [per second, request maker].
+ * The phases, as fractions of the run. Each stream is [per second, request maker]; the rate may be
+ * a function of the progress through the phase (0..1).
  * Rates are fixed, not scaled with the length, so a longer run holds each phase longer.
  */
 const PHASES = [
@@ -150,7 +159,7 @@ const PHASES = [
     ],
   },
   {
-    until: 0.42,
+    until: 0.4,
     title: 'browsing: a new product on every request, the caches fill and the heap grows',
     streams: [
       [330, () => hit('product', `/api/product/${nextProduct++}`)],
@@ -158,21 +167,33 @@ const PHASES = [
     ],
   },
   {
-    until: 0.66,
-    title: 'rush: heavy reports (4 MiB, low priority) and imports (2 MiB, normal) on top of browsing',
+    until: 0.6,
+    title: 'rush: more and more heavy reports (4 MiB for 2 s, low priority) and imports (1 MiB, normal) on top of browsing',
     streams: [
       [150, () => hit('product', `/api/product/${nextProduct++}`)],
       [40, () => hit('session', `/api/session/u${Math.floor(Math.random() * 1500)}`)],
-      [3, () => hit('report', '/api/report?mb=4&ms=2000')],
-      [6, () => hit('import', '/api/import?mb=2&ms=1500')],
+      // Reports come faster and faster until critical refuses them, then again after recovery.
+      [(progress) => 1 + 5 * progress, () => hit('report', '/api/report?mb=4&ms=2000')],
+      [4, () => hit('import', '/api/import?mb=1&ms=1000')],
+      [10, () => hit('checkout', '/api/checkout')],
+    ],
+  },
+  {
+    until: 0.67,
+    title: "drill: the operator flips the emergency switch for 4 s: pressure.force('emergency', { forMs: 4000 })",
+    start: () => child.send({ type: 'force', level: 'emergency', forMs: 4000 }),
+    streams: [
+      [100, () => hit('product', `/api/product/${hot()}`)],
+      [20, () => hit('session', `/api/session/u${Math.floor(Math.random() * 300)}`)],
       [10, () => hit('checkout', '/api/checkout')],
     ],
   },
   {
     until: 1,
-    title: 'calm: popular products only; the heap falls and heapguard steps down one level at a time',
+    title: 'calm: mostly popular products; the heap falls and heapguard steps down one level at a time',
     streams: [
       [80, () => hit('product', `/api/product/${hot()}`)],
+      [40, () => hit('product', `/api/product/${nextProduct++}`)],
       [20, () => hit('session', `/api/session/u${Math.floor(Math.random() * 300)}`)],
     ],
   },
@@ -198,10 +219,14 @@ function runLoad(totalMs) {
         phase = index
         credit = PHASES[index].streams.map(() => 0)
         say(`${bold(`phase ${index + 1}/${PHASES.length}`)}  ${PHASES[index].title}`)
+        PHASES[index].start?.()
       }
       const dt = (now - last) / 1000
       last = now
-      PHASES[phase].streams.forEach(([rate, make], i) => {
+      const from = phase === 0 ? 0 : PHASES[phase - 1].until * totalMs
+      const progress = (elapsed - from) / (PHASES[phase].until * totalMs - from)
+      PHASES[phase].streams.forEach(([perSecond, make], i) => {
+        const rate = typeof perSecond === 'function' ? perSecond(progress) : perSecond
         credit[i] += rate * dt
         while (credit[i] >= 1 && inFlight < 200) {
           credit[i]--

@@ -69,6 +69,9 @@ pressure.on('level', (change) => {
 process.on('message', (message) => {
   if (message?.type === 'status') {
     process.send?.({ type: 'status', level: pressure.level, ratio: pressure.ratio, heapUsed: heapUsed(), shed: pressure.shed.stats() })
+  } else if (message?.type === 'force') {
+    // The operator's emergency switch; it lets go by itself after forMs.
+    pressure.force(message.level, { forMs: message.forMs })
   } else if (message?.type === 'summary') {
     process.send?.({
       type: 'summary',
@@ -86,9 +89,17 @@ process.on('message', (message) => {
 })
 
 // ---- the application -------------------------------------------------------------------------
+/**
+ * `bytes` of text that really occupy the heap. (`'x'.repeat(n)` and `padEnd` build strings out of
+ * shared pieces that cost almost nothing, which would make this demo lie about memory.)
+ */
+function text(bytes, seed) {
+  return Buffer.alloc(bytes, `${seed} lorem ipsum `).toString('latin1')
+}
+
 /** A rendered product page: 10 KiB of text, different for every product. */
 function renderPage(id) {
-  return `<h1>Product ${id}</h1>`.padEnd(10 * 1024, ' lorem ipsum')
+  return text(10 * 1024, `<h1>Product ${id}</h1>`)
 }
 
 function renderRecommendations(id) {
@@ -107,7 +118,7 @@ function holdMemory(url, res) {
   const mb = Math.min(Number(url.searchParams.get('mb') ?? 4), 16)
   const ms = Math.min(Number(url.searchParams.get('ms') ?? 1000), 10_000)
   const rows = []
-  for (let i = 0; i < mb * 16; i++) rows.push(`${i}`.padEnd(64 * 1024 - 32, '#'))
+  for (let i = 0; i < mb * 16; i++) rows.push(text(64 * 1024 - 32, i))
   held.add(rows)
   const timer = setTimeout(() => {
     held.delete(rows)

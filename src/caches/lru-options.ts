@@ -1,4 +1,4 @@
-import type { LRUCache } from 'lru-cache'
+import type { LRUCache, Perf } from 'lru-cache'
 import { checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js'
 import { estimateSize } from './estimate-size.js'
 import { CACHE_PRIORITIES, type CachePriority } from './types.js'
@@ -37,7 +37,7 @@ export interface ManagedLruOptions<K extends {}, V extends {}> {
   /** Largest single entry in bytes (defaults to `maxSize`, as in lru-cache). */
   maxEntrySize?: number
   /** The clock for TTLs (`{ now(): number }`), as in lru-cache; tests inject one. */
-  perf?: LRUCache.Perf
+  perf?: Perf
 }
 
 /** The option names `caches.lru()` accepts. */

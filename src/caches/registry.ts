@@ -1,6 +1,164 @@
-// SKELETON: replaced by the caches work (issue 3).
 import type { ControllerCore } from '../pressure/core.js'
-export type CachePolicyOptions = Record<string, Record<string, number>>
+import type { Level } from '../pressure/levels.js'
+import { checkOneOf, checkOptions, checkString, describe } from '../validate.js'
+import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
+import { ManagedLru, TRIM_JOB } from './managed-lru.js'
+import { resolveCachePolicy, type CachePolicy, type CachePolicyOptions } from './policy.js'
+import { SliceTrimmer } from './trim.js'
+import { CACHE_PRIORITIES, type CachePriority, type CacheStats, type Managed, type RegisterOptions } from './types.js'
+
+export type { CachePolicyOptions } from './policy.js'
+
+interface Registration {
+  readonly managed: Managed
+  readonly priority: CachePriority
+}
+
+/**
+ * `pressure.caches`: every managed cache of a controller. On each change of the effective level
+ * it resizes every cache to the multiplier the cache policy gives its priority, synchronously,
+ * before user `'level'` listeners run.
+ */
 export class CacheRegistry {
-  constructor(readonly core: ControllerCore, policy?: CachePolicyOptions) { void policy }
+  /** The multipliers in force: the defaults with `createController({ cachePolicy })` merged over them. */
+  readonly policy: CachePolicy
+  readonly #core: ControllerCore
+  readonly #caches = new Map<string, Registration>()
+  readonly #names = new Map<Managed, string>()
+  readonly #trimmer: SliceTrimmer
+
+  /** @internal built by `createController()` */
+  constructor(core: ControllerCore, policy?: CachePolicyOptions) {
+    this.#core = core
+    this.policy = resolveCachePolicy('createController', policy)
+    this.#trimmer = new SliceTrimmer({ report: (error) => core.report(error) })
+    core.onLevelChange((change) => this.#resizeAll(change.to))
+    core.onClose(() => this.#close())
+  }
+
+  /**
+   * Creates and registers a managed LRU cache. `max` is required; `maxSize`, `sizeCalculation`,
+   * `ttl` and the lru-cache passthrough options are optional; `priority` defaults to `'normal'`.
+   * A cache created under pressure starts at the current level's multiplier of what it holds
+   * (nothing), so it stays empty until the level is back at `normal`.
+   */
+  lru<K extends {}, V extends {}>(name: string, options: ManagedLruOptions<K, V>): ManagedLru<K, V> {
+    const where = `caches.lru(${typeof name === 'string' ? JSON.stringify(name) : ''})`
+    this.#checkName(where, name)
+    const resolved = resolveLruOptions<K, V>(where, options)
+    const cache = new ManagedLru<K, V>(name, resolved, { trimmer: this.#trimmer, report: (error) => this.#core.report(error) })
+    this.#add(name, cache, resolved.priority)
+    return cache
+  }
+
+  /**
+   * Registers anything that implements `Managed` (e.g. `manageQueryCache(...)` from
+   * `heapguard/query`) and resizes it at once to the current level's multiplier. Returns it.
+   */
+  register<M extends Managed>(name: string, managed: M, options?: RegisterOptions): M {
+    const where = `caches.register(${typeof name === 'string' ? JSON.stringify(name) : ''})`
+    this.#checkName(where, name)
+    for (const method of ['resize', 'clear', 'stats'] as const) {
+      if (managed === null || typeof managed !== 'object' || typeof (managed as Partial<Managed>)[method] !== 'function') {
+        throw new TypeError(`${where}: argument \`managed\` must implement resize(), clear() and stats(), got ${describe(managed)}`)
+      }
+    }
+    const checked = checkOptions<RegisterOptions>(where, 'options', options, ['priority'])
+    const priority = checked.priority === undefined ? 'normal' : checkOneOf(where, 'option `priority`', checked.priority, CACHE_PRIORITIES)
+    const other = this.#names.get(managed)
+    if (other !== undefined) throw new Error(`${where}: this cache is already registered as "${other}"`)
+    managed.onRegister?.({ name, priority, report: (error) => this.#core.report(error) })
+    this.#add(name, managed, priority)
+    return managed
+  }
+
+  /** The cache registered under `name`, if any. */
+  get(name: string): Managed | undefined {
+    return this.#caches.get(name)?.managed
+  }
+
+  /** True when a cache is registered under `name`. */
+  has(name: string): boolean {
+    return this.#caches.has(name)
+  }
+
+  /** Registered names, in registration order. */
+  names(): string[] {
+    return [...this.#caches.keys()]
+  }
+
+  /**
+   * Stops managing the cache: no more resizes, slices in progress are cancelled and its
+   * `dispose()` (if any) is called. The cache keeps its current capacity. True when it was registered.
+   */
+  unregister(name: string): boolean {
+    const registration = this.#caches.get(name)
+    if (registration === undefined) return false
+    this.#caches.delete(name)
+    this.#names.delete(registration.managed)
+    this.#detach(registration.managed)
+    return true
+  }
+
+  /** One `CacheStats` per registered cache, in registration order. */
+  stats(): CacheStats[] {
+    const all: CacheStats[] = []
+    for (const [name, { managed, priority }] of this.#caches) {
+      try {
+        const stats = managed.stats()
+        // The registry's name and priority are the ones that drive resizing: report those.
+        all.push(stats.name === name && stats.priority === priority ? stats : { ...stats, name, priority })
+      } catch (error) {
+        this.#core.report(error)
+      }
+    }
+    return all
+  }
+
+  /** The multiplier the policy gives `priority` at `level` (default: the level now). */
+  multiplier(priority: CachePriority, level: Level = this.#core.level): number {
+    return this.policy[level][priority]
+  }
+
+  #checkName(where: string, name: unknown): asserts name is string {
+    const checked = checkString(where, 'argument `name`', name)
+    if (this.#caches.has(checked)) throw new Error(`${where}: a cache named "${name}" is already registered`)
+    if (this.#core.closed) throw new Error(`${where}: called after the controller was closed`)
+  }
+
+  #add(name: string, managed: Managed, priority: CachePriority): void {
+    this.#caches.set(name, { managed, priority })
+    this.#names.set(managed, name)
+    this.#resize(managed, priority, this.#core.level)
+  }
+
+  #resizeAll(level: Level): void {
+    for (const { managed, priority } of this.#caches.values()) this.#resize(managed, priority, level)
+  }
+
+  /** Resizes one cache; a throw or a rejected promise is reported, never raised into the controller. */
+  #resize(managed: Managed, priority: CachePriority, level: Level): void {
+    try {
+      const result = managed.resize(this.policy[level][priority], level)
+      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+        ;(result as Promise<void>).then(undefined, (error: unknown) => this.#core.report(error))
+      }
+    } catch (error) {
+      this.#core.report(error)
+    }
+  }
+
+  #detach(managed: Managed): void {
+    if (managed instanceof ManagedLru) this.#trimmer.cancel(managed[TRIM_JOB])
+    try {
+      managed.dispose?.()
+    } catch (error) {
+      this.#core.report(error)
+    }
+  }
+
+  #close(): void {
+    this.#trimmer.close()
+    for (const { managed } of this.#caches.values()) this.#detach(managed)
+  }
 }

@@ -4,6 +4,8 @@ import { performance } from 'node:perf_hooks'
 export interface TrimJob {
   /** Evicts at most `limit` entries; returns true while there is more to evict. */
   trimSome(limit: number): boolean
+  /** Set by the trimmer while the job waits for later slices (a plain field: `set` reads it). */
+  scheduled: boolean
 }
 
 export interface SliceTrimmerOptions {
@@ -38,14 +40,9 @@ export class SliceTrimmer {
     this.#syncLimit = options.syncLimit ?? 4096
   }
 
-  /** True while `job` has entries left to evict in later slices. */
-  pending(job: TrimJob): boolean {
-    return this.#jobs.has(job)
-  }
-
   /** Trims synchronously up to the sync limit, and schedules the rest in slices. */
   run(job: TrimJob): void {
-    if (this.#jobs.has(job)) return // already scheduled: the next slice sees the new capacity
+    if (job.scheduled) return // the next slice sees the new capacity
     let more: boolean
     try {
       more = job.trimSome(this.#syncLimit)
@@ -54,12 +51,14 @@ export class SliceTrimmer {
       return
     }
     if (!more || this.#closed) return
+    job.scheduled = true
     this.#jobs.add(job)
     this.#schedule()
   }
 
   /** Stops trimming `job` (its cache was unregistered or cleared). */
   cancel(job: TrimJob): void {
+    job.scheduled = false
     this.#jobs.delete(job)
     if (this.#jobs.size === 0) this.#unschedule()
   }
@@ -67,6 +66,7 @@ export class SliceTrimmer {
   /** Cancels every slice; later `run()` calls only do their synchronous part. */
   close(): void {
     this.#closed = true
+    for (const job of this.#jobs) job.scheduled = false
     this.#jobs.clear()
     this.#unschedule()
   }
@@ -96,7 +96,10 @@ export class SliceTrimmer {
           more = false
           this.#report(error)
         }
-        if (!more) this.#jobs.delete(job)
+        if (!more) {
+          job.scheduled = false
+          this.#jobs.delete(job)
+        }
         if (performance.now() >= deadline) break
       }
     }

@@ -2,8 +2,13 @@ import { checkFunction, checkOptions, describe } from '../validate.js'
 import { checkSignal } from './abort-signal.js'
 import { readCount, type Scalable } from './scaled-value.js'
 
-/** What `loadPage` is asked for. Offset and limit come under both common names. */
-export interface BatchRequest<T> {
+/**
+ * What `loadPage` is asked for. Offset and limit come under both common names. `last` is typed
+ * `any` unless you annotate the parameter (`(req: BatchRequest<User>) => …`): TypeScript cannot
+ * infer the item type from a callback's return and feed it to that same callback's parameter,
+ * and typing `last` by the item type would turn every unannotated loader's items into `unknown`.
+ */
+export interface BatchRequest<T = any> {
   offset: number
   limit: number
   /** Same as `offset` (Prisma's name). */
@@ -22,7 +27,7 @@ export interface BatchOptions {
   signal?: AbortSignal
 }
 
-export type LoadPage<T> = (request: BatchRequest<T>) => readonly T[] | PromiseLike<readonly T[]>
+export type LoadPage<T> = (request: BatchRequest) => readonly T[] | PromiseLike<readonly T[]>
 
 /**
  * Pages through a data source instead of loading it whole: yields one array per page, and stops
@@ -44,7 +49,7 @@ export function inBatches<T>(loadPage: LoadPage<T>, options: BatchOptions): Asyn
 
 async function* pages<T>(loadPage: LoadPage<T>, batchSize: Scalable, signal: AbortSignal | undefined): AsyncGenerator<T[], void, undefined> {
   let offset = 0
-  let last: T | undefined
+  let last: unknown
   for (;;) {
     signal?.throwIfAborted()
     const limit = readCount('inBatches', 'option `batchSize`', batchSize, 1)
@@ -54,7 +59,7 @@ async function* pages<T>(loadPage: LoadPage<T>, batchSize: Scalable, signal: Abo
     }
     if (page.length === 0) return
     offset += page.length
-    last = page[page.length - 1] as T
+    last = page[page.length - 1]
     yield page as T[]
     if (page.length < limit) return
   }

@@ -55,7 +55,7 @@ export function parsePage(input: PageInput | undefined | null, options: PageOpti
   }
   const max = readCount(W, 'option `max`', opts.max, 0)
   const fallback = checkNumber(W, 'option `default`', opts.default ?? 20, { min: 1, integer: true })
-  if (input !== undefined && input !== null && typeof input !== 'object') {
+  if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) {
     throw new TypeError(`${W}: argument \`input\` must be an object such as req.query, got ${describe(input)}`)
   }
   const take = parseField('take', input?.take)

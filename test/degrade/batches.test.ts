@@ -81,7 +81,7 @@ describe('inBatches', () => {
     const abort = new AbortController()
     const { load } = table(100)
     const signals: (AbortSignal | undefined)[] = []
-    const it = inBatches(
+    const it = inBatches<{ id: number }>(
       (req) => {
         signals.push(req.signal)
         return load(req)

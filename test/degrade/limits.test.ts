@@ -164,7 +164,10 @@ describe('limits.page', () => {
     expect(() => limits.page({}, { max: 10, default: 2.5 })).toThrow(RangeError)
     expect(() => limits.page({}, { max: 10, maxSkip: -5 })).toThrow(RangeError)
     expect(() => limits.page({}, { max: 10, limit: 5 } as never)).toThrow(new TypeError('limits.page: unknown option `limit` (known: default, max, maxSkip)'))
-    expect(() => limits.page('take=5' as never, { max: 10 })).toThrow(TypeError)
+    expect(() => limits.page('take=5' as never, { max: 10 })).toThrow(
+      new TypeError('limits.page: argument `input` must be an object such as req.query, got "take=5" (string)'),
+    )
+    expect(() => limits.page([] as never, { max: 10 })).toThrow(TypeError)
     pressure.close()
   })
 })

@@ -1,0 +1,346 @@
+import { LRUCache } from 'lru-cache'
+import { LEVELS, type Level } from '../pressure/levels.js'
+import { checkFunction, checkOneOf, checkOptions, describe } from '../validate.js'
+import { capacityFor, checkMultiplier, isPressure, ShrinkReference } from './capacity.js'
+import { estimateEntrySize, type ResolvedLruOptions } from './lru-options.js'
+import { InFlightLoads, type Loader } from './loader.js'
+import type { SliceTrimmer, TrimJob } from './trim.js'
+import { hitRatio, type CachePriority, type CacheStats, type Managed } from './types.js'
+
+/** Options of `cache.getOrLoad(key, loader, options)`. */
+export interface GetOrLoadOptions {
+  /**
+   * Skip the cached entry and any load in flight: always call the loader, then store its result
+   * (replacing the entry). For reads where a stale answer is a risk, such as permission checks.
+   */
+  bypass?: boolean
+}
+
+/** `stats()` of a managed LRU cache: the contract's fields plus a few of its own. */
+export interface ManagedLruStats extends CacheStats {
+  byteCapacity: number | null
+  /** The configured `max` (entries at full capacity). */
+  max: number
+  /** The configured `maxSize`, or null. */
+  maxSize: number | null
+  /** True when `bytes` is estimated from a sample of entries (no `maxSize` or `sizeCalculation`). */
+  bytesEstimated: boolean
+  /** Loader calls started by `getOrLoad`, and how many of them failed. */
+  loads: number
+  loadFailures: number
+}
+
+/** What a managed cache needs from its registry. */
+export interface ManagedLruContext {
+  trimmer: SliceTrimmer
+  report(error: unknown): void
+}
+
+/** Lets the registry stop a cache's slices on unregister without a public method on the cache. */
+export const TRIM_JOB: unique symbol = Symbol('heapguard.trimJob')
+
+/** Entries sampled to estimate `bytes` when sizes are not tracked. */
+const BYTES_SAMPLE = 32
+
+/**
+ * An LRU cache (lru-cache v11 underneath) whose capacity follows memory pressure. Create it with
+ * `pressure.caches.lru(name, options)`.
+ *
+ * lru-cache fixes `max` and `maxSize` at construction, so this cache enforces its CURRENT
+ * capacity on top: after a level change, entries beyond `capacity` (and bytes beyond the byte
+ * capacity) are evicted least-recently-used first, large trims in slices that yield to the event
+ * loop; `set` never takes the cache past its capacity; at multiplier 0 `get` misses and `set`
+ * stores nothing.
+ */
+export class ManagedLru<K extends {}, V extends {}> implements Managed {
+  readonly name: string
+  readonly priority: CachePriority
+  // Hot-path state: `get` reads one field before lru-cache, `set` two comparisons after it.
+  #capacity: number
+  #byteCapacity: number
+  #hits = 0
+  #misses = 0
+  #evictions = 0
+  #multiplier = 1
+  readonly #lru: LRUCache<K, V>
+  readonly #entries: ShrinkReference
+  readonly #bytes: ShrinkReference | undefined
+  readonly #sizeTracked: boolean
+  /** Created by the first `getOrLoad`, so caches that never load pay nothing for it in `set`. */
+  #loads: InFlightLoads<K, V> | undefined
+  readonly #trimmer: SliceTrimmer
+  readonly #report: (error: unknown) => void
+  readonly #job: TrimJob = { scheduled: false, trimSome: (limit) => this.#trimSome(limit) }
+
+  /** @internal use `pressure.caches.lru(name, options)` */
+  constructor(name: string, options: ResolvedLruOptions<K, V>, context: ManagedLruContext) {
+    this.name = name
+    this.priority = options.priority
+    this.#trimmer = context.trimmer
+    this.#report = context.report
+    this.#entries = new ShrinkReference(options.max)
+    this.#bytes = options.maxSize === undefined ? undefined : new ShrinkReference(options.maxSize)
+    this.#capacity = options.max
+    this.#byteCapacity = options.maxSize ?? Infinity
+    this.#sizeTracked = options.sizeTracked
+    const { dispose, disposeAfter } = options
+    this.#lru = new LRUCache<K, V>({
+      ...options.lru,
+      // Always installed: evictions are counted here, and a throwing user disposer is reported
+      // rather than left to escape from a trim slice (lru-cache calls it before the entry is gone).
+      dispose: (value, key, reason) => {
+        if (reason === 'evict') this.#evictions++
+        if (dispose !== undefined) this.#callDisposer(dispose, value, key, reason)
+      },
+      ...(disposeAfter === undefined
+        ? {}
+        : { disposeAfter: (value: V, key: K, reason: LRUCache.DisposeReason) => this.#callDisposer(disposeAfter, value, key, reason) }),
+    })
+  }
+
+  /** The value for `key` (marking it recently used), or undefined; counts a hit or a miss. */
+  get(key: K, options?: LRUCache.GetOptions<K, V, unknown>): V | undefined {
+    if (this.#capacity === 0) {
+      this.#misses++
+      return undefined
+    }
+    const value = this.#lru.get(key, options)
+    if (value === undefined) this.#misses++
+    else this.#hits++
+    return value
+  }
+
+  /**
+   * Stores `value` under `key`, evicting least-recently-used entries so that the cache stays
+   * within its current capacity. Does nothing while the cache is disabled (multiplier 0).
+   */
+  set(key: K, value: V, options?: LRUCache.SetOptions<K, V, unknown>): this {
+    const capacity = this.#capacity
+    if (capacity === 0) return this
+    if (this.#loads !== undefined) this.#loads.drop(key)
+    const lru = this.#lru
+    lru.set(key, value, options)
+    // At most one entry over: the one just added (or, while a big trim runs in slices, the cache
+    // is over on purpose and this keeps it from growing). Evict the least recently used.
+    if (lru.size > capacity) lru.pop()
+    if (this.#bytes !== undefined && lru.calculatedSize > this.#byteCapacity) this.#overflowBytes()
+    return this
+  }
+
+  /** True when `key` is held (and not stale); not counted as a lookup. */
+  has(key: K, options?: LRUCache.HasOptions<K, V, unknown>): boolean {
+    return this.#capacity !== 0 && this.#lru.has(key, options)
+  }
+
+  /** The value for `key` without marking it used or counting a lookup. */
+  peek(key: K, options?: LRUCache.PeekOptions<K, V, unknown>): V | undefined {
+    return this.#capacity === 0 ? undefined : this.#lru.peek(key, options)
+  }
+
+  /** Removes `key` (and makes a load of it in flight stale); true when an entry was removed. */
+  delete(key: K): boolean {
+    this.#loads?.drop(key)
+    return this.#lru.delete(key)
+  }
+
+  /** Drops every entry and makes every load in flight stale. */
+  clear(): void {
+    this.#loads?.dropAll()
+    this.#trimmer.cancel(this.#job)
+    this.#lru.clear()
+  }
+
+  /** Entries held now. */
+  get size(): number {
+    return this.#lru.size
+  }
+
+  /** Entries allowed now: the multiplier times the reference (see the README). */
+  get capacity(): number {
+    return this.#capacity
+  }
+
+  /** Bytes allowed now, or null without `maxSize`. */
+  get byteCapacity(): number | null {
+    return this.#bytes === undefined ? null : this.#byteCapacity
+  }
+
+  /** The multiplier of the last resize (1 until pressure). */
+  get multiplier(): number {
+    return this.#multiplier
+  }
+
+  /** True at multiplier 0: `get` misses and `set` stores nothing. */
+  get disabled(): boolean {
+    return this.#capacity === 0
+  }
+
+  /** The configured `max`. */
+  get max(): number {
+    return this.#entries.max
+  }
+
+  /** The configured `maxSize`, or null. */
+  get maxSize(): number | null {
+    return this.#bytes === undefined ? null : this.#bytes.max
+  }
+
+  /** Keys, most recently used first. */
+  keys(): IterableIterator<K> {
+    return this.#lru.keys()
+  }
+
+  /** Values, most recently used first. */
+  values(): IterableIterator<V> {
+    return this.#lru.values()
+  }
+
+  /** `[key, value]` pairs, most recently used first. */
+  entries(): IterableIterator<[K, V]> {
+    return this.#lru.entries()
+  }
+
+  /**
+   * The cached value for `key`, or the result of `loader(key)`, stored before the promise
+   * resolves. Concurrent calls for one key share one loader call. A loader that throws or
+   * rejects caches nothing, and the next call tries again. With `{ bypass: true }` the loader is
+   * always called and its result replaces the entry. A value that resolves to undefined is
+   * returned but not stored. A hit or a miss is counted as for `get` (a bypass is not a lookup).
+   */
+  getOrLoad(key: K, loader: Loader<K, V>, options?: GetOrLoadOptions): Promise<V> {
+    checkFunction(`cache "${this.name}" getOrLoad`, 'argument `loader`', loader)
+    let bypass = false
+    if (options !== undefined) {
+      const checked = checkOptions<GetOrLoadOptions>(`cache "${this.name}" getOrLoad`, 'options', options, ['bypass'])
+      if (checked.bypass !== undefined && typeof checked.bypass !== 'boolean') {
+        throw new TypeError(`cache "${this.name}" getOrLoad: option \`bypass\` must be a boolean, got ${describe(checked.bypass)}`)
+      }
+      bypass = checked.bypass === true
+    }
+    if (!bypass) {
+      const cached = this.get(key)
+      if (cached !== undefined) return Promise.resolve(cached)
+      const current = this.#loads?.current(key)
+      if (current !== undefined) return current
+    }
+    this.#loads ??= new InFlightLoads<K, V>()
+    return this.#loads.start(key, loader, this.#store)
+  }
+
+  /** Removes `key` and makes a load of it in flight stale; same as `delete`. */
+  invalidate(key: K): boolean {
+    return this.delete(key)
+  }
+
+  /**
+   * Removes every entry for which `predicate(key, value)` is true; returns how many. Every load
+   * in flight is made stale too (its value is unknown until it settles, so it cannot be tested).
+   * Walks the whole cache synchronously.
+   */
+  invalidateWhere(predicate: (key: K, value: V) => boolean): number {
+    checkFunction(`cache "${this.name}" invalidateWhere`, 'argument `predicate`', predicate)
+    const doomed: K[] = []
+    for (const [key, value] of this.#lru.entries()) if (predicate(key, value)) doomed.push(key)
+    this.#loads?.dropAll()
+    for (const key of doomed) this.#lru.delete(key)
+    return doomed.length
+  }
+
+  /** Removes every entry whose key is a string starting with `prefix` (and the loads of such keys); returns how many. */
+  invalidatePrefix(prefix: string): number {
+    if (typeof prefix !== 'string') {
+      throw new TypeError(`cache "${this.name}" invalidatePrefix: argument \`prefix\` must be a string, got ${describe(prefix)}`)
+    }
+    const matches = (key: K): boolean => typeof key === 'string' && key.startsWith(prefix)
+    const doomed: K[] = []
+    for (const key of this.#lru.keys()) if (matches(key)) doomed.push(key)
+    this.#loads?.dropWhere(matches)
+    for (const key of doomed) this.#lru.delete(key)
+    return doomed.length
+  }
+
+  /**
+   * Sets the capacity to `multiplier` of the reference (contract §2) and evicts what no longer
+   * fits, least recently used first; the registry calls it on every level change, with the level.
+   * Called directly without a level, a multiplier below 1 counts as pressure (the reference
+   * freezes at what the cache holds) and 1 restores the configured maximum.
+   */
+  resize(multiplier: number, level?: Level): void {
+    checkMultiplier(`cache "${this.name}" resize`, multiplier)
+    if (level !== undefined) checkOneOf(`cache "${this.name}" resize`, 'argument `level`', level, LEVELS)
+    const pressure = isPressure(multiplier, level)
+    const lru = this.#lru
+    this.#multiplier = multiplier
+    this.#capacity = capacityFor(multiplier, this.#entries.update(pressure, () => lru.size))
+    if (this.#bytes !== undefined) {
+      this.#byteCapacity = capacityFor(multiplier, this.#bytes.update(pressure, () => lru.calculatedSize))
+    }
+    this.#trimmer.run(this.#job)
+  }
+
+  stats(): ManagedLruStats {
+    return {
+      name: this.name,
+      priority: this.priority,
+      entries: this.#lru.size,
+      bytes: this.#sizeTracked ? this.#lru.calculatedSize : this.#sampleBytes(),
+      capacity: this.#capacity,
+      multiplier: this.#multiplier,
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+      hitRatio: hitRatio(this.#hits, this.#misses),
+      byteCapacity: this.byteCapacity,
+      max: this.#entries.max,
+      maxSize: this.maxSize,
+      bytesEstimated: !this.#sizeTracked,
+      loads: this.#loads?.started ?? 0,
+      loadFailures: this.#loads?.failed ?? 0,
+    }
+  }
+
+  /** @internal the registry cancels this job's slices on unregister */
+  get [TRIM_JOB](): TrimJob {
+    return this.#job
+  }
+
+  readonly #store = (key: K, value: V): void => {
+    if (value !== undefined) this.set(key, value)
+  }
+
+  /** A set went over the byte budget: evict LRU-first until it fits (only one entry while a big trim runs in slices). */
+  #overflowBytes(): void {
+    this.#trimSome(this.#job.scheduled ? 1 : Infinity)
+  }
+
+  /** Evicts up to `limit` least-recently-used entries while over capacity; true while still over. */
+  #trimSome(limit: number): boolean {
+    const lru = this.#lru
+    for (let evicted = 0; evicted < limit; evicted++) {
+      if (lru.size <= this.#capacity && lru.calculatedSize <= this.#byteCapacity) return false
+      lru.pop()
+    }
+    return lru.size > this.#capacity || lru.calculatedSize > this.#byteCapacity
+  }
+
+  #callDisposer(disposer: LRUCache.Disposer<K, V>, value: V, key: K, reason: LRUCache.DisposeReason): void {
+    try {
+      disposer(value, key, reason)
+    } catch (error) {
+      this.#report(error)
+    }
+  }
+
+  /** Estimates bytes from the most recently used entries when sizes are not tracked. */
+  #sampleBytes(): number {
+    const count = this.#lru.size
+    if (count === 0) return 0
+    let sum = 0
+    let seen = 0
+    for (const [key, value] of this.#lru.entries()) {
+      sum += estimateEntrySize(value, key)
+      if (++seen === BYTES_SAMPLE) break
+    }
+    return seen === 0 ? 0 : Math.round((sum / seen) * count)
+  }
+}

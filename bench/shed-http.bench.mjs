@@ -6,6 +6,7 @@
 //
 //   npx tsup && node bench/run.mjs shed-http
 //   BENCH_SECONDS=5 BENCH_ROUNDS=3 node bench/shed-http.bench.mjs
+//   node bench/shed-http.bench.mjs --profile   # where the server's CPU goes (V8 CPU profile)
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import http from 'node:http'
@@ -21,6 +22,8 @@ const CASES = {
 
 if (process.argv[2] === '--serve') {
   await serve(process.argv[3])
+} else if (process.argv[2] === '--profile') {
+  await profile()
 } else {
   await main()
 }
@@ -86,6 +89,56 @@ async function startFastifyUnderPressure() {
 
 // ---------------------------------------------------------------- load generator (this process)
 
+async function spawnServer(name, execArgv = []) {
+  const child = fork(new URL(import.meta.url), ['--serve', name], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: ['--no-warnings', ...execArgv], // the rssSource "no container limit" notice, once per child
+  })
+  const [{ port }] = await once(child, 'message')
+  return { child, url: `http://127.0.0.1:${port}/` }
+}
+
+/**
+ * Throughput on a shared 2-core machine moves by tens of per cent between runs; a CPU profile of
+ * the loaded server does not care how often it was descheduled. Prints the share of the server's
+ * busy time spent in heapguard's own functions (self time: the framework and the handler that
+ * run inside `next()` are not counted).
+ */
+async function profile() {
+  const { default: autocannon } = await import('autocannon')
+  const { mkdtempSync, readdirSync, readFileSync, rmSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5)
+  const ourDist = new URL('../dist/', import.meta.url).href
+  for (const name of ['node:http + heapguard middleware', 'fastify + heapguard plugin']) {
+    const dir = mkdtempSync(join(os.tmpdir(), 'heapguard-prof-'))
+    const { child, url } = await spawnServer(name, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
+    await autocannon({ url, connections: 32, duration: 1 })
+    const r = await autocannon({ url, connections: 32, duration: seconds })
+    child.disconnect()
+    await once(child, 'exit')
+    const prof = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]), 'utf8'))
+    rmSync(dir, { recursive: true, force: true })
+    const nodes = new Map(prof.nodes.map((n) => [n.id, n]))
+    const self = new Map()
+    let busy = 0
+    prof.samples.forEach((id, i) => {
+      const { functionName, url: file } = nodes.get(id).callFrame
+      if (functionName === '(idle)') return
+      const dt = prof.timeDeltas[i] ?? 0
+      busy += dt
+      if (!file.startsWith(ourDist)) return
+      const key = `${functionName || '(anonymous)'} dist/${file.slice(ourDist.length)}`
+      self.set(key, (self.get(key) ?? 0) + dt)
+    })
+    const ours = [...self.values()].reduce((a, b) => a + b, 0)
+    console.log(`${name}: ${r.requests.total} requests in ${seconds} s; heapguard self time ${((ours / busy) * 100).toFixed(2)} % of busy CPU`)
+    for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+      console.log(`  ${((t / busy) * 100).toFixed(2).padStart(5)} %  ${key}`)
+    }
+  }
+}
+
 /**
  * Each case runs right next to its baseline (cases of one baseline form a group), and the
  * order rotates every round, inside the groups and between them, so no case is always first.
@@ -108,12 +161,7 @@ async function main() {
 
   const children = {}
   for (const name of names) {
-    const child = fork(new URL(import.meta.url), ['--serve', name], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: ['--no-warnings'], // the rssSource "no container limit" notice, once per child
-    })
-    const [{ port }] = await once(child, 'message')
-    children[name] = { child, url: `http://127.0.0.1:${port}/` }
+    children[name] = await spawnServer(name)
   }
   const cpuOf = async (name) => {
     const { child } = children[name]

@@ -120,15 +120,19 @@ const byKind = {}
 let inFlight = 0
 let port = 0
 
-function hit(kind, path) {
+/** One request; `most` caps how many of this kind may be in flight (a client with a pool of its own). */
+function hit(kind, path, most = Infinity) {
+  const k = (byKind[kind] ??= { sent: 0, served: 0, shed: 0, errors: 0, inFlight: 0 })
+  if (k.inFlight >= most) return
   counts.sent++
   inFlight++
-  const k = (byKind[kind] ??= { sent: 0, served: 0, shed: 0, errors: 0 })
   k.sent++
+  k.inFlight++
   const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
     res.resume()
     res.on('end', () => {
       inFlight--
+      k.inFlight--
       const bucket = res.statusCode === 503 ? 'shed' : res.statusCode < 400 ? 'served' : 'errors'
       counts[bucket]++
       k[bucket]++
@@ -136,6 +140,7 @@ function hit(kind, path) {
   })
   req.on('error', () => {
     inFlight--
+    k.inFlight--
     counts.errors++
     k.errors++
   })
@@ -168,12 +173,12 @@ const PHASES = [
   },
   {
     until: 0.6,
-    title: 'rush: more and more heavy reports (4 MiB for 2 s, low priority) and imports (1 MiB, normal) on top of browsing',
+    title: 'rush: more and more heavy reports (4 MiB for 2 s, low priority, 4 at most at once) and imports (1 MiB, normal)',
     streams: [
       [150, () => hit('product', `/api/product/${nextProduct++}`)],
       [40, () => hit('session', `/api/session/u${Math.floor(Math.random() * 1500)}`)],
       // Reports come faster and faster until critical refuses them, then again after recovery.
-      [(progress) => 1 + 5 * progress, () => hit('report', '/api/report?mb=4&ms=2000')],
+      [(progress) => 1 + 5 * progress, () => hit('report', '/api/report?mb=4&ms=2000', 4)],
       [4, () => hit('import', '/api/import?mb=1&ms=1000')],
       [10, () => hit('checkout', '/api/checkout')],
     ],

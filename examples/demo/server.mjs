@@ -21,10 +21,12 @@ const pressure = createController({
 })
 
 // Caches of each priority. `max` is a guess, as it often is in real services: 20 000 product
-// pages of 10 KiB would need 200 MiB, twice the heap. heapguard makes the guess harmless.
+// pages of 10 KiB would need 200 MiB, twice the heap; the byte budgets bound them, and heapguard
+// shrinks both the entry and the byte budget under pressure.
+const textSize = (value) => value.length + 64
 const sessions = pressure.caches.lru('sessions', { max: 2_000, priority: 'essential' })
-const pages = pressure.caches.lru('pages', { max: 20_000, priority: 'normal' })
-const recommendations = pressure.caches.lru('recommendations', { max: 10_000, priority: 'optional' })
+const pages = pressure.caches.lru('pages', { max: 20_000, maxSize: 40 * MiB, sizeCalculation: textSize, priority: 'normal' })
+const recommendations = pressure.caches.lru('recommendations', { max: 10_000, maxSize: 8 * MiB, sizeCalculation: textSize, priority: 'optional' })
 
 // A nice-to-have feature, switched off from critical up.
 pressure.features.flag('recommendations', { offAt: 'critical' })

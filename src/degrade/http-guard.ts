@@ -45,16 +45,23 @@ export class HttpGuard<Req> {
 
   /**
    * Calls `admitted` once the request holds a slot (at once, or after waiting in the queue) or
-   * `refused` with the reason; a request whose client left while it waited gets `gone` instead.
+   * `refused` with the reason (and the response, so that it can be a shared function rather
+   * than a closure per request); a request whose client left while it waited gets `gone`.
    */
-  pass(req: Req, res: ServerResponse, admitted: () => void, refused: (error: ShedError) => void, gone?: () => void): void {
+  pass(
+    req: Req,
+    res: ServerResponse,
+    admitted: () => void,
+    refused: (error: ShedError, res: ServerResponse) => void,
+    gone?: () => void,
+  ): void {
     if (res.closed) {
       // Its 'close' has already fired: a slot taken now would never be given back.
       admitted()
       return
     }
     const priority = this.#priorityOf === undefined ? 'normal' : this.#priorityFor(req)
-    const permit = this.#shedder.acquire(priority, (error) => (error === undefined ? admitted() : refused(error)), this.#retryAfter)
+    const permit = this.#shedder.acquire(priority, (error) => (error === undefined ? admitted() : refused(error, res)), this.#retryAfter)
     // `on`, not `once`: 'close' comes once anyway, and once's wrapper costs more than the rest.
     if (permit.state === 'admitted') {
       res.on('close', () => permit.release())

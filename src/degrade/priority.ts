@@ -14,6 +14,7 @@ export function priorityRank(priority: Priority): number {
   return RANK[priority]
 }
 
+/** Runs once per HTTP request (on what the `priority` option returned): plain comparisons. */
 export function isPriority(value: unknown): value is Priority {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(RANK, value)
+  return value === 'normal' || value === 'critical' || value === 'high' || value === 'low'
 }

@@ -19,7 +19,7 @@ export function refusalHeaders(error: ShedError): Record<string, string> {
 }
 
 /** Answers a refused request on a plain node:http response (Connect and Express use the same). */
-export function writeRefusal(res: ServerResponse, error: ShedError): void {
+export function writeRefusal(error: ShedError, res: ServerResponse): void {
   // A refusal after waiting may find that something else already answered; never write twice.
   if (res.headersSent || res.writableEnded) return
   const body = refusalBody(error)

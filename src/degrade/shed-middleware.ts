@@ -29,14 +29,14 @@ export function createShedMiddleware<Req extends IncomingMessage, Res extends Se
           res,
           () => resolve(true),
           (error) => {
-            writeRefusal(res, error)
+            writeRefusal(error, res)
             resolve(false)
           },
           () => resolve(false),
         )
       })
     }
-    guard.pass(req, res, next, (error) => writeRefusal(res, error))
+    guard.pass(req, res, next, writeRefusal)
   }
   return heapguardShed
 }

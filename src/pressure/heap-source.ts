@@ -12,7 +12,7 @@ const DEFAULT_SEMI_SPACE_MiB = 16
 export interface HeapSourceOptions {
   /** Source name; default `'heap'`. */
   name?: string
-  /** Overrides the computed limit (bytes), e.g. for a worker with its own `resourceLimits`. */
+  /** Overrides the computed limit (bytes): a budget of your own, below what V8 allows. */
   limit?: number
   /**
    * Where the limits are read from, in place of `process.execArgv`, `NODE_OPTIONS` and (in a

@@ -189,6 +189,7 @@ export function markdownTable(results) {
 export async function runSqueeze(names = Object.keys(VARIANTS), config = loadConfig()) {
   mkdirSync(RESULTS, { recursive: true })
   const started = new Date()
+  const loadBefore = os.loadavg()
   console.log(
     `squeeze: ${config.rate} req/s offered for ${config.seconds} s over ${config.connections} connections to 127.0.0.1; ` +
       `${Math.round((1 - config.hotShare) * 100)} % new keys, ${Math.round(config.hotShare * 100)} % from ${config.hotKeys} hot keys; ` +
@@ -205,7 +206,7 @@ export async function runSqueeze(names = Object.keys(VARIANTS), config = loadCon
       {
         started: started.toISOString(),
         node: process.version,
-        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg() },
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavgBefore: loadBefore, loadavgAfter: os.loadavg() },
         config: { ...config, heapMiB: HEAP_MIB, cacheMax: CACHE_MAX, valueChars: VALUE_CHARS },
         results,
       },

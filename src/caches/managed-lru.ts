@@ -104,7 +104,8 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
       this.#misses++
       return undefined
     }
-    const value = this.#lru.get(key, options)
+    // Passing an undefined options argument costs lru-cache a default-parameter allocation path: call without it.
+    const value = options === undefined ? this.#lru.get(key) : this.#lru.get(key, options)
     if (value === undefined) this.#misses++
     else this.#hits++
     return value
@@ -119,7 +120,8 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     if (capacity === 0) return this
     if (this.#loads !== undefined) this.#loads.drop(key)
     const lru = this.#lru
-    lru.set(key, value, options)
+    if (options === undefined) lru.set(key, value)
+    else lru.set(key, value, options)
     // At most one entry over: the one just added (or, while a big trim runs in slices, the cache
     // is over on purpose and this keeps it from growing). Evict the least recently used.
     if (lru.size > capacity) lru.pop()
@@ -129,7 +131,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
 
   /** True when `key` is held (and not stale); not counted as a lookup. */
   has(key: K, options?: LRUCache.HasOptions<K, V, unknown>): boolean {
-    return this.#capacity !== 0 && this.#lru.has(key, options)
+    return this.#capacity !== 0 && (options === undefined ? this.#lru.has(key) : this.#lru.has(key, options))
   }
 
   /** The value for `key` without marking it used or counting a lookup. */

@@ -88,8 +88,9 @@ export class CacheRegistry {
   }
 
   /**
-   * Stops managing the cache: no more resizes, slices in progress are cancelled and its
-   * `dispose()` (if any) is called. The cache keeps its current capacity. True when it was registered.
+   * Stops managing the cache: no more resizes, and its `dispose()` (if any) is called. A cache
+   * from `lru()` goes back to a plain LRU bounded by its own `max` (a trim in progress stops).
+   * True when it was registered.
    */
   unregister(name: string): boolean {
     const registration = this.#caches.get(name)
@@ -149,7 +150,11 @@ export class CacheRegistry {
   }
 
   #detach(managed: Managed): void {
-    if (managed instanceof ManagedLru) this.#trimmer.cancel(managed[TRIM_JOB])
+    if (managed instanceof ManagedLru) {
+      // No longer managed: back to a plain LRU bounded by its own max (which also ends any trim).
+      this.#trimmer.cancel(managed[TRIM_JOB])
+      managed.resize(1, 'normal')
+    }
     try {
       managed.dispose?.()
     } catch (error) {

@@ -185,27 +185,31 @@ describe('caches.register() and any Managed', () => {
     expect(managed.calls.at(-1)).toEqual([0.1, 'emergency'])
   })
 
-  it('an unregistered lru keeps its capacity and works as a plain cache', () => {
+  it('an unregistered lru goes back to its full max and works as a plain cache', () => {
     const { pressure } = drive()
     const cache = pressure.caches.lru<string, string>('solo', { max: 100 })
     fill(cache, 100)
     pressure.force('warning')
-    pressure.caches.unregister('solo')
-    pressure.force('emergency')
     expect(cache.capacity).toBe(75)
-    cache.resize(1)
+    pressure.caches.unregister('solo')
+    expect(cache.stats()).toMatchObject({ capacity: 100, multiplier: 1, entries: 75 })
+    pressure.force('emergency')
     fill(cache, 100, 'again')
     expect(cache.size).toBe(100)
   })
 
-  it('close() disposes every Managed and refuses new caches', () => {
+  it('close() disposes every Managed, releases lru caches and refuses new caches', () => {
     const { pressure } = drive()
     const a = fake()
     const b = fake()
     pressure.caches.register('a', a)
     pressure.caches.register('b', b)
+    const cache = pressure.caches.lru<string, string>('c', { max: 10, priority: 'optional' })
+    pressure.force('critical')
+    expect(cache.disabled).toBe(true)
     pressure.close()
     expect([a.disposed, b.disposed]).toEqual([1, 1])
+    expect(cache.capacity).toBe(10)
     expect(() => pressure.caches.lru('late', { max: 1 })).toThrow('caches.lru("late"): called after the controller was closed')
   })
 

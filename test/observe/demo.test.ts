@@ -44,7 +44,8 @@ describe('npm run demo', () => {
 
     expect(await exited, err).toBe(0)
     expect(err).toBe('')
-    expect(out).toContain('phase 1/4')
+    expect(out).toContain('phase 1/5')
+    expect(out).toMatch(/never ran out of memory/)
     expect(out).toContain('Summary (8 s of load)')
     expect(out).toMatch(/peak heap \d+\.\d MiB of 96\.0 MiB/)
     for (const name of ['sessions', 'pages', 'recommendations']) expect(out).toMatch(new RegExp(`^ +${name} +(essential|normal|optional) +\\d+\\.\\d %`, 'm'))

@@ -1,3 +1,7 @@
+import type { CacheStats } from '../caches/types.js'
+import type { FlagInfo } from '../degrade/features.js'
+import type { ShedStats } from '../degrade/shed.js'
+import type { TaskInfo } from '../degrade/task.js'
 import type { Level } from '../pressure/levels.js'
 import type { Trend } from '../pressure/trend.js'
 import type { ControllerEvents, LevelChange, Sample, Thresholds } from '../pressure/types.js'
@@ -5,7 +9,8 @@ import { describe } from '../validate.js'
 
 /**
  * What the observation entries read from a controller, typed structurally so that
- * `heapguard/prometheus` and `heapguard/http` never import the controller implementation.
+ * `heapguard/prometheus` and `heapguard/http` never import the controller implementation
+ * (the subsystems' row types are imported as types only, which costs nothing at run time).
  * A controller from `createController()` satisfies it; the subsystem members are optional so a
  * bare pressure controller can be observed too (its caches, shedding, flags and tasks are then
  * simply absent from the output).
@@ -25,58 +30,14 @@ export interface ObservedController {
   trend(): Trend
   on<E extends keyof ControllerEvents>(event: E, fn: (...args: ControllerEvents[E]) => void): unknown
   off<E extends keyof ControllerEvents>(event: E, fn?: (...args: ControllerEvents[E]) => void): unknown
-  readonly caches?: { stats(): ObservedCacheStats[] }
+  readonly caches?: { stats(): CacheStats[] }
   readonly shed?: { stats(): ObservedShedStats }
-  readonly features?: { list(): ObservedFlag[] }
-  readonly tasks?: { list(): ObservedTask[] }
+  readonly features?: { list(): FlagInfo[] }
+  readonly tasks?: { list(): TaskInfo[] }
 }
 
-export type CachePriority = 'essential' | 'normal' | 'optional'
-export type RequestPriority = 'critical' | 'high' | 'normal' | 'low'
-
-export const REQUEST_PRIORITIES: readonly RequestPriority[] = ['critical', 'high', 'normal', 'low']
-
-/** The fields of `CacheStats` (contract §2) the observers show. */
-export interface ObservedCacheStats {
-  name: string
-  priority: CachePriority
-  entries: number
-  bytes: number
-  capacity: number
-  multiplier: number
-  hits: number
-  misses: number
-  evictions: number
-  hitRatio: number
-}
-
-export interface ObservedShedStats {
-  inFlight: number
-  queued: number
-  admitted: number
-  refused: Record<RequestPriority, number>
-  /** The concurrency limit now, or null when admission is by level only. */
-  limit: number | null
-}
-
-export interface ObservedFlag {
-  name: string
-  enabled: boolean
-  offAt: Level
-  override: 'on' | 'off' | null
-}
-
-export interface ObservedTask {
-  name: string
-  intervalMs: number
-  pauseAt: Level
-  paused: boolean
-  running: boolean
-  runs: number
-  failures: number
-  lastRunAt: number | null
-  stopped: boolean
-}
+/** The part of `shed.stats()` the observers show. */
+export type ObservedShedStats = Pick<ShedStats, 'inFlight' | 'queued' | 'admitted' | 'refused' | 'limit'>
 
 /** Rejects anything that is not a controller at the call site, not at the first scrape. */
 export function checkController(where: string, value: unknown): ObservedController {

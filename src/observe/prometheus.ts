@@ -1,7 +1,10 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { LEVELS, levelRank } from '../pressure/levels.js'
 import { checkOptions, describe } from '../validate.js'
-import { checkController, REQUEST_PRIORITIES, type ObservedCacheStats, type ObservedController, type ObservedShedStats, type ObservedTask } from './observed.js'
+import type { CacheStats } from '../caches/types.js'
+import { PRIORITIES } from '../degrade/priority.js'
+import type { TaskInfo } from '../degrade/task.js'
+import { checkController, type ObservedController, type ObservedShedStats } from './observed.js'
 
 export interface CollectMetricsOptions {
   /**
@@ -42,10 +45,10 @@ function emitKnown(emit: Emit, value: number | null | undefined): void {
   if (value !== null && value !== undefined && Number.isFinite(value)) emit(NO_LABELS, value)
 }
 
-type NumericKeys<T> = { [K in keyof T]: T[K] extends number ? K : never }[keyof T]
+type NumericKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T]
 
 /** One series per managed cache, from one field of its stats. */
-function perCache(name: string, help: string, type: MetricDef['type'], field: NumericKeys<ObservedCacheStats>): MetricDef {
+function perCache(name: string, help: string, type: MetricDef['type'], field: NumericKeys<CacheStats>): MetricDef {
   return {
     name,
     help,
@@ -63,7 +66,7 @@ function shedValue(name: string, help: string, type: MetricDef['type'], pick: (s
 }
 
 /** One series per task still scheduled. */
-function perTask(name: string, help: string, type: MetricDef['type'], pick: (t: ObservedTask) => number): MetricDef {
+function perTask(name: string, help: string, type: MetricDef['type'], pick: (t: TaskInfo) => number): MetricDef {
   return {
     name,
     help,
@@ -190,7 +193,7 @@ const METRICS: readonly MetricDef[] = [
     read: (p, emit) => {
       if (p.shed === undefined) return
       const { refused } = p.shed.stats()
-      for (const priority of REQUEST_PRIORITIES) emit({ priority }, refused[priority] ?? 0)
+      for (const priority of PRIORITIES) emit({ priority }, refused[priority] ?? 0)
     },
   },
   shedValue('requests_admitted_total', 'Requests admitted by load shedding.', 'counter', (s) => s.admitted),

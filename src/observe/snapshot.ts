@@ -1,7 +1,10 @@
 import { levelRank, type Level } from '../pressure/levels.js'
 import type { Trend } from '../pressure/trend.js'
 import type { LevelChange, Sample, Thresholds } from '../pressure/types.js'
-import type { ObservedCacheStats, ObservedController, ObservedFlag, ObservedShedStats, ObservedTask } from './observed.js'
+import type { CacheStats } from '../caches/types.js'
+import type { FlagInfo } from '../degrade/features.js'
+import type { TaskInfo } from '../degrade/task.js'
+import type { ObservedController, ObservedShedStats } from './observed.js'
 
 /** One point of the ratio chart: `[at, ratio, level rank 0..3]`; short, because the stream repeats it. */
 export type ChartPoint = [at: number, ratio: number, rank: number]
@@ -32,10 +35,10 @@ export interface DashboardState {
   transitions: LevelChange[]
   transitionCounts: Record<Level, number>
   /** null when the controller has no such subsystem. */
-  caches: ObservedCacheStats[] | null
+  caches: CacheStats[] | null
   shed: ObservedShedStats | null
-  features: ObservedFlag[] | null
-  tasks: ObservedTask[] | null
+  features: FlagInfo[] | null
+  tasks: TaskInfo[] | null
   closed: boolean
   /** Subsystems whose read failed, with the message (the rest of the state is still shown). */
   errors: string[]

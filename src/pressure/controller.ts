@@ -378,9 +378,13 @@ export class PressureController {
       return undefined
     }
     const { used, limit } = (value ?? {}) as { used?: unknown; limit?: unknown }
-    if (typeof used !== 'number' || !Number.isFinite(used) || used < 0 || typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) {
+    // A huge used over a tiny limit overflows to an infinite ratio: no more a reading than NaN is.
+    if (typeof used !== 'number' || !Number.isFinite(used) || used < 0 || typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0 || !Number.isFinite(used / limit)) {
+      const promise = typeof (value as { then?: unknown } | null)?.then === 'function'
+      // An `async read()` that rejects must not end as an unhandled rejection: it is reported here already.
+      if (promise) Promise.resolve(value).catch(() => {})
       const got =
-        typeof (value as { then?: unknown } | null)?.then === 'function'
+        promise
           ? 'a promise (read() must be synchronous)'
           : value !== null && typeof value === 'object'
             ? `used ${describe(used)}, limit ${describe(limit)}`

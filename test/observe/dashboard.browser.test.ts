@@ -56,6 +56,9 @@ function ramp(ratios: number[]): void {
   }
 }
 
+/** Waits for the page to catch up; generous, because CI machines are slow and shared. */
+const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 10_000, interval: 50 })
+
 const capacityOf = (name: string) => page.locator(`#caches-body tr[data-cache="${name}"] td.capacity`)
 
 describe('dashboard in a browser', () => {
@@ -73,8 +76,8 @@ describe('dashboard in a browser', () => {
 
     await page.goto(url)
     const level = page.locator('#level')
-    await expect.poll(() => level.getAttribute('data-level')).toBe('normal')
-    await expect.poll(() => page.locator('#conn').getAttribute('data-state')).toBe('live')
+    await poll(() => level.getAttribute('data-level')).toBe('normal')
+    await poll(() => page.locator('#conn').getAttribute('data-state')).toBe('live')
     expect(await page.title()).toBe('normal · checkout-service')
     const line = page.locator('#ratio-line')
     const before = await line.getAttribute('d')
@@ -84,18 +87,18 @@ describe('dashboard in a browser', () => {
 
     // Pressure rises: the line moves and the level follows the samples.
     ramp([0.66, 0.71, 0.74])
-    await expect.poll(() => level.getAttribute('data-level')).toBe('warning')
-    await expect.poll(() => line.getAttribute('d')).not.toBe(before)
+    await poll(() => level.getAttribute('data-level')).toBe('warning')
+    await poll(() => line.getAttribute('d')).not.toBe(before)
 
     // The operator forces critical: badge, level strip, caches, flag and task all follow.
     pressure.force('critical')
-    await expect.poll(() => level.getAttribute('data-level')).toBe('critical')
+    await poll(() => level.getAttribute('data-level')).toBe('critical')
     expect(await level.textContent()).toBe('critical')
-    await expect.poll(() => page.locator('#chart rect.seg[data-level="critical"]').count()).toBeGreaterThan(0)
+    await poll(() => page.locator('#chart rect.seg[data-level="critical"]').count()).toBeGreaterThan(0)
     expect(await page.locator('#chart rect.seg[data-level="warning"]').count()).toBeGreaterThan(0)
     expect(await page.locator('#forced').isVisible()).toBe(true)
     // pages held 80 entries when pressure began: half of that at critical; optional caches are off.
-    await expect.poll(() => capacityOf('pages').textContent()).toBe('40')
+    await poll(() => capacityOf('pages').textContent()).toBe('40')
     expect(await capacityOf('recommendations').textContent()).toBe('0')
     expect(await page.locator('#caches-body tr[data-cache="recommendations"] td.entries').textContent()).toBe('0')
     expect(await page.locator('#features-body tr[data-feature="recommendations"] td').nth(1).textContent()).toBe('off')
@@ -111,12 +114,12 @@ describe('dashboard in a browser', () => {
     expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined()
 
     ramp([0.78, 0.83, 0.8])
-    await expect.poll(() => page.locator('#sources-body tr').first().locator('td').nth(3).textContent()).toBe('80.0 %')
+    await poll(() => page.locator('#sources-body tr').first().locator('td').nth(3).textContent()).toBe('80.0 %')
     mkdirSync(ARTIFACTS, { recursive: true })
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true })
 
     pressure.release()
-    await expect.poll(() => level.getAttribute('data-level')).toBe('warning')
+    await poll(() => level.getAttribute('data-level')).toBe('warning')
     expect(await page.locator('#forced').isVisible()).toBe(false)
     task.stop()
     expect(pageErrors).toEqual([])
@@ -125,6 +128,6 @@ describe('dashboard in a browser', () => {
   it('stops its stream when the page goes away', async () => {
     expect(dashboard.connections).toBe(1)
     await page.close()
-    await expect.poll(() => dashboard.connections).toBe(0)
+    await poll(() => dashboard.connections).toBe(0)
   })
 })

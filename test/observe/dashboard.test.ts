@@ -9,6 +9,8 @@ import { close, get, listen, openStream, scriptedSource, type SseClient } from '
 
 const TOKEN = 'test-token-0123456789abcdef'
 const cleanup: (() => Promise<void> | void)[] = []
+/** Socket closes reach the server soon, but CI machines are slow and shared. */
+const WAIT = { timeout: 5000 }
 
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn()
@@ -133,6 +135,25 @@ describe('dashboardHandler: access', () => {
     expect(body.state.transitions).toEqual([expect.objectContaining({ from: 'normal', to: 'warning', forced: false })])
   })
 
+  it('shows the rest of the state when one subsystem fails to read', async () => {
+    const s = await serve()
+    s.pressure.caches.lru('users', { max: 10 })
+    vi.spyOn(s.pressure.caches, 'stats').mockImplementation(() => {
+      throw new Error('stats broke')
+    })
+    s.heap.used = 100
+    s.pressure.sample()
+    const body = JSON.parse((await get(`${s.base}?format=json&token=${TOKEN}`)).body)
+    expect(body.state.caches).toBeNull()
+    expect(body.state.errors).toEqual(['caches: stats broke'])
+    expect(body.state.features).toEqual([])
+    expect(body.state.ratio).toBe(0.1)
+    // The live stream goes on too.
+    const client = await stream(s)
+    const first = parse((await client.next((e) => e.event === 'snapshot')).data)
+    expect(first.state.errors).toEqual(['caches: stats broke'])
+  })
+
   it('rejects a missing, short or mistyped token and bad options at construction', () => {
     const pressure = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
     cleanup.push(() => pressure.close())
@@ -200,14 +221,14 @@ describe('dashboardHandler: live stream', () => {
     expect(on.mock.calls.map((c) => c[0]).sort()).toEqual(['level', 'sample'])
 
     a.close()
-    await vi.waitFor(() => expect(s.dashboard.connections).toBe(1))
+    await vi.waitFor(() => expect(s.dashboard.connections).toBe(1), WAIT)
     expect(off).not.toHaveBeenCalled()
     s.heap.used = 500
     s.pressure.sample()
     await b.next((e) => e.event === 'update' && parse(e.data).points.some((p) => p[1] === 0.5))
 
     b.close()
-    await vi.waitFor(() => expect(s.dashboard.connections).toBe(0))
+    await vi.waitFor(() => expect(s.dashboard.connections).toBe(0), WAIT)
     expect(off.mock.calls.map((c) => c[0]).sort()).toEqual(['level', 'sample'])
     // Nothing is left to write to: sampling and forcing go on without the stream.
     s.pressure.sample()
@@ -220,7 +241,7 @@ describe('dashboardHandler: live stream', () => {
     const client = await stream(s)
     await client.next((e) => e.event === 'snapshot')
     s.dashboard.close()
-    await vi.waitFor(() => expect(client.ended).toBe(true))
+    await vi.waitFor(() => expect(client.ended).toBe(true), WAIT)
     expect(s.dashboard.connections).toBe(0)
   })
 
@@ -231,7 +252,7 @@ describe('dashboardHandler: live stream', () => {
     s.pressure.close()
     const last = parse((await client.next((e) => e.event === 'update' && parse(e.data).state.closed)).data)
     expect(last.state.closed).toBe(true)
-    await vi.waitFor(() => expect(client.ended).toBe(true))
+    await vi.waitFor(() => expect(client.ended).toBe(true), WAIT)
     expect(s.dashboard.connections).toBe(0)
   })
 })

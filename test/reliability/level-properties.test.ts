@@ -106,3 +106,59 @@ describe('level transitions obey the rules for any ratio series', () => {
     )
   })
 })
+
+describe('forcing and releasing interleaved with samples', () => {
+  type Action = { kind: 'sample'; ratio: number; dt: number } | { kind: 'force'; level: Level } | { kind: 'release' }
+  const actionArb: fc.Arbitrary<Action> = fc.oneof(
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('sample' as const), ratio: ratioArb, dt: fc.integer({ min: 1, max: 700 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('force' as const), level: fc.constantFrom(...LEVELS) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const) }) },
+  )
+
+  it('the effective level is the forced one, else the measured one; every change is emitted once, in a chain, flagged forced when a force or release caused it', () => {
+    fc.assert(
+      fc.property(fc.array(actionArb, { minLength: 1, maxLength: 200 }), (actions) => {
+        let t = 0
+        let ratio = 0
+        const source: Source = { name: 'fake', read: () => ({ used: ratio * 1000, limit: 1000 }) }
+        const pressure = createController({ sources: [source], autoStart: false, now: () => t, thresholds, hysteresis, recoveryMs })
+        const changes: LevelChange[] = []
+        pressure.on('level', (c) => changes.push(c))
+        // The measured level comes from the same controller fed the same samples without any force.
+        const twin = createController({ sources: [source], autoStart: false, now: () => t, thresholds, hysteresis, recoveryMs })
+        let forced: Level | null = null
+        let previous: Level = 'normal'
+        for (const action of actions) {
+          const seen = changes.length
+          if (action.kind === 'sample') {
+            t += action.dt
+            ratio = action.ratio
+            pressure.sample()
+            twin.sample()
+          } else if (action.kind === 'force') {
+            pressure.force(action.level)
+            forced = action.level
+          } else {
+            pressure.release()
+            forced = null
+          }
+          expect(pressure.measuredLevel).toBe(twin.level)
+          expect(pressure.forced).toBe(forced)
+          expect(pressure.level).toBe(forced ?? twin.level)
+          const emitted = changes.slice(seen)
+          if (pressure.level === previous) {
+            expect(emitted).toEqual([])
+          } else {
+            expect(emitted).toHaveLength(1)
+            expect(emitted[0]).toMatchObject({ from: previous, to: pressure.level, at: t, forced: action.kind !== 'sample' })
+          }
+          previous = pressure.level
+        }
+        expect(pressure.transitions()).toEqual(changes.slice(-100))
+        pressure.close()
+        twin.close()
+      }),
+      { numRuns: 300 },
+    )
+  })
+})

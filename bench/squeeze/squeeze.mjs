@@ -5,9 +5,9 @@ import os from 'node:os'
 import { startServer } from './child.mjs'
 import { keyStream } from './keys.mjs'
 import { percentile, probeAfterLoad, runLoad } from './load.mjs'
-import { chartSvg, MiB } from './svg.mjs'
+import { chartSvg } from './svg.mjs'
 import { VALUE_CHARS } from './value.mjs'
-import { CACHE_MAX, HEAP_MIB, UNDER_PRESSURE_HEAP_BYTES, VARIANTS } from './variants.mjs'
+import { CACHE_MAX, HEAP_MIB, MiB, UNDER_PRESSURE_HEAP_BYTES, VARIANTS } from './variants.mjs'
 
 const RESULTS = new URL('./results/', import.meta.url)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -44,7 +44,7 @@ function spans(points, stateOf, endS) {
   return out
 }
 
-async function runVariant(name, config) {
+async function runVariant(name, config, prefix) {
   const variant = VARIANTS[name]
   console.log(`\n### ${variant.title}`)
   const server = await startServer(name)
@@ -147,7 +147,7 @@ async function runVariant(name, config) {
     durationS: Math.ceil(config.seconds + config.settleS + 3),
     limitMiB: HEAP_MIB,
   })
-  writeFileSync(new URL(`${name}.svg`, RESULTS), svg)
+  writeFileSync(new URL(`${prefix}${name}.svg`, RESULTS), svg)
   summary.samples = series.map((s) => ({ t: round(s.t, 2), heapMiB: round(s.heapUsed / MiB), entries: s.entries, level: s.level, underPressure: s.underPressure }))
   printSummary(summary)
   return summary
@@ -195,11 +195,17 @@ export async function runSqueeze(names = Object.keys(VARIANTS), config = loadCon
       `${Math.round((1 - config.hotShare) * 100)} % new keys, ${Math.round(config.hotShare * 100)} % from ${config.hotKeys} hot keys; ` +
       `values ${VALUE_CHARS / 1024} KiB, cache max ${CACHE_MAX}; servers run with --max-old-space-size=${HEAP_MIB}`,
   )
+  // Only the full run with the default load replaces the published results; any other run writes
+  // partial-* files beside them.
+  const defaults = loadConfig({})
+  const canonical =
+    names.length === Object.keys(VARIANTS).length && Object.keys(defaults).every((key) => defaults[key] === config[key])
+  const prefix = canonical ? '' : 'partial-'
   const results = []
-  for (const name of names) results.push(await runVariant(name, config))
+  for (const name of names) results.push(await runVariant(name, config, prefix))
   const table = markdownTable(results)
   console.log(`\n${table}`)
-  const file = names.length === Object.keys(VARIANTS).length ? 'results.json' : `partial-${names.join('-')}.json`
+  const file = canonical ? 'results.json' : `partial-${names.join('-')}.json`
   writeFileSync(
     new URL(file, RESULTS),
     JSON.stringify(
@@ -214,6 +220,6 @@ export async function runSqueeze(names = Object.keys(VARIANTS), config = loadCon
       1,
     ) + '\n',
   )
-  console.log(`\nwrote ${new URL(file, RESULTS).pathname} and ${names.map((n) => `${n}.svg`).join(', ')}`)
+  console.log(`\nwrote ${new URL(file, RESULTS).pathname} and ${names.map((n) => `${prefix}${n}.svg`).join(', ')}`)
   return results
 }

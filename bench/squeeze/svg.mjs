@@ -4,7 +4,6 @@
 const W = 800
 const H = 320
 const M = { left: 58, right: 18, top: 56, bottom: 38 }
-const MiB = 1024 * 1024
 
 /** Band colors: heapguard's levels, and under-pressure's "refusing" state. */
 export const BAND_COLORS = {
@@ -100,4 +99,3 @@ export function chartSvg({ title, subtitle, series, bands = [], lines = [], load
   return out.join('\n') + '\n'
 }
 
-export { MiB }

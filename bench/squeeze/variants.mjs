@@ -2,7 +2,7 @@
 // the process; the route, the value and the cache's configured `max` are the same.
 import { LRUCache } from 'lru-cache'
 
-const MiB = 1024 * 1024
+export const MiB = 1024 * 1024
 
 /** The heap the servers are started with (`--max-old-space-size`, MiB). */
 export const HEAP_MIB = 128

@@ -237,8 +237,8 @@ describe('close() during a sliced trim of a big cache', () => {
     fill(cache, BIG)
     if (close === 'from a level listener') pressure.on('level', () => pressure.close())
     pressure.force('emergency')
-    expect(cache.capacity).toBe(BIG / 10)
     if (!pressure.closed) {
+      expect(cache.capacity).toBe(BIG / 10)
       expect(vi.getTimerCount()).toBeGreaterThan(0) // the rest of the trim waits for slices
       vi.advanceTimersToNextTimer() // one slice
       expect(cache.size).toBeGreaterThan(BIG / 10)
@@ -394,13 +394,14 @@ describe('a TanStack QueryCache that misbehaves', () => {
     }
     const managed = pressure.caches.register('queries', manageQueryCache(queryCache, { maxQueries: 10 }), { priority: 'optional' })
     const lru = pressure.caches.lru<number, number>('lru', { max: 10 })
+    fill(lru, 10)
     expect(errors.map((e) => e.message)).toEqual(['getAll failed'])
     queryCache.getAll = getAll
     pressure.force('warning')
     expect(managed.attached).toBe(true)
     expect(managed.capacity).toBe(5)
     expect(queryCache.getAll()).toHaveLength(5)
-    expect(lru.capacity).toBe(10)
+    expect(lru.capacity).toBe(7)
     pressure.close()
     client.clear()
   })

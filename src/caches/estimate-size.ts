@@ -1,3 +1,5 @@
+import { checkNumber, checkOptions } from '../validate.js'
+
 /**
  * A cheap guess at how many bytes of heap a value keeps alive. It is an ESTIMATE, not a
  * measurement: V8 does not expose object sizes, shared strings and hidden classes are counted
@@ -13,10 +15,10 @@
  *
  * Cycles and shared references are not tracked (the bounds stop the walk), so shared data is
  * counted at every place it appears: the estimate errs high, which suits a memory budget.
- * Always returns a whole number ≥ 1 and never throws.
+ * Always returns a whole number ≥ 1 and never throws on any value (bad `options` throw).
  */
-export function estimateSize(value: unknown, options: EstimateSizeOptions = {}): number {
-  const walk: Walk = { left: options.maxNodes ?? DEFAULT_MAX_NODES, maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH }
+export function estimateSize(value: unknown, options?: EstimateSizeOptions): number {
+  const walk: Walk = options === undefined ? { left: DEFAULT_MAX_NODES, maxDepth: DEFAULT_MAX_DEPTH } : walkFor(options)
   let bytes: number
   try {
     bytes = sizeOf(value, 0, walk)
@@ -36,6 +38,16 @@ export interface EstimateSizeOptions {
 
 const DEFAULT_MAX_NODES = 1000
 const DEFAULT_MAX_DEPTH = 8
+
+/** Checked only when options are given: the default estimator calls estimateSize without any. */
+function walkFor(options: unknown): Walk {
+  const W = 'estimateSize'
+  const { maxNodes, maxDepth } = checkOptions<EstimateSizeOptions>(W, 'options', options, ['maxNodes', 'maxDepth'])
+  return {
+    left: maxNodes === undefined ? DEFAULT_MAX_NODES : checkNumber(W, 'option `maxNodes`', maxNodes, { min: 1, integer: true }),
+    maxDepth: maxDepth === undefined ? DEFAULT_MAX_DEPTH : checkNumber(W, 'option `maxDepth`', maxDepth, { min: 0, integer: true }),
+  }
+}
 
 const STRING_HEADER = 16
 const SLOT = 8

@@ -1,5 +1,5 @@
 import type { ControllerCore } from '../pressure/core.js'
-import type { Level } from '../pressure/levels.js'
+import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkOneOf, checkOptions, checkString, describe } from '../validate.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
 import { ManagedLru, TRIM_JOB } from './managed-lru.js'
@@ -118,6 +118,8 @@ export class CacheRegistry {
 
   /** The multiplier the policy gives `priority` at `level` (default: the level now). */
   multiplier(priority: CachePriority, level: Level = this.#core.level): number {
+    checkOneOf('caches.multiplier', 'argument `priority`', priority, CACHE_PRIORITIES)
+    checkOneOf('caches.multiplier', 'argument `level`', level, LEVELS)
     return this.policy[level][priority]
   }
 

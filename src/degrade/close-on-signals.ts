@@ -33,7 +33,10 @@ export function resolveSignalOptions(value: unknown): ResolvedSignalOptions {
     throw new TypeError(`${W}: option \`signals\` must be a non-empty array of signal names, got ${describe(signals)}`)
   }
   for (const signal of signals) {
-    if (typeof signal !== 'string' || !Object.hasOwn(constants.signals, signal) || UNCATCHABLE.has(signal)) {
+    if (typeof signal !== 'string') {
+      throw new TypeError(`${W}: option \`signals\` must hold signal names such as 'SIGTERM', got ${describe(signal)}`)
+    }
+    if (!Object.hasOwn(constants.signals, signal) || UNCATCHABLE.has(signal)) {
       throw new RangeError(`${W}: option \`signals\` must hold catchable signal names such as 'SIGTERM', got ${describe(signal)}`)
     }
   }

@@ -1,6 +1,6 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
-import { checkNumber, checkOptions, describe, type NumberRule } from '../validate.js'
+import { checkNumber, checkOneOf, checkOptions, describe, type NumberRule } from '../validate.js'
 
 /** A number per level; `normal` is required, a missing level takes the value of the level below it. */
 export type LevelValues = { normal: number; warning?: number; critical?: number; emergency?: number }
@@ -36,9 +36,7 @@ export class ScaledValue implements Scaled {
 
   /** The value for `level`. */
   at(level: Level): number {
-    const value = this.#values[level]
-    if (value === undefined) throw new RangeError(`scaledValue.at: argument \`level\` must be one of ${LEVELS.join(', ')}, got ${describe(level)}`)
-    return value
+    return this.#values[checkOneOf('scaledValue.at', 'argument `level`', level, LEVELS)]
   }
 
   /** The whole table, every level filled in. */

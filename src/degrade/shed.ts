@@ -57,6 +57,14 @@ const ZEROS_BY_PRIORITY = (): Record<Priority, number> => ({ critical: 0, high: 
 const ZEROS_BY_REASON = (): Record<ShedReason, number> => ({ level: 0, 'queue-full': 0, 'queue-timeout': 0, closed: 0 })
 /** Everything admitted: the table a closed controller applies. */
 const ADMIT_ALL: Readonly<Record<Priority, boolean>> = Object.freeze({ critical: true, high: true, normal: true, low: true })
+/** A listener with a wrong event name would never be called, and a non-function would fail at the first refusal: both throw here. */
+function checkListener(where: string, event: unknown, fn: unknown, optional = false): void {
+  checkOneOf(where, 'argument `event`', event, SHED_EVENTS)
+  if (!(optional && fn === undefined)) checkFunction(where, 'argument `fn`', fn)
+}
+
+const SHED_EVENTS = ['refused'] as const
+
 /** Handed to `run()` functions when the caller gave no signal. */
 const NEVER_ABORTED = new AbortController().signal
 
@@ -264,16 +272,20 @@ export class Shedder {
 
   /** `'refused'`: `{ priority, level, reason, retryAfter }` for each piece of work shed. A throwing listener is reported, never thrown. */
   on<E extends 'refused'>(event: E, fn: (...args: ShedEvents[E]) => void): this {
+    checkListener('shed.on', event, fn)
     this.#events.on(event, fn)
     return this
   }
 
   once<E extends 'refused'>(event: E, fn: (...args: ShedEvents[E]) => void): this {
+    checkListener('shed.once', event, fn)
     this.#events.once(event, fn)
     return this
   }
 
+  /** Removes one registration of `fn`, or every `'refused'` listener when `fn` is omitted. */
   off<E extends 'refused'>(event: E, fn?: (...args: ShedEvents[E]) => void): this {
+    checkListener('shed.off', event, fn, true)
     this.#events.off(event, fn)
     return this
   }

@@ -233,7 +233,7 @@ describe('validation', () => {
     expect(() => flag.override(undefined as never)).toThrow(TypeError)
     expect(() => flag.on('chnage' as never, () => {})).toThrow(RangeError)
     expect(() => flag.on('change', 'fn' as never)).toThrow(TypeError)
-    expect(() => f.enabled(undefined as never)).toThrow(RangeError)
+    expect(() => f.enabled(undefined as never)).toThrow(TypeError) // a missing name is a wrong type (contract: TypeError)
     pressure.close()
   })
 })

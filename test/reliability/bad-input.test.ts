@@ -55,7 +55,7 @@ function ctl(options: ControllerOptions = {}): Controller {
   controllers.push(pressure)
   return pressure
 }
-const as = <T,>(value: unknown) => value as T
+const as = <T = never,>(value: unknown) => value as T
 const noop = () => {}
 const stats = () => ({ name: 'm', priority: 'normal' as const, entries: 0, bytes: 0, capacity: 0, multiplier: 1, hits: 0, misses: 0, evictions: 0, hitRatio: 0 })
 
@@ -108,7 +108,7 @@ afterAll(() => {
   bad(C, 'gcCoalesceMs: negative', make({ gcCoalesceMs: -1 }), RangeError, '`gcCoalesceMs`', '-1 (number)')
   bad(C, 'gcCoalesceMs: a string', make({ gcCoalesceMs: '5' }), TypeError, '`gcCoalesceMs`', '"5" (string)')
   bad(C, 'autoStart: a string', make({ autoStart: 'false' }), TypeError, '`autoStart`', '"false" (string)')
-  bad(C, 'autoStart: null', make({ autoStart: null }), TypeError, '`autoStart`', 'null')
+  bad(C, 'autoStart: a number', make({ autoStart: 0 }), TypeError, '`autoStart`', '0 (number)')
   bad(C, 'now: a string', make({ now: 'Date.now' }), TypeError, '`now`', '"Date.now" (string)')
   bad(C, 'now: returns a string', make({ now: () => 'later' }), TypeError, '`now`', '"later" (string)')
   bad(C, 'now: returns NaN', make({ now: () => Number.NaN }), RangeError, '`now`', 'NaN (number)')
@@ -562,7 +562,7 @@ async function failureOf(call: () => unknown): Promise<unknown> {
 }
 
 /** How many cases the table holds; printed, pinned here and quoted in docs/readme-reliability.md. */
-const EXPECTED_CASES = 0
+const EXPECTED_CASES = 373
 
 describe('bad input: the right error class, with a message naming the option and the value', () => {
   it(`the table holds ${EXPECTED_CASES} cases over ${new Set(cases.map((c) => c.fn)).size} public functions`, () => {

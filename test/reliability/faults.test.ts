@@ -124,10 +124,10 @@ describe('listeners and callbacks that throw', () => {
     let ratio = 0.3
     // A logger that fails too: errors thrown by 'error' listeners end there, and must stop there.
     const logger = {
-      error: vi.fn(() => {
+      error: vi.fn((_message: string, _error?: unknown) => {
         throw new Error('logger down')
       }),
-      info: vi.fn(() => {
+      info: vi.fn((_message: string) => {
         throw new Error('logger down')
       }),
     }
@@ -491,7 +491,7 @@ describe('a real process full of faults', () => {
     const final = fixture.lines.find((l) => l.event === 'exit')
     expect({ exit, stderr: fixture.stderr() }).toMatchObject({ exit: { code: 0, signal: null, timedOut: false }, stderr: '' })
     expect(done).toMatchObject({ level: 'emergency', closed: true, trimStopped: true, taskRuns: 1 })
-    expect(done!.samples as number).toBeGreaterThan(10)
+    expect(done!.samples as number).toBeGreaterThan(5)
     expect(new Set(done!.kinds as string[])).toEqual(
       new Set(['SourceError', 'sample listener', 'level listener', 'flag listener', 'refused listener', 'hook', 'TaskError', 'resize']),
     )

@@ -24,7 +24,9 @@ const OPTION_KEYS = [...PRESSURE_OPTION_KEYS, 'cachePolicy', 'shed', 'emergency'
 
 /**
  * The controller users hold: pressure levels plus everything that reacts to them.
- * Subsystems are built before the first sample, so they see the level from the start.
+ * The first sample is taken by the base constructor; each subsystem starts from `core.level`,
+ * so a controller built under pressure has its caches, flags and admission at that level as
+ * soon as `createController()` returns.
  */
 export class Controller extends PressureController {
   /** The cache registry: managed caches that shrink with pressure. */
@@ -48,14 +50,19 @@ export class Controller extends PressureController {
       OPTION_KEYS,
     )
     super(pressure)
-    this.caches = new CacheRegistry(this.core, cachePolicy)
-    this.shed = new Shedder(this.core, shed)
-    this.features = new FeatureFlags(this.core)
-    this.tasks = new TaskScheduler(this.core)
-    this.limits = new Limits(this.core)
-    this.#actions = new LevelActions(this.core, emergency)
-    this.#shutdown = new Shutdown(this.core, () => this.close())
-    this.start()
+    try {
+      this.caches = new CacheRegistry(this.core, cachePolicy)
+      this.shed = new Shedder(this.core, shed)
+      this.features = new FeatureFlags(this.core)
+      this.tasks = new TaskScheduler(this.core)
+      this.limits = new Limits(this.core)
+      this.#actions = new LevelActions(this.core, emergency)
+      this.#shutdown = new Shutdown(this.core, () => this.close())
+    } catch (error) {
+      // Bad subsystem options: the sampler is running already; a controller nobody holds must not keep it.
+      this.close()
+      throw error
+    }
   }
 
   /**

@@ -28,9 +28,9 @@ export type { PressureOptions } from './pressure/options.js'
 export type { ControllerCore } from './pressure/core.js'
 
 // ---- caches (src/caches) ----
-export { CacheRegistry, type CachePolicyOptions } from './caches/registry.js'
+export type { CacheRegistry, CachePolicyOptions } from './caches/registry.js'
 export { DEFAULT_CACHE_POLICY, type CachePolicy } from './caches/policy.js'
-export { ManagedLru, type GetOrLoadOptions, type ManagedLruStats } from './caches/managed-lru.js'
+export type { ManagedLru, GetOrLoadOptions, ManagedLruStats } from './caches/managed-lru.js'
 export type { ManagedLruOptions } from './caches/lru-options.js'
 export type { Loader } from './caches/loader.js'
 export { estimateSize, type EstimateSizeOptions } from './caches/estimate-size.js'
@@ -44,7 +44,7 @@ export {
 } from './caches/types.js'
 
 // ---- shedding (src/degrade: shed) ----
-export { Shedder, type ShedOptions, type ShedStats, type ShedEvents, type RunOptions, type AcquireOptions } from './degrade/shed.js'
+export type { Shedder, ShedOptions, ShedStats, ShedEvents, RunOptions, AcquireOptions } from './degrade/shed.js'
 export { ShedError, type ShedReason, type ShedRefusal } from './degrade/shed-error.js'
 export { PRIORITIES, type Priority } from './degrade/priority.js'
 export { DEFAULT_ADMISSION, type AdmissionOptions, type AdmissionRule, type AdmissionTable } from './degrade/admission.js'

@@ -4,6 +4,9 @@
  *   createController: option `intervalMs` must be a finite number > 0, got -5 (number)
  */
 
+/** Node's timers take at most 2^31 − 1 ms; a longer delay fires at once. Every delay option is bounded by it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
 export function describe(value: unknown): string {
   if (typeof value === 'string') return `${JSON.stringify(value)} (string)`
   if (typeof value === 'function') return `a function`

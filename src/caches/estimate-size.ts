@@ -11,14 +11,27 @@ import { checkNumber, checkOptions } from '../validate.js'
  * - arrays, plain objects (and class instances' own enumerable properties), Maps and Sets:
  *   a header, an 8-byte slot per element or property, property names, and the children,
  *   walked to a bounded depth and a bounded number of visited values. When the budget runs out
- *   inside a container, the rest of it is extrapolated from the average of the children seen.
+ *   inside a container, the rest of it is extrapolated from the average of the children seen
+ *   (an object's remaining strings, numbers and binary values are still sized exactly: they cost
+ *   nothing to walk, and a large string must not be averaged away).
  *
  * Cycles and shared references are not tracked (the bounds stop the walk), so shared data is
  * counted at every place it appears: the estimate errs high, which suits a memory budget.
  * Always returns a whole number ≥ 1 and never throws on any value (bad `options` throw).
  */
 export function estimateSize(value: unknown, options?: EstimateSizeOptions): number {
-  const walk: Walk = options === undefined ? { left: DEFAULT_MAX_NODES, maxDepth: DEFAULT_MAX_DEPTH } : walkFor(options)
+  return measure(value, options === undefined ? { left: DEFAULT_MAX_NODES, maxDepth: DEFAULT_MAX_DEPTH } : walkFor(options))
+}
+
+/**
+ * `estimateSize(value, { maxNodes })` without the option checks, for the default
+ * `sizeCalculation`, which runs on every `set`.
+ */
+export function estimateSizeWithin(value: unknown, maxNodes: number): number {
+  return measure(value, { left: maxNodes, maxDepth: DEFAULT_MAX_DEPTH })
+}
+
+function measure(value: unknown, walk: Walk): number {
   let bytes: number
   try {
     bytes = sizeOf(value, 0, walk)
@@ -39,7 +52,7 @@ export interface EstimateSizeOptions {
 const DEFAULT_MAX_NODES = 1000
 const DEFAULT_MAX_DEPTH = 8
 
-/** Checked only when options are given: the default estimator calls estimateSize without any. */
+/** Checked only when options are given (the default `sizeCalculation` uses estimateSizeWithin, unchecked). */
 function walkFor(options: unknown): Walk {
   const W = 'estimateSize'
   const { maxNodes, maxDepth } = checkOptions<EstimateSizeOptions>(W, 'options', options, ['maxNodes', 'maxDepth'])
@@ -67,6 +80,22 @@ interface Walk {
 
 function sizeOf(value: unknown, depth: number, walk: Walk): number {
   walk.left--
+  const leaf = leafSize(value)
+  if (leaf !== undefined) return leaf
+  const object = value as object
+  if (depth >= walk.maxDepth || walk.left <= 0) return OPAQUE
+  if (Array.isArray(object)) return ARRAY_HEADER + SLOT * object.length + elementsOf(object, depth + 1, walk)
+  if (object instanceof Map) {
+    return COLLECTION_HEADER + COLLECTION_ENTRY * object.size + pairsOf(object, depth + 1, walk)
+  }
+  if (object instanceof Set) {
+    return COLLECTION_HEADER + COLLECTION_ENTRY * object.size + membersOf(object, depth + 1, walk)
+  }
+  return OBJECT_HEADER + propertiesOf(object as Record<string, unknown>, depth + 1, walk)
+}
+
+/** The size of a value that has no children to walk (primitives, binary data, dates), else undefined. */
+function leafSize(value: unknown): number | undefined {
   switch (typeof value) {
     case 'string':
       return STRING_HEADER + 2 * value.length
@@ -87,15 +116,7 @@ function sizeOf(value: unknown, depth: number, walk: Walk): number {
   if (ArrayBuffer.isView(object)) return VIEW_HEADER + object.byteLength
   if (object instanceof ArrayBuffer) return BUFFER_HEADER + object.byteLength
   if (object instanceof Date) return OBJECT_HEADER
-  if (depth >= walk.maxDepth || walk.left <= 0) return OPAQUE
-  if (Array.isArray(object)) return ARRAY_HEADER + SLOT * object.length + elementsOf(object, depth + 1, walk)
-  if (object instanceof Map) {
-    return COLLECTION_HEADER + COLLECTION_ENTRY * object.size + pairsOf(object, depth + 1, walk)
-  }
-  if (object instanceof Set) {
-    return COLLECTION_HEADER + COLLECTION_ENTRY * object.size + membersOf(object, depth + 1, walk)
-  }
-  return OBJECT_HEADER + propertiesOf(object as Record<string, unknown>, depth + 1, walk)
+  return undefined
 }
 
 /** The sum over `count` children, extrapolating those the budget leaves unvisited. */
@@ -141,8 +162,11 @@ function propertiesOf(object: Record<string, unknown>, depth: number, walk: Walk
   for (const key in object) {
     if (!Object.prototype.hasOwnProperty.call(object, key)) continue
     count++
-    if (walk.left <= 0) continue
-    sum += SLOT + STRING_HEADER + 2 * key.length + sizeOf(object[key], depth, walk)
+    // Out of budget, a leaf is still sized exactly (the loop visits every key anyway, to count
+    // them); only nested containers are left to the extrapolation.
+    const bytes = walk.left > 0 ? sizeOf(object[key], depth, walk) : leafSize(object[key])
+    if (bytes === undefined) continue
+    sum += SLOT + STRING_HEADER + 2 * key.length + bytes
     visited++
   }
   return extrapolate(sum, visited, count)

@@ -1,6 +1,6 @@
 import type { LRUCache, Perf } from 'lru-cache'
 import { checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js'
-import { estimateSize } from './estimate-size.js'
+import { estimateSizeWithin } from './estimate-size.js'
 import { CACHE_PRIORITIES, type CachePriority } from './types.js'
 
 /**
@@ -13,7 +13,9 @@ export interface ManagedLruOptions<K extends {}, V extends {}> {
   max: number
   /**
    * Optional byte budget at full capacity. Without `sizeCalculation`, sizes come from
-   * `estimateSize(value) + estimateSize(key)`, an estimate.
+   * `estimateSize(value, { maxNodes: 64 }) + estimateSize(key, { maxNodes: 64 })`, an estimate
+   * made on every `set`: about 1–3 µs for a large value (64 values walked, the rest
+   * extrapolated), a few hundred ns for a small one. Pass `sizeCalculation` when you know better.
    */
   maxSize?: number
   /** Bytes of an entry, a whole number ≥ 1. Without `maxSize`, sizes are tracked for `stats().bytes` but not budgeted. */
@@ -137,7 +139,15 @@ export function resolveLruOptions<K extends {}, V extends {}>(
   return { priority, max, maxSize, sizeTracked, dispose, disposeAfter, lru }
 }
 
-/** The default `sizeCalculation` when `maxSize` is set: value and key, estimated. */
+/**
+ * Values the default `sizeCalculation` walks per `set` (value and key each). It runs on every
+ * `set`, so it is kept small: at `estimateSize`'s default of 1,000 a set of a large value costs
+ * 15–30 µs, at 64 about 1–3 µs (bench/cache-estimate); the rest of a large container is
+ * extrapolated from the part seen.
+ */
+export const SET_NODE_BUDGET = 64
+
+/** The default `sizeCalculation` when `maxSize` is set: value and key, estimated within `SET_NODE_BUDGET` each. */
 export function estimateEntrySize(value: unknown, key: unknown): number {
-  return estimateSize(value) + estimateSize(key)
+  return estimateSizeWithin(value, SET_NODE_BUDGET) + estimateSizeWithin(key, SET_NODE_BUDGET)
 }

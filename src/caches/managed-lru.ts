@@ -36,9 +36,6 @@ export interface ManagedLruContext {
   report(error: unknown): void
 }
 
-/** Lets the registry stop a cache's slices on unregister without a public method on the cache. */
-export const TRIM_JOB: unique symbol = Symbol('heapguard.trimJob')
-
 /** Entries sampled to estimate `bytes` when sizes are not tracked. */
 const BYTES_SAMPLE = 32
 
@@ -49,7 +46,8 @@ const BYTES_SAMPLE = 32
  * lru-cache fixes `max` and `maxSize` at construction, so this cache enforces its CURRENT
  * capacity on top: after a level change, entries beyond `capacity` (and bytes beyond the byte
  * capacity) are evicted least-recently-used first, large trims in slices that yield to the event
- * loop; `set` never takes the cache past its capacity; at multiplier 0 `get` misses and `set`
+ * loop; `set` never takes the cache past its capacity (nor, while a trim is in progress, past what
+ * it holds); at multiplier 0 `get` misses and `set`
  * stores nothing.
  */
 export class ManagedLru<K extends {}, V extends {}> implements Managed {
@@ -113,19 +111,21 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
 
   /**
    * Stores `value` under `key`, evicting least-recently-used entries so that the cache stays
-   * within its current capacity. Does nothing while the cache is disabled (multiplier 0).
+   * within its current capacity (entries and bytes). While a large trim is still evicting in
+   * slices, a set never makes the cache bigger than it already is. Does nothing while the cache
+   * is disabled (multiplier 0).
    */
   set(key: K, value: V, options?: LRUCache.SetOptions<K, V, unknown>): this {
     const capacity = this.#capacity
     if (capacity === 0) return this
     if (this.#loads !== undefined) this.#loads.drop(key)
+    if (this.#job.scheduled) return this.#setDuringTrim(key, value, options)
     const lru = this.#lru
     if (options === undefined) lru.set(key, value)
     else lru.set(key, value, options)
-    // At most one entry over: the one just added (or, while a big trim runs in slices, the cache
-    // is over on purpose and this keeps it from growing). Evict the least recently used.
+    // Within capacity before the set, so at most one entry over: the one just added. Evict the least recently used.
     if (lru.size > capacity) lru.pop()
-    if (this.#bytes !== undefined && lru.calculatedSize > this.#byteCapacity) this.#overflowBytes()
+    if (this.#bytes !== undefined && lru.calculatedSize > this.#byteCapacity) this.#trimSome(Infinity)
     return this
   }
 
@@ -301,18 +301,34 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     }
   }
 
-  /** @internal the registry cancels this job's slices on unregister */
-  get [TRIM_JOB](): TrimJob {
-    return this.#job
+  /**
+   * Called by the registry on `unregister()` and when the controller closes: stops a trim in
+   * progress and goes back to a plain LRU bounded by the configured `max` (and `maxSize`). What
+   * the cache holds stays.
+   */
+  dispose(): void {
+    this.#trimmer.cancel(this.#job)
+    this.resize(1, 'normal')
   }
 
   readonly #store = (key: K, value: V): void => {
     if (value !== undefined) this.set(key, value)
   }
 
-  /** A set went over the byte budget: evict LRU-first until it fits (only one entry while a big trim runs in slices). */
-  #overflowBytes(): void {
-    this.#trimSome(this.#job.scheduled ? 1 : Infinity)
+  /**
+   * A set while a big trim runs in slices: the cache is over its capacity on purpose (the slices
+   * are evicting the excess), and the set must not make it bigger. Evicts LRU-first until neither
+   * the entries nor the bytes exceed the larger of what was held before the set and the capacity,
+   * whatever the new entry's size.
+   */
+  #setDuringTrim(key: K, value: V, options: LRUCache.SetOptions<K, V, unknown> | undefined): this {
+    const lru = this.#lru
+    const entryLimit = Math.max(lru.size, this.#capacity)
+    const byteLimit = Math.max(lru.calculatedSize, this.#byteCapacity)
+    if (options === undefined) lru.set(key, value)
+    else lru.set(key, value, options)
+    while (lru.size > 0 && (lru.size > entryLimit || lru.calculatedSize > byteLimit)) lru.pop()
+    return this
   }
 
   /** Evicts up to `limit` least-recently-used entries while over capacity; true while still over. */

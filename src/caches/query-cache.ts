@@ -230,7 +230,11 @@ class QueryCacheManager implements ManagedQueryCache {
     if (this.#order.size > this.#capacity) this.#scheduleTrim()
   }
 
-  /** Trims on the next turn: removing queries inside TanStack's own notification would reorder its events. */
+  /**
+   * Trims on the next turn: removing queries inside TanStack's own notification would reorder its
+   * events. The immediate is not unref'd (an unref'd one waits for something else to wake the
+   * loop); it runs once, and `dispose()` clears it.
+   */
   #scheduleTrim(): void {
     if (this.#pendingTrim !== undefined) return
     this.#pendingTrim = setImmediate(() => {
@@ -241,7 +245,6 @@ class QueryCacheManager implements ManagedQueryCache {
         this.#report(error)
       }
     })
-    this.#pendingTrim.unref()
   }
 
   #cancelPendingTrim(): void {

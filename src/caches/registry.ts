@@ -2,7 +2,7 @@ import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkOneOf, checkOptions, checkString, describe } from '../validate.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
-import { ManagedLru, TRIM_JOB } from './managed-lru.js'
+import { ManagedLru } from './managed-lru.js'
 import { resolveCachePolicy, type CachePolicy, type CachePolicyOptions } from './policy.js'
 import { SliceTrimmer } from './trim.js'
 import { CACHE_PRIORITIES, type CachePriority, type CacheStats, type Managed, type RegisterOptions } from './types.js'
@@ -151,12 +151,8 @@ export class CacheRegistry {
     }
   }
 
+  /** No longer managed: `dispose()` detaches it (a cache from `lru()` stops trimming and goes back to its own max). */
   #detach(managed: Managed): void {
-    if (managed instanceof ManagedLru) {
-      // No longer managed: back to a plain LRU bounded by its own max (which also ends any trim).
-      this.#trimmer.cancel(managed[TRIM_JOB])
-      managed.resize(1, 'normal')
-    }
     try {
       managed.dispose?.()
     } catch (error) {

@@ -71,10 +71,15 @@ export class SliceTrimmer {
     this.#unschedule()
   }
 
+  /**
+   * Not unref'd, on purpose: an unref'd immediate does not keep the loop turning, so in a quiet
+   * process one slice would run per wake-up for something else (one per second with a 1 s poll),
+   * and a large trim would take minutes. The chain ends by itself when the trim is done, and
+   * `cancel()`/`close()` clear it, so it never keeps the process alive beyond the trim.
+   */
   #schedule(): void {
     if (this.#immediate !== undefined) return
     this.#immediate = setImmediate(this.#slice)
-    this.#immediate.unref()
   }
 
   #unschedule(): void {

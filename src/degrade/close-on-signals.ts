@@ -1,6 +1,5 @@
 import { constants } from 'node:os'
-import { MAX_TIMER_MS } from '../pressure/options.js'
-import { checkBoolean, checkFunction, checkNumber, checkOptions, describe } from '../validate.js'
+import { checkBoolean, checkFunction, checkNumber, checkOptions, describe, MAX_TIMER_MS } from '../validate.js'
 import type { ShutdownHook } from './shutdown.js'
 
 export interface CloseOnSignalsOptions {

@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import { checkOptions, describe } from '../validate.js'
 import type { ShedHttpOptions } from './http-guard.js'
 import { REFUSAL_STATUS, refusalBody, refusalHeaders } from './refusal-response.js'
-import type { Shedder } from './shed.js'
+import type { ShedError } from './shed-error.js'
+import { HTTP_GUARD, type Shedder } from './shed.js'
 
 /** `app.register(heapguardFastify, { pressure, priority?, retryAfter? })`. */
 export interface HeapguardFastifyOptions extends ShedHttpOptions<FastifyRequest> {
@@ -14,6 +15,11 @@ const WHERE = 'heapguardFastify'
 /** Keys Fastify's `register()` itself understands; they may travel with the plugin options. */
 const REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers']
 
+/** Answering from the hook without calling its `done` ends the request here. */
+function refuse(error: ShedError, reply: FastifyReply): void {
+  reply.code(REFUSAL_STATUS).headers(refusalHeaders(error)).send(refusalBody(error))
+}
+
 function plugin(fastify: FastifyInstance, options: HeapguardFastifyOptions, done: (error?: Error) => void): void {
   try {
     const { pressure, priority, retryAfter } = checkOptions<HeapguardFastifyOptions>(WHERE, 'options', options, [
@@ -23,19 +29,16 @@ function plugin(fastify: FastifyInstance, options: HeapguardFastifyOptions, done
       ...REGISTER_KEYS,
     ])
     // Duck-typed: a controller from the CommonJS build must work with this ESM plugin and back.
-    if (typeof (pressure as { shed?: { httpGuard?: unknown } } | undefined)?.shed?.httpGuard !== 'function') {
+    if (typeof (pressure as { shed?: { [HTTP_GUARD]?: unknown } } | undefined)?.shed?.[HTTP_GUARD] !== 'function') {
       throw new TypeError(`${WHERE}: option \`pressure\` must be the controller from createController(), got ${describe(pressure)}`)
     }
     const guardOptions: ShedHttpOptions<FastifyRequest> = {}
     if (priority !== undefined) guardOptions.priority = priority
     if (retryAfter !== undefined) guardOptions.retryAfter = retryAfter
-    const guard = pressure!.shed.httpGuard<FastifyRequest>(WHERE, guardOptions)
+    const guard = pressure!.shed[HTTP_GUARD]<FastifyRequest>(WHERE, guardOptions)
     // A callback hook, not an async one: an admission at level normal costs no promise.
     fastify.addHook('onRequest', (request, reply, hookDone) => {
-      guard.pass(request, reply.raw, hookDone, (error) => {
-        // Answering from the hook without calling hookDone ends the request here.
-        reply.code(REFUSAL_STATUS).headers(refusalHeaders(error)).send(refusalBody(error))
-      })
+      guard.pass(request, reply.raw, reply, hookDone, refuse)
     })
     done()
   } catch (error) {

@@ -34,8 +34,11 @@ export type FlagListener = (change: FlagChange) => void
 
 const OVERRIDES: readonly ('on' | 'off')[] = ['on', 'off']
 
-/** Lets the registry re-declare a flag without making `offAt` writable by everyone. */
+// The registry's handles on a flag, kept off its public surface: a user calling them would
+// rewrite `offAt`, or drop every listener.
 const redeclare = Symbol('heapguard.flag.redeclare')
+const sync = Symbol('heapguard.flag.sync')
+const detach = Symbol('heapguard.flag.detach')
 
 /**
  * A switch that turns off under memory pressure. `enabled` is a plain field, recomputed when the
@@ -79,7 +82,7 @@ export class Flag {
   override(state: FlagOverride): void {
     if (state !== null) checkOneOf(`flag "${this.name}" override`, 'argument `state`', state, OVERRIDES)
     this.#override = state
-    this.sync()
+    this[sync]()
   }
 
   /**
@@ -106,7 +109,7 @@ export class Flag {
   }
 
   /** @internal recomputes `enabled` from the controller's level; the registry calls it on level changes. */
-  sync(): void {
+  [sync](): void {
     const enabled = this.#compute(this.#core.level)
     if (enabled === this.#enabled) return
     this.#enabled = enabled
@@ -117,11 +120,11 @@ export class Flag {
   /** @internal */
   [redeclare](offAt: ThresholdLevel): void {
     this.#offAt = offAt
-    this.sync()
+    this[sync]()
   }
 
   /** @internal */
-  detach(): void {
+  [detach](): void {
     this.#listeners.clear()
   }
 
@@ -142,17 +145,17 @@ export class FeatureFlags {
   constructor(core: ControllerCore) {
     this.#core = core
     core.onLevelChange(() => {
-      for (const flag of this.#flags.values()) flag.sync()
+      for (const flag of this.#flags.values()) flag[sync]()
     })
     core.onClose(() => {
-      for (const flag of this.#flags.values()) flag.detach()
+      for (const flag of this.#flags.values()) flag[detach]()
     })
   }
 
   /**
    * Declares a flag, or returns the one already declared under `name`. Declaring a name again is
    * how module reloads and several modules share a flag: the same flag object comes back. When
-   * the new `offAt` differs, the latest declaration wins and a warning is emitted once.
+   * the new `offAt` differs, the latest declaration wins and a warning is emitted, once per flag name.
    */
   flag(name: string, options: FlagOptions = {}): Flag {
     checkString('features.flag', 'argument `name`', name)
@@ -164,6 +167,7 @@ export class FeatureFlags {
         warnOnce(
           'HEAPGUARD_FLAG_REDECLARED',
           `heapguard: feature flag "${name}" declared again with offAt '${offAt}' (was '${existing.offAt}'); the latest declaration wins`,
+          name,
         )
         existing[redeclare](offAt)
       }

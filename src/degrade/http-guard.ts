@@ -3,7 +3,7 @@ import { checkFunction, checkOptions, describe } from '../validate.js'
 import { isPriority, PRIORITIES, type Priority } from './priority.js'
 import type { ShedError } from './shed-error.js'
 import { checkRetryAfter } from './shed-options.js'
-import type { PermitCallback, ShedPermit } from './shed-permit.js'
+import { whenDecided, type ShedPermit } from './shed-permit.js'
 
 /** Options shared by `shed.middleware()` and the Fastify plugin. */
 export interface ShedHttpOptions<Req = IncomingMessage> {
@@ -19,7 +19,14 @@ export interface ShedHttpOptions<Req = IncomingMessage> {
 
 /** What a guard needs from the shedder: admission on checked arguments, and error reporting. */
 export interface GuardedShedder {
-  acquire(priority: Priority, callback: PermitCallback, retryAfter: number): ShedPermit
+  /** True when some level has a concurrency limit: requests then go through permits and the queue. */
+  readonly limited: boolean
+  /** Admission with a permit: decided at once (admitted or refused), or waiting for a slot. */
+  decide(priority: Priority, retryAfter: number): ShedPermit
+  /** Admission when no level has a limit: takes a slot and returns null, or returns the refusal. */
+  admitNow(priority: Priority, retryAfter: number): ShedError | null
+  /** Gives back a slot taken by `admitNow`; one shared function, so no closure per request. */
+  readonly releaseSlot: () => void
   report(error: unknown): void
   /** The controller's default `Retry-After`. */
   readonly retryAfter: number
@@ -30,6 +37,11 @@ export interface GuardedShedder {
  * until the response closes. Node emits `'close'` on the response both after it finished and
  * when the client went away first, so one listener covers both, and the idempotent permit
  * makes a second call harmless.
+ *
+ * The continuation (`next`, Fastify's `done`) of an immediate decision is called last and
+ * unguarded, so what it throws reaches the framework (or the node:http caller) like any
+ * handler's exception. After a wait in the queue there is no such caller: a throw is reported,
+ * the slot given back, and the request answered with 500 so that it never hangs.
  */
 export class HttpGuard<Req> {
   readonly #shedder: GuardedShedder
@@ -45,14 +57,16 @@ export class HttpGuard<Req> {
 
   /**
    * Calls `admitted` once the request holds a slot (at once, or after waiting in the queue) or
-   * `refused` with the reason (and the response, so that it can be a shared function rather
-   * than a closure per request); a request whose client left while it waited gets `gone`.
+   * `refused` with the reason and `context` (the response, or Fastify's reply, so that it can be
+   * a shared function rather than a closure per request); a request whose client left while it
+   * waited gets `gone`.
    */
-  pass(
+  pass<C>(
     req: Req,
     res: ServerResponse,
+    context: C,
     admitted: () => void,
-    refused: (error: ShedError, res: ServerResponse) => void,
+    refused: (error: ShedError, context: C) => void,
     gone?: () => void,
   ): void {
     if (res.closed) {
@@ -61,17 +75,36 @@ export class HttpGuard<Req> {
       return
     }
     const priority = this.#priorityOf === undefined ? 'normal' : this.#priorityFor(req)
-    const permit = this.#shedder.acquire(priority, (error) => (error === undefined ? admitted() : refused(error, res)), this.#retryAfter)
-    // `on`, not `once`: 'close' comes once anyway, and once's wrapper costs more than the rest.
+    const shedder = this.#shedder
+    if (!shedder.limited) {
+      // No level limits concurrency: a table lookup and a counter, no permit, no closure.
+      const refusal = shedder.admitNow(priority, this.#retryAfter)
+      if (refusal !== null) return refused(refusal, context)
+      // `on`, not `once`: 'close' comes once anyway, and once's wrapper costs more than the rest.
+      res.on('close', shedder.releaseSlot)
+      return admitted()
+    }
+    const permit = shedder.decide(priority, this.#retryAfter)
     if (permit.state === 'admitted') {
       res.on('close', () => permit.release())
-    } else if (permit.state === 'waiting') {
-      res.on('close', () => {
-        const waited = permit.state === 'waiting'
-        permit.release()
-        if (waited) gone?.()
-      })
+      return admitted()
     }
+    if (permit.state === 'refused') return refused(permit.refusal!, context)
+    permit[whenDecided]((error) => {
+      if (error !== undefined) return refused(error, context)
+      try {
+        admitted()
+      } catch (thrown) {
+        shedder.report(thrown)
+        permit.release()
+        answerFailure(res)
+      }
+    })
+    res.on('close', () => {
+      const waited = permit.state === 'waiting'
+      permit.release()
+      if (waited) gone?.()
+    })
   }
 
   /** A broken priority function must not take the server down: report it, treat the request as normal. */
@@ -88,5 +121,18 @@ export class HttpGuard<Req> {
       new TypeError(`heapguard shed: option \`priority\` must return one of ${PRIORITIES.map((p) => `'${p}'`).join(', ')}, got ${describe(priority)}; treated as 'normal'`),
     )
     return 'normal'
+  }
+}
+
+const FAILURE_BODY = JSON.stringify({ error: 'Internal Server Error' })
+
+/** The request's handler threw after a wait, with nobody up the stack to answer: answer here. */
+function answerFailure(res: ServerResponse): void {
+  if (!res.headersSent) {
+    res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(FAILURE_BODY.length) })
+    res.end(FAILURE_BODY)
+  } else if (!res.writableEnded) {
+    // Half an answer is already out: ending the connection is the only honest end.
+    res.destroy()
   }
 }

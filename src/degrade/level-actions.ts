@@ -45,7 +45,9 @@ export class LevelActions {
   constructor(core: ControllerCore, options?: EmergencyOptions) {
     this.#core = core
     const { gcAt, heapSnapshots } = resolveEmergencyOptions(options)
-    core.onLevelChange((change) => this.#dispatch(change))
+    // In delivery order, not at the moment of change: a hook that calls force() must not make the
+    // next hooks see crossings out of order.
+    core.onLevelEvent((change) => this.#dispatch(change))
     core.onClose(() => {
       clearImmediate(this.#gcImmediate)
       this.#hooks = []
@@ -54,6 +56,8 @@ export class LevelActions {
     if (gcAt !== null) {
       if (!gcExposed()) warnGcUnavailable()
       this.onLevel(gcAt, () => this.#scheduleGc())
+      // The first sample came before this hook existed: a controller built at that level collects too.
+      if (levelRank(core.level) >= levelRank(gcAt)) this.#scheduleGc()
     }
   }
 
@@ -86,7 +90,11 @@ export class LevelActions {
     }
   }
 
-  /** On the next turn: the level change first reaches everyone (caches drop entries), then the GC frees them. */
+  /**
+   * On the next turn: the level change first reaches everyone (caches drop entries), then the GC
+   * frees them. Not unref'd: an unref'd immediate waits for something else to wake the loop (up to
+   * a poll period or more); this one runs once, and close() clears it.
+   */
   #scheduleGc(): void {
     if (this.#gcImmediate !== undefined) return
     this.#gcImmediate = setImmediate(() => {
@@ -103,6 +111,5 @@ export class LevelActions {
         this.#core.report(error)
       }
     })
-    this.#gcImmediate.unref()
   }
 }

@@ -6,7 +6,9 @@ import { writeRefusal } from './refusal-response.js'
  * Load shedding for node:http, Connect and Express.
  *
  * - With `next` (Connect, Express 4 and 5): calls `next()` once the request is admitted; a
- *   refused request is answered with 503 and `next` is not called.
+ *   refused request is answered with 503 and `next` is not called. When the decision is
+ *   immediate, an exception thrown by `next()` propagates to the caller of the middleware, as it
+ *   would without it; after a wait in the queue it is reported and the request answered with 500.
  * - Without `next` (plain node:http): returns a promise of `true` once admitted (handle the
  *   request), or `false` when it was answered with 503 or its client left while it waited
  *   (do nothing).
@@ -27,16 +29,17 @@ export function createShedMiddleware<Req extends IncomingMessage, Res extends Se
         guard.pass(
           req,
           res,
+          res,
           () => resolve(true),
-          (error) => {
-            writeRefusal(error, res)
+          (error, response) => {
+            writeRefusal(error, response)
             resolve(false)
           },
           () => resolve(false),
         )
       })
     }
-    guard.pass(req, res, next, writeRefusal)
+    guard.pass(req, res, res, next, writeRefusal)
   }
   return heapguardShed
 }

@@ -1,5 +1,5 @@
 import { LEVELS, type Level } from '../pressure/levels.js'
-import { checkNumber, checkOptions } from '../validate.js'
+import { checkNumber, checkOptions, MAX_TIMER_MS } from '../validate.js'
 import { resolveAdmission, type AdmissionOptions, type AdmissionTable } from './admission.js'
 
 /** `createController({ shed })`: admission table, concurrency limits, wait queue, Retry-After. */
@@ -32,7 +32,6 @@ export interface ResolvedShedOptions {
 }
 
 const W = 'createController'
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** A whole number of seconds, as `Retry-After` requires. */
 export function checkRetryAfter(where: string, name: string, value: unknown): number {

@@ -25,14 +25,23 @@ export interface PermitOwner {
   report(error: unknown): void
 }
 
+/** The shedder's handle for a decision that comes later, kept off the permit's public surface. */
+export const whenDecided = Symbol('heapguard.permit.whenDecided')
+
 /**
  * One piece of work's claim on a slot. `release()` is idempotent, so every exit path of the
  * work (finished, failed, client gone) may call it and the slot is given back exactly once.
+ *
+ * An immediate decision is read from `state` (and `refusal`) by whoever asked, who then calls
+ * its continuation outside any guard, so an exception there reaches its own caller. Only a
+ * decision that comes later, from the queue, goes through the callback given to `[whenDecided]`,
+ * guarded: it runs from a timer or another request's release, where nothing may be thrown.
  */
 export class ShedPermit implements Waiter {
   readonly lane: number
   timer: NodeJS.Timeout | undefined = undefined
   #state: PermitState = 'waiting'
+  #refusal: ShedError | undefined
   #callback: PermitCallback | undefined
 
   constructor(
@@ -40,14 +49,17 @@ export class ShedPermit implements Waiter {
     readonly priority: Priority,
     /** Seconds a refusal of this work tells the client to wait. */
     readonly retryAfter: number,
-    callback: PermitCallback,
   ) {
     this.lane = priorityRank(priority)
-    this.#callback = callback
   }
 
   get state(): PermitState {
     return this.#state
+  }
+
+  /** The `ShedError` once the work was refused, else undefined. */
+  get refusal(): ShedError | undefined {
+    return this.#refusal
   }
 
   /** Gives the slot back (admitted) or leaves the queue (waiting); otherwise does nothing. */
@@ -62,6 +74,11 @@ export class ShedPermit implements Waiter {
     }
   }
 
+  /** @internal Where the decision goes if it comes after `acquire()` returned (the permit waits). */
+  [whenDecided](callback: PermitCallback): void {
+    if (this.#state === 'waiting') this.#callback = callback
+  }
+
   /** @internal The limiter (or the shedder) gave this permit a slot. */
   granted(): void {
     if (this.#state !== 'waiting') return
@@ -74,16 +91,17 @@ export class ShedPermit implements Waiter {
   rejected(reason: ShedReason): void {
     if (this.#state !== 'waiting') return
     this.#state = 'refused'
-    this.#decide(this.owner.refusal(this.priority, reason, this.retryAfter))
+    this.#decide((this.#refusal = this.owner.refusal(this.priority, reason, this.retryAfter)))
   }
 
   #decide(error: ShedError | undefined): void {
     const callback = this.#callback
+    if (callback === undefined) return
     this.#callback = undefined
     try {
-      callback?.(error, this)
+      callback(error, this)
     } catch (thrown) {
-      // The decision may come from a timer or another request's release: never throw there.
+      // The decision comes from a timer or another request's release: never throw there.
       this.owner.report(thrown)
     }
   }

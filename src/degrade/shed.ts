@@ -1,16 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ControllerCore } from '../pressure/core.js'
-import type { Level } from '../pressure/levels.js'
+import { LEVELS, type Level } from '../pressure/levels.js'
 import { SafeEmitter } from '../pressure/safe-emitter.js'
-import { checkFunction, checkOneOf, checkOptions, describe } from '../validate.js'
+import { checkFunction, checkOneOf, checkOptions } from '../validate.js'
+import { checkSignal } from './abort-signal.js'
 import type { AdmissionTable } from './admission.js'
 import { ConcurrencyLimiter } from './concurrency-limiter.js'
-import { HttpGuard, type ShedHttpOptions } from './http-guard.js'
+import { HttpGuard, type GuardedShedder, type ShedHttpOptions } from './http-guard.js'
 import { PRIORITIES, type Priority } from './priority.js'
 import { ShedError, type ShedReason, type ShedRefusal } from './shed-error.js'
 import { createShedMiddleware, type ShedMiddleware } from './shed-middleware.js'
 import { checkRetryAfter, resolveShedOptions, type ResolvedShedOptions, type ShedOptions } from './shed-options.js'
-import { ShedPermit, type PermitCallback, type PermitOwner } from './shed-permit.js'
+import { ShedPermit, whenDecided, type PermitCallback, type PermitOwner } from './shed-permit.js'
 
 export type { ShedOptions } from './shed-options.js'
 
@@ -69,6 +70,12 @@ const SHED_EVENTS = ['refused'] as const
 const NEVER_ABORTED = new AbortController().signal
 
 /**
+ * The HTTP glue's way into a shedder, off its public surface. `Symbol.for`, not a local symbol:
+ * the Fastify plugin of one build (ESM) must find it on a controller of the other (CJS).
+ */
+export const HTTP_GUARD = Symbol.for('heapguard.shed.httpGuard')
+
+/**
  * Load shedding by priority: an admission table per level, an optional concurrency limit per
  * level with a bounded wait queue, and the HTTP glue. Reached as `pressure.shed`.
  *
@@ -85,8 +92,9 @@ export class Shedder {
   readonly #refused = ZEROS_BY_PRIORITY()
   readonly #refusedByReason = ZEROS_BY_REASON()
   readonly #defaultAcquire: AcquireOptions
+  /** What the HTTP guards call per request; built once. */
+  readonly #guarded: GuardedShedder
   #allowed: Readonly<Record<Priority, boolean>>
-  #level: Level
   #admitted = 0
 
   constructor(core: ControllerCore, options?: ShedOptions) {
@@ -94,7 +102,7 @@ export class Shedder {
     this.#options = resolveShedOptions(options)
     this.#limiter = new ConcurrencyLimiter(this.#options.queueSize, this.#options.queueTimeoutMs, PRIORITIES.length)
     // Listener failures go to the controller's 'error' event (or its logger), like every other.
-    this.#events = new SafeEmitter<ShedEvents>({ error: (_message: string, error: unknown) => core.report(error) }, 'heapguard shed')
+    this.#events = new SafeEmitter<ShedEvents>({ error: (error: unknown) => core.report(error) }, 'heapguard shed')
     this.#defaultAcquire = { retryAfter: this.#options.retryAfter }
     this.#owner = {
       limiter: this.#limiter,
@@ -104,10 +112,24 @@ export class Shedder {
       refusal: (priority, reason, retryAfter) => new ShedError(this.#refuse(priority, reason, retryAfter)),
       report: (error) => core.report(error),
     }
-    this.#level = core.level
-    this.#allowed = this.#options.admission[this.#level]
-    this.#limiter.setLimit(this.#options.limits[this.#level])
-    core.onLevelChange((change) => this.#applyLevel(change.to))
+    const { limits } = this.#options
+    this.#guarded = {
+      limited: LEVELS.some((level) => limits[level] !== null),
+      decide: (priority, retryAfter) => this.#decide(priority, retryAfter),
+      admitNow: (priority, retryAfter) => {
+        if (!this.#allowed[priority]) return new ShedError(this.#refuse(priority, 'level', retryAfter))
+        this.#limiter.forceAcquire()
+        this.#admitted++
+        return null
+      },
+      releaseSlot: () => this.#limiter.release(),
+      report: (error) => core.report(error),
+      retryAfter: this.#options.retryAfter,
+    }
+    // The controller may have sampled a level already: start from it.
+    this.#allowed = this.#options.admission[core.level]
+    this.#limiter.setLimit(limits[core.level])
+    core.onLevelChange(() => this.#applyLevel())
     core.onClose(() => this.#close())
   }
 
@@ -147,18 +169,26 @@ export class Shedder {
    * synchronously when it is immediate (admitted, or refused by the table or a full queue),
    * later when the work waits for a slot. Call `permit.release()` when the work ends, however
    * it ends; calling it while the work still waits withdraws it (the callback is then never
-   * called). Critical work is always admitted at once, limit or not.
+   * called). Critical work is always admitted at once, limit or not. What an immediate callback
+   * throws propagates out of `acquire()`; what a later one throws is reported on `'error'`.
    */
   acquire(priority: Priority, callback: PermitCallback, options: AcquireOptions = this.#defaultAcquire): ShedPermit {
     if (typeof this.#allowed[priority] !== 'boolean') checkOneOf('shed.acquire', 'argument `priority`', priority, PRIORITIES)
     checkFunction('shed.acquire', 'argument `callback`', callback)
     const retryAfter = options === this.#defaultAcquire ? this.#options.retryAfter : this.#retryAfterOf('shed.acquire', options)
-    return this.#acquire(priority, callback, retryAfter)
+    const permit = this.#decide(priority, retryAfter)
+    if (permit.state === 'waiting') permit[whenDecided](callback)
+    // Immediate: called here, unguarded, so what the callback throws reaches the caller of acquire().
+    else callback(permit.refusal, permit)
+    return permit
   }
 
-  /** The admission itself, on arguments already checked (the HTTP guards call it per request). */
-  #acquire(priority: Priority, callback: PermitCallback, retryAfter: number): ShedPermit {
-    const permit = new ShedPermit(this.#owner, priority, retryAfter, callback)
+  /**
+   * The admission itself, on arguments already checked: an immediate decision, or a permit
+   * queued for a slot. Nobody is called here; the caller reads the permit's state.
+   */
+  #decide(priority: Priority, retryAfter: number): ShedPermit {
+    const permit = new ShedPermit(this.#owner, priority, retryAfter)
     if (!this.#allowed[priority]) {
       permit.rejected('level')
     } else if (priority === 'critical') {
@@ -185,10 +215,7 @@ export class Shedder {
       checkFunction('shed.run', 'argument `fn`', fn)
       const checked = checkOptions<RunOptions>('shed.run', 'options', options, ['priority', 'signal', 'retryAfter'])
       priority = checkOneOf('shed.run', 'option `priority`', checked.priority ?? 'normal', PRIORITIES)
-      signal = checked.signal
-      if (signal !== undefined && !(signal instanceof AbortSignal)) {
-        throw new TypeError(`shed.run: option \`signal\` must be an AbortSignal, got ${describe(signal)}`)
-      }
+      signal = checkSignal('shed.run', 'option `signal`', checked.signal)
       acquireOptions =
         checked.retryAfter === undefined
           ? this.#defaultAcquire
@@ -206,7 +233,8 @@ export class Shedder {
       const settle = (fulfilled: boolean, value: unknown): void => {
         if (settled) return
         settled = true
-        signal?.removeEventListener('abort', onAbort)
+        // Optional call: a signal is checked by shape (another realm's, a polyfill), not by class.
+        signal?.removeEventListener?.('abort', onAbort)
         permit?.release()
         if (fulfilled) resolve(value as T)
         else reject(value)
@@ -242,20 +270,12 @@ export class Shedder {
   middleware<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
     options: ShedHttpOptions<Req> = {},
   ): ShedMiddleware<Req, Res> {
-    return createShedMiddleware<Req, Res>(this.httpGuard<Req>('shed.middleware', options))
+    return createShedMiddleware<Req, Res>(this[HTTP_GUARD]<Req>('shed.middleware', options))
   }
 
   /** @internal The request-level glue shared by the middleware and the Fastify plugin. */
-  httpGuard<Req>(where: string, options: unknown): HttpGuard<Req> {
-    return new HttpGuard<Req>(
-      {
-        acquire: (priority, callback, retryAfter) => this.#acquire(priority, callback, retryAfter),
-        report: (error) => this.#core.report(error),
-        retryAfter: this.#options.retryAfter,
-      },
-      where,
-      options,
-    )
+  [HTTP_GUARD]<Req>(where: string, options: unknown): HttpGuard<Req> {
+    return new HttpGuard<Req>(this.#guarded, where, options)
   }
 
   stats(): ShedStats {
@@ -266,7 +286,7 @@ export class Shedder {
       refused: { ...this.#refused },
       refusedByReason: { ...this.#refusedByReason },
       limit: this.#limiter.limit,
-      level: this.#level,
+      level: this.#core.level,
     }
   }
 
@@ -299,17 +319,17 @@ export class Shedder {
   #refuse(priority: Priority, reason: ShedReason, retryAfter: number): ShedRefusal {
     this.#refused[priority]++
     this.#refusedByReason[reason]++
-    const refusal: ShedRefusal = { priority, level: this.#level, reason, retryAfter }
+    const refusal: ShedRefusal = { priority, level: this.#core.level, reason, retryAfter }
     if (this.#events.listenerCount('refused') > 0) this.#events.emit('refused', refusal)
     return refusal
   }
 
-  #applyLevel(level: Level): void {
-    this.#level = level
-    const allowed = (this.#allowed = this.#options.admission[level])
+  /** Follows `core.level`, read afresh at each step: a refused waiter's callback may change the level again. */
+  #applyLevel(): void {
+    const allowed = (this.#allowed = this.#options.admission[this.#core.level])
     // Work that waits for a slot the new level would refuse outright is refused now, not later.
     this.#limiter.rejectWhere((waiter) => !allowed[(waiter as ShedPermit).priority], 'level')
-    this.#limiter.setLimit(this.#options.limits[level])
+    this.#limiter.setLimit(this.#options.limits[this.#core.level])
   }
 
   #close(): void {

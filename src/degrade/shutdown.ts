@@ -1,6 +1,5 @@
 import type { ControllerCore } from '../pressure/core.js'
-import { MAX_TIMER_MS } from '../pressure/options.js'
-import { checkFunction, checkNumber, checkOptions, checkString } from '../validate.js'
+import { checkFunction, checkNumber, checkOptions, checkString, MAX_TIMER_MS } from '../validate.js'
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   listenForSignals,

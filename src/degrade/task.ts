@@ -29,6 +29,14 @@ export class TaskError extends Error {
   }
 }
 
+/** What the scheduler hands a task it creates. */
+export interface TaskLinks {
+  /** The run in progress of the task this one replaces: this task's first run waits for it. */
+  previous?: Promise<void>
+  /** Told once when the task stops, so the scheduler forgets it. */
+  onStop?: (task: Task) => void
+}
+
 /**
  * A background job that runs every `intervalMs` and pauses under pressure. The interval is the
  * delay between the END of one run and the start of the next, so runs of one task never overlap
@@ -44,6 +52,9 @@ export class Task {
   readonly #fn: TaskFn
   readonly #abort = new AbortController()
   readonly #unsubscribe: () => void
+  readonly #onStop: ((task: Task) => void) | undefined
+  /** The replaced task's run, until it settles: no run of this task starts before. */
+  #previous: Promise<void> | undefined
   #timer: NodeJS.Timeout | undefined
   #current: Promise<void> | undefined
   #paused: boolean
@@ -55,14 +66,23 @@ export class Task {
   #lastRunAt: number | null = null
 
   /** @internal use `pressure.tasks.every()` */
-  constructor(core: ControllerCore, name: string, intervalMs: number, fn: TaskFn, pauseAt: ThresholdLevel) {
+  constructor(core: ControllerCore, name: string, intervalMs: number, fn: TaskFn, pauseAt: ThresholdLevel, links: TaskLinks = {}) {
     this.#core = core
     this.name = name
     this.intervalMs = intervalMs
     this.#fn = fn
     this.pauseAt = pauseAt
+    this.#onStop = links.onStop
+    const previous = links.previous
+    if (previous !== undefined) {
+      this.#previous = previous
+      // The replaced task's run never rejects (its failures are reported), so this always clears.
+      void previous.then(() => {
+        if (this.#previous === previous) this.#previous = undefined
+      })
+    }
     this.#paused = atOrAbove(core.level, pauseAt)
-    this.#unsubscribe = core.onLevelChange((change) => this.#onLevel(change.to))
+    this.#unsubscribe = core.onLevelChange(() => this.#onLevel(core.level))
     this.#arm(intervalMs)
   }
 
@@ -107,7 +127,8 @@ export class Task {
 
   /**
    * Stops the task for good: no further run starts, the signal given to the run in progress is
-   * aborted. Resolves when that run has settled (at once when none is in progress).
+   * aborted, and `tasks.list()` no longer shows it. Resolves when that run has settled (at once
+   * when none is in progress).
    */
   stop(): Promise<void> {
     if (!this.#stopped) {
@@ -116,6 +137,7 @@ export class Task {
       this.#timer = undefined
       this.#unsubscribe()
       this.#abort.abort(new Error(`heapguard: task "${this.name}" stopped`))
+      this.#onStop?.(this)
     }
     return this.#current ?? Promise.resolve()
   }
@@ -162,8 +184,11 @@ export class Task {
 
   #run(): Promise<void> {
     if (this.#current !== undefined) return this.#current
+    const previous = this.#previous
+    // A replacement never runs alongside the task it replaced: it waits for that run to settle.
+    const work = previous === undefined ? this.#execute() : previous.then(() => (this.#stopped ? undefined : this.#execute()))
     // `.finally` always runs on a later microtask, after #current is set, even when fn throws at once.
-    const run = this.#execute().finally(() => {
+    const run = work.finally(() => {
       this.#current = undefined
       if (!this.#stopped && this.#timer === undefined) this.#arm(this.intervalMs)
     })

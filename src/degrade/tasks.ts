@@ -1,7 +1,6 @@
 import type { ControllerCore } from '../pressure/core.js'
 import type { ThresholdLevel } from '../pressure/levels.js'
-import { MAX_TIMER_MS } from '../pressure/options.js'
-import { checkFunction, checkNumber, checkOneOf, checkOptions, checkString } from '../validate.js'
+import { checkFunction, checkNumber, checkOneOf, checkOptions, checkString, MAX_TIMER_MS } from '../validate.js'
 import { REACTING_LEVELS } from './reacting-levels.js'
 import { Task, type TaskFn, type TaskInfo } from './task.js'
 
@@ -21,7 +20,8 @@ export class TaskScheduler {
   constructor(core: ControllerCore) {
     this.#core = core
     core.onClose(() => {
-      for (const task of this.#tasks.values()) void task.stop()
+      // A copy: each task leaves the map as it stops.
+      for (const task of [...this.#tasks.values()]) void task.stop()
     })
   }
 
@@ -29,7 +29,8 @@ export class TaskScheduler {
    * Runs `fn` every `intervalMs` (between the end of a run and the start of the next), paused
    * while the effective level is at or above `pauseAt`. The first run comes after `intervalMs`.
    * A name is the task's identity: registering a name again stops the earlier task and replaces
-   * it, so module reloads replace tasks instead of stacking them.
+   * it, so module reloads replace tasks instead of stacking them. The two never run at once: when
+   * the earlier task is in the middle of a run, the new task's first run waits for it to end.
    */
   every(name: string, intervalMs: number, fn: TaskFn, options: TaskOptions = {}): Task {
     const W = 'tasks.every'
@@ -39,21 +40,26 @@ export class TaskScheduler {
     const { pauseAt = 'warning' } = checkOptions<TaskOptions>(W, 'options', options, ['pauseAt'])
     checkOneOf(W, 'option `pauseAt`', pauseAt, REACTING_LEVELS)
     if (this.#core.closed) throw new Error(`heapguard: tasks.every("${name}") called after close()`)
-    void this.#tasks.get(name)?.stop()
-    // Re-inserted at the end: list() shows tasks in the order they were (re)registered.
-    this.#tasks.delete(name)
-    const task = new Task(this.#core, name, intervalMs, fn, pauseAt)
+    // Stopping it also takes it out of the map; the new task goes in at the end, so list() shows
+    // tasks in the order they were (re)registered. `stop()` resolves once its run in progress ends.
+    const previous = this.#tasks.get(name)?.stop()
+    const task = new Task(this.#core, name, intervalMs, fn, pauseAt, { previous, onStop: this.#forget })
     this.#tasks.set(name, task)
     return task
   }
 
-  /** The task registered under `name` (running or stopped), or undefined. */
+  /** The live task registered under `name`, or undefined (a stopped task is forgotten). */
   get(name: string): Task | undefined {
     return this.#tasks.get(name)
   }
 
-  /** Every task with its state, stopped ones included, in registration order. */
+  /** Every live task with its state, in registration order; stopped tasks are not kept. */
   list(): TaskInfo[] {
     return [...this.#tasks.values()].map((task) => task.info())
+  }
+
+  /** A stopped task leaves the map, so tasks with dynamic names do not pile up. */
+  readonly #forget = (task: Task): void => {
+    if (this.#tasks.get(task.name) === task) this.#tasks.delete(task.name)
   }
 }

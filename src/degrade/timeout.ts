@@ -1,5 +1,4 @@
-import { MAX_TIMER_MS } from '../pressure/options.js'
-import { checkOptions, checkString, describe } from '../validate.js'
+import { checkOptions, checkString, describe, MAX_TIMER_MS } from '../validate.js'
 import { checkSignal } from './abort-signal.js'
 import { isThenable } from './safe-call.js'
 import { readScalable, type Scalable } from './scaled-value.js'

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { LevelChange } from '../pressure/types.js'
+import type { LevelChange, Sample } from '../pressure/types.js'
 import type { ObservedController } from './observed.js'
 import { BASE_HEADERS } from './respond.js'
 import { changeToPoint, readState, toPoint, type ChartPoint, type DashboardState } from './snapshot.js'
@@ -19,12 +19,18 @@ export interface StreamOptions {
 
 /** A client that stops reading is dropped once this much is waiting for it. */
 const MAX_BUFFERED_BYTES = 1024 * 1024
+/**
+ * Chart points kept while updates keep failing to go out; older ones are dropped (the chart just
+ * has a gap) rather than growing without end.
+ */
+const MAX_PENDING_POINTS = 1024
 
 /**
  * Server-Sent Events for the dashboard. One subscription to the controller serves every open
  * page and exists only while at least one is open: the last client to leave detaches the
- * listeners and stops the timer. Samples mark the state dirty and go out at most every
- * `updateMs`; a level change goes out at once.
+ * listeners and stops the timer. Samples are kept as chart points from the 'sample' events and
+ * go out at most every `updateMs`; a level change goes out at once. An update carries only what
+ * happened since the previous one, so it never copies the controller's history.
  */
 export class DashboardStream {
   readonly #pressure: ObservedController
@@ -32,10 +38,8 @@ export class DashboardStream {
   readonly #clients = new Set<ServerResponse>()
   #timer: NodeJS.Timeout | undefined
   #dirty = false
-  /** Time of the newest sample sent, by the controller's clock. */
-  #sentAt = -Infinity
-  /** Level changes seen (sent or not) since the stream attached. */
-  #pendingChanges: LevelChange[] = []
+  /** Chart points (samples and level changes) seen since the last update went out. */
+  #pendingPoints: ChartPoint[] = []
   #lastWriteAt = 0
 
   constructor(pressure: ObservedController, options: StreamOptions) {
@@ -61,8 +65,10 @@ export class DashboardStream {
       res.end()
       return
     }
-    const history = this.#pressure.history()
-    const first: DashboardMessage = { state: readState(this.#pressure), points: history.map(toPoint) }
+    // Bring the pages already open up to date first, so the new one is not sent the pending points
+    // again after its snapshot (which holds them).
+    if (this.#pendingPoints.length > 0) this.#pushOrRetry()
+    const first: DashboardMessage = { state: readState(this.#pressure), points: this.#pressure.history().map(toPoint) }
     res.write(`retry: 2000\n${frame('snapshot', first)}`)
     if (this.#pressure.closed) {
       res.end()
@@ -72,7 +78,8 @@ export class DashboardStream {
     // 'close' fires when the client goes away or the response ends, whichever comes first.
     res.once('close', () => this.#drop(res))
     req.socket.setNoDelay?.(true)
-    if (this.#clients.size === 1) this.#attach(history[history.length - 1]?.at ?? -Infinity)
+    // The snapshot above holds the history so far; the events from now on hold what follows it.
+    if (this.#clients.size === 1) this.#attach()
   }
 
   /** Ends every stream (e.g. before `server.close()`, which waits for open connections). */
@@ -81,9 +88,8 @@ export class DashboardStream {
     this.#detach()
   }
 
-  #attach(sentAt: number): void {
-    this.#sentAt = sentAt
-    this.#pendingChanges = []
+  #attach(): void {
+    this.#pendingPoints = []
     this.#dirty = false
     this.#lastWriteAt = Date.now()
     this.#pressure.on('sample', this.#onSample)
@@ -98,7 +104,7 @@ export class DashboardStream {
     this.#timer = undefined
     this.#pressure.off('sample', this.#onSample)
     this.#pressure.off('level', this.#onLevel)
-    this.#pendingChanges = []
+    this.#pendingPoints = []
   }
 
   #drop(res: ServerResponse): void {
@@ -106,14 +112,20 @@ export class DashboardStream {
     if (this.#clients.size === 0) this.#detach()
   }
 
-  readonly #onSample = (): void => {
+  readonly #onSample = (sample: Sample): void => {
+    this.#addPoint(toPoint(sample))
     this.#dirty = true
   }
 
   readonly #onLevel = (change: LevelChange): void => {
-    this.#pendingChanges.push(change)
-    // An operator forcing a level wants to see it now, not at the next tick. Listeners run inside
-    // the controller's call, so nothing may escape from here.
+    // A forced level has no sample of its own: its change is a point too, so the chart shows the step.
+    this.#addPoint(changeToPoint(change))
+    // An operator forcing a level wants to see it now, not at the next tick.
+    this.#pushOrRetry()
+  }
+
+  /** For pushes from inside the controller's calls, from which nothing may escape. */
+  #pushOrRetry(): void {
     try {
       this.#push()
     } catch {
@@ -137,17 +149,21 @@ export class DashboardStream {
     }
   }
 
+  #addPoint(point: ChartPoint): void {
+    this.#pendingPoints.push(point)
+    // Trimmed in one go once twice over the bound, so the cost per point stays constant.
+    if (this.#pendingPoints.length > 2 * MAX_PENDING_POINTS) this.#pendingPoints.splice(0, this.#pendingPoints.length - MAX_PENDING_POINTS)
+  }
+
   #push(): void {
-    const points: ChartPoint[] = []
-    for (const sample of this.#pressure.history()) if (sample.at > this.#sentAt) points.push(toPoint(sample))
-    // A forced level has no sample of its own: its change is a point too, so the chart shows the step.
-    for (const change of this.#pendingChanges) points.push(changeToPoint(change))
+    // Read the state first: if it throws, the points stay pending for the next try.
+    const state = readState(this.#pressure)
+    const points = this.#pendingPoints
+    // A few points at most; sorting keeps the chart in time order whatever order the events came in.
     points.sort((a, b) => a[0] - b[0])
-    const newest = this.#pressure.lastSample?.at
-    if (newest !== undefined && newest > this.#sentAt) this.#sentAt = newest
-    this.#pendingChanges = []
+    this.#pendingPoints = []
     this.#dirty = false
-    this.#broadcast(frame('update', { state: readState(this.#pressure), points }))
+    this.#broadcast(frame('update', { state, points }))
   }
 
   #broadcast(text: string): void {

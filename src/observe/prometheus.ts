@@ -5,6 +5,7 @@ import type { CacheStats } from '../caches/types.js'
 import { PRIORITIES } from '../degrade/priority.js'
 import type { TaskInfo } from '../degrade/task.js'
 import { checkController, type ObservedController, type ObservedShedStats } from './observed.js'
+import { snapshotPerScrape, type ScrapeSnapshot } from './scrape-snapshot.js'
 
 export interface CollectMetricsOptions {
   /**
@@ -32,8 +33,8 @@ interface MetricDef {
   help: string
   type: 'gauge' | 'counter'
   labelNames: readonly string[]
-  /** Reads the controller at scrape time; values not emitted are absent from the scrape. */
-  read(pressure: ObservedController, emit: Emit): void
+  /** Reads the scrape's snapshot of the controller; values not emitted are absent from the scrape. */
+  read(state: ScrapeSnapshot, emit: Emit): void
 }
 
 const NO_LABELS: Labels = {}
@@ -55,14 +56,23 @@ function perCache(name: string, help: string, type: MetricDef['type'], field: Nu
     type,
     labelNames: ['cache'],
     read: (p, emit) => {
-      for (const s of p.caches?.stats() ?? []) emit({ cache: s.name }, s[field])
+      for (const s of p.caches()) emit({ cache: s.name }, s[field])
     },
   }
 }
 
 /** One unlabelled series from the shedder's stats (absent without a shedder, or when null). */
 function shedValue(name: string, help: string, type: MetricDef['type'], pick: (s: ObservedShedStats) => number | null): MetricDef {
-  return { name, help, type, labelNames: [], read: (p, emit) => emitKnown(emit, p.shed === undefined ? null : pick(p.shed.stats())) }
+  return {
+    name,
+    help,
+    type,
+    labelNames: [],
+    read: (p, emit) => {
+      const stats = p.shed()
+      emitKnown(emit, stats === undefined ? null : pick(stats))
+    },
+  }
 }
 
 /** One series per task still scheduled. */
@@ -73,15 +83,16 @@ function perTask(name: string, help: string, type: MetricDef['type'], pick: (t: 
     type,
     labelNames: ['task'],
     read: (p, emit) => {
-      for (const t of p.tasks?.list() ?? []) if (!t.stopped) emit({ task: t.name }, pick(t))
+      for (const t of p.tasks()) if (!t.stopped) emit({ task: t.name }, pick(t))
     },
   }
 }
 
 /**
- * Every metric, read from the controller when Prometheus scrapes: sampling pays nothing for
- * metrics, and label values are only names the application chose (sources, caches, flags,
- * tasks) or fixed words (levels, request priorities), so series stay bounded.
+ * Every metric, read from the controller when Prometheus scrapes (each piece of state once per
+ * scrape, through one shared snapshot): sampling pays nothing for metrics, and label values are
+ * only names the application chose (sources, caches, flags, tasks) or fixed words (levels,
+ * request priorities), so series stay bounded.
  */
 const METRICS: readonly MetricDef[] = [
   // ---- the pressure signal (contract) ----
@@ -191,8 +202,9 @@ const METRICS: readonly MetricDef[] = [
     type: 'counter',
     labelNames: ['priority'],
     read: (p, emit) => {
-      if (p.shed === undefined) return
-      const { refused } = p.shed.stats()
+      const stats = p.shed()
+      if (stats === undefined) return
+      const { refused } = stats
       for (const priority of PRIORITIES) emit({ priority }, refused[priority] ?? 0)
     },
   },
@@ -207,7 +219,7 @@ const METRICS: readonly MetricDef[] = [
     type: 'gauge',
     labelNames: ['feature'],
     read: (p, emit) => {
-      for (const f of p.features?.list() ?? []) emit({ feature: f.name }, f.enabled ? 1 : 0)
+      for (const f of p.features()) emit({ feature: f.name }, f.enabled ? 1 : 0)
     },
   },
   perTask('task_paused', 'Whether each background task is paused by pressure (1) or runs (0).', 'gauge', (t) => (t.paused ? 1 : 0)),
@@ -264,6 +276,8 @@ export function collectMetrics(pressure: ObservedController, options: CollectMet
     throw new Error(`${W}: a metric named ${taken} is already registered; give each controller its own registry or prefix`)
   }
 
+  // One snapshot per scrape, shared by every family: each piece of state is read once.
+  const snapshot = snapshotPerScrape(controller)
   for (const def of METRICS) {
     const config = { name: prefix + def.name, help: def.help, labelNames: def.labelNames, registers: [target] }
     if (def.type === 'gauge') {
@@ -273,7 +287,7 @@ export function collectMetrics(pressure: ObservedController, options: CollectMet
           this.reset()
           // reset() puts a 0 in an unlabelled gauge: an unknown value must be absent, not 0.
           if (def.labelNames.length === 0) this.remove()
-          def.read(controller, (labels, value) => this.set(labels, value))
+          def.read(snapshot(def.name), (labels, value) => this.set(labels, value))
         },
       })
     } else {
@@ -283,7 +297,7 @@ export function collectMetrics(pressure: ObservedController, options: CollectMet
           // The totals live in the controller: republish them instead of counting twice.
           this.reset()
           if (def.labelNames.length === 0) this.remove()
-          def.read(controller, (labels, value) => this.inc(labels, value))
+          def.read(snapshot(def.name), (labels, value) => this.inc(labels, value))
         },
       })
     }

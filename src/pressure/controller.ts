@@ -5,9 +5,9 @@ import { observeGc } from './gc-observer.js'
 import { RingBuffer } from './ring-buffer.js'
 import { SafeEmitter } from './safe-emitter.js'
 import type { ControllerCore } from './core.js'
-import { MAX_TIMER_MS, resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
+import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import type { ControllerEvents, GcInfo, LevelChange, Sample, SourceReading, Thresholds } from './types.js'
-import { checkFunction, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js'
+import { checkFunction, checkNumber, checkOneOf, checkOptions, describe, MAX_TIMER_MS } from '../validate.js'
 
 /** How close to `warning` (in ratio) the fast polling starts. */
 const FAST_ZONE = 0.1
@@ -17,6 +17,12 @@ const FAST_ZONE = 0.1
  * changing the level from inside a listener would otherwise loop forever.
  */
 const MAX_EVENTS_PER_CALL = 1000
+
+/**
+ * How deep level changes may nest: a flag listener that calls `force()` changes the level again
+ * from inside a change. One that keeps doing so would otherwise overflow the stack.
+ */
+const MAX_NESTED_CHANGES = 100
 
 const EVENT_NAMES = ['sample', 'level', 'error'] as const
 
@@ -42,7 +48,9 @@ type Pending = { level: LevelChange; sample?: undefined } | { sample: Sample; le
 
 /**
  * The pressure controller: samples its sources, turns the ratio into a level, and tells
- * everything that depends on it. Build it with `createController(options)`.
+ * everything that depends on it. `createController(options)` builds one with caches, shedding,
+ * flags, tasks and limits attached; `new PressureController(options)` gives the levels alone.
+ * Either takes its first sample and starts its timer at construction (unless `autoStart: false`).
  */
 export class PressureController {
   readonly #options: ResolvedPressureOptions
@@ -54,7 +62,10 @@ export class PressureController {
   readonly #transitions = new RingBuffer<LevelChange>(100)
   readonly #transitionCounts: Record<Level, number> = { normal: 0, warning: 0, critical: 0, emergency: 0 }
   readonly #events: SafeEmitter<ControllerEvents>
-  readonly #levelHooks = new Set<(change: LevelChange) => void>()
+  /** Subsystem state that follows the level: run at the moment of each change (see ControllerCore). */
+  readonly #stateHooks = new Set<(change: LevelChange) => void>()
+  /** Reactions to transitions (level hooks): delivered in order with the 'level' event. */
+  readonly #eventHooks = new Set<(change: LevelChange) => void>()
   readonly #closeHooks: (() => void)[] = []
   /** The subsystems' view of this controller. */
   protected readonly core: ControllerCore
@@ -77,7 +88,10 @@ export class PressureController {
   /** Events not yet delivered, and whether a call up the stack is delivering them. */
   #pending: Pending[] = []
   #flushing = false
-  #started = false
+  /** How many level changes are running their state hooks now (nested when a hook changes the level). */
+  #changing = 0
+  /** Counts level changes: a state-hook loop stops once a nested change has updated every hook. */
+  #generation = 0
   #closed = false
 
   constructor(options: PressureOptions = {}) {
@@ -100,24 +114,27 @@ export class PressureController {
       now: () => this.#now(),
       report: (error) => this.#events.report(error),
       onLevelChange: (fn) => {
-        this.#levelHooks.add(fn)
-        return () => this.#levelHooks.delete(fn)
+        this.#stateHooks.add(fn)
+        return () => this.#stateHooks.delete(fn)
+      },
+      onLevelEvent: (fn) => {
+        this.#eventHooks.add(fn)
+        return () => this.#eventHooks.delete(fn)
       },
       onClose: (fn) => {
         this.#closeHooks.push(fn)
       },
     }
+    if (this.#options.autoStart) this.#start()
   }
 
   /**
-   * Takes the first sample, then starts the timer and the GC observer (called by
-   * `createController` unless `autoStart: false`). The first sample is synchronous, so `level`,
-   * `ratio` and `lastSample` hold real figures as soon as the controller exists; a listener
-   * attached afterwards reads `level` for the state it missed.
+   * Takes the first sample, then starts the timer and the GC observer (unless `autoStart: false`).
+   * The first sample is synchronous, so `level`, `ratio` and `lastSample` hold real figures as
+   * soon as the controller exists; a listener attached afterwards, or a subsystem built
+   * afterwards, reads `level` for the state it missed.
    */
-  protected start(): void {
-    if (!this.#options.autoStart || this.#started || this.#closed) return
-    this.#started = true
+  #start(): void {
     this.#safeSample()
     if (this.#closed) return
     this.#schedule()
@@ -222,6 +239,7 @@ export class PressureController {
     const { forMs } = checkOptions<ForceOptions>('force', 'options', options, ['forMs'])
     if (forMs !== undefined) checkNumber('force', 'option `forMs`', forMs, { above: 0, max: MAX_TIMER_MS })
     if (this.#closed) throw new Error('heapguard: force() called after close()')
+    this.#checkNesting('force')
     this.#clearForce()
     const at = this.#now()
     this.#forced = level
@@ -237,10 +255,20 @@ export class PressureController {
   /** Drops the forced level; the measured level applies again (a transition is emitted if it differs). */
   release(): void {
     if (this.#forced === null) return
+    this.#checkNesting('release')
     this.#clearForce()
     if (this.#closed) return
     this.#settle(true, this.#now())
     this.#flush()
+  }
+
+  /** Refuses a level change nested too deep in level-change callbacks, before anything changed. */
+  #checkNesting(where: string): void {
+    if (this.#changing >= MAX_NESTED_CHANGES) {
+      throw new Error(
+        `heapguard: ${where}() called from level-change callbacks nested ${MAX_NESTED_CHANGES} deep (a flag listener that keeps changing the level?); ignored`,
+      )
+    }
   }
 
   #clearForce(): void {
@@ -315,7 +343,8 @@ export class PressureController {
         this.#events.report(error)
       }
     }
-    this.#levelHooks.clear()
+    this.#stateHooks.clear()
+    this.#eventHooks.clear()
     this.#events.removeAll()
   }
 
@@ -397,7 +426,11 @@ export class PressureController {
     return { used, limit, ratio: used / limit }
   }
 
-  /** Recomputes the effective level and, when it changed, queues the change for delivery. */
+  /**
+   * Recomputes the effective level. When it changed: subsystem state follows at once (caches,
+   * admission, flags, tasks), so code right after `force()` sees the new level everywhere, even
+   * from inside a listener; the event is queued for in-order delivery (`#flush`).
+   */
   #settle(forced: boolean, at: number): void {
     const from = this.#level
     const to = this.#forced ?? this.#machine.level
@@ -406,7 +439,23 @@ export class PressureController {
     const change: LevelChange = { from, to, at, ratio: this.#ratio, forced }
     this.#transitions.push(change)
     this.#transitionCounts[to]++
+    // Queued before the hooks run: a change they cause is delivered after this one.
     this.#pending.push({ level: change })
+    const generation = ++this.#generation
+    this.#changing++
+    try {
+      for (const hook of this.#stateHooks) {
+        try {
+          hook(change)
+        } catch (error) {
+          this.#events.report(error)
+        }
+        // A hook changed the level again: that nested change has already brought every hook up to date.
+        if (generation !== this.#generation) break
+      }
+    } finally {
+      this.#changing--
+    }
   }
 
   /**
@@ -416,7 +465,8 @@ export class PressureController {
    * happened, each `from` equal to the previous `to`.
    */
   #flush(): void {
-    if (this.#flushing) return
+    // Nested inside a level change (a hook called force()): the outer call flushes once its change is complete.
+    if (this.#flushing || this.#changing > 0) return
     this.#flushing = true
     try {
       for (let i = 0; i < this.#pending.length && !this.#closed; i++) {
@@ -437,9 +487,9 @@ export class PressureController {
     }
   }
 
-  /** Subsystems first (caches resized, flags switched), then the log line, then user listeners. */
+  /** Level hooks first (subsystem state has followed already, in #settle), then the log line, then user listeners. */
   #deliverLevel(change: LevelChange): void {
-    for (const hook of this.#levelHooks) {
+    for (const hook of this.#eventHooks) {
       try {
         hook(change)
       } catch (error) {

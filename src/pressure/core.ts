@@ -3,9 +3,16 @@ import type { LevelChange, Logger } from './types.js'
 
 /**
  * What the controller shares with its subsystems (caches, shedding, flags, tasks, limits).
- * Level hooks run synchronously inside the `sample()`/`force()`/`release()` that changed the
- * level, before any user `'level'` listener, so user code already sees caches resized and flags
- * switched.
+ *
+ * Two kinds of level subscription:
+ * - `onLevelChange`: state that follows the level (cache sizes, admission, flags, task pauses).
+ *   Runs at the very moment the effective level changes, inside the `sample()`/`force()`/
+ *   `release()` that changed it, even when that call comes from a listener, so code right after
+ *   `force()` sees the new level everywhere. It may run nested (a flag listener that calls
+ *   `force()`), so it must bring its state in line with `core.level` rather than trust `change.to`.
+ * - `onLevelEvent`: reactions to a transition (level hooks). Delivered with the `'level'` event,
+ *   in the order the changes happened and just before user `'level'` listeners, each `from`
+ *   equal to the previous `to`.
  */
 export interface ControllerCore {
   readonly level: Level
@@ -14,8 +21,10 @@ export interface ControllerCore {
   now(): number
   /** Reports a failure on `'error'` (or to the logger); never throws. */
   report(error: unknown): void
-  /** Called on every change of the effective level; returns the unsubscribe function. */
+  /** Called at the moment the effective level changes; returns the unsubscribe function. */
   onLevelChange(fn: (change: LevelChange) => void): () => void
+  /** Called for every change in delivery order, before user `'level'` listeners; returns the unsubscribe function. */
+  onLevelEvent(fn: (change: LevelChange) => void): () => void
   /** Called once by `close()`, in registration order. */
   onClose(fn: () => void): void
 }

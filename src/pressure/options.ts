@@ -1,7 +1,7 @@
 import { heapSource } from './heap-source.js'
 import { rssSource } from './rss-source.js'
 import type { GcSubscribe, Logger, Source, Thresholds } from './types.js'
-import { checkBoolean, checkFunction, checkNumber, checkOptions, checkString, describe } from '../validate.js'
+import { checkBoolean, checkFunction, checkNumber, checkOptions, checkString, describe, MAX_TIMER_MS } from '../validate.js'
 
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ warning: 0.7, critical: 0.85, emergency: 0.95 })
 
@@ -17,7 +17,7 @@ export interface PressureOptions {
   recoveryMs?: number
   /** Default 1000: polling period while the ratio is well below warning. */
   intervalMs?: number
-  /** Default 25: polling period from `warning − 0.10` up. */
+  /** Default 25 (or `intervalMs` when that is shorter): polling period from `warning − 0.10` up; must not exceed `intervalMs`. */
   fastIntervalMs?: number
   /** Default true: also sample right after garbage collections. */
   sampleOnGc?: boolean
@@ -53,8 +53,8 @@ export interface ResolvedPressureOptions {
 
 const W = 'createController'
 
-/** Node's timers take at most 2^31 − 1 ms; a longer delay fires at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1
+
+const DEFAULT_FAST_INTERVAL_MS = 25
 
 /** Read once: the getter goes through the binding on every call. */
 const timeOrigin = performance.timeOrigin
@@ -137,7 +137,11 @@ export function resolvePressureOptions(input: PressureOptions | undefined): Reso
     )
   }
   const intervalMs = checkNumber(W, 'option `intervalMs`', options.intervalMs ?? 1000, { above: 0, max: MAX_TIMER_MS })
-  const fastIntervalMs = checkNumber(W, 'option `fastIntervalMs`', options.fastIntervalMs ?? 25, { above: 0, max: MAX_TIMER_MS })
+  // The default follows a short `intervalMs` down: an option the caller never set must not make theirs fail.
+  const fastIntervalMs =
+    options.fastIntervalMs === undefined
+      ? Math.min(DEFAULT_FAST_INTERVAL_MS, intervalMs)
+      : checkNumber(W, 'option `fastIntervalMs`', options.fastIntervalMs, { above: 0, max: MAX_TIMER_MS })
   if (fastIntervalMs > intervalMs) {
     throw new RangeError(`${W}: option \`fastIntervalMs\` (${fastIntervalMs}) must not exceed \`intervalMs\` (${intervalMs})`)
   }

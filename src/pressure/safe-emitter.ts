@@ -68,7 +68,9 @@ export class SafeEmitter<Events extends EventMap & { error: [Error] }> {
       const log = this.logger.error ?? this.logger.warn
       // Our own errors already carry the label; a listener's error gets it so the log says where it came from.
       const text = err.message.startsWith(`${this.label}:`) ? err.message : `${this.label}: ${err.message}`
-      if (log) log.call(this.logger, text, err)
+      // The error first: pino serialises an Error given first (stack included) and ignores extra
+      // arguments after a message; console prints the stack, then the text.
+      if (log) log.call(this.logger, err, text)
     } catch {
       // a logger that throws has nowhere left to report to
     }

@@ -48,8 +48,15 @@ describe('entries', () => {
   })
 
   it('export the caches API', () => {
-    expect(typeof root.CacheRegistry).toBe('function')
-    expect(typeof root.ManagedLru).toBe('function')
+    // Their constructors take internal objects: the classes are exported as types only, and
+    // instances come from createController() (`pressure.caches`) and `pressure.caches.lru()`.
+    expect('CacheRegistry' in root).toBe(false)
+    expect('ManagedLru' in root).toBe(false)
+    const pressure = root.createController({ autoStart: false, sources: [{ name: 'f', read: () => ({ used: 0, limit: 1 }) }] })
+    const registry: root.CacheRegistry = pressure.caches
+    const cache: root.ManagedLru<string, number> = registry.lru<string, number>('typed', { max: 1 })
+    expect(cache.set('a', 1).get('a')).toBe(1)
+    pressure.close()
     expect(typeof root.estimateSize).toBe('function')
     expect(root.CACHE_PRIORITIES).toEqual(['essential', 'normal', 'optional'])
     expect(root.DEFAULT_CACHE_POLICY.warning.optional).toBe(0.5)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { estimateSize } from '../../src/index.js'
+import { countedRows } from './helpers.js'
 
 describe('estimateSize (the default byte estimator)', () => {
   it('sizes primitives', () => {
@@ -31,20 +32,24 @@ describe('estimateSize (the default byte estimator)', () => {
   })
 
   it('walks a bounded number of values and extrapolates the rest', () => {
-    let reads = 0
-    const rows = Array.from({ length: 100_000 }, (_, i) => ({ id: i, label: 'row' }))
-    const counted = new Proxy(rows, {
-      get(target, key, receiver) {
-        if (typeof key === 'string' && /^\d+$/.test(key)) reads++
-        return Reflect.get(target, key, receiver)
-      },
-    })
+    const { rows, counted, counter } = countedRows()
     const estimate = estimateSize(counted)
-    expect(reads).toBeLessThanOrEqual(1000)
+    expect(counter.reads).toBeLessThanOrEqual(1000)
     // Every row is alike, so the extrapolation is the exact per-row figure times the count.
     const perRow = estimateSize({ id: 0, label: 'row' })
     expect(estimate).toBe(32 + 8 * 100_000 + perRow * 100_000)
     expect(estimateSize(rows, { maxNodes: 10 })).toBe(estimate)
+  })
+
+  it('out of budget, the rest of an object is extrapolated, but its strings and buffers are still sized exactly', () => {
+    const padded = (i: number) => String(i).padStart(3, '0')
+    const headers = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`header-${padded(i)}`, { value: `v${padded(i)}` }]))
+    const page = { headers, html: 'x'.repeat(100_000), image: Buffer.alloc(50_000) }
+    // 64 values are spent inside `headers`; `html` and `image` still count in full…
+    expect(estimateSize(page, { maxNodes: 64 })).toBeGreaterThan(2 * 100_000 + 50_000)
+    // …and the headers beyond the budget are extrapolated from those seen (all alike here): the
+    // estimate is the one a full walk gives.
+    expect(estimateSize(page, { maxNodes: 64 })).toBe(estimateSize(page, { maxNodes: 1_000_000 }))
   })
 
   it('stops at the depth bound and on cycles, and never throws', () => {

@@ -33,3 +33,19 @@ export function drive(options: ControllerOptions = {}) {
 export function fill(cache: { set(key: string, value: string): unknown }, n: number, prefix = 'k', value = 'v'): void {
   for (let i = 0; i < n; i++) cache.set(`${prefix}${i}`, value)
 }
+
+/**
+ * 100,000 alike rows behind a Proxy that counts the elements read: shows how much of a large
+ * value the size estimator walks.
+ */
+export function countedRows() {
+  const rows = Array.from({ length: 100_000 }, (_, i) => ({ id: i, label: 'row' }))
+  const counter = { reads: 0 }
+  const counted = new Proxy(rows, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && /^\d+$/.test(key)) counter.reads++
+      return Reflect.get(target, key, receiver)
+    },
+  })
+  return { rows, counted, counter }
+}

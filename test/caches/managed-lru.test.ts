@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { estimateSize } from '../../src/index.js'
-import { drive, fill } from './helpers.js'
+import { countedRows, drive, fill } from './helpers.js'
 
 describe('a managed lru cache', () => {
   it('behaves as an LRU map at full capacity', () => {
@@ -141,6 +141,19 @@ describe('a managed lru cache', () => {
     expect(cache.stats().bytes).toBe(estimateSize(value) + estimateSize('user:1'))
     expect(cache.stats().bytesEstimated).toBe(false)
     expect(cache.byteCapacity).toBe(1_000_000)
+  })
+
+  it('the default estimator walks at most 64 values per set and extrapolates the rest (a set stays cheap)', () => {
+    const { pressure } = drive()
+    const cache = pressure.caches.lru<string, object>('big-values', { max: 10, maxSize: 100_000_000 })
+    const { rows, counted, counter } = countedRows()
+    cache.set('rows', counted)
+    expect(counter.reads).toBeGreaterThan(0)
+    expect(counter.reads).toBeLessThanOrEqual(64)
+    // Every row is alike, so the extrapolation is the exact per-row figure times the count.
+    const perRow = estimateSize({ id: 0, label: 'row' })
+    expect(cache.stats().bytes).toBe(32 + 8 * 100_000 + perRow * 100_000 + estimateSize('rows'))
+    expect(cache.stats().bytes).toBe(estimateSize(rows, { maxNodes: 64 }) + estimateSize('rows', { maxNodes: 64 }))
   })
 
   it('sizeCalculation without maxSize tracks exact bytes without a budget', () => {

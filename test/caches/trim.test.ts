@@ -79,6 +79,28 @@ describe('large trims run in slices', () => {
     expect(errors).toEqual([])
   })
 
+  it('a set while a trim runs never grows the cache, in bytes as in entries, whatever the size of the new entry', async () => {
+    const { pressure, errors } = drive()
+    const cache = pressure.caches.lru<string, string>('bytes', { max: 100_000, maxSize: 1_000_000, sizeCalculation: (v) => v.length })
+    for (let i = 0; i < 20_000; i++) cache.set(`small${i}`, 'x'.repeat(10))
+    pressure.force('emergency') // 0.1 of the 20,000 entries and 200,000 bytes held: 2,000 entries, 20,000 bytes
+    expect([cache.capacity, cache.byteCapacity]).toEqual([2_000, 20_000])
+    expect(cache.size).toBeGreaterThan(2_000) // the rest of the trim runs in slices
+    let { entries, bytes } = cache.stats()
+    for (let i = 0; i < 50; i++) {
+      cache.set(`big${i}`, 'x'.repeat(5_000))
+      const now = cache.stats()
+      expect({ i, entries: now.entries <= entries, bytes: now.bytes <= bytes }).toEqual({ i, entries: true, bytes: true })
+      expect(cache.peek(`big${i}`)).toBeDefined() // stored: older entries made room
+      ;({ entries, bytes } = now)
+    }
+    await until(() => cache.stats().bytes <= 20_000)
+    await turns(5)
+    expect(cache.stats()).toMatchObject({ entries: 4, bytes: 20_000 })
+    expect([...cache.keys()]).toEqual(['big49', 'big48', 'big47', 'big46'])
+    expect(errors).toEqual([])
+  })
+
   it('two caches trimming at once both finish', async () => {
     const { pressure } = drive()
     const a = pressure.caches.lru<number, number>('a', { max: 100_000 })
@@ -107,15 +129,17 @@ describe('large trims run in slices', () => {
     expect(cache.size).toBe(during)
   })
 
-  it('close() and unregister() cancel slices in flight', async () => {
-    for (const stop of ['close', 'unregister'] as const) {
+  it("close(), unregister() and the cache's dispose() cancel slices in flight", async () => {
+    for (const stop of ['close', 'unregister', 'dispose'] as const) {
       const { pressure } = drive()
       const cache = pressure.caches.lru<number, number>('c', { max: 200_000 })
       fillNumbers(cache, 200_000)
       pressure.force('emergency')
       expect(cache.size).toBeGreaterThan(20_000)
+      // unregister() and close() detach every cache through Managed.dispose(): for a cache from lru(), its own.
       if (stop === 'close') pressure.close()
-      else pressure.caches.unregister('c')
+      else if (stop === 'unregister') pressure.caches.unregister('c')
+      else cache.dispose()
       const left = cache.size
       await turns(50)
       // The cache is released to its full max: what it still holds stays, nothing more is trimmed.

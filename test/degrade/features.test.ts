@@ -216,6 +216,25 @@ describe('declaring a name again', () => {
   })
 })
 
+describe('redeclaration warnings', () => {
+  it('warn once per flag name, not once per process: a second flag redeclared later warns too', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const { pressure } = drive()
+    pressure.features.flag('alpha', { offAt: 'critical' })
+    pressure.features.flag('beta', { offAt: 'critical' })
+    pressure.features.flag('alpha', { offAt: 'warning' })
+    pressure.features.flag('alpha', { offAt: 'emergency' }) // same flag again: already warned
+    pressure.features.flag('beta', { offAt: 'warning' })
+    const messages = warn.mock.calls.map((call) => String(call[0]))
+    expect(messages).toHaveLength(2)
+    expect(messages[0]).toContain('feature flag "alpha" declared again')
+    expect(messages[1]).toContain('feature flag "beta" declared again')
+    // The code stays stable, for process.on('warning') filters.
+    expect(warn.mock.calls.map((call) => (call[1] as { code?: string }).code)).toEqual(['HEAPGUARD_FLAG_REDECLARED', 'HEAPGUARD_FLAG_REDECLARED'])
+    pressure.close()
+  })
+})
+
 describe('validation', () => {
   it('rejects bad names, options, overrides and listeners with messages naming them', () => {
     const { pressure } = drive()

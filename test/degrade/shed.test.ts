@@ -184,6 +184,22 @@ describe('shed.run', () => {
     pressure.close()
   })
 
+  it('accepts any AbortSignal-shaped object as signal (another realm, a polyfill), as withTimeout and inBatches do', async () => {
+    const pressure = manualController()
+    // Not an instance of this realm's AbortSignal: an EventTarget with the fields a signal has.
+    const foreign = Object.assign(new EventTarget(), { aborted: false, reason: undefined as unknown })
+    await expect(pressure.shed.run(() => 'done', { signal: foreign as unknown as AbortSignal })).resolves.toBe('done')
+    const gate = deferred()
+    const running = pressure.shed.run(() => gate.promise, { signal: foreign as unknown as AbortSignal })
+    foreign.aborted = true
+    foreign.reason = new Error('gone')
+    foreign.dispatchEvent(new Event('abort'))
+    await expect(running).rejects.toThrow('gone')
+    expect(pressure.shed.stats().inFlight).toBe(0)
+    gate.resolve()
+    pressure.close()
+  })
+
   it('rejects bad arguments (as a rejected promise) naming them', async () => {
     const pressure = manualController()
     await expect(pressure.shed.run('nope' as never)).rejects.toThrow(/shed.run: argument `fn` must be a function, got "nope"/)
@@ -430,6 +446,30 @@ describe('shed.acquire', () => {
     second.release()
     expect(pressure.shed.stats().inFlight).toBe(0)
     expect(decisions).toEqual([undefined, 'second admitted'])
+    pressure.close()
+  })
+
+  it('an immediate decision: what the callback throws reaches the caller of acquire(), not the error event', () => {
+    const pressure = manualController({ concurrency: { critical: 1 } })
+    const errors: Error[] = []
+    pressure.on('error', (e) => errors.push(e))
+    let held: { release(): void } | undefined
+    expect(() =>
+      pressure.shed.acquire('normal', (_error, permit) => {
+        held = permit
+        throw new Error('admitted callback broke')
+      }),
+    ).toThrow('admitted callback broke')
+    expect(pressure.shed.stats().inFlight).toBe(1)
+    held!.release()
+    pressure.force('emergency')
+    expect(() =>
+      pressure.shed.acquire('low', (error) => {
+        throw new Error(`refused callback broke: ${error?.reason}`)
+      }),
+    ).toThrow('refused callback broke: level')
+    expect(errors).toEqual([])
+    expect(pressure.shed.stats()).toMatchObject({ inFlight: 0, refused: { low: 1 } })
     pressure.close()
   })
 

@@ -240,6 +240,70 @@ describe('stop, close, runNow, re-registration', () => {
   })
 })
 
+describe('replacing and stopping tasks', () => {
+  it('a replacement never runs alongside the run in progress of the task it replaced', async () => {
+    const { pressure } = drive()
+    const g = gate()
+    const log: string[] = []
+    let running = 0
+    let overlapped = false
+    const track = (label: string, wait?: Promise<void>) => async () => {
+      running++
+      if (running > 1) overlapped = true
+      log.push(`${label} start`)
+      await wait
+      log.push(`${label} end`)
+      running--
+    }
+    const first = pressure.tasks.every('sync', 100, track('old', g.promise))
+    await vi.advanceTimersByTimeAsync(100)
+    expect(first.running).toBe(true)
+    const second = pressure.tasks.every('sync', 100, track('new'))
+    expect(first.stopped).toBe(true)
+    // The old run outlasts the new task's interval several times over: the new one waits.
+    await vi.advanceTimersByTimeAsync(500)
+    expect(log).toEqual(['old start'])
+    expect(second.runs).toBe(0)
+    g.open()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(log).toEqual(['old start', 'old end', 'new start', 'new end'])
+    expect(overlapped).toBe(false)
+    expect(second.runs).toBe(1)
+    // Then the new task keeps its own rhythm.
+    await vi.advanceTimersByTimeAsync(100)
+    expect(second.runs).toBe(2)
+    pressure.close()
+  })
+
+  it('a replacement whose old task is stopped and idle runs on its own schedule', async () => {
+    const { pressure } = drive()
+    const fn = vi.fn()
+    pressure.tasks.every('idle', 100, () => {})
+    const second = pressure.tasks.every('idle', 100, fn)
+    await vi.advanceTimersByTimeAsync(100)
+    expect(fn).toHaveBeenCalledTimes(1)
+    expect(second.runs).toBe(1)
+    pressure.close()
+  })
+
+  it('forgets stopped tasks, so dynamic names do not pile up', async () => {
+    const { pressure } = drive()
+    const tasks = Array.from({ length: 50 }, (_, i) => pressure.tasks.every(`job-${i}`, 1000, () => {}))
+    expect(pressure.tasks.list()).toHaveLength(50)
+    for (const task of tasks.slice(0, 49)) await task.stop()
+    expect(pressure.tasks.list().map((t) => t.name)).toEqual(['job-49'])
+    expect(pressure.tasks.get('job-0')).toBeUndefined()
+    // A stale handle to a replaced task stopping later does not remove its replacement.
+    const a = pressure.tasks.every('same', 1000, () => {})
+    const b = pressure.tasks.every('same', 1000, () => {})
+    await a.stop()
+    expect(pressure.tasks.get('same')).toBe(b)
+    pressure.close()
+    expect(pressure.tasks.list()).toEqual([])
+    expect(b.stopped).toBe(true)
+  })
+})
+
 describe('tasks.list()', () => {
   it('gives every task in the exact shape the dashboard reads', async () => {
     const { pressure, clock } = drive()
@@ -256,8 +320,10 @@ describe('tasks.list()', () => {
     expect(pressure.tasks.list()).toStrictEqual([
       { name: 'cleanup', intervalMs: 1000, pauseAt: 'warning', paused: true, running: false, runs: 1, failures: 1, lastRunAt: 5000, stopped: false },
       { name: 'report', intervalMs: 250, pauseAt: 'critical', paused: false, running: true, runs: 1, failures: 0, lastRunAt: 5000, stopped: false },
-      { name: 'old', intervalMs: 100, pauseAt: 'warning', paused: false, running: false, runs: 0, failures: 0, lastRunAt: null, stopped: true },
     ])
+    // A stopped task is forgotten by the scheduler; its own info() still tells it stopped.
+    expect(pressure.tasks.get('old')).toBeUndefined()
+    expect(stopped.info()).toMatchObject({ name: 'old', stopped: true, runs: 0 })
     g.open()
     pressure.close()
   })

@@ -208,6 +208,59 @@ describe('dashboardHandler: live stream', () => {
     expect(message.points.at(-1)![2]).toBe(2)
   })
 
+  it('sends each new point once, in order, without reading the history again', async () => {
+    const s = await serve({ updateMs: 60_000 }) // updates go out on level changes only
+    s.heap.used = 100
+    s.pressure.sample()
+    const client = await stream(s)
+    await client.next((e) => e.event === 'snapshot')
+    const history = vi.spyOn(s.pressure, 'history')
+
+    const samples = [200, 300, 400].map((used) => {
+      s.heap.used = used
+      return s.pressure.sample()
+    })
+    let count = client.events.length
+    s.pressure.force('critical')
+    const first = parse((await client.next((e) => e.event === 'update', count)).data)
+    const toCritical = s.pressure.transitions().at(-1)!
+    expect(first.points).toEqual([...samples.map((x) => [x.at, x.ratio, 0]), [toCritical.at, 0.4, 2]])
+
+    // The next update holds only what came after the first one.
+    s.heap.used = 500
+    const later = s.pressure.sample()
+    count = client.events.length
+    s.pressure.release()
+    const second = parse((await client.next((e) => e.event === 'update', count)).data)
+    const toNormal = s.pressure.transitions().at(-1)!
+    expect(second.points).toEqual([[later.at, 0.5, 2], [toNormal.at, 0.5, 0]])
+    expect(second.state.level).toBe('normal')
+    expect(history).not.toHaveBeenCalled()
+  })
+
+  it('a page opening while points are pending gets them in its snapshot, not again after it', async () => {
+    const s = await serve({ updateMs: 60_000 })
+    const a = await stream(s)
+    await a.next((e) => e.event === 'snapshot')
+    s.heap.used = 600
+    const pending = s.pressure.sample()
+    const b = await stream(s)
+    const snapshot = parse((await b.next((e) => e.event === 'snapshot')).data)
+    expect(snapshot.points).toEqual([[pending.at, 0.6, 0]])
+    // The page already open was brought up to date before the new one joined.
+    const caughtUp = parse((await a.next((e) => e.event === 'update')).data)
+    expect(caughtUp.points).toEqual([[pending.at, 0.6, 0]])
+
+    const countA = a.events.length
+    const countB = b.events.length
+    s.pressure.force('warning')
+    const change = s.pressure.transitions().at(-1)!
+    for (const [client, from] of [[a, countA], [b, countB]] as const) {
+      const update = parse((await client.next((e) => e.event === 'update', from)).data)
+      expect(update.points).toEqual([[change.at, 0.6, 1]])
+    }
+  })
+
   it('stops sending and detaches from the controller when the client goes away', async () => {
     const s = await serve()
     const on = vi.spyOn(s.pressure, 'on')

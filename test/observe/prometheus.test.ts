@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Registry } from 'prom-client'
 import { createController, PressureController, type Controller, type GcInfo } from '../../src/index.js'
 import { collectMetrics } from '../../src/prometheus.js'
@@ -80,6 +80,82 @@ describe('collectMetrics', () => {
     await scrape()
     await scrape()
     expect(pressure.history()).toHaveLength(1)
+  })
+
+  it('reads each piece of state once per scrape, however many families show it', async () => {
+    const { pressure, heap, registry, scrape } = setup()
+    heap.used = 30 * MiB
+    pressure.sample()
+    const users = pressure.caches.lru<string, string>('users', { max: 100 })
+    const pages = pressure.caches.lru<string, string>('pages', { max: 100 })
+    for (let i = 0; i < 50; i++) users.set(`u${i}`, 'x'.repeat(100))
+    pages.set('home', '<html>')
+    pressure.features.flag('recommendations', { offAt: 'critical' })
+    const task = pressure.tasks.every('cleanup', 60_000, () => {}, { pauseAt: 'warning' })
+    const reads = {
+      caches: vi.spyOn(pressure.caches, 'stats'),
+      shed: vi.spyOn(pressure.shed, 'stats'),
+      features: vi.spyOn(pressure.features, 'list'),
+      tasks: vi.spyOn(pressure.tasks, 'list'),
+      trend: vi.spyOn(pressure, 'trend'),
+      transitionCounts: vi.spyOn(pressure, 'transitionCounts'),
+      lastSample: vi.spyOn(pressure, 'lastSample', 'get'),
+    }
+    const counts = () => Object.fromEntries(Object.entries(reads).map(([name, spy]) => [name, spy.mock.calls.length]))
+    const once = Object.fromEntries(Object.keys(reads).map((name) => [name, 1]))
+
+    const m = parsePrometheus(await registry.metrics())
+    expect(counts()).toEqual(once)
+    // Every family still got its values from that one read.
+    expect(m.all('cache_entries').map((s) => [s.labels.cache, s.value])).toEqual([['users', 50], ['pages', 1]])
+    expect(m.value('cache_hits_total', { cache: 'users' })).toBe(0)
+    expect(m.value('requests_in_flight')).toBe(0)
+    expect(m.value('memory_usage_bytes', { source: 'heap' })).toBe(30 * MiB)
+    expect(m.value('memory_limit_bytes', { source: 'heap' })).toBe(100 * MiB)
+    expect(m.value('task_runs_total', { task: 'cleanup' })).toBe(0)
+
+    // The next scrape reads again, and sees what changed in between.
+    users.get('u1')
+    await scrape()
+    expect(counts()).toEqual(Object.fromEntries(Object.keys(reads).map((name) => [name, 2])))
+    expect((await scrape()).value('cache_hits_total', { cache: 'users' })).toBe(1)
+    task.stop()
+  })
+
+  it('reads afresh for every scrape: two started in one turn, or single families read turns apart', async () => {
+    const { pressure, registry } = setup()
+    pressure.sample()
+    const stats = vi.spyOn(pressure.caches, 'stats')
+    const before = registry.metrics()
+    pressure.force('critical')
+    const after = registry.metrics()
+    expect(parsePrometheus(await before).value('memory_pressure_level')).toBe(0)
+    expect(parsePrometheus(await after).value('memory_pressure_level')).toBe(2)
+    expect(stats).toHaveBeenCalledTimes(2)
+    // A single family read in a later turn is fresh too.
+    pressure.release()
+    const single = parsePrometheus(await registry.getSingleMetricAsString('memory_pressure_level'))
+    expect(single.value('memory_pressure_level')).toBe(0)
+    // ...even for a family that has not read the snapshot an earlier turn took.
+    const users = pressure.caches.lru<string, string>('users', { max: 10 })
+    users.set('a', 'x')
+    await registry.getSingleMetricAsString('cache_entries')
+    users.get('a')
+    const hits = parsePrometheus(await registry.getSingleMetricAsString('cache_hits_total'))
+    expect(hits.value('cache_hits_total', { cache: 'users' })).toBe(1)
+  })
+
+  it('a subsystem that throws is read once per scrape, and the scrape fails with its error', async () => {
+    const { pressure, registry, scrape } = setup()
+    pressure.sample()
+    pressure.caches.lru('users', { max: 10 })
+    const stats = vi.spyOn(pressure.caches, 'stats').mockImplementation(() => {
+      throw new Error('stats broke')
+    })
+    await expect(registry.metrics()).rejects.toThrow('stats broke')
+    expect(stats).toHaveBeenCalledTimes(1)
+    stats.mockRestore()
+    expect((await scrape()).value('cache_entries', { cache: 'users' })).toBe(0)
   })
 
   it('counts transitions by target level and shows a forced level', async () => {

@@ -132,7 +132,7 @@ describe('faulty listeners', () => {
     expect(() => pressure.sample()).not.toThrow()
     expect(seen.map((e) => e.message)).toEqual(['heapguard: source "bad" threw: source broke'])
     expect(logger.error).toHaveBeenCalledTimes(1)
-    expect(logger.error).toHaveBeenCalledWith('heapguard: error listener broke', secondary)
+    expect(logger.error).toHaveBeenCalledWith(secondary, 'heapguard: error listener broke')
   })
 
   it('with no "error" listener, errors go to logger.error (or logger.warn when there is no error method)', () => {
@@ -141,14 +141,39 @@ describe('faulty listeners', () => {
     bad.override = new Error('nobody listens')
     pressure.sample()
     expect(logger.error).toHaveBeenCalledTimes(1)
-    expect(logger.error.mock.calls[0]![0]).toBe('heapguard: source "bad" threw: nobody listens')
-    expect(logger.error.mock.calls[0]![1]).toBeInstanceOf(SourceError)
+    // pino-compatible: the Error first (pino serialises it, stack included), then the text
+    expect(logger.error.mock.calls[0]![0]).toBeInstanceOf(SourceError)
+    expect(logger.error.mock.calls[0]![1]).toBe('heapguard: source "bad" threw: nobody listens')
 
     const warnOnly = { warn: vi.fn() }
     const second = twoSources(warnOnly)
     second.bad.override = new Error('to warn')
     second.pressure.sample()
     expect(warnOnly.warn).toHaveBeenCalledTimes(1)
+  })
+
+  it('is pino-compatible: the Error goes first, so a pino-like logger keeps its stack', () => {
+    // pino's signature: log(mergingObject, message, ...interpolationValues). An Error as the first
+    // argument is serialised under `err`, stack included; a string first is the message, and
+    // arguments after it only fill %s placeholders, so an Error there would be lost.
+    const lines: { msg?: string; err?: { type: string; message: string; stack?: string } }[] = []
+    const pinoLike = {
+      error(first: unknown, second?: unknown) {
+        if (first instanceof Error) {
+          lines.push({ err: { type: first.name, message: first.message, stack: first.stack }, msg: second as string })
+        } else {
+          lines.push({ msg: String(first) })
+        }
+      },
+    }
+    const { pressure, bad } = twoSources(pinoLike)
+    bad.override = new Error('pino sees this')
+    pressure.sample()
+    expect(lines).toHaveLength(1)
+    expect(lines[0]!.msg).toBe('heapguard: source "bad" threw: pino sees this')
+    expect(lines[0]!.err).toMatchObject({ type: 'SourceError', message: 'heapguard: source "bad" threw: pino sees this' })
+    expect(lines[0]!.err!.stack).toMatch(/SourceError: heapguard: source "bad" threw[\s\S]*\n\s+at /)
+    pressure.close()
   })
 
   it('a logger that throws, or no logger method at all, never makes sample() throw', () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createController, type ControllerOptions } from '../../src/index.js'
+import { createController, PressureController, type ControllerOptions } from '../../src/index.js'
 import { gcSeam, scriptedSource } from './helpers.js'
 
 beforeEach(() => {
@@ -36,6 +36,36 @@ describe('start', () => {
     pressure.close()
   })
 
+  it('a bare PressureController starts at construction too: first sample, timer, GC observer', () => {
+    const clock = { t: 0 }
+    const source = scriptedSource('fake', 0.9)
+    const seam = gcSeam()
+    const pressure = new PressureController({ sources: [source], now: () => clock.t, subscribeGc: seam.subscribeGc, intervalMs: 1000, fastIntervalMs: 25 })
+    expect(source.reads).toBe(1)
+    expect(pressure.level).toBe('critical')
+    expect(pressure.lastSample).toMatchObject({ at: 0, ratio: 0.9, level: 'critical' })
+    expect(seam.subscribed).toBe(1)
+    clock.t = 25
+    vi.advanceTimersByTime(25)
+    expect(source.reads).toBe(2)
+    seam.gc()
+    expect(source.reads).toBe(3)
+    pressure.close()
+    expect(seam.unsubscribed).toBe(1)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('a bare PressureController with autoStart: false waits for sample()', () => {
+    const source = scriptedSource('fake', 0.9)
+    const pressure = new PressureController({ sources: [source], autoStart: false })
+    expect(source.reads).toBe(0)
+    expect(pressure.lastSample).toBeUndefined()
+    expect(vi.getTimerCount()).toBe(0)
+    pressure.sample()
+    expect(pressure.level).toBe('critical')
+    pressure.close()
+  })
+
   it('autoStart: false starts nothing: no sample, no timer, no GC subscription', () => {
     const seam = gcSeam()
     const source = scriptedSource()
@@ -67,7 +97,7 @@ describe('start', () => {
         throw new Error('no gc hooks here')
       },
     })
-    expect(logger.error).toHaveBeenCalledWith('heapguard: no gc hooks here', expect.any(Error))
+    expect(logger.error).toHaveBeenCalledWith(expect.any(Error), 'heapguard: no gc hooks here')
     vi.advanceTimersByTime(1000)
     expect(source.reads).toBe(2)
     pressure.close()
@@ -113,6 +143,16 @@ describe('timer zones', () => {
     source.ratio = 0.8
     advance(100)
     expect(at.slice(4)).toEqual([250, 300])
+    pressure.close()
+  })
+
+  it('intervalMs below the default fastIntervalMs: the fast poll defaults to intervalMs', () => {
+    const { pressure, source, at, advance } = started({ intervalMs: 10 }, 0.3)
+    advance(30)
+    expect(at).toEqual([10, 20, 30])
+    source.ratio = 0.9
+    advance(30)
+    expect(at).toEqual([10, 20, 30, 40, 50, 60])
     pressure.close()
   })
 
@@ -251,7 +291,7 @@ describe('close()', () => {
     })
     expect(() => pressure.close()).not.toThrow()
     expect(pressure.closed).toBe(true)
-    expect(logger.error).toHaveBeenCalledWith('heapguard: cannot disconnect', expect.any(Error))
+    expect(logger.error).toHaveBeenCalledWith(expect.any(Error), 'heapguard: cannot disconnect')
     expect(vi.getTimerCount()).toBe(0)
   })
 

@@ -92,6 +92,11 @@ describe('invalid options throw at construction, naming the option and the value
     expect(() => build({ thresholds: { warning: 0.01, critical: 0.02, emergency: 1 }, hysteresis: 0.009 })()).not.toThrow()
     expect(() => build({ hysteresis: 0, recoveryMs: 0, gcCoalesceMs: 0, historySize: 1 })()).not.toThrow()
     expect(() => build({ intervalMs: 25, fastIntervalMs: 25 })()).not.toThrow()
+    // fastIntervalMs left at its default follows a shorter intervalMs down instead of failing
+    expect(() => build({ intervalMs: 10 })()).not.toThrow()
+    expect(() => build({ intervalMs: 10, fastIntervalMs: 20 })()).toThrow(
+      new RangeError(`${W}option \`fastIntervalMs\` (20) must not exceed \`intervalMs\` (10)`),
+    )
     expect(() => build({ logger: {} })()).not.toThrow()
   })
 

@@ -93,7 +93,7 @@ describe('sources that throw, hang or return garbage', () => {
         }
         const errors: Error[] = []
         // The first sample is taken inside createController(), before any 'error' listener: the logger gets it.
-        const logger = { error: (_message: string, error: Error) => errors.push(error) }
+        const logger = { error: (error: Error) => errors.push(error) }
         const pressure = createController({ sources: [chaos], intervalMs: 100, fastIntervalMs: 100, sampleOnGc: false, recoveryMs: 200, now: () => Date.now(), logger })
         pressure.on('error', (e) => errors.push(e))
         const samples = 2 * script.length
@@ -124,7 +124,7 @@ describe('listeners and callbacks that throw', () => {
     let ratio = 0.3
     // A logger that fails too: errors thrown by 'error' listeners end there, and must stop there.
     const logger = {
-      error: vi.fn((_message: string, _error?: unknown) => {
+      error: vi.fn((_error: unknown, _message?: string) => {
         throw new Error('logger down')
       }),
       info: vi.fn((_message: string) => {
@@ -207,7 +207,7 @@ describe('listeners and callbacks that throw', () => {
       ]),
     )
     // Only the throwing 'error' listener's failures, and the level log lines, reached the (broken) logger.
-    expect(logger.error.mock.calls.every(([message]) => message === 'heapguard: error listener')).toBe(true)
+    expect(logger.error.mock.calls.every(([, message]) => message === 'heapguard: error listener')).toBe(true)
     expect(logger.error).toHaveBeenCalledTimes(errors.length)
     expect(logger.info).toHaveBeenCalledTimes(pressure.transitions().length)
     pressure.close()

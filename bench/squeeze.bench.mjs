@@ -1,5 +1,5 @@
 // The squeeze: three fastify servers with a 128 MiB heap and a cache sized by guess (100,000 ×
-// 10 KB), under the same load; see docs/bench-squeeze.md. About 3.5 minutes.
+// 10 KB), under the same load; see BENCHMARKS.md. About 3.5 minutes.
 //   node bench/run.mjs squeeze                      all three variants
 //   node bench/squeeze.bench.mjs heapguard          one or more variants by name
 // Build the library first: npx tsup

@@ -164,7 +164,7 @@ function printSummary(s) {
   )
 }
 
-/** The markdown table of docs/bench-squeeze.md. */
+/** The markdown table of BENCHMARKS.md. */
 export function markdownTable(results) {
   const cell = (v) => (v === null || v === undefined ? 'n/a' : String(v))
   const rows = [

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { deferred } from '../support/deferred.js'
 import { drive } from './helpers.js'
 
-/** A promise the test settles by hand. */
-function deferred<T>() {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
 
 function setup() {
   const { pressure } = drive()

@@ -3,48 +3,14 @@
 // else to do, and the process must still exit by itself. In this test runner the loop is always
 // busy, which hides the difference; a child process shows it. The fixture imports the BUILT
 // library, dist/ (`npm test` builds it first; by hand: `npx tsup`).
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { requireBuild, runFixture, type FixtureRun } from '../support/fixture-process.js'
 
-const fixture = fileURLToPath(new URL('../fixtures/caches-quiet-loop.mjs', import.meta.url))
-const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url))
+type Run = FixtureRun
 
-type Line = Record<string, number | string> & { event: string }
-
-interface Run {
-  code: number | null
-  timedOut: boolean
-  lines: Line[]
-  stderr: string
-  event(name: string): Line | undefined
-}
-
-/** Runs the fixture in one mode; kills it after `timeoutMs` (and says so) instead of hanging the suite. */
-function run(mode: string, nodeArgs: string[] = [], timeoutMs = 40_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, fixture, mode], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
-    let stdout = ''
-    let stderr = ''
-    let timedOut = false
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const timer = setTimeout(() => {
-      timedOut = true
-      child.kill('SIGKILL')
-    }, timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      const lines = stdout
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as Line)
-      resolve({ code, timedOut, lines, stderr, event: (name) => lines.find((l) => l.event === name) })
-    })
-  })
-}
+/** Runs the fixture in one mode; it is killed after `timeoutMs` instead of hanging the suite. */
+const run = (mode: string, nodeArgs: string[] = [], timeoutMs = 40_000) =>
+  runFixture('caches-quiet-loop.mjs', { args: [mode], nodeArgs, timeoutMs })
 
 /** A process that ran to its end by itself, with nothing on stderr. */
 function expectClean(r: Run): void {
@@ -54,9 +20,7 @@ function expectClean(r: Run): void {
   expect(r.event('exit')).toBeDefined()
 }
 
-beforeAll(() => {
-  if (!existsSync(dist)) throw new Error(`build the library first (npx tsup): ${dist} is missing`)
-})
+beforeAll(requireBuild)
 
 // The bounds are generous (this 2-core machine is shared); the failures they catch are of another
 // order: with unref'd immediates the trim below ran one slice per 1 s poll (81,152 of 900,000

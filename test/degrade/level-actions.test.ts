@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { drive } from '../pressure/helpers.js'
 import { createController, type LevelChange } from '../../src/index.js'
-import { requireBuild, startFixture } from './fixture-process.js'
+import { requireBuild, startFixture } from '../support/fixture-process.js'
 
 const fake = { name: 'fake', read: () => ({ used: 1, limit: 100 }) }
 

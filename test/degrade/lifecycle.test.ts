@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { drive } from '../pressure/helpers.js'
 import { sharedController, TimeoutError, type Controller } from '../../src/index.js'
-import { requireBuild, startFixture, type Fixture } from './fixture-process.js'
+import { requireBuild, startFixture, type Fixture } from '../support/fixture-process.js'
 
 const SLOT = Symbol.for('heapguard.controller')
 const fake = () => ({ name: 'fake', read: () => ({ used: 1, limit: 100 }) })

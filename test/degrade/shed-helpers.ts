@@ -14,21 +14,7 @@ export function manualController(shed?: ShedOptions) {
   })
 }
 
-export interface Deferred<T = void> {
-  promise: Promise<T>
-  resolve(value: T): void
-  reject(error: unknown): void
-}
-
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
+export { deferred, type Deferred } from '../support/deferred.js'
 
 export async function listen(server: http.Server): Promise<number> {
   server.listen(0, '127.0.0.1')

@@ -561,7 +561,7 @@ async function failureOf(call: () => unknown): Promise<unknown> {
   return undefined
 }
 
-/** How many cases the table holds; printed, pinned here and quoted in docs/readme-reliability.md. */
+/** How many cases the table holds; printed, pinned here and quoted in the README (Reliability). */
 const EXPECTED_CASES = 373
 
 describe('bad input: the right error class, with a message naming the option and the value', () => {

@@ -12,7 +12,7 @@ import {
   type Reading,
 } from '../../src/index.js'
 import { manageQueryCache } from '../../src/query.js'
-import { requireBuild, startFixture } from '../degrade/fixture-process.js'
+import { requireBuild, startFixture } from '../support/fixture-process.js'
 
 // Fault injection: sources, listeners, callbacks and caches that misbehave, and shutdowns at the
 // worst moment. The rule under test (contract §1): nothing crashes, nothing leaks, every failure

@@ -88,3 +88,21 @@ export function startFixture(
     },
   }
 }
+
+export interface FixtureRun extends Exit {
+  lines: Line[]
+  stderr: string
+  /** The first line of this event, if the fixture printed one. */
+  event(name: string): Line | undefined
+}
+
+/** Runs a fixture to its end and collects its JSON lines (see `startFixture`). */
+export async function runFixture(
+  name: string,
+  options: { args?: string[]; nodeArgs?: string[]; cwd?: string; timeoutMs?: number } = {},
+): Promise<FixtureRun> {
+  const fixture = startFixture(name, options)
+  const exit = await fixture.exited
+  const lines = fixture.lines
+  return { ...exit, lines, stderr: fixture.stderr(), event: (e) => lines.find((l) => l.event === e) }
+}

@@ -1,15 +1,15 @@
 import { PressureController } from './pressure/controller.js'
 import { PRESSURE_OPTION_KEYS, type PressureOptions } from './pressure/options.js'
 import { CacheRegistry, type CachePolicyOptions } from './caches/registry.js'
-import { Shedder, type ShedOptions } from './degrade/shed.js'
+import { Shedder, type ShedOptions } from './degrade/shed/shedder.js'
 import { FeatureFlags } from './degrade/features.js'
 import { TaskScheduler } from './degrade/tasks.js'
-import { Limits } from './degrade/limits.js'
+import { Limits } from './degrade/limits/limits.js'
 import { LevelActions, type EmergencyOptions, type LevelHook, type LevelHookOptions } from './degrade/level-actions.js'
-import { Shutdown, type ShutdownHook, type ShutdownHookOptions, type ShutdownOptions } from './degrade/shutdown.js'
-import type { CloseOnSignalsOptions } from './degrade/close-on-signals.js'
+import { Shutdown, type ShutdownHook, type ShutdownHookOptions, type ShutdownOptions } from './lifecycle/shutdown.js'
+import type { CloseOnSignalsOptions } from './lifecycle/signals.js'
 import type { ThresholdLevel } from './pressure/levels.js'
-import { checkOptions } from './validate.js'
+import { checkOptions } from './util/validate.js'
 
 export interface ControllerOptions extends PressureOptions {
   /** Size multipliers per level and cache priority, merged over the defaults. */

@@ -2,7 +2,7 @@
 export { LEVELS, type Level } from './pressure/levels.js'
 export { createController, Controller, type ControllerOptions } from './controller.js'
 export { PressureController, SourceError, type ForceOptions } from './pressure/controller.js'
-export { heapSource, usableHeapLimit, type HeapSourceOptions } from './pressure/heap-source.js'
+export { heapSource, usableHeapLimit, type HeapSourceOptions } from './pressure/sources/heap.js'
 export {
   rssSource,
   detectMemoryLimit,
@@ -10,7 +10,7 @@ export {
   type MemoryLimit,
   type MemoryLimitOrigin,
   type MemoryLimitProbe,
-} from './pressure/rss-source.js'
+} from './pressure/sources/rss.js'
 export type { Trend } from './pressure/trend.js'
 export type {
   Source,
@@ -44,25 +44,25 @@ export {
 } from './caches/types.js'
 
 // ---- shedding (src/degrade: shed) ----
-export type { Shedder, ShedOptions, ShedStats, ShedEvents, RunOptions, AcquireOptions } from './degrade/shed.js'
-export { ShedError, type ShedReason, type ShedRefusal } from './degrade/shed-error.js'
-export { PRIORITIES, type Priority } from './degrade/priority.js'
-export { DEFAULT_ADMISSION, type AdmissionOptions, type AdmissionRule, type AdmissionTable } from './degrade/admission.js'
-export type { ShedMiddleware, ShedMiddlewareOptions } from './degrade/shed-middleware.js'
-export type { ShedHttpOptions } from './degrade/http-guard.js'
-export type { ShedPermit, PermitState, PermitCallback } from './degrade/shed-permit.js'
+export type { Shedder, ShedOptions, ShedStats, ShedEvents, RunOptions, AcquireOptions } from './degrade/shed/shedder.js'
+export { ShedError, type ShedReason, type ShedRefusal } from './degrade/shed/error.js'
+export { PRIORITIES, type Priority } from './degrade/shed/priority.js'
+export { DEFAULT_ADMISSION, type AdmissionOptions, type AdmissionRule, type AdmissionTable } from './degrade/shed/admission.js'
+export type { ShedMiddleware, ShedMiddlewareOptions } from './degrade/shed/http/middleware.js'
+export type { ShedHttpOptions } from './degrade/shed/http/guard.js'
+export type { ShedPermit, PermitState, PermitCallback } from './degrade/shed/permit.js'
 
 // ---- degradation (src/degrade: flags, tasks, limits, actions, lifecycle) ----
 export type { FeatureFlags, Flag, FlagOptions, FlagChange, FlagInfo, FlagOverride, FlagListener } from './degrade/features.js'
 export type { TaskScheduler, TaskOptions } from './degrade/tasks.js'
 export { TaskError, type Task, type TaskFn, type TaskInfo } from './degrade/task.js'
-export type { Limits } from './degrade/limits.js'
-export type { ScaledValue, Scaled, Scalable, LevelValues } from './degrade/scaled-value.js'
-export { PageError, type Page, type PageInput, type PageOptions } from './degrade/page.js'
-export { withTimeout, TimeoutError, type TimeoutWork, type WithTimeoutOptions } from './degrade/timeout.js'
-export { inBatches, type BatchOptions, type BatchRequest, type LoadPage } from './degrade/batches.js'
+export type { Limits } from './degrade/limits/limits.js'
+export type { ScaledValue, Scaled, Scalable, LevelValues } from './degrade/limits/scaled-value.js'
+export { PageError, type Page, type PageInput, type PageOptions } from './degrade/limits/page.js'
+export { withTimeout, TimeoutError, type TimeoutWork, type WithTimeoutOptions } from './degrade/limits/timeout.js'
+export { inBatches, type BatchOptions, type BatchRequest, type LoadPage } from './degrade/limits/batches.js'
 export type { LevelHook, LevelHookOptions } from './degrade/level-actions.js'
 export type { EmergencyOptions } from './degrade/emergency-actions.js'
-export type { ShutdownHook, ShutdownContext, ShutdownHookOptions, ShutdownOptions } from './degrade/shutdown.js'
-export type { CloseOnSignalsOptions } from './degrade/close-on-signals.js'
-export { sharedController } from './degrade/shared-controller.js'
+export type { ShutdownHook, ShutdownContext, ShutdownHookOptions, ShutdownOptions } from './lifecycle/shutdown.js'
+export type { CloseOnSignalsOptions } from './lifecycle/signals.js'
+export { sharedController } from './lifecycle/shared-controller.js'

@@ -1,5 +1,5 @@
 import type { Level } from '../pressure/levels.js'
-import { checkNumber } from '../validate.js'
+import { checkNumber } from '../util/validate.js'
 
 /**
  * `multiplier × reference` rounded down, except that a multiplier above 0 on a reference above

@@ -1,4 +1,4 @@
-import { checkNumber, checkOptions } from '../validate.js'
+import { checkNumber, checkOptions } from '../util/validate.js'
 
 /**
  * A cheap guess at how many bytes of heap a value keeps alive. It is an ESTIMATE, not a

@@ -1,5 +1,5 @@
 import type { LRUCache, Perf } from 'lru-cache'
-import { checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js'
+import { checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions, describe } from '../util/validate.js'
 import { estimateSizeWithin } from './estimate-size.js'
 import { CACHE_PRIORITIES, type CachePriority } from './types.js'
 

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { LEVELS, type Level } from '../pressure/levels.js'
-import { checkFunction, checkOneOf, checkOptions, describe } from '../validate.js'
+import { checkFunction, checkOneOf, checkOptions, describe } from '../util/validate.js'
 import { capacityFor, checkMultiplier, isPressure, ShrinkReference } from './capacity.js'
 import { estimateEntrySize, type ResolvedLruOptions } from './lru-options.js'
 import { InFlightLoads, type Loader } from './loader.js'

@@ -1,5 +1,5 @@
 import { LEVELS, type Level } from '../pressure/levels.js'
-import { checkNumber, checkOptions } from '../validate.js'
+import { checkNumber, checkOptions } from '../util/validate.js'
 import { CACHE_PRIORITIES, type CachePriority } from './types.js'
 
 /** Size multipliers for every level and cache priority. */

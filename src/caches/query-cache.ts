@@ -2,7 +2,7 @@
 // the peer is the application's own copy, never loaded by heapguard.
 import type { Query, QueryCache, QueryCacheNotifyEvent } from '@tanstack/query-core'
 import type { Level } from '../pressure/levels.js'
-import { checkNumber, checkOptions, describe } from '../validate.js'
+import { checkNumber, checkOptions, describe } from '../util/validate.js'
 import { capacityFor, checkMultiplier, isPressure, ShrinkReference } from './capacity.js'
 import { estimateSize } from './estimate-size.js'
 import { hitRatio, type CachePriority, type CacheStats, type Managed, type ManagedContext } from './types.js'

@@ -1,6 +1,6 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
-import { checkOneOf, checkOptions, checkString, describe } from '../validate.js'
+import { checkOneOf, checkOptions, checkString, describe } from '../util/validate.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
 import { ManagedLru } from './managed-lru.js'
 import { resolveCachePolicy, type CachePolicy, type CachePolicyOptions } from './policy.js'

@@ -1,8 +1,7 @@
 import { getHeapStatistics, setHeapSnapshotNearHeapLimit } from 'node:v8'
-import type { ThresholdLevel } from '../pressure/levels.js'
-import { checkNumber, checkOneOf, checkOptions, describe } from '../validate.js'
-import { warnOnce } from '../warn-once.js'
-import { REACTING_LEVELS } from './reacting-levels.js'
+import { THRESHOLD_LEVELS, type ThresholdLevel } from '../pressure/levels.js'
+import { checkNumber, checkOneOf, checkOptions, describe } from '../util/validate.js'
+import { warnOnce } from '../util/warn-once.js'
 
 /** Opt-in actions for the worst moments: `createController({ emergency: { ... } })`. */
 export interface EmergencyOptions {
@@ -33,7 +32,7 @@ export function resolveEmergencyOptions(value: unknown): ResolvedEmergencyOption
   const gc = options.gc ?? false
   let gcAt: ThresholdLevel | null
   if (typeof gc === 'boolean') gcAt = gc ? 'emergency' : null
-  else if (typeof gc === 'string') gcAt = checkOneOf(W, 'option `emergency.gc`', gc, REACTING_LEVELS)
+  else if (typeof gc === 'string') gcAt = checkOneOf(W, 'option `emergency.gc`', gc, THRESHOLD_LEVELS)
   else throw new TypeError(`${W}: option \`emergency.gc\` must be a boolean or one of 'warning', 'critical', 'emergency', got ${describe(gc)}`)
   const heapSnapshots = checkNumber(W, 'option `emergency.heapSnapshots`', options.heapSnapshots ?? 0, { min: 0, max: 1000, integer: true })
   return { gcAt, heapSnapshots }

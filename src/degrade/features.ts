@@ -1,9 +1,8 @@
 import type { ControllerCore } from '../pressure/core.js'
-import { levelRank, type Level, type ThresholdLevel } from '../pressure/levels.js'
-import { checkFunction, checkOneOf, checkOptions, checkString, describe } from '../validate.js'
-import { warnOnce } from '../warn-once.js'
-import { REACTING_LEVELS } from './reacting-levels.js'
-import { callSafely } from './safe-call.js'
+import { levelRank, THRESHOLD_LEVELS, type Level, type ThresholdLevel } from '../pressure/levels.js'
+import { checkFunction, checkOneOf, checkOptions, checkString, describe } from '../util/validate.js'
+import { warnOnce } from '../util/warn-once.js'
+import { callSafely } from '../util/safe-call.js'
 
 /** An operator's decision that wins over pressure: force on, force off, or `null` to follow pressure. */
 export type FlagOverride = 'on' | 'off' | null
@@ -160,7 +159,7 @@ export class FeatureFlags {
   flag(name: string, options: FlagOptions = {}): Flag {
     checkString('features.flag', 'argument `name`', name)
     const { offAt = 'critical' } = checkOptions<FlagOptions>('features.flag', 'options', options, ['offAt'])
-    checkOneOf('features.flag', 'option `offAt`', offAt, REACTING_LEVELS)
+    checkOneOf('features.flag', 'option `offAt`', offAt, THRESHOLD_LEVELS)
     const existing = this.#flags.get(name)
     if (existing !== undefined) {
       if (existing.offAt !== offAt) {

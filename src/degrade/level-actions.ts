@@ -1,7 +1,7 @@
 import type { ControllerCore } from '../pressure/core.js'
-import { levelRank, type ThresholdLevel } from '../pressure/levels.js'
+import { levelRank, THRESHOLD_LEVELS, type ThresholdLevel } from '../pressure/levels.js'
 import type { LevelChange } from '../pressure/types.js'
-import { checkFunction, checkOneOf, checkOptions } from '../validate.js'
+import { checkFunction, checkOneOf, checkOptions } from '../util/validate.js'
 import {
   armHeapSnapshots,
   collectGarbage,
@@ -10,8 +10,7 @@ import {
   warnGcUnavailable,
   type EmergencyOptions,
 } from './emergency-actions.js'
-import { REACTING_LEVELS } from './reacting-levels.js'
-import { callSafely } from './safe-call.js'
+import { callSafely } from '../util/safe-call.js'
 
 export type { EmergencyOptions } from './emergency-actions.js'
 
@@ -69,7 +68,7 @@ export class LevelActions {
    * For "back to normal", use `onLevel('warning', fn, { on: 'leave' })`.
    */
   onLevel(level: ThresholdLevel, fn: LevelHook, options: LevelHookOptions = {}): () => void {
-    checkOneOf('onLevel', 'argument `level`', level, REACTING_LEVELS)
+    checkOneOf('onLevel', 'argument `level`', level, THRESHOLD_LEVELS)
     checkFunction('onLevel', 'argument `fn`', fn)
     const { on = 'enter' } = checkOptions<LevelHookOptions>('onLevel', 'options', options, ['on'])
     checkOneOf('onLevel', 'option `on`', on, ['enter', 'leave'])

@@ -1,7 +1,6 @@
 import type { ControllerCore } from '../pressure/core.js'
-import type { ThresholdLevel } from '../pressure/levels.js'
-import { checkFunction, checkNumber, checkOneOf, checkOptions, checkString, MAX_TIMER_MS } from '../validate.js'
-import { REACTING_LEVELS } from './reacting-levels.js'
+import { THRESHOLD_LEVELS, type ThresholdLevel } from '../pressure/levels.js'
+import { checkFunction, checkNumber, checkOneOf, checkOptions, checkString, MAX_TIMER_MS } from '../util/validate.js'
 import { Task, type TaskFn, type TaskInfo } from './task.js'
 
 export interface TaskOptions {
@@ -38,7 +37,7 @@ export class TaskScheduler {
     checkNumber(W, 'argument `intervalMs`', intervalMs, { above: 0, max: MAX_TIMER_MS })
     checkFunction(W, 'argument `fn`', fn)
     const { pauseAt = 'warning' } = checkOptions<TaskOptions>(W, 'options', options, ['pauseAt'])
-    checkOneOf(W, 'option `pauseAt`', pauseAt, REACTING_LEVELS)
+    checkOneOf(W, 'option `pauseAt`', pauseAt, THRESHOLD_LEVELS)
     if (this.#core.closed) throw new Error(`heapguard: tasks.every("${name}") called after close()`)
     // Stopping it also takes it out of the map; the new task goes in at the end, so list() shows
     // tasks in the order they were (re)registered. `stop()` resolves once its run in progress ends.

@@ -1,11 +1,11 @@
 import type { CacheStats } from '../caches/types.js'
 import type { FlagInfo } from '../degrade/features.js'
-import type { ShedStats } from '../degrade/shed.js'
+import type { ShedStats } from '../degrade/shed/shedder.js'
 import type { TaskInfo } from '../degrade/task.js'
 import type { Level } from '../pressure/levels.js'
 import type { Trend } from '../pressure/trend.js'
 import type { ControllerEvents, LevelChange, Sample, Thresholds } from '../pressure/types.js'
-import { describe } from '../validate.js'
+import { describe } from '../util/validate.js'
 
 /**
  * What the observation entries read from a controller, typed structurally so that

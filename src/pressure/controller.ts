@@ -3,11 +3,11 @@ import { LevelMachine } from './level-machine.js'
 import { LEVELS, type Level } from './levels.js'
 import { observeGc } from './gc-observer.js'
 import { RingBuffer } from './ring-buffer.js'
-import { SafeEmitter } from './safe-emitter.js'
+import { SafeEmitter } from '../util/safe-emitter.js'
 import type { ControllerCore } from './core.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import type { ControllerEvents, GcInfo, LevelChange, Sample, SourceReading, Thresholds } from './types.js'
-import { checkFunction, checkNumber, checkOneOf, checkOptions, describe, MAX_TIMER_MS } from '../validate.js'
+import { checkFunction, checkNumber, checkOneOf, checkOptions, describe, MAX_TIMER_MS } from '../util/validate.js'
 
 /** How close to `warning` (in ratio) the fast polling starts. */
 const FAST_ZONE = 0.1

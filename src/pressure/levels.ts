@@ -1,3 +1,5 @@
+import { rankOf } from '../util/rank.js'
+
 /** Pressure levels, lowest first. The order is part of the contract. */
 export type Level = 'normal' | 'warning' | 'critical' | 'emergency'
 
@@ -6,18 +8,21 @@ export const LEVELS: readonly Level[] = Object.freeze(['normal', 'warning', 'cri
 /** Levels that have a threshold (every level but `normal`). */
 export type ThresholdLevel = Exclude<Level, 'normal'>
 
-const RANK: Readonly<Record<Level, number>> = { normal: 0, warning: 1, critical: 2, emergency: 3 }
+/**
+ * The levels with a threshold, lowest first: what a flag, a task, a level hook or a readiness
+ * probe can react to. `normal` is left out on purpose: a flag off at `normal` would never be on,
+ * a task paused at `normal` would never run.
+ */
+export const THRESHOLD_LEVELS: readonly ThresholdLevel[] = Object.freeze(['warning', 'critical', 'emergency'])
 
 /** 0 for `normal` … 3 for `emergency`. */
-export function levelRank(level: Level): number {
-  return RANK[level]
-}
+export const levelRank: (level: Level) => number = rankOf(LEVELS)
 
 export function isLevel(value: unknown): value is Level {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(RANK, value)
+  return typeof value === 'string' && (LEVELS as readonly string[]).includes(value)
 }
 
 /** True when `level` is `threshold` or above it. */
 export function atOrAbove(level: Level, threshold: Level): boolean {
-  return RANK[level] >= RANK[threshold]
+  return levelRank(level) >= levelRank(threshold)
 }

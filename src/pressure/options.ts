@@ -1,7 +1,7 @@
-import { heapSource } from './heap-source.js'
-import { rssSource } from './rss-source.js'
+import { heapSource } from './sources/heap.js'
+import { rssSource } from './sources/rss.js'
 import type { GcSubscribe, Logger, Source, Thresholds } from './types.js'
-import { checkBoolean, checkFunction, checkNumber, checkOptions, checkString, describe, MAX_TIMER_MS } from '../validate.js'
+import { checkBoolean, checkFunction, checkNumber, checkOptions, checkString, describe, MAX_TIMER_MS } from '../util/validate.js'
 
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ warning: 0.7, critical: 0.85, emergency: 0.95 })
 

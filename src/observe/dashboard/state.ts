@@ -1,0 +1,91 @@
+import { levelRank, type Level } from '../../pressure/levels.js'
+import type { Trend } from '../../pressure/trend.js'
+import type { LevelChange, Sample, Thresholds } from '../../pressure/types.js'
+import type { CacheStats } from '../../caches/types.js'
+import type { FlagInfo } from '../../degrade/features.js'
+import type { TaskInfo } from '../../degrade/task.js'
+import type { ObservedController, ObservedShedStats } from '../observed.js'
+
+/** One point of the ratio chart: `[at, ratio, level rank 0..3]`; short, because the stream repeats it. */
+export type ChartPoint = [at: number, ratio: number, rank: number]
+
+export interface SourceState {
+  name: string
+  used: number
+  limit: number
+  ratio: number
+}
+
+/**
+ * Everything the dashboard shows except the chart points: one JSON view of the controller
+ * shared by the page's first load, the event stream and `?format=json`.
+ */
+export interface DashboardState {
+  /** The controller's time of the newest sample or transition (ms, its own clock). */
+  at: number
+  level: Level
+  measuredLevel: Level
+  forced: Level | null
+  ratio: number
+  thresholds: Readonly<Thresholds>
+  hysteresis: number
+  sources: SourceState[]
+  trend: Trend
+  /** The most recent level changes, newest last. */
+  transitions: LevelChange[]
+  transitionCounts: Record<Level, number>
+  /** null when the controller has no such subsystem. */
+  caches: CacheStats[] | null
+  shed: ObservedShedStats | null
+  features: FlagInfo[] | null
+  tasks: TaskInfo[] | null
+  closed: boolean
+  /** Subsystems whose read failed, with the message (the rest of the state is still shown). */
+  errors: string[]
+}
+
+/** Transitions the page lists. */
+const RECENT_TRANSITIONS = 20
+
+export function toPoint(sample: Sample): ChartPoint {
+  return [sample.at, sample.ratio, levelRank(sample.level)]
+}
+
+export function changeToPoint(change: LevelChange): ChartPoint {
+  return [change.at, change.ratio, levelRank(change.to)]
+}
+
+/** Reads the whole state; a subsystem that throws is shown as missing with its error, never breaks the page. */
+export function readState(pressure: ObservedController): DashboardState {
+  const errors: string[] = []
+  const read = <T>(what: string, fn: () => T): T | null => {
+    try {
+      return fn()
+    } catch (error) {
+      errors.push(`${what}: ${(error as Error)?.message ?? String(error)}`)
+      return null
+    }
+  }
+  const last = pressure.lastSample
+  const transitions = pressure.transitions().slice(-RECENT_TRANSITIONS)
+  const lastChange = transitions[transitions.length - 1]
+  return {
+    at: Math.max(last?.at ?? 0, lastChange?.at ?? 0),
+    level: pressure.level,
+    measuredLevel: pressure.measuredLevel,
+    forced: pressure.forced,
+    ratio: pressure.ratio,
+    thresholds: pressure.thresholds,
+    hysteresis: pressure.hysteresis,
+    sources: Object.entries(last?.sources ?? {}).map(([name, r]) => ({ name, used: r.used, limit: r.limit, ratio: r.ratio })),
+    trend: pressure.trend(),
+    transitions,
+    transitionCounts: pressure.transitionCounts(),
+    caches: pressure.caches ? read('caches', () => pressure.caches!.stats()) : null,
+    shed: pressure.shed ? read('shed', () => pressure.shed!.stats()) : null,
+    features: pressure.features ? read('features', () => pressure.features!.list()) : null,
+    tasks: pressure.tasks ? read('tasks', () => pressure.tasks!.list()) : null,
+    closed: pressure.closed,
+    errors,
+  }
+}

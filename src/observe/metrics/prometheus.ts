@@ -1,0 +1,315 @@
+import { Counter, Gauge, type Registry } from 'prom-client'
+import { LEVELS, levelRank } from '../../pressure/levels.js'
+import { checkOptions, describe } from '../../util/validate.js'
+import type { CacheStats } from '../../caches/types.js'
+import { PRIORITIES } from '../../degrade/shed/priority.js'
+import type { TaskInfo } from '../../degrade/task.js'
+import { checkController, type ObservedController, type ObservedShedStats } from '../observed.js'
+import { snapshotPerScrape, type ScrapeSnapshot } from './scrape-snapshot.js'
+
+export interface CollectMetricsOptions {
+  /**
+   * The prom-client registry the metrics join (required: pass `register` from prom-client for
+   * the global one). Each controller needs its own registry or its own `prefix`.
+   */
+  registry: Registry
+  /** Put in front of every metric name, e.g. `'myapp_'`. Default `''`. */
+  prefix?: string
+}
+
+export interface CollectedMetrics {
+  /** The full names of the metrics registered, prefix included. */
+  readonly names: readonly string[]
+  /** Removes every metric from the registry; later scrapes no longer read the controller. Idempotent. */
+  remove(): void
+}
+
+type Labels = Record<string, string>
+/** Hands one value (with its labels) to the metric being collected. */
+type Emit = (labels: Labels, value: number) => void
+
+interface MetricDef {
+  name: string
+  help: string
+  type: 'gauge' | 'counter'
+  labelNames: readonly string[]
+  /** Reads the scrape's snapshot of the controller; values not emitted are absent from the scrape. */
+  read(state: ScrapeSnapshot, emit: Emit): void
+}
+
+const NO_LABELS: Labels = {}
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+const W = 'collectMetrics'
+
+/** Emits `value` without labels unless it is null (the series is then absent, never a fake 0). */
+function emitKnown(emit: Emit, value: number | null | undefined): void {
+  if (value !== null && value !== undefined && Number.isFinite(value)) emit(NO_LABELS, value)
+}
+
+type NumericKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T]
+
+/** One series per managed cache, from one field of its stats. */
+function perCache(name: string, help: string, type: MetricDef['type'], field: NumericKeys<CacheStats>): MetricDef {
+  return {
+    name,
+    help,
+    type,
+    labelNames: ['cache'],
+    read: (p, emit) => {
+      for (const s of p.caches()) emit({ cache: s.name }, s[field])
+    },
+  }
+}
+
+/** One unlabelled series from the shedder's stats (absent without a shedder, or when null). */
+function shedValue(name: string, help: string, type: MetricDef['type'], pick: (s: ObservedShedStats) => number | null): MetricDef {
+  return {
+    name,
+    help,
+    type,
+    labelNames: [],
+    read: (p, emit) => {
+      const stats = p.shed()
+      emitKnown(emit, stats === undefined ? null : pick(stats))
+    },
+  }
+}
+
+/** One series per task still scheduled. */
+function perTask(name: string, help: string, type: MetricDef['type'], pick: (t: TaskInfo) => number): MetricDef {
+  return {
+    name,
+    help,
+    type,
+    labelNames: ['task'],
+    read: (p, emit) => {
+      for (const t of p.tasks()) if (!t.stopped) emit({ task: t.name }, pick(t))
+    },
+  }
+}
+
+/**
+ * Every metric, read from the controller when Prometheus scrapes (each piece of state once per
+ * scrape, through one shared snapshot): sampling pays nothing for metrics, and label values are
+ * only names the application chose (sources, caches, flags, tasks) or fixed words (levels,
+ * request priorities), so series stay bounded.
+ */
+const METRICS: readonly MetricDef[] = [
+  // ---- the pressure signal (contract) ----
+  {
+    name: 'memory_usage_bytes',
+    help: 'Memory used per source at the last sample, in bytes.',
+    type: 'gauge',
+    labelNames: ['source'],
+    read: (p, emit) => {
+      for (const [source, r] of Object.entries(p.lastSample?.sources ?? {})) emit({ source }, r.used)
+    },
+  },
+  {
+    name: 'memory_limit_bytes',
+    help: 'Memory limit per source at the last sample, in bytes.',
+    type: 'gauge',
+    labelNames: ['source'],
+    read: (p, emit) => {
+      for (const [source, r] of Object.entries(p.lastSample?.sources ?? {})) emit({ source }, r.limit)
+    },
+  },
+  {
+    name: 'memory_pressure_ratio',
+    help: 'The pressure ratio: the highest used/limit ratio over the sources (0..1).',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emit(NO_LABELS, p.ratio),
+  },
+  {
+    name: 'memory_pressure_level',
+    help: 'The effective pressure level: 0 normal, 1 warning, 2 critical, 3 emergency.',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emit(NO_LABELS, levelRank(p.level)),
+  },
+  {
+    name: 'memory_pressure_transitions_total',
+    help: 'Changes of the effective pressure level, by the level changed to.',
+    type: 'counter',
+    labelNames: ['to'],
+    read: (p, emit) => {
+      const counts = p.transitionCounts()
+      for (const to of LEVELS) emit({ to }, counts[to] ?? 0)
+    },
+  },
+  // ---- more of the pressure state ----
+  {
+    name: 'memory_pressure_measured_level',
+    help: 'The level the sources alone give (0..3), whatever level is forced.',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emit(NO_LABELS, levelRank(p.measuredLevel)),
+  },
+  {
+    name: 'memory_pressure_forced_level',
+    help: 'The level an operator forced with force() (0..3), or -1 when none is held.',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emit(NO_LABELS, p.forced === null ? -1 : levelRank(p.forced)),
+  },
+  {
+    name: 'memory_pressure_threshold',
+    help: 'The pressure ratio at which each level begins.',
+    type: 'gauge',
+    labelNames: ['level'],
+    read: (p, emit) => {
+      for (const [level, ratio] of Object.entries(p.thresholds)) emit({ level }, ratio)
+    },
+  },
+  {
+    name: 'memory_heap_floor_bytes',
+    help: 'Heap used right after the last major GC, in bytes (absent before the first one).',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emitKnown(emit, p.trend().floor),
+  },
+  {
+    name: 'memory_heap_floor_growth_bytes_per_second',
+    help: 'Growth of the post-GC heap floor, in bytes per second (absent with too few GCs).',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emitKnown(emit, p.trend().growthBytesPerSec),
+  },
+  {
+    name: 'memory_seconds_to_limit',
+    help: 'Projected time until the post-GC heap floor reaches the limit at its current growth, in seconds (absent when flat, falling or unknown).',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => {
+      const ms = p.trend().msToLimit
+      emitKnown(emit, ms === null ? null : ms / 1000)
+    },
+  },
+  // ---- caches (contract: size, entries, hit ratio, evictions) ----
+  perCache('cache_size_bytes', 'Bytes held per managed cache.', 'gauge', 'bytes'),
+  perCache('cache_entries', 'Entries held per managed cache.', 'gauge', 'entries'),
+  perCache('cache_hit_ratio', 'Hits / (hits + misses) per managed cache since it was created (0..1).', 'gauge', 'hitRatio'),
+  perCache('cache_evictions_total', 'Entries evicted per managed cache (capacity, pressure trims and byte budget).', 'counter', 'evictions'),
+  perCache('cache_capacity', 'Entries each managed cache may hold now (its max times the multiplier of the level).', 'gauge', 'capacity'),
+  perCache('cache_size_multiplier', 'The size multiplier the current level gives each managed cache (0 disables it).', 'gauge', 'multiplier'),
+  perCache('cache_hits_total', 'Lookups that found their entry, per managed cache.', 'counter', 'hits'),
+  perCache('cache_misses_total', 'Lookups that found nothing, per managed cache.', 'counter', 'misses'),
+  // ---- load shedding (contract: requests_shed_total) ----
+  {
+    name: 'requests_shed_total',
+    help: 'Requests refused by load shedding, by request priority.',
+    type: 'counter',
+    labelNames: ['priority'],
+    read: (p, emit) => {
+      const stats = p.shed()
+      if (stats === undefined) return
+      const { refused } = stats
+      for (const priority of PRIORITIES) emit({ priority }, refused[priority] ?? 0)
+    },
+  },
+  shedValue('requests_admitted_total', 'Requests admitted by load shedding.', 'counter', (s) => s.admitted),
+  shedValue('requests_in_flight', 'Admitted requests not yet finished.', 'gauge', (s) => s.inFlight),
+  shedValue('requests_queued', 'Requests waiting for a concurrency slot.', 'gauge', (s) => s.queued),
+  shedValue('requests_concurrency_limit', 'The concurrency limit now (absent when admission is by level only).', 'gauge', (s) => s.limit),
+  // ---- flags and tasks ----
+  {
+    name: 'feature_enabled',
+    help: 'Whether each feature flag is on (1) or switched off by pressure or an override (0).',
+    type: 'gauge',
+    labelNames: ['feature'],
+    read: (p, emit) => {
+      for (const f of p.features()) emit({ feature: f.name }, f.enabled ? 1 : 0)
+    },
+  },
+  perTask('task_paused', 'Whether each background task is paused by pressure (1) or runs (0).', 'gauge', (t) => (t.paused ? 1 : 0)),
+  perTask('task_runs_total', 'Runs of each background task.', 'counter', (t) => t.runs),
+  perTask('task_failures_total', 'Runs of each background task that threw or rejected.', 'counter', (t) => t.failures),
+]
+
+function checkRegistry(value: unknown): Registry {
+  const r = value as Partial<Registry> | null | undefined
+  if (
+    r === null ||
+    typeof r !== 'object' ||
+    typeof r.registerMetric !== 'function' ||
+    typeof r.removeSingleMetric !== 'function' ||
+    typeof r.getSingleMetric !== 'function'
+  ) {
+    throw new TypeError(
+      `${W}: option \`registry\` must be a prom-client Registry (e.g. \`register\` from 'prom-client'), got ${describe(value)}`,
+    )
+  }
+  return r as Registry
+}
+
+/**
+ * Exposes the controller's state as Prometheus metrics on a prom-client registry. Values are read
+ * when the registry is scraped (`await registry.metrics()`), never on the sampling path.
+ *
+ * ```ts
+ * import { Registry } from 'prom-client'
+ * import { collectMetrics } from 'heapguard/prometheus'
+ * const registry = new Registry()
+ * collectMetrics(pressure, { registry, prefix: 'myapp_' })
+ * ```
+ * @throws TypeError when `pressure` is not a controller or `registry` is missing;
+ *   RangeError for a prefix that is not a valid metric name start;
+ *   Error when a metric of the same name is already registered (use another `prefix` or registry).
+ */
+export function collectMetrics(pressure: ObservedController, options: CollectMetricsOptions): CollectedMetrics {
+  const controller = checkController(W, pressure)
+  if (options === undefined) {
+    throw new TypeError(`${W}: options { registry } are required (e.g. { registry: register } with register from 'prom-client')`)
+  }
+  const { registry, prefix = '' } = checkOptions<CollectMetricsOptions>(W, 'options', options, ['registry', 'prefix'])
+  const target = checkRegistry(registry)
+  if (typeof prefix !== 'string') throw new TypeError(`${W}: option \`prefix\` must be a string, got ${describe(prefix)}`)
+  if (prefix !== '' && !METRIC_NAME.test(prefix)) {
+    throw new RangeError(`${W}: option \`prefix\` must start a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got ${describe(prefix)}`)
+  }
+
+  const names = METRICS.map((def) => prefix + def.name)
+  // Check every name first, so a clash registers nothing rather than half the metrics.
+  const taken = names.find((name) => target.getSingleMetric(name) !== undefined)
+  if (taken !== undefined) {
+    throw new Error(`${W}: a metric named ${taken} is already registered; give each controller its own registry or prefix`)
+  }
+
+  // One snapshot per scrape, shared by every family: each piece of state is read once.
+  const snapshot = snapshotPerScrape(controller)
+  for (const def of METRICS) {
+    const config = { name: prefix + def.name, help: def.help, labelNames: def.labelNames, registers: [target] }
+    if (def.type === 'gauge') {
+      new Gauge({
+        ...config,
+        collect() {
+          this.reset()
+          // reset() puts a 0 in an unlabelled gauge: an unknown value must be absent, not 0.
+          if (def.labelNames.length === 0) this.remove()
+          def.read(snapshot(def.name), (labels, value) => this.set(labels, value))
+        },
+      })
+    } else {
+      new Counter({
+        ...config,
+        collect() {
+          // The totals live in the controller: republish them instead of counting twice.
+          this.reset()
+          if (def.labelNames.length === 0) this.remove()
+          def.read(snapshot(def.name), (labels, value) => this.inc(labels, value))
+        },
+      })
+    }
+  }
+
+  let removed = false
+  return {
+    names,
+    remove() {
+      if (removed) return
+      removed = true
+      for (const name of names) target.removeSingleMetric(name)
+    },
+  }
+}

@@ -1,0 +1,113 @@
+import type { CacheStats } from '../../caches/types.js'
+import type { FlagInfo } from '../../degrade/features.js'
+import type { TaskInfo } from '../../degrade/task.js'
+import type { Level } from '../../pressure/levels.js'
+import type { Trend } from '../../pressure/trend.js'
+import type { Sample, Thresholds } from '../../pressure/types.js'
+import type { ObservedController, ObservedShedStats } from '../observed.js'
+
+type Outcome = { value: unknown } | { error: unknown }
+
+/**
+ * The controller as one Prometheus scrape sees it. Each piece of state is read at its first use
+ * and at most once, however many metric families show it: a cache's `stats()` may measure entries
+ * through the size estimator and a query cache's walks every query, so eight cache families must
+ * not mean eight reads. It also keeps the families of one scrape consistent with each other.
+ */
+export class ScrapeSnapshot {
+  readonly #pressure: ObservedController
+  readonly #read = new Map<string, Outcome>()
+
+  constructor(pressure: ObservedController) {
+    this.#pressure = pressure
+  }
+
+  get level(): Level {
+    return this.#once('level', () => this.#pressure.level)
+  }
+
+  get measuredLevel(): Level {
+    return this.#once('measuredLevel', () => this.#pressure.measuredLevel)
+  }
+
+  get forced(): Level | null {
+    return this.#once('forced', () => this.#pressure.forced)
+  }
+
+  get ratio(): number {
+    return this.#once('ratio', () => this.#pressure.ratio)
+  }
+
+  get thresholds(): Readonly<Thresholds> {
+    return this.#once('thresholds', () => this.#pressure.thresholds)
+  }
+
+  get lastSample(): Sample | undefined {
+    return this.#once('lastSample', () => this.#pressure.lastSample)
+  }
+
+  transitionCounts(): Record<Level, number> {
+    return this.#once('transitionCounts', () => this.#pressure.transitionCounts())
+  }
+
+  trend(): Trend {
+    return this.#once('trend', () => this.#pressure.trend())
+  }
+
+  /** Empty without a cache registry. */
+  caches(): CacheStats[] {
+    return this.#once('caches', () => this.#pressure.caches?.stats() ?? [])
+  }
+
+  /** undefined without a shedder. */
+  shed(): ObservedShedStats | undefined {
+    return this.#once('shed', () => this.#pressure.shed?.stats())
+  }
+
+  features(): FlagInfo[] {
+    return this.#once('features', () => this.#pressure.features?.list() ?? [])
+  }
+
+  tasks(): TaskInfo[] {
+    return this.#once('tasks', () => this.#pressure.tasks?.list() ?? [])
+  }
+
+  /** A read that threw is remembered too: every family that needs it fails alike, without reading again. */
+  #once<T>(key: string, read: () => T): T {
+    let outcome = this.#read.get(key)
+    if (outcome === undefined) {
+      try {
+        outcome = { value: read() }
+      } catch (error) {
+        outcome = { error }
+      }
+      this.#read.set(key, outcome)
+    }
+    if ('error' in outcome) throw outcome.error
+    return outcome.value as T
+  }
+}
+
+/**
+ * Hands every metric family of a scrape the same snapshot. prom-client calls the `collect()` of
+ * every family of a scrape synchronously, one after the other (`registry.metrics()` maps them
+ * before its first await), so a snapshot serves until the current turn ends. A family asking a
+ * second time within the turn means another scrape began in it: that one gets a fresh snapshot.
+ */
+export function snapshotPerScrape(pressure: ObservedController): (family: string) => ScrapeSnapshot {
+  let current: ScrapeSnapshot | undefined
+  let readers = new Set<string>()
+  return (family) => {
+    if (current === undefined || readers.has(family)) {
+      const fresh = new ScrapeSnapshot(pressure)
+      current = fresh
+      readers = new Set()
+      // Expire at the end of the turn, so a later scrape (or a single family read later) sees new state.
+      queueMicrotask(() => {
+        if (current === fresh) current = undefined
+      })
+    }
+    readers.add(family)
+    return current
+  }
+}

@@ -1,0 +1,188 @@
+import v8 from 'node:v8'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { detectMemoryLimit, heapSource, rssSource, usableHeapLimit } from '../../../src/index.js'
+import { MiB } from '../helpers.js'
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+describe('usableHeapLimit(heapSizeLimit, execArgv, nodeOptions, workerOldGenerationMb)', () => {
+  // heap_size_limit values measured on Node 20 (old generation + 3 × semi-space):
+  const limit64 = 112 * MiB // --max-old-space-size=64
+  const defaultLimit = 4144 * MiB // no flag, on a machine with ≥ 16 GiB
+
+  it('is N MiB under --max-old-space-size=N, not heap_size_limit', () => {
+    expect(usableHeapLimit(limit64, ['--max-old-space-size=64'], '', 0)).toBe(64 * MiB)
+    expect(usableHeapLimit(176 * MiB, ['--max-old-space-size=128'], '', 0)).toBe(128 * MiB)
+  })
+
+  it('reads the underscore spelling too', () => {
+    expect(usableHeapLimit(limit64, ['--max_old_space_size=64'], '', 0)).toBe(64 * MiB)
+  })
+
+  it('reads NODE_OPTIONS, with several space-separated flags and stray whitespace', () => {
+    expect(usableHeapLimit(144 * MiB, [], '  --enable-source-maps   --max-old-space-size=96\t--trace-warnings ', 0)).toBe(96 * MiB)
+  })
+
+  it('lets the command line win over NODE_OPTIONS, and the last occurrence win within one list', () => {
+    expect(usableHeapLimit(limit64, ['--max-old-space-size=64'], '--max_old_space_size=96', 0)).toBe(64 * MiB)
+    expect(usableHeapLimit(144 * MiB, ['--max_old_space_size=96'], '--max-old-space-size=64', 0)).toBe(96 * MiB)
+    expect(usableHeapLimit(144 * MiB, ['--max-old-space-size=64', '--max-old-space-size=96'], '', 0)).toBe(96 * MiB)
+    expect(usableHeapLimit(144 * MiB, [], '--max-old-space-size=64 --max-old-space-size=96', 0)).toBe(96 * MiB)
+  })
+
+  it('ignores the space-separated form, which Node refuses to start with', () => {
+    expect(usableHeapLimit(defaultLimit, ['--max-old-space-size', '64'], '--max-old-space-size 64', 0)).toBe(4096 * MiB)
+  })
+
+  it('ignores values that are not positive numbers', () => {
+    for (const bad of ['--max-old-space-size=', '--max-old-space-size=abc', '--max-old-space-size=0', '--max-old-space-size=-64']) {
+      expect(usableHeapLimit(defaultLimit, [bad], '', 0)).toBe(4096 * MiB)
+    }
+  })
+
+  it('without the flag, is heap_size_limit less three 16 MiB semi-spaces', () => {
+    expect(usableHeapLimit(defaultLimit, [], '', 0)).toBe(4096 * MiB)
+  })
+
+  it('derives the young reserve from --max-semi-space-size', () => {
+    expect(usableHeapLimit(4108 * MiB, ['--max-semi-space-size=4'], '', 0)).toBe(4096 * MiB)
+    expect(usableHeapLimit(4288 * MiB, [], '--max_semi_space_size=64', 0)).toBe(4096 * MiB)
+  })
+
+  it('never exceeds heap_size_limit, and the derived rule never goes below half of it', () => {
+    expect(usableHeapLimit(limit64, ['--max-old-space-size=9999'], '', 0)).toBe(limit64)
+    expect(usableHeapLimit(64 * MiB, [], '', 0)).toBe(32 * MiB)
+  })
+
+  it('uses a worker’s maxOldGenerationSizeMb, but a process-wide flag wins', () => {
+    expect(usableHeapLimit(96 * MiB, [], '', 48)).toBe(48 * MiB)
+    expect(usableHeapLimit(304 * MiB, ['--max-old-space-size=256'], '', 48)).toBe(256 * MiB)
+  })
+
+  it('defaults to this process: the same figure heapSource() uses', () => {
+    const expected = usableHeapLimit(v8.getHeapStatistics().heap_size_limit)
+    expect(heapSource().read().limit).toBe(expected)
+    expect(expected).toBeLessThan(v8.getHeapStatistics().heap_size_limit)
+  })
+})
+
+describe('heapSource()', () => {
+  it('reads used_heap_size against the usable limit', () => {
+    const source = heapSource()
+    expect(source.name).toBe('heap')
+    const before = v8.getHeapStatistics().used_heap_size
+    const { used, limit } = source.read()
+    expect(used).toBeGreaterThan(0)
+    expect(Math.abs(used - before)).toBeLessThan(16 * MiB)
+    expect(limit).toBe(usableHeapLimit(v8.getHeapStatistics().heap_size_limit))
+  })
+
+  it('takes a name, a fixed limit, or flags that replace the process’s', () => {
+    expect(heapSource({ name: 'worker-heap' }).name).toBe('worker-heap')
+    expect(heapSource({ limit: 5000 }).read().limit).toBe(5000)
+    expect(heapSource({ flags: { execArgv: ['--max-old-space-size=64'] } }).read().limit).toBe(64 * MiB)
+    expect(heapSource({ flags: { nodeOptions: '--max-old-space-size=80' } }).read().limit).toBe(80 * MiB)
+    expect(heapSource({ flags: { workerOldGenerationMb: 48 } }).read().limit).toBe(48 * MiB)
+    const hsl = v8.getHeapStatistics().heap_size_limit
+    expect(heapSource({ flags: {} }).read().limit).toBe(Math.max(hsl / 2, hsl - 48 * MiB))
+  })
+})
+
+describe('rssSource()', () => {
+  it('reads resident memory against a given limit', () => {
+    const source = rssSource({ limit: 8 * 1024 * MiB, name: 'resident' })
+    expect(source.name).toBe('resident')
+    const { used, limit } = source.read()
+    expect(limit).toBe(8 * 1024 * MiB)
+    expect(used).toBeGreaterThan(10 * MiB)
+    expect(used).toBeLessThanOrEqual(process.memoryUsage().rss * 2)
+  })
+
+  it('detects the limit once, and warns once (with a code) when only total memory is known', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const detected = detectMemoryLimit()
+    const a = rssSource()
+    const b = rssSource()
+    expect(a.read().limit).toBe(detected.bytes)
+    expect(b.read().limit).toBe(detected.bytes)
+    const codes = warn.mock.calls.map((call) => (call[1] as { code?: string } | undefined)?.code)
+    expect(codes.filter((c) => c === 'HEAPGUARD_NO_CONTAINER_LIMIT')).toHaveLength(detected.origin === 'totalmem' ? 1 : 0)
+  })
+})
+
+describe('detectMemoryLimit(): where the RSS limit comes from, in order', () => {
+  const GiB = 1024 * MiB
+  /** A fake filesystem: path → contents; any other path throws like a missing file. */
+  const files = (map: Record<string, string>) => (path: string) => {
+    const text = map[path]
+    if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' })
+    return text
+  }
+  const none = () => undefined
+  const total = () => 64 * GiB
+
+  it('1. process.constrainedMemory() when it gives a real limit', () => {
+    const readFile = files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': `${2 * GiB}\n` })
+    expect(detectMemoryLimit({ constrainedMemory: () => GiB, readFile, totalmem: total })).toEqual({ bytes: GiB, origin: 'constrainedMemory' })
+    // "no limit" as reported by Node 20 (2^64) or 0 falls through to the cgroup files
+    expect(detectMemoryLimit({ constrainedMemory: () => 2 ** 64, readFile, totalmem: total })).toEqual({ bytes: 2 * GiB, origin: 'cgroup-v2' })
+    expect(detectMemoryLimit({ constrainedMemory: () => 0, readFile, totalmem: total }).origin).toBe('cgroup-v2')
+  })
+
+  it('2. cgroup v2: the smallest memory.max of the own cgroup and its ancestors', () => {
+    const readFile = files({
+      '/proc/self/cgroup': '0::/kubepods/pod1/app\n',
+      '/sys/fs/cgroup/kubepods/pod1/app/memory.max': 'max\n',
+      '/sys/fs/cgroup/kubepods/pod1/memory.max': `${512 * MiB}\n`,
+      '/sys/fs/cgroup/kubepods/memory.max': `${4 * GiB}\n`,
+    })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({ bytes: 512 * MiB, origin: 'cgroup-v2' })
+  })
+
+  it('2. cgroup v2 inside a container: the host path is not mounted, the mount root is', () => {
+    const readFile = files({ '/proc/self/cgroup': '0::/docker/abc123\n', '/sys/fs/cgroup/memory.max': `${GiB}\n` })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({ bytes: GiB, origin: 'cgroup-v2' })
+  })
+
+  it('3. cgroup v1: hierarchical_memory_limit, which includes the ancestors’ limits', () => {
+    const readFile = files({
+      '/proc/self/cgroup': '5:cpu,cpuacct:/x\n4:memory:/docker/abc\n0::/\n',
+      '/sys/fs/cgroup/memory.max': 'max',
+      '/sys/fs/cgroup/memory/docker/abc/memory.stat': `cache 0\nhierarchical_memory_limit ${768 * MiB}\nhierarchical_memsw_limit 9223372036854771712\n`,
+      '/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes': '9223372036854771712\n',
+    })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({ bytes: 768 * MiB, origin: 'cgroup-v1' })
+  })
+
+  it('3. cgroup v1: memory.limit_in_bytes, own cgroup then the mount root', () => {
+    const own = files({
+      '/proc/self/cgroup': '4:memory:/a:b/c\n', // a path may hold ':'
+      '/sys/fs/cgroup/memory/a:b/c/memory.limit_in_bytes': `${GiB}\n`,
+    })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile: own, totalmem: total })).toEqual({ bytes: GiB, origin: 'cgroup-v1' })
+    const root = files({
+      '/proc/self/cgroup': '4:memory:/docker/abc\n',
+      '/sys/fs/cgroup/memory/memory.limit_in_bytes': `${3 * GiB}\n`,
+    })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile: root, totalmem: total })).toEqual({ bytes: 3 * GiB, origin: 'cgroup-v1' })
+  })
+
+  it('4. total system memory when no limit is set anywhere ("max", ~2^63, missing files)', () => {
+    const readFile = files({
+      '/proc/self/cgroup': '4:memory:/x\n0::/\n',
+      '/sys/fs/cgroup/memory.max': 'max\n',
+      '/sys/fs/cgroup/memory/x/memory.stat': 'hierarchical_memory_limit 9223372036854771712\n',
+      '/sys/fs/cgroup/memory/x/memory.limit_in_bytes': '9223372036854771712\n',
+    })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({ bytes: 64 * GiB, origin: 'totalmem' })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile: files({}), totalmem: total })).toEqual({ bytes: 64 * GiB, origin: 'totalmem' })
+  })
+
+  it('on this machine, gives a positive limit with a known origin', () => {
+    const { bytes, origin } = detectMemoryLimit()
+    expect(bytes).toBeGreaterThan(0)
+    expect(['constrainedMemory', 'cgroup-v2', 'cgroup-v1', 'totalmem']).toContain(origin)
+  })
+})

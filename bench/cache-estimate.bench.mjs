@@ -26,7 +26,10 @@ const SIZING = {
   'estimator at 1,000 values (before)': { sizeCalculation: (value, key) => estimateSize(value) + estimateSize(key) },
 }
 
-const pressure = createController({ sources: [{ name: 'fake', read: () => ({ used: 0, limit: 1 }) }], autoStart: false })
+const pressure = createController({
+  sources: [{ name: 'fake', read: () => ({ used: 0, limit: 1 }) }],
+  autoStart: false,
+})
 let serial = 0
 
 /** CPU microseconds per set, for SETS sets of `value` on a fresh cache. */
@@ -42,7 +45,11 @@ function perSet(value, sizing) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 console.log(`${SETS.toLocaleString()} sets per run, ${RUNS} interleaved runs per case (medians, CPU µs per set)`)
-console.log(`${'value'.padEnd(30)} ${Object.keys(SIZING).map((s) => s.padStart(36)).join('')}`)
+console.log(
+  `${'value'.padEnd(30)} ${Object.keys(SIZING)
+    .map((s) => s.padStart(36))
+    .join('')}`,
+)
 for (const [valueName, value] of Object.entries(VALUES)) {
   const samples = Object.fromEntries(Object.keys(SIZING).map((name) => [name, []]))
   for (let run = 0; run < RUNS + 2; run++) {

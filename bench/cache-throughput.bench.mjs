@@ -17,7 +17,7 @@ const WARMUP = 5
 // Keys and access patterns are precomputed so the loops measure the caches, not the workload.
 const keys = Array.from({ length: 2 * MAX }, (_, i) => `key:${i}`)
 let seed = 42
-const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
+const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
 const hot = Uint32Array.from({ length: OPS }, () => Math.floor(random() * MAX)) // always held
 const wide = Uint32Array.from({ length: OPS }, () => Math.floor(random() * 2 * MAX)) // half misses
 const value = { id: 1, name: 'cached value' }
@@ -71,7 +71,10 @@ function measure(name) {
   const body = CASES[name]
   const runRaw = compile(body)
   const runManaged = compile(body)
-  const pressure = createController({ sources: [{ name: 'fake', read: () => ({ used: 0, limit: 1 }) }], autoStart: false })
+  const pressure = createController({
+    sources: [{ name: 'fake', read: () => ({ used: 0, limit: 1 }) }],
+    autoStart: false,
+  })
   const raw = filled(new LRUCache({ max: MAX }))
   const managed = filled(pressure.caches.lru('bench', { max: MAX }))
   for (let i = 0; i < WARMUP; i++) {
@@ -102,7 +105,9 @@ function measure(name) {
 if (process.argv[2] === '--case') {
   console.log(JSON.stringify(measure(process.argv[3])))
 } else {
-  console.log(`lru-cache max ${MAX.toLocaleString()}, ${OPS.toLocaleString()} ops per run, ${PAIRS} interleaved pairs per case (medians, CPU time)`)
+  console.log(
+    `lru-cache max ${MAX.toLocaleString()}, ${OPS.toLocaleString()} ops per run, ${PAIRS} interleaved pairs per case (medians, CPU time)`,
+  )
   console.log(`${'case'.padEnd(28)} ${'raw lru-cache'.padStart(16)} ${'managed'.padStart(16)}   managed / raw`)
   let worst = Infinity
   for (const name of Object.keys(CASES)) {
@@ -113,7 +118,9 @@ if (process.argv[2] === '--case') {
     }
     const { raw, managed, ratio } = JSON.parse(child.stdout.trim().split('\n').at(-1))
     worst = Math.min(worst, ratio)
-    console.log(`${name.padEnd(28)} ${rate(raw).padStart(16)} ${rate(managed).padStart(16)}   ${(ratio * 100).toFixed(1)} %`)
+    console.log(
+      `${name.padEnd(28)} ${rate(raw).padStart(16)} ${rate(managed).padStart(16)}   ${(ratio * 100).toFixed(1)} %`,
+    )
   }
   console.log(`worst ratio: ${(worst * 100).toFixed(1)} % of raw (target ≥ 90 %)`)
 }

@@ -41,7 +41,10 @@ async function watch(start, done) {
 }
 
 async function sliced() {
-  const pressure = createController({ sources: [{ name: 'fake', read: () => ({ used: 0, limit: 1 }) }], autoStart: false })
+  const pressure = createController({
+    sources: [{ name: 'fake', read: () => ({ used: 0, limit: 1 }) }],
+    autoStart: false,
+  })
   const cache = pressure.caches.lru('big', { max: N })
   for (let i = 0; i < N; i++) cache.set(i, i)
   const result = await watch(
@@ -70,7 +73,9 @@ for (let run = 0; run < RUNS; run++) {
   rows['heapguard (sliced)'].push(await sliced())
 }
 console.log(`halving a ${N.toLocaleString()}-entry cache, ${RUNS} runs each (medians)`)
-console.log(`${'method'.padEnd(20)} ${'total'.padStart(10)} ${'turns'.padStart(7)} ${'longest slice (CPU)'.padStart(20)} ${'max loop delay'.padStart(15)} ${'p99 loop delay'.padStart(15)}`)
+console.log(
+  `${'method'.padEnd(20)} ${'total'.padStart(10)} ${'turns'.padStart(7)} ${'longest slice (CPU)'.padStart(20)} ${'max loop delay'.padStart(15)} ${'p99 loop delay'.padStart(15)}`,
+)
 for (const [name, results] of Object.entries(rows)) {
   const pick = (key) => median(results.map((r) => r[key]))
   console.log(
@@ -80,4 +85,6 @@ for (const [name, results] of Object.entries(rows)) {
 }
 const s = median(rows['heapguard (sliced)'].map((r) => r.longestCpuMs))
 const n = median(rows['naive pop() loop'].map((r) => r.longestCpuMs))
-console.log(`longest block: sliced ${s.toFixed(1)} ms vs naive ${n.toFixed(1)} ms (${(n / s).toFixed(0)}× shorter); target ≤ ~10 ms`)
+console.log(
+  `longest block: sliced ${s.toFixed(1)} ms vs naive ${n.toFixed(1)} ms (${(n / s).toFixed(0)}× shorter); target ≤ ~10 ms`,
+)

@@ -15,11 +15,17 @@ const child = fileURLToPath(new URL('./lib/idle-child.mjs', import.meta.url))
 
 const runChild = (mode) =>
   new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--no-warnings', child, mode, String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const p = spawn(process.execPath, ['--no-warnings', child, mode, String(seconds)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     p.stdout.setEncoding('utf8').on('data', (d) => (out += d))
     p.on('error', reject)
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1))) : reject(new Error(`${mode} child exited with ${code}`))))
+    p.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').at(-1)))
+        : reject(new Error(`${mode} child exited with ${code}`)),
+    )
   })
 
 const pct = (r) => ((r.userUs + r.systemUs) / 1000 / r.wallMs) * 100
@@ -29,10 +35,19 @@ for (let i = 0; i < pairs; i++) {
   rows.push({ withController, bare })
 }
 console.log(`node ${process.version}, ${seconds} s idle window per child, ${pairs} pair(s), children run side by side`)
-console.log('pair'.padEnd(5), 'with controller'.padStart(16), 'bare'.padStart(10), 'difference'.padStart(12), 'samples'.padStart(9), 'per sample'.padStart(12))
+console.log(
+  'pair'.padEnd(5),
+  'with controller'.padStart(16),
+  'bare'.padStart(10),
+  'difference'.padStart(12),
+  'samples'.padStart(9),
+  'per sample'.padStart(12),
+)
 for (const [i, { withController, bare }] of rows.entries()) {
   const diff = pct(withController) - pct(bare)
-  const perSampleUs = ((withController.userUs + withController.systemUs) - (bare.userUs + bare.systemUs)) / Math.max(1, withController.samples)
+  const perSampleUs =
+    (withController.userUs + withController.systemUs - (bare.userUs + bare.systemUs)) /
+    Math.max(1, withController.samples)
   console.log(
     String(i + 1).padEnd(5),
     `${pct(withController).toFixed(4)} %`.padStart(16),

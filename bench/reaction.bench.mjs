@@ -46,7 +46,14 @@ console.log(
   `node ${process.version}, --max-old-space-size=${heapMiB}, ${rate} MB/s retained, ${runs} runs (one child each), ` +
     `${((performance.now() - started) / 1000).toFixed(0)} s${gaveUp ? `, ${gaveUp} run(s) where an observer never fired` : ''}`,
 )
-console.log('observer'.padEnd(40), 'n'.padStart(3), 'p50'.padStart(10), 'p99'.padStart(10), 'max'.padStart(10), 'p50 vs heapguard'.padStart(18))
+console.log(
+  'observer'.padEnd(40),
+  'n'.padStart(3),
+  'p50'.padStart(10),
+  'p99'.padStart(10),
+  'max'.padStart(10),
+  'p50 vs heapguard'.padStart(18),
+)
 const base = pct(latencies.heapguard, 50)
 const labels = {
   heapguard: 'heapguard defaults (GC + fast zone)',
@@ -56,7 +63,14 @@ const labels = {
 for (const o of observers) {
   const xs = latencies[o]
   const p50 = pct(xs, 50)
-  console.log(labels[o].padEnd(40), String(xs.length).padStart(3), fmt(p50).padStart(10), fmt(pct(xs, 99)).padStart(10), fmt(Math.max(...xs)).padStart(10), `${(p50 / base).toFixed(1)}×`.padStart(18))
+  console.log(
+    labels[o].padEnd(40),
+    String(xs.length).padStart(3),
+    fmt(p50).padStart(10),
+    fmt(pct(xs, 99)).padStart(10),
+    fmt(Math.max(...xs)).padStart(10),
+    `${(p50 / base).toFixed(1)}×`.padStart(18),
+  )
 }
 const p99 = pct(latencies.heapguard, 99)
 console.log(`target heapguard p99 < 50 ms: ${p99 < 50 ? 'met' : 'NOT met'} (${fmt(p99)})`)

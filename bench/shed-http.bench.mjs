@@ -168,7 +168,9 @@ const pct = (x) => `${(x * 100).toFixed(1)} %`
  * order rotates every round, inside the groups and between them, so no case is always first.
  */
 function roundOrder(names, round) {
-  const groups = [...new Set(names.map((n) => CASES[n].baseline))].map((base) => names.filter((n) => CASES[n].baseline === base))
+  const groups = [...new Set(names.map((n) => CASES[n].baseline))].map((base) =>
+    names.filter((n) => CASES[n].baseline === base),
+  )
   const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length])
   return rotate(groups, round).flatMap((group) => rotate(group, round))
 }
@@ -181,10 +183,18 @@ async function main() {
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 32)
   const names = Object.keys(CASES)
   const run = (url, duration) => autocannon({ url, connections, duration, pipelining: 1 })
-  const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ')
+  const loadavg = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')
 
-  console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load avg ${loadavg()}`)
-  console.log(`\n1. separate processes: ${names.length} cases × ${rounds} rounds × ${seconds} s, ${connections} connections, interleaved`)
+  console.log(
+    `node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load avg ${loadavg()}`,
+  )
+  console.log(
+    `\n1. separate processes: ${names.length} cases × ${rounds} rounds × ${seconds} s, ${connections} connections, interleaved`,
+  )
 
   const children = {}
   for (const name of names) children[name] = await spawn(['--serve', name])
@@ -227,7 +237,9 @@ async function main() {
   }
   console.log('("second instance" is an identical bare server: its distance from 100 % is the noise floor of this run)')
 
-  console.log(`\n2. one process, alternating every 100 ms, ${alternateSeconds} s per group (CPU per request of each mode)`)
+  console.log(
+    `\n2. one process, alternating every 100 ms, ${alternateSeconds} s per group (CPU per request of each mode)`,
+  )
   const alternating = {}
   for (const group of Object.keys(GROUPS)) {
     const { child, url } = await spawn(['--alternate', group])
@@ -271,7 +283,10 @@ async function main() {
 async function middlewareCostNs() {
   const { EventEmitter } = await import('node:events')
   const { createController } = await import('../dist/index.js')
-  const pressure = createController({ autoStart: false, sources: [{ name: 'flat', read: () => ({ used: 0, limit: 1 }) }] })
+  const pressure = createController({
+    autoStart: false,
+    sources: [{ name: 'flat', read: () => ({ used: 0, limit: 1 }) }],
+  })
   const shed = pressure.shed.middleware({ priority: (req) => (req.url === '/health' ? 'critical' : 'normal') })
   const req = { url: '/' }
   let handled = 0
@@ -331,7 +346,9 @@ async function profile() {
       self.set(key, (self.get(key) ?? 0) + dt)
     })
     const ours = [...self.values()].reduce((a, b) => a + b, 0)
-    console.log(`${name}: ${r.requests.total} requests in ${seconds} s; heapguard self time ${((ours / busy) * 100).toFixed(2)} % of busy CPU`)
+    console.log(
+      `${name}: ${r.requests.total} requests in ${seconds} s; heapguard self time ${((ours / busy) * 100).toFixed(2)} % of busy CPU`,
+    )
     for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
       console.log(`  ${((t / busy) * 100).toFixed(2).padStart(5)} %  ${key}`)
     }

@@ -44,11 +44,15 @@ else runCase(which)
 
 function runParent() {
   const results = ['baseline', 'controller'].map((name) => {
-    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--case', name, '--samples', String(total)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 110_000,
-    })
+    const child = spawnSync(
+      process.execPath,
+      ['--expose-gc', fileURLToPath(import.meta.url), '--case', name, '--samples', String(total)],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: 110_000,
+      },
+    )
     if (child.status !== 0) {
       console.error(`case ${name} failed (status ${child.status}, signal ${child.signal})\n${child.stdout}`)
       process.exit(1)
@@ -57,11 +61,15 @@ function runParent() {
   })
   const [base, ctl] = results
   const mib = (b) => (b / 2 ** 20).toFixed(2)
-  console.log(`soak: ${total.toLocaleString()} iterations per case, heap after 2 × gc() at every ${(total / 10).toLocaleString()}\n`)
+  console.log(
+    `soak: ${total.toLocaleString()} iterations per case, heap after 2 × gc() at every ${(total / 10).toLocaleString()}\n`,
+  )
   console.log('| case | ns / iteration | heap at checkpoints 1…10 (MiB) | slope (KiB / 100k samples) |')
   console.log('|---|---:|---|---:|')
   for (const r of results) {
-    console.log(`| ${r.case} | ${r.nsPerIteration.toFixed(0)} | ${r.checkpoints.map((c) => mib(c.heap)).join(' ')} | ${r.slopeKiBPer100k.toFixed(2)} |`)
+    console.log(
+      `| ${r.case} | ${r.nsPerIteration.toFixed(0)} | ${r.checkpoints.map((c) => mib(c.heap)).join(' ')} | ${r.slopeKiBPer100k.toFixed(2)} |`,
+    )
   }
   const kept = ctl.checkpoints.at(-1).heap - base.checkpoints.at(-1).heap
   console.log(
@@ -69,10 +77,14 @@ function runParent() {
       `(${ctl.transitionsPerLevel}), ${ctl.refused.toLocaleString()} refusals, ${ctl.flagChanges.toLocaleString()} flag changes, ` +
       `${ctl.hookCalls.toLocaleString()} level-hook calls, ${ctl.evictions.toLocaleString()} evictions; history ${ctl.history}, transitions kept ${ctl.transitionsKept}`,
   )
-  console.log(`time: ${(ctl.nsPerIteration / base.nsPerIteration).toFixed(2)} × the baseline per iteration (${(ctl.nsPerIteration - base.nsPerIteration).toFixed(0)} ns more)`)
+  console.log(
+    `time: ${(ctl.nsPerIteration / base.nsPerIteration).toFixed(2)} × the baseline per iteration (${(ctl.nsPerIteration - base.nsPerIteration).toFixed(0)} ns more)`,
+  )
   console.log(`heap the controller keeps (controller − baseline at the last checkpoint): ${mib(kept)} MiB`)
   const growing = results.filter((r) => r.slopeKiBPer100k > FLAT_KIB_PER_100K)
-  console.log(`verdict: ${growing.length === 0 ? 'flat' : `GROWING (${growing.map((r) => r.case).join(', ')})`} (limit ${FLAT_KIB_PER_100K} KiB per 100k samples)`)
+  console.log(
+    `verdict: ${growing.length === 0 ? 'flat' : `GROWING (${growing.map((r) => r.case).join(', ')})`} (limit ${FLAT_KIB_PER_100K} KiB per 100k samples)`,
+  )
   // A leak is a bug, not a slow machine: fail the run.
   if (growing.length > 0) process.exit(1)
 }
@@ -108,8 +120,15 @@ function runCase(name) {
   const points = checkpoints.slice(1)
   const mx = points.reduce((a, p) => a + p.i, 0) / points.length
   const my = points.reduce((a, p) => a + p.heap, 0) / points.length
-  const slope = points.reduce((a, p) => a + (p.i - mx) * (p.heap - my), 0) / points.reduce((a, p) => a + (p.i - mx) ** 2, 0)
-  const result = { case: name, nsPerIteration: (busy * 1e6) / total, checkpoints, slopeKiBPer100k: (slope * 100_000) / 1024, ...summary() }
+  const slope =
+    points.reduce((a, p) => a + (p.i - mx) * (p.heap - my), 0) / points.reduce((a, p) => a + (p.i - mx) ** 2, 0)
+  const result = {
+    case: name,
+    nsPerIteration: (busy * 1e6) / total,
+    checkpoints,
+    slopeKiBPer100k: (slope * 100_000) / 1024,
+    ...summary(),
+  }
   process.stdout.write(`${JSON.stringify(result)}\n`)
 }
 
@@ -147,7 +166,9 @@ function controllerWorld() {
   pressure.onLevel('warning', () => counts.hookCalls++, { on: 'leave' })
   pressure.tasks.every('reindex', 60_000, () => {}, { pauseAt: 'warning' })
   const pageSize = pressure.limits.scale({ normal: 100, warning: 50, critical: 20, emergency: 5 })
-  const caches = ['essential', 'normal', 'optional'].map((priority) => pressure.caches.lru(`soak-${priority}`, { max: CACHE_MAX, priority }))
+  const caches = ['essential', 'normal', 'optional'].map((priority) =>
+    pressure.caches.lru(`soak-${priority}`, { max: CACHE_MAX, priority }),
+  )
   // One with a byte budget, so byte capacities are exercised at every transition too.
   caches.push(pressure.caches.lru('soak-bytes', { max: CACHE_MAX, maxSize: CACHE_MAX * 8, sizeCalculation: () => 8 }))
   let pages = 0
@@ -174,7 +195,10 @@ function controllerWorld() {
       }
       pressure.close()
       if (counts.samples !== total || errors.length > 0) {
-        console.error(`expected ${total} sample events and no error, got ${counts.samples} and ${errors.length} errors`, errors[0])
+        console.error(
+          `expected ${total} sample events and no error, got ${counts.samples} and ${errors.length} errors`,
+          errors[0],
+        )
         process.exit(1)
       }
       return result

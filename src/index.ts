@@ -47,13 +47,26 @@ export {
 export type { Shedder, ShedOptions, ShedStats, ShedEvents, RunOptions, AcquireOptions } from './degrade/shed/shedder.js'
 export { ShedError, type ShedReason, type ShedRefusal } from './degrade/shed/error.js'
 export { PRIORITIES, type Priority } from './degrade/shed/priority.js'
-export { DEFAULT_ADMISSION, type AdmissionOptions, type AdmissionRule, type AdmissionTable } from './degrade/shed/admission.js'
+export {
+  DEFAULT_ADMISSION,
+  type AdmissionOptions,
+  type AdmissionRule,
+  type AdmissionTable,
+} from './degrade/shed/admission.js'
 export type { ShedMiddleware, ShedMiddlewareOptions } from './degrade/shed/http/middleware.js'
 export type { ShedHttpOptions } from './degrade/shed/http/guard.js'
 export type { ShedPermit, PermitState, PermitCallback } from './degrade/shed/permit.js'
 
 // ---- degradation (src/degrade: flags, tasks, limits, actions, lifecycle) ----
-export type { FeatureFlags, Flag, FlagOptions, FlagChange, FlagInfo, FlagOverride, FlagListener } from './degrade/features.js'
+export type {
+  FeatureFlags,
+  Flag,
+  FlagOptions,
+  FlagChange,
+  FlagInfo,
+  FlagOverride,
+  FlagListener,
+} from './degrade/features.js'
 export type { TaskScheduler, TaskOptions } from './degrade/tasks.js'
 export { TaskError, type Task, type TaskFn, type TaskInfo } from './degrade/task.js'
 export type { Limits } from './degrade/limits/limits.js'

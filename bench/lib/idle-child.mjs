@@ -20,6 +20,8 @@ setTimeout(() => {
     const cpu = process.cpuUsage(cpu0)
     const wallMs = performance.now() - t0
     pressure?.close()
-    process.stdout.write(`${JSON.stringify({ mode, wallMs, userUs: cpu.user, systemUs: cpu.system, samples: samples - samples0 })}\n`)
+    process.stdout.write(
+      `${JSON.stringify({ mode, wallMs, userUs: cpu.user, systemUs: cpu.system, samples: samples - samples0 })}\n`,
+    )
   }, seconds * 1000)
 }, 1000)

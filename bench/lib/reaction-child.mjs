@@ -14,7 +14,7 @@ import v8 from 'node:v8'
 import { createController, heapSource, usableHeapLimit } from '../../dist/index.js'
 
 const rateArg = process.argv.indexOf('--rate')
-const bytesPerMs = (rateArg === -1 ? 50 : Number(process.argv[rateArg + 1])) * 1e6 / 1000
+const bytesPerMs = ((rateArg === -1 ? 50 : Number(process.argv[rateArg + 1])) * 1e6) / 1000
 const WARNING = 0.7
 const PREFILL_TO = 0.5 // filled fast, below the fast zone (0.60), so that every run starts alike
 const GIVE_UP_AT = 0.95
@@ -58,7 +58,8 @@ function tick() {
     last = now
     if (ratioNow() >= WARNING) note('crossing') // the probe, right after the chunk
   }
-  const done = seen.crossing !== null && seen.heapguard !== null && seen.heapguardTimerOnly !== null && seen.poller !== null
+  const done =
+    seen.crossing !== null && seen.heapguard !== null && seen.heapguardTimerOnly !== null && seen.poller !== null
   if (done || ratio >= GIVE_UP_AT) return finish()
   setTimeout(tick, 1)
 }

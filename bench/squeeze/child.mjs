@@ -87,7 +87,11 @@ export function startServer(variant, { readyTimeoutMs = 15_000 } = {}) {
     })
     exited.then((exit) => {
       clearTimeout(timer)
-      reject(new Error(`server ${variant} exited before listening (code ${exit.code}, signal ${exit.signal}):\n${server.stderr}`))
+      reject(
+        new Error(
+          `server ${variant} exited before listening (code ${exit.code}, signal ${exit.signal}):\n${server.stderr}`,
+        ),
+      )
     })
   })
 }

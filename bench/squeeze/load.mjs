@@ -36,14 +36,21 @@ export async function runLoad({ port, durationMs, rate, connections, keys, timeo
   const start = performance.now()
   const end = start + durationMs
   const result = {
-    sent: 0, ok: 0, shed: 0, otherStatus: 0, errors: 0, errorKinds: {},
+    sent: 0,
+    ok: 0,
+    shed: 0,
+    otherStatus: 0,
+    errors: 0,
+    errorKinds: {},
     hot: { hits: 0, misses: 0 },
-    latencyAll: [], latencyOk: [],
+    latencyAll: [],
+    latencyOk: [],
     timeline: [], // per second: { ok, shed, other, errors, hotHits, hotMisses }
   }
   const bucket = (at) => {
     const second = Math.floor((at - start) / 1000)
-    while (result.timeline.length <= second) result.timeline.push({ ok: 0, shed: 0, other: 0, errors: 0, hotHits: 0, hotMisses: 0 })
+    while (result.timeline.length <= second)
+      result.timeline.push({ ok: 0, shed: 0, other: 0, errors: 0, hotHits: 0, hotMisses: 0 })
     return result.timeline[second]
   }
 

@@ -17,7 +17,8 @@ const round = (n, digits = 1) => (n === null || n === undefined ? null : Math.ro
 export function loadConfig(env = process.env) {
   const number = (name, fallback) => {
     const value = env[name] === undefined ? fallback : Number(env[name])
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${env[name]}`)
+    if (!Number.isFinite(value) || value <= 0)
+      throw new RangeError(`${name} must be a positive number, got ${env[name]}`)
     return value
   }
   return {
@@ -67,16 +68,16 @@ async function runVariant(name, config, prefix) {
   const toS = (at) => (at - loadStart) / 1000
   const loadS = (loadEnd - loadStart) / 1000
 
-  const series = server.samples
-    .map((s) => ({ ...s, t: toS(s.at) }))
-    .filter((s) => s.t >= 0)
+  const series = server.samples.map((s) => ({ ...s, t: toS(s.at) })).filter((s) => s.t >= 0)
   const duringLoad = series.filter((s) => s.t <= loadS)
 
   // Level transitions: heapguard reports them itself; under-pressure's state is sampled.
   let changes
   if (name === 'heapguard') changes = server.changes.map((c) => ({ t: toS(c.at), to: c.to }))
   else if (name === 'under-pressure') {
-    changes = spans(series, (s) => s.underPressure, loadS).slice(1).map((s) => ({ t: s.from, to: s.state ? 'refusing' : 'serving' }))
+    changes = spans(series, (s) => s.underPressure, loadS)
+      .slice(1)
+      .map((s) => ({ t: s.from, to: s.state ? 'refusing' : 'serving' }))
   } else changes = null
   const inLoad = changes?.filter((c) => c.t >= 0 && c.t <= loadS) ?? null
   const secondHalf = inLoad?.filter((c) => c.t > loadS / 2) ?? null
@@ -125,7 +126,11 @@ async function runVariant(name, config, prefix) {
 
   const bands =
     name === 'heapguard'
-      ? spans([{ t: 0, level: 'normal' }, ...changes.map((c) => ({ t: c.t, level: c.to }))], (p) => p.level, series.at(-1)?.t ?? loadS)
+      ? spans(
+          [{ t: 0, level: 'normal' }, ...changes.map((c) => ({ t: c.t, level: c.to }))],
+          (p) => p.level,
+          series.at(-1)?.t ?? loadS,
+        )
       : name === 'under-pressure'
         ? spans(series, (s) => (s.underPressure ? 'under pressure' : 'serving'), series.at(-1)?.t ?? loadS)
         : []
@@ -139,7 +144,11 @@ async function runVariant(name, config, prefix) {
   const svg = chartSvg({
     title: variant.title,
     subtitle: outcome,
-    series: series.map((s) => ({ t: s.t, heapMiB: s.heapUsed / MiB, cacheMiB: ((s.entries ?? 0) * VALUE_CHARS) / MiB })),
+    series: series.map((s) => ({
+      t: s.t,
+      heapMiB: s.heapUsed / MiB,
+      cacheMiB: ((s.entries ?? 0) * VALUE_CHARS) / MiB,
+    })),
     bands,
     lines,
     loadEndS: loadS,
@@ -148,7 +157,13 @@ async function runVariant(name, config, prefix) {
     limitMiB: HEAP_MIB,
   })
   writeFileSync(new URL(`${prefix}${name}.svg`, RESULTS), svg)
-  summary.samples = series.map((s) => ({ t: round(s.t, 2), heapMiB: round(s.heapUsed / MiB), entries: s.entries, level: s.level, underPressure: s.underPressure }))
+  summary.samples = series.map((s) => ({
+    t: round(s.t, 2),
+    heapMiB: round(s.heapUsed / MiB),
+    entries: s.entries,
+    level: s.level,
+    underPressure: s.underPressure,
+  }))
   printSummary(summary)
   return summary
 }
@@ -158,7 +173,9 @@ function printSummary(s) {
   console.log(
     `  ${s.crashed ? `CRASHED at ${s.crashAtS} s` : 'survived'} · sent ${s.sent} · 2xx ${s.ok2xx} (${(s.share2xx * 100).toFixed(1)} %) · 503 ${s.shed503} · other ${s.otherStatus} · errors ${s.errors} ${JSON.stringify(s.errorKinds)}`,
   )
-  console.log(`  latency p50 ${l.p50} ms · p99 ${l.p99} ms (2xx only: ${l.p50_2xx} / ${l.p99_2xx}) · peak heap ${s.peakHeapMiB} MiB · hot-set hit ratio ${s.hotHitRatio} (second half ${s.hotHitRatioSecondHalf})`)
+  console.log(
+    `  latency p50 ${l.p50} ms · p99 ${l.p99} ms (2xx only: ${l.p50_2xx} / ${l.p99_2xx}) · peak heap ${s.peakHeapMiB} MiB · hot-set hit ratio ${s.hotHitRatio} (second half ${s.hotHitRatioSecondHalf})`,
+  )
   console.log(
     `  transitions ${s.transitions ?? 'n/a'} (${s.transitionsPerMinute ?? 'n/a'}/min, ${s.transitionsPerMinuteSecondHalf ?? 'n/a'}/min in the second half) · after the load: ${s.afterLoad.ok}/${s.afterLoad.of} 2xx`,
   )
@@ -174,12 +191,29 @@ export function markdownTable(results) {
     ['2xx', ...results.map((r) => `${r.ok2xx} (${(r.share2xx * 100).toFixed(1)} %)`)],
     ['503', ...results.map((r) => r.shed503)],
     ['errors (refused, reset, timeout)', ...results.map((r) => r.errors)],
-    ['latency p50 / p99, all answers (ms)', ...results.map((r) => `${cell(r.latencyMs.p50)} / ${cell(r.latencyMs.p99)}`)],
-    ['latency p50 / p99, 2xx (ms)', ...results.map((r) => `${cell(r.latencyMs.p50_2xx)} / ${cell(r.latencyMs.p99_2xx)}`)],
+    [
+      'latency p50 / p99, all answers (ms)',
+      ...results.map((r) => `${cell(r.latencyMs.p50)} / ${cell(r.latencyMs.p99)}`),
+    ],
+    [
+      'latency p50 / p99, 2xx (ms)',
+      ...results.map((r) => `${cell(r.latencyMs.p50_2xx)} / ${cell(r.latencyMs.p99_2xx)}`),
+    ],
     ['peak heap used (MiB)', ...results.map((r) => r.peakHeapMiB)],
-    ['hot-set hit ratio (whole load; second half)', ...results.map((r) => `${cell(r.hotHitRatio)}; ${cell(r.hotHitRatioSecondHalf)}`)],
-    ['state transitions / min (whole load; second half)', ...results.map((r) => (r.transitions === null ? 'n/a' : `${r.transitionsPerMinute}; ${r.transitionsPerMinuteSecondHalf}`))],
-    ['serves again after the load (20 × /ping)', ...results.map((r) => `${r.servesAfterLoad ? 'yes' : 'no'} (${r.afterLoad.ok}/20)`)],
+    [
+      'hot-set hit ratio (whole load; second half)',
+      ...results.map((r) => `${cell(r.hotHitRatio)}; ${cell(r.hotHitRatioSecondHalf)}`),
+    ],
+    [
+      'state transitions / min (whole load; second half)',
+      ...results.map((r) =>
+        r.transitions === null ? 'n/a' : `${r.transitionsPerMinute}; ${r.transitionsPerMinuteSecondHalf}`,
+      ),
+    ],
+    [
+      'serves again after the load (20 × /ping)',
+      ...results.map((r) => `${r.servesAfterLoad ? 'yes' : 'no'} (${r.afterLoad.ok}/20)`),
+    ],
   ]
   const line = (cells) => `| ${cells.join(' | ')} |`
   return [line(rows[0]), line(rows[0].map(() => '---')), ...rows.slice(1).map(line)].join('\n')
@@ -212,7 +246,12 @@ export async function runSqueeze(names = Object.keys(VARIANTS), config = loadCon
       {
         started: started.toISOString(),
         node: process.version,
-        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavgBefore: loadBefore, loadavgAfter: os.loadavg() },
+        machine: {
+          cpus: os.cpus().length,
+          model: os.cpus()[0]?.model,
+          loadavgBefore: loadBefore,
+          loadavgAfter: os.loadavg(),
+        },
         config: { ...config, heapMiB: HEAP_MIB, cacheMax: CACHE_MAX, valueChars: VALUE_CHARS },
         results,
       },

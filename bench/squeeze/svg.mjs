@@ -13,7 +13,8 @@ export const BAND_COLORS = {
   'under pressure': '#fca5a5',
 }
 
-const escape = (text) => String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c])
+const escape = (text) =>
+  String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c])
 const fixed = (n) => Math.round(n * 10) / 10
 
 /**
@@ -31,7 +32,9 @@ export function chartSvg({ title, subtitle, series, bands = [], lines = [], load
   const x = (t) => fixed(M.left + (Math.min(Math.max(t, 0), durationS) / durationS) * plotW)
   const y = (mib) => fixed(M.top + plotH - (Math.min(mib, yMax) / yMax) * plotH)
   const out = []
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="11">`)
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="11">`,
+  )
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`)
   out.push(`<text x="${M.left}" y="16" font-size="13" font-weight="600">${escape(title)}</text>`)
   if (subtitle) out.push(`<text x="${M.left}" y="31" fill="#444">${escape(subtitle)}</text>`)
@@ -40,7 +43,9 @@ export function chartSvg({ title, subtitle, series, bands = [], lines = [], load
   for (const band of bands) {
     const color = BAND_COLORS[band.state]
     if (color === undefined || band.to <= band.from) continue
-    out.push(`<rect x="${x(band.from)}" y="${M.top}" width="${fixed(x(band.to) - x(band.from))}" height="${plotH}" fill="${color}" opacity="0.75"/>`)
+    out.push(
+      `<rect x="${x(band.from)}" y="${M.top}" width="${fixed(x(band.to) - x(band.from))}" height="${plotH}" fill="${color}" opacity="0.75"/>`,
+    )
   }
 
   // Axes and grid.
@@ -55,24 +60,40 @@ export function chartSvg({ title, subtitle, series, bands = [], lines = [], load
   }
   out.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + plotH}" stroke="#444"/>`)
   out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#444"/>`)
-  out.push(`<text x="${M.left + plotW / 2}" y="${H - 4}" text-anchor="middle" fill="#444">seconds since the load started</text>`)
-  out.push(`<text transform="translate(14 ${M.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#444">MiB</text>`)
+  out.push(
+    `<text x="${M.left + plotW / 2}" y="${H - 4}" text-anchor="middle" fill="#444">seconds since the load started</text>`,
+  )
+  out.push(
+    `<text transform="translate(14 ${M.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#444">MiB</text>`,
+  )
 
   // Reference lines: the heap limit and any guard threshold.
   // The limit is labelled above its line at the right, guard thresholds below theirs at the left.
-  out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(limitMiB)}" y2="${y(limitMiB)}" stroke="#dc2626" stroke-dasharray="6 4"/>`)
-  out.push(`<text x="${W - M.right - 4}" y="${y(limitMiB) - 4}" text-anchor="end" fill="#dc2626">heap limit ${limitMiB} MiB</text>`)
+  out.push(
+    `<line x1="${M.left}" x2="${W - M.right}" y1="${y(limitMiB)}" y2="${y(limitMiB)}" stroke="#dc2626" stroke-dasharray="6 4"/>`,
+  )
+  out.push(
+    `<text x="${W - M.right - 4}" y="${y(limitMiB) - 4}" text-anchor="end" fill="#dc2626">heap limit ${limitMiB} MiB</text>`,
+  )
   for (const line of lines) {
-    out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(line.mib)}" y2="${y(line.mib)}" stroke="${line.color}" stroke-dasharray="${line.dash}"/>`)
+    out.push(
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${y(line.mib)}" y2="${y(line.mib)}" stroke="${line.color}" stroke-dasharray="${line.dash}"/>`,
+    )
     out.push(`<text x="${M.left + 4}" y="${y(line.mib) + 13}" fill="${line.color}">${escape(line.label)}</text>`)
   }
 
   // The end of the load, and the crash.
-  out.push(`<line x1="${x(loadEndS)}" x2="${x(loadEndS)}" y1="${M.top}" y2="${M.top + plotH}" stroke="#6b7280" stroke-dasharray="2 3"/>`)
+  out.push(
+    `<line x1="${x(loadEndS)}" x2="${x(loadEndS)}" y1="${M.top}" y2="${M.top + plotH}" stroke="#6b7280" stroke-dasharray="2 3"/>`,
+  )
   out.push(`<text x="${x(loadEndS) + 4}" y="${M.top + 12}" fill="#6b7280">load stops</text>`)
   if (crashS !== null) {
-    out.push(`<line x1="${x(crashS)}" x2="${x(crashS)}" y1="${M.top}" y2="${M.top + plotH}" stroke="#dc2626" stroke-width="2"/>`)
-    out.push(`<text x="${x(crashS) + 4}" y="${M.top + 26}" fill="#dc2626" font-weight="600">out of memory at ${crashS.toFixed(1)} s</text>`)
+    out.push(
+      `<line x1="${x(crashS)}" x2="${x(crashS)}" y1="${M.top}" y2="${M.top + plotH}" stroke="#dc2626" stroke-width="2"/>`,
+    )
+    out.push(
+      `<text x="${x(crashS) + 4}" y="${M.top + 26}" fill="#dc2626" font-weight="600">out of memory at ${crashS.toFixed(1)} s</text>`,
+    )
   }
 
   const polyline = (key, color, extra) =>
@@ -98,4 +119,3 @@ export function chartSvg({ title, subtitle, series, bands = [], lines = [], load
   out.push('</svg>')
   return out.join('\n') + '\n'
 }
-

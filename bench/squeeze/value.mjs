@@ -17,7 +17,10 @@ export function computeValue(key) {
   const pieces = new Array(PIECES)
   for (let i = 0; i < PIECES; i++) {
     h = Math.imul(h ^ i, 16777619) >>> 0
-    pieces[i] = h.toString(36).padStart(8, '0').repeat(PIECE_CHARS / 8)
+    pieces[i] = h
+      .toString(36)
+      .padStart(8, '0')
+      .repeat(PIECE_CHARS / 8)
   }
   return pieces.join('')
 }

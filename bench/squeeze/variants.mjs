@@ -66,7 +66,9 @@ export const VARIANTS = {
         cache,
         probe: () => ({ entries: cache.size, capacity: cache.capacity, level: pressure.level, ratio: pressure.ratio }),
         onChange: (send) => {
-          pressure.on('level', (change) => send({ type: 'level', at: Date.now(), from: change.from, to: change.to, ratio: change.ratio }))
+          pressure.on('level', (change) =>
+            send({ type: 'level', at: Date.now(), from: change.from, to: change.to, ratio: change.ratio }),
+          )
         },
         report: () => ({
           transitionCounts: pressure.transitionCounts(),

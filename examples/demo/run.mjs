@@ -60,7 +60,8 @@ const say = (text) => console.log(`${dim(clock())}  ${text}`)
 const AT_LEVEL = {
   normal: 'caches may grow to their max again, every request is admitted, reindex runs',
   warning: 'pages capped at 75 %, recommendations at 50 % of what they held when pressure began; reindex paused',
-  critical: "recommendations cache and flag off, pages capped at 50 %, sessions 75 %; low-priority reports refused (503)",
+  critical:
+    'recommendations cache and flag off, pages capped at 50 %, sessions 75 %; low-priority reports refused (503)',
   emergency: 'only critical requests admitted (health, dashboard, metrics); pages capped at 10 %, sessions 50 %',
 }
 
@@ -173,7 +174,8 @@ const PHASES = [
   },
   {
     until: 0.56,
-    title: 'rush: more and more heavy reports (4 MiB for 2 s, low priority, 4 at most at once) and imports (1 MiB, normal)',
+    title:
+      'rush: more and more heavy reports (4 MiB for 2 s, low priority, 4 at most at once) and imports (1 MiB, normal)',
     streams: [
       [150, () => hit('product', `/api/product/${nextProduct++}`)],
       [40, () => hit('session', `/api/session/u${Math.floor(Math.random() * 1500)}`)],
@@ -251,7 +253,11 @@ function startStatus() {
     const served = counts.served - before.served
     const shed = counts.shed - before.shed
     before = { ...counts }
-    say(dim(`heap ${mib(s.heapUsed)}  ratio ${s.ratio.toFixed(2)}  level ${s.level}  ·  last 5 s: ${Math.round(served / 5)} req/s served, ${shed} shed`))
+    say(
+      dim(
+        `heap ${mib(s.heapUsed)}  ratio ${s.ratio.toFixed(2)}  level ${s.level}  ·  last 5 s: ${Math.round(served / 5)} req/s served, ${shed} shed`,
+      ),
+    )
   }, 5000)
 }
 
@@ -260,7 +266,9 @@ function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)))
   return rows
     .map((r, i) => {
-      const line = r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('   ')
+      const line = r
+        .map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c])))
+        .join('   ')
       return `    ${i === 0 ? dim(line) : line}`
     })
     .join('\n')
@@ -290,16 +298,24 @@ function printSummary(s, totalMs) {
       ['all', counts.sent, counts.served, counts.shed, counts.errors],
     ]),
   )
-  const refused = Object.entries(s.shed.refused).map(([p, n]) => `${p} ${n}`).join(', ')
+  const refused = Object.entries(s.shed.refused)
+    .map(([p, n]) => `${p} ${n}`)
+    .join(', ')
   console.log(`    refused by priority: ${refused}`)
 
   console.log(`\n  ${bold('Memory')}`)
-  console.log(`    peak heap ${mib(s.peakHeap)} of ${mib(s.heapLimit)} (ratio ${(s.peakHeap / s.heapLimit).toFixed(2)}), now ${mib(s.heapUsed)}, level now ${lvl(s.level)}`)
+  console.log(
+    `    peak heap ${mib(s.peakHeap)} of ${mib(s.heapLimit)} (ratio ${(s.peakHeap / s.heapLimit).toFixed(2)}), now ${mib(s.heapUsed)}, level now ${lvl(s.level)}`,
+  )
   const spent = timeAtLevels(totalMs)
   console.log(
     table([
       ['level', 'entered', 'time spent'],
-      ...Object.keys(spent).map((level) => [level, level === 'normal' ? `${s.transitionCounts.normal}×` : `${s.transitionCounts[level]}×`, `${(spent[level] / 1000).toFixed(1)} s`]),
+      ...Object.keys(spent).map((level) => [
+        level,
+        level === 'normal' ? `${s.transitionCounts.normal}×` : `${s.transitionCounts[level]}×`,
+        `${(spent[level] / 1000).toFixed(1)} s`,
+      ]),
     ]),
   )
 
@@ -307,13 +323,23 @@ function printSummary(s, totalMs) {
   console.log(
     table([
       ['cache', 'priority', 'hit ratio', 'entries', 'capacity now', 'evictions'],
-      ...s.caches.map((c) => [c.name, c.priority, `${(c.hitRatio * 100).toFixed(1)} %`, c.entries, c.capacity, c.evictions]),
+      ...s.caches.map((c) => [
+        c.name,
+        c.priority,
+        `${(c.hitRatio * 100).toFixed(1)} %`,
+        c.entries,
+        c.capacity,
+        c.evictions,
+      ]),
     ]),
   )
 
   console.log(`\n  ${bold('Flags and tasks')}`)
   for (const f of s.features) console.log(`    flag '${f.name}' (off at ${f.offAt}): ${f.enabled ? 'on' : 'off'} now`)
-  for (const t of s.tasks) console.log(`    task '${t.name}' (pauses at ${t.pauseAt}): ${t.runs} runs, ${t.failures} failures, ${t.paused ? 'paused' : 'running'} now`)
+  for (const t of s.tasks)
+    console.log(
+      `    task '${t.name}' (pauses at ${t.pauseAt}): ${t.runs} runs, ${t.failures} failures, ${t.paused ? 'paused' : 'running'} now`,
+    )
 
   const dropped = counts.errors === 0 ? 'none failed or was dropped' : `${counts.errors} failed`
   console.log(
@@ -326,7 +352,9 @@ function printSummary(s, totalMs) {
 const info = await ready
 port = info.port
 const base = `http://127.0.0.1:${port}`
-console.log(`\n${bold('heapguard demo')}: a small shop API with a ${HEAP_MIB} MiB heap (node --max-old-space-size=${HEAP_MIB})\n`)
+console.log(
+  `\n${bold('heapguard demo')}: a small shop API with a ${HEAP_MIB} MiB heap (node --max-old-space-size=${HEAP_MIB})\n`,
+)
 console.log(`  dashboard  ${bold(`${base}/heapguard?token=${info.token}`)}`)
 console.log(`  readiness  ${base}/healthz        metrics  ${base}/metrics`)
 console.log(

@@ -33,8 +33,18 @@ const pressure = createController({
 // shrinks both the entry and the byte budget under pressure.
 const textSize = (value) => value.length + 64
 const sessions = pressure.caches.lru('sessions', { max: 2_000, priority: 'essential' })
-const pages = pressure.caches.lru('pages', { max: 20_000, maxSize: 40 * MiB, sizeCalculation: textSize, priority: 'normal' })
-const recommendations = pressure.caches.lru('recommendations', { max: 10_000, maxSize: 8 * MiB, sizeCalculation: textSize, priority: 'optional' })
+const pages = pressure.caches.lru('pages', {
+  max: 20_000,
+  maxSize: 40 * MiB,
+  sizeCalculation: textSize,
+  priority: 'normal',
+})
+const recommendations = pressure.caches.lru('recommendations', {
+  max: 10_000,
+  maxSize: 8 * MiB,
+  sizeCalculation: textSize,
+  priority: 'optional',
+})
 
 // A nice-to-have feature, switched off from critical up.
 pressure.features.flag('recommendations', { offAt: 'critical' })
@@ -53,7 +63,8 @@ pressure.tasks.every(
 // Requests get a priority from the route, never from the client.
 const shed = pressure.shed.middleware({
   priority: (req) => {
-    if (req.url.startsWith('/healthz') || req.url.startsWith('/heapguard') || req.url.startsWith('/metrics')) return 'critical'
+    if (req.url.startsWith('/healthz') || req.url.startsWith('/heapguard') || req.url.startsWith('/metrics'))
+      return 'critical'
     if (req.url.startsWith('/api/checkout')) return 'high'
     if (req.url.startsWith('/api/report')) return 'low'
     return 'normal'
@@ -74,11 +85,22 @@ pressure.on('sample', (sample) => {
   if (used > peakHeap) peakHeap = used
 })
 pressure.on('level', (change) => {
-  process.send?.({ type: 'level', ...change, heapUsed: heapUsed(), heapLimit: pressure.lastSample?.sources.heap?.limit ?? 0 })
+  process.send?.({
+    type: 'level',
+    ...change,
+    heapUsed: heapUsed(),
+    heapLimit: pressure.lastSample?.sources.heap?.limit ?? 0,
+  })
 })
 process.on('message', (message) => {
   if (message?.type === 'status') {
-    process.send?.({ type: 'status', level: pressure.level, ratio: pressure.ratio, heapUsed: heapUsed(), shed: pressure.shed.stats() })
+    process.send?.({
+      type: 'status',
+      level: pressure.level,
+      ratio: pressure.ratio,
+      heapUsed: heapUsed(),
+      shed: pressure.shed.stats(),
+    })
   } else if (message?.type === 'force') {
     // The operator's emergency switch; it lets go by itself after forMs.
     pressure.force(message.level, { forMs: message.forMs })
@@ -113,7 +135,9 @@ function renderPage(id) {
 }
 
 function renderRecommendations(id) {
-  return JSON.stringify(Array.from({ length: 40 }, (_, i) => ({ id: (id * 31 + i) % 100_000, title: `Related product ${i}` })))
+  return JSON.stringify(
+    Array.from({ length: 40 }, (_, i) => ({ id: (id * 31 + i) % 100_000, title: `Related product ${i}` })),
+  )
 }
 
 function json(res, status, body) {
@@ -196,7 +220,12 @@ function listen(at) {
     else throw error
   })
   server.listen(at, '127.0.0.1', () => {
-    process.send?.({ type: 'ready', port: server.address().port, token, heapLimit: pressure.lastSample?.sources.heap?.limit ?? 0 })
+    process.send?.({
+      type: 'ready',
+      port: server.address().port,
+      token,
+      heapLimit: pressure.lastSample?.sources.heap?.limit ?? 0,
+    })
   })
 }
 listen(port)

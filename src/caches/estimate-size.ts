@@ -20,7 +20,10 @@ import { checkNumber, checkOptions } from '../util/validate.js'
  * Always returns a whole number ≥ 1 and never throws on any value (bad `options` throw).
  */
 export function estimateSize(value: unknown, options?: EstimateSizeOptions): number {
-  return measure(value, options === undefined ? { left: DEFAULT_MAX_NODES, maxDepth: DEFAULT_MAX_DEPTH } : walkFor(options))
+  return measure(
+    value,
+    options === undefined ? { left: DEFAULT_MAX_NODES, maxDepth: DEFAULT_MAX_DEPTH } : walkFor(options),
+  )
 }
 
 /**
@@ -57,8 +60,14 @@ function walkFor(options: unknown): Walk {
   const W = 'estimateSize'
   const { maxNodes, maxDepth } = checkOptions<EstimateSizeOptions>(W, 'options', options, ['maxNodes', 'maxDepth'])
   return {
-    left: maxNodes === undefined ? DEFAULT_MAX_NODES : checkNumber(W, 'option `maxNodes`', maxNodes, { min: 1, integer: true }),
-    maxDepth: maxDepth === undefined ? DEFAULT_MAX_DEPTH : checkNumber(W, 'option `maxDepth`', maxDepth, { min: 0, integer: true }),
+    left:
+      maxNodes === undefined
+        ? DEFAULT_MAX_NODES
+        : checkNumber(W, 'option `maxNodes`', maxNodes, { min: 1, integer: true }),
+    maxDepth:
+      maxDepth === undefined
+        ? DEFAULT_MAX_DEPTH
+        : checkNumber(W, 'option `maxDepth`', maxDepth, { min: 0, integer: true }),
   }
 }
 

@@ -89,15 +89,18 @@ export interface ResolvedLruOptions<K extends {}, V extends {}> {
 const POSITIVE_INTEGER = { min: 1, integer: true }
 
 /** Checks `caches.lru()` options; every message names the cache, the option and the value. */
-export function resolveLruOptions<K extends {}, V extends {}>(
-  where: string,
-  input: unknown,
-): ResolvedLruOptions<K, V> {
+export function resolveLruOptions<K extends {}, V extends {}>(where: string, input: unknown): ResolvedLruOptions<K, V> {
   if (input === undefined) throw new TypeError(`${where}: options are required (at least \`max\`)`)
   const options = checkOptions<ManagedLruOptions<K, V>>(where, 'options', input, LRU_OPTION_KEYS)
   const max = checkNumber(where, 'option `max`', options.max, POSITIVE_INTEGER)
-  const maxSize = options.maxSize === undefined ? undefined : checkNumber(where, 'option `maxSize`', options.maxSize, POSITIVE_INTEGER)
-  const priority = options.priority === undefined ? 'normal' : checkOneOf(where, 'option `priority`', options.priority, CACHE_PRIORITIES)
+  const maxSize =
+    options.maxSize === undefined
+      ? undefined
+      : checkNumber(where, 'option `maxSize`', options.maxSize, POSITIVE_INTEGER)
+  const priority =
+    options.priority === undefined
+      ? 'normal'
+      : checkOneOf(where, 'option `priority`', options.priority, CACHE_PRIORITIES)
   const lru: LRUCache.Options<K, V, unknown> = { max }
   for (const key of BOOLEAN_KEYS) {
     const value = options[key]
@@ -117,9 +120,14 @@ export function resolveLruOptions<K extends {}, V extends {}>(
     }
     lru.perf = options.perf
   }
-  const dispose = options.dispose === undefined ? undefined : checkFunction<LRUCache.Disposer<K, V>>(where, 'option `dispose`', options.dispose)
+  const dispose =
+    options.dispose === undefined
+      ? undefined
+      : checkFunction<LRUCache.Disposer<K, V>>(where, 'option `dispose`', options.dispose)
   const disposeAfter =
-    options.disposeAfter === undefined ? undefined : checkFunction<LRUCache.Disposer<K, V>>(where, 'option `disposeAfter`', options.disposeAfter)
+    options.disposeAfter === undefined
+      ? undefined
+      : checkFunction<LRUCache.Disposer<K, V>>(where, 'option `disposeAfter`', options.disposeAfter)
   const sizeCalculation =
     options.sizeCalculation === undefined
       ? undefined

@@ -92,7 +92,10 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
       },
       ...(disposeAfter === undefined
         ? {}
-        : { disposeAfter: (value: V, key: K, reason: LRUCache.DisposeReason) => this.#callDisposer(disposeAfter, value, key, reason) }),
+        : {
+            disposeAfter: (value: V, key: K, reason: LRUCache.DisposeReason) =>
+              this.#callDisposer(disposeAfter, value, key, reason),
+          }),
     })
   }
 
@@ -215,7 +218,9 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     if (options !== undefined) {
       const checked = checkOptions<GetOrLoadOptions>(`cache "${this.name}" getOrLoad`, 'options', options, ['bypass'])
       if (checked.bypass !== undefined && typeof checked.bypass !== 'boolean') {
-        throw new TypeError(`cache "${this.name}" getOrLoad: option \`bypass\` must be a boolean, got ${describe(checked.bypass)}`)
+        throw new TypeError(
+          `cache "${this.name}" getOrLoad: option \`bypass\` must be a boolean, got ${describe(checked.bypass)}`,
+        )
       }
       bypass = checked.bypass === true
     }
@@ -251,7 +256,9 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   /** Removes every entry whose key is a string starting with `prefix` (and the loads of such keys); returns how many. */
   invalidatePrefix(prefix: string): number {
     if (typeof prefix !== 'string') {
-      throw new TypeError(`cache "${this.name}" invalidatePrefix: argument \`prefix\` must be a string, got ${describe(prefix)}`)
+      throw new TypeError(
+        `cache "${this.name}" invalidatePrefix: argument \`prefix\` must be a string, got ${describe(prefix)}`,
+      )
     }
     const matches = (key: K): boolean => typeof key === 'string' && key.startsWith(prefix)
     const doomed: K[] = []
@@ -273,9 +280,15 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     const pressure = isPressure(multiplier, level)
     const lru = this.#lru
     this.#multiplier = multiplier
-    this.#capacity = capacityFor(multiplier, this.#entries.update(pressure, () => lru.size))
+    this.#capacity = capacityFor(
+      multiplier,
+      this.#entries.update(pressure, () => lru.size),
+    )
     if (this.#bytes !== undefined) {
-      this.#byteCapacity = capacityFor(multiplier, this.#bytes.update(pressure, () => lru.calculatedSize))
+      this.#byteCapacity = capacityFor(
+        multiplier,
+        this.#bytes.update(pressure, () => lru.calculatedSize),
+      )
     }
     this.#trimmer.run(this.#job)
   }

@@ -32,12 +32,20 @@ export function resolveCachePolicy(where: string, options: unknown): CachePolicy
   const partial = checkOptions<CachePolicyOptions>(where, 'cachePolicy', options, LEVELS)
   const rows = {} as Record<Level, Record<CachePriority, number>>
   for (const level of LEVELS) {
-    const row = checkOptions<Record<CachePriority, number>>(where, `cachePolicy.${level}`, partial[level], CACHE_PRIORITIES)
+    const row = checkOptions<Record<CachePriority, number>>(
+      where,
+      `cachePolicy.${level}`,
+      partial[level],
+      CACHE_PRIORITIES,
+    )
     rows[level] = { ...DEFAULT_CACHE_POLICY[level] }
     for (const priority of CACHE_PRIORITIES) {
       const value = row[priority]
       if (value === undefined) continue
-      rows[level][priority] = checkNumber(where, `option \`cachePolicy.${level}.${priority}\``, value, { min: 0, max: 1 })
+      rows[level][priority] = checkNumber(where, `option \`cachePolicy.${level}.${priority}\``, value, {
+        min: 0,
+        max: 1,
+      })
     }
   }
   return frozen(rows)

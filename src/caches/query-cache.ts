@@ -64,7 +64,9 @@ export function manageQueryCache(queryCache: QueryCache, options: ManageQueryCac
     typeof cache.getAll !== 'function' ||
     typeof cache.remove !== 'function'
   ) {
-    throw new TypeError(`${where}: argument \`queryCache\` must be a QueryCache (queryClient.getQueryCache()), got ${describe(queryCache)}`)
+    throw new TypeError(
+      `${where}: argument \`queryCache\` must be a QueryCache (queryClient.getQueryCache()), got ${describe(queryCache)}`,
+    )
   }
   if (options === undefined) throw new TypeError(`${where}: options are required (\`maxQueries\`)`)
   const checked = checkOptions<ManageQueryCacheOptions>(where, 'options', options, ['maxQueries'])
@@ -97,7 +99,8 @@ class QueryCacheManager implements ManagedQueryCache {
   #multiplier = 1
   #name = 'queries'
   #priority: CachePriority = 'normal'
-  #report: (error: unknown) => void = (error) => process.emitWarning(error instanceof Error ? error : new Error(String(error)))
+  #report: (error: unknown) => void = (error) =>
+    process.emitWarning(error instanceof Error ? error : new Error(String(error)))
   #unsubscribe: (() => void) | undefined
   #pendingTrim: NodeJS.Immediate | undefined
   #hits = 0
@@ -136,7 +139,10 @@ class QueryCacheManager implements ManagedQueryCache {
     checkMultiplier(`manageQueryCache "${this.#name}" resize`, multiplier)
     this.#attach()
     this.#multiplier = multiplier
-    this.#capacity = capacityFor(multiplier, this.#reference.update(isPressure(multiplier, level), () => this.#order.size))
+    this.#capacity = capacityFor(
+      multiplier,
+      this.#reference.update(isPressure(multiplier, level), () => this.#order.size),
+    )
     this.trim()
   }
 

@@ -46,7 +46,10 @@ export class CacheRegistry {
     const where = `caches.lru(${typeof name === 'string' ? JSON.stringify(name) : ''})`
     this.#checkName(where, name)
     const resolved = resolveLruOptions<K, V>(where, options)
-    const cache = new ManagedLru<K, V>(name, resolved, { trimmer: this.#trimmer, report: (error) => this.#core.report(error) })
+    const cache = new ManagedLru<K, V>(name, resolved, {
+      trimmer: this.#trimmer,
+      report: (error) => this.#core.report(error),
+    })
     this.#add(name, cache, resolved.priority)
     return cache
   }
@@ -59,12 +62,21 @@ export class CacheRegistry {
     const where = `caches.register(${typeof name === 'string' ? JSON.stringify(name) : ''})`
     this.#checkName(where, name)
     for (const method of ['resize', 'clear', 'stats'] as const) {
-      if (managed === null || typeof managed !== 'object' || typeof (managed as Partial<Managed>)[method] !== 'function') {
-        throw new TypeError(`${where}: argument \`managed\` must implement resize(), clear() and stats(), got ${describe(managed)}`)
+      if (
+        managed === null ||
+        typeof managed !== 'object' ||
+        typeof (managed as Partial<Managed>)[method] !== 'function'
+      ) {
+        throw new TypeError(
+          `${where}: argument \`managed\` must implement resize(), clear() and stats(), got ${describe(managed)}`,
+        )
       }
     }
     const checked = checkOptions<RegisterOptions>(where, 'options', options, ['priority'])
-    const priority = checked.priority === undefined ? 'normal' : checkOneOf(where, 'option `priority`', checked.priority, CACHE_PRIORITIES)
+    const priority =
+      checked.priority === undefined
+        ? 'normal'
+        : checkOneOf(where, 'option `priority`', checked.priority, CACHE_PRIORITIES)
     const other = this.#names.get(managed)
     if (other !== undefined) throw new Error(`${where}: this cache is already registered as "${other}"`)
     managed.onRegister?.({ name, priority, report: (error) => this.#core.report(error) })

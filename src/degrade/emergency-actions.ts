@@ -33,8 +33,15 @@ export function resolveEmergencyOptions(value: unknown): ResolvedEmergencyOption
   let gcAt: ThresholdLevel | null
   if (typeof gc === 'boolean') gcAt = gc ? 'emergency' : null
   else if (typeof gc === 'string') gcAt = checkOneOf(W, 'option `emergency.gc`', gc, THRESHOLD_LEVELS)
-  else throw new TypeError(`${W}: option \`emergency.gc\` must be a boolean or one of 'warning', 'critical', 'emergency', got ${describe(gc)}`)
-  const heapSnapshots = checkNumber(W, 'option `emergency.heapSnapshots`', options.heapSnapshots ?? 0, { min: 0, max: 1000, integer: true })
+  else
+    throw new TypeError(
+      `${W}: option \`emergency.gc\` must be a boolean or one of 'warning', 'critical', 'emergency', got ${describe(gc)}`,
+    )
+  const heapSnapshots = checkNumber(W, 'option `emergency.heapSnapshots`', options.heapSnapshots ?? 0, {
+    min: 0,
+    max: 1000,
+    integer: true,
+  })
   return { gcAt, heapSnapshots }
 }
 

@@ -207,6 +207,8 @@ export class FeatureFlags {
   #unknown(where: string, name: unknown): RangeError {
     checkString(where, 'argument `name`', name)
     const known = [...this.#flags.keys()].map((k) => JSON.stringify(k)).join(', ') || 'none'
-    return new RangeError(`${where}: no feature flag named ${describe(name)} (declare it with pressure.features.flag() first; known: ${known})`)
+    return new RangeError(
+      `${where}: no feature flag named ${describe(name)} (declare it with pressure.features.flag() first; known: ${known})`,
+    )
   }
 }

@@ -105,7 +105,10 @@ export class LevelActions {
         if (freed === null) return warnGcUnavailable()
         const ms = performance.now() - started
         const { logger } = this.#core
-        logger.info?.call(logger, `heapguard: emergency gc freed ${(freed / 1048576).toFixed(1)} MiB in ${ms.toFixed(0)} ms`)
+        logger.info?.call(
+          logger,
+          `heapguard: emergency gc freed ${(freed / 1048576).toFixed(1)} MiB in ${ms.toFixed(0)} ms`,
+        )
       } catch (error) {
         this.#core.report(error)
       }

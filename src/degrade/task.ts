@@ -66,7 +66,14 @@ export class Task {
   #lastRunAt: number | null = null
 
   /** @internal use `pressure.tasks.every()` */
-  constructor(core: ControllerCore, name: string, intervalMs: number, fn: TaskFn, pauseAt: ThresholdLevel, links: TaskLinks = {}) {
+  constructor(
+    core: ControllerCore,
+    name: string,
+    intervalMs: number,
+    fn: TaskFn,
+    pauseAt: ThresholdLevel,
+    links: TaskLinks = {},
+  ) {
     this.#core = core
     this.name = name
     this.intervalMs = intervalMs
@@ -186,7 +193,8 @@ export class Task {
     if (this.#current !== undefined) return this.#current
     const previous = this.#previous
     // A replacement never runs alongside the task it replaced: it waits for that run to settle.
-    const work = previous === undefined ? this.#execute() : previous.then(() => (this.#stopped ? undefined : this.#execute()))
+    const work =
+      previous === undefined ? this.#execute() : previous.then(() => (this.#stopped ? undefined : this.#execute()))
     // `.finally` always runs on a later microtask, after #current is set, even when fn throws at once.
     const run = work.finally(() => {
       this.#current = undefined

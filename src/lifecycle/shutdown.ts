@@ -134,7 +134,11 @@ export class Shutdown {
           await hook.fn({ reason, signal: abort.signal })
         } catch (error) {
           const name = hook.name ?? (hook.fn.name || 'anonymous')
-          this.#core.report(new Error(`heapguard: shutdown hook "${name}" failed: ${(error as Error)?.message ?? error}`, { cause: error }))
+          this.#core.report(
+            new Error(`heapguard: shutdown hook "${name}" failed: ${(error as Error)?.message ?? error}`, {
+              cause: error,
+            }),
+          )
         }
       }
     })()

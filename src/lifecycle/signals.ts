@@ -36,15 +36,21 @@ export function resolveSignalOptions(value: unknown): ResolvedSignalOptions {
       throw new TypeError(`${W}: option \`signals\` must hold signal names such as 'SIGTERM', got ${describe(signal)}`)
     }
     if (!Object.hasOwn(constants.signals, signal) || UNCATCHABLE.has(signal)) {
-      throw new RangeError(`${W}: option \`signals\` must hold catchable signal names such as 'SIGTERM', got ${describe(signal)}`)
+      throw new RangeError(
+        `${W}: option \`signals\` must hold catchable signal names such as 'SIGTERM', got ${describe(signal)}`,
+      )
     }
   }
   const hooks = options.hooks ?? []
-  if (!Array.isArray(hooks)) throw new TypeError(`${W}: option \`hooks\` must be an array of functions, got ${describe(hooks)}`)
+  if (!Array.isArray(hooks))
+    throw new TypeError(`${W}: option \`hooks\` must be an array of functions, got ${describe(hooks)}`)
   hooks.forEach((hook, i) => checkFunction(W, `option \`hooks[${i}]\``, hook))
   return {
     signals: [...new Set(signals)],
-    timeoutMs: checkNumber(W, 'option `timeoutMs`', options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS, { above: 0, max: MAX_TIMER_MS }),
+    timeoutMs: checkNumber(W, 'option `timeoutMs`', options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS, {
+      above: 0,
+      max: MAX_TIMER_MS,
+    }),
     hooks,
     exit: checkBoolean(W, 'option `exit`', options.exit ?? true),
   }
@@ -56,7 +62,10 @@ export function signalExitCode(signal: NodeJS.Signals): number {
 }
 
 /** Listens for `signals` on the process; returns the function that stops listening. */
-export function listenForSignals(signals: readonly NodeJS.Signals[], onSignal: (signal: NodeJS.Signals) => void): () => void {
+export function listenForSignals(
+  signals: readonly NodeJS.Signals[],
+  onSignal: (signal: NodeJS.Signals) => void,
+): () => void {
   const handler = (signal: NodeJS.Signals): void => onSignal(signal)
   for (const signal of signals) process.on(signal, handler)
   return () => {

@@ -51,7 +51,9 @@ export function checkController(where: string, value: unknown): ObservedControll
     typeof c.on !== 'function' ||
     typeof c.off !== 'function'
   ) {
-    throw new TypeError(`${where}: argument \`pressure\` must be a controller from createController(), got ${describe(value)}`)
+    throw new TypeError(
+      `${where}: argument \`pressure\` must be a controller from createController(), got ${describe(value)}`,
+    )
   }
   return c as ObservedController
 }

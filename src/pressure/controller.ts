@@ -354,7 +354,9 @@ export class PressureController {
     try {
       at = this.#options.now()
     } catch (error) {
-      this.#events.report(new Error(`heapguard: option \`now\` threw: ${(error as Error)?.message ?? error}`, { cause: error }))
+      this.#events.report(
+        new Error(`heapguard: option \`now\` threw: ${(error as Error)?.message ?? error}`, { cause: error }),
+      )
       return this.#lastNow
     }
     if (typeof at !== 'number' || !Number.isFinite(at)) {
@@ -403,23 +405,37 @@ export class PressureController {
     try {
       value = source.read()
     } catch (error) {
-      this.#events.report(new SourceError(name, `heapguard: source "${name}" threw: ${(error as Error)?.message ?? error}`, { cause: error }))
+      this.#events.report(
+        new SourceError(name, `heapguard: source "${name}" threw: ${(error as Error)?.message ?? error}`, {
+          cause: error,
+        }),
+      )
       return undefined
     }
     const { used, limit } = (value ?? {}) as { used?: unknown; limit?: unknown }
     // A huge used over a tiny limit overflows to an infinite ratio: no more a reading than NaN is.
-    if (typeof used !== 'number' || !Number.isFinite(used) || used < 0 || typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0 || !Number.isFinite(used / limit)) {
+    if (
+      typeof used !== 'number' ||
+      !Number.isFinite(used) ||
+      used < 0 ||
+      typeof limit !== 'number' ||
+      !Number.isFinite(limit) ||
+      limit <= 0 ||
+      !Number.isFinite(used / limit)
+    ) {
       const promise = typeof (value as { then?: unknown } | null)?.then === 'function'
       // An `async read()` that rejects must not end as an unhandled rejection: it is reported here already.
       if (promise) Promise.resolve(value).catch(() => {})
-      const got =
-        promise
-          ? 'a promise (read() must be synchronous)'
-          : value !== null && typeof value === 'object'
-            ? `used ${describe(used)}, limit ${describe(limit)}`
-            : describe(value)
+      const got = promise
+        ? 'a promise (read() must be synchronous)'
+        : value !== null && typeof value === 'object'
+          ? `used ${describe(used)}, limit ${describe(limit)}`
+          : describe(value)
       this.#events.report(
-        new SourceError(name, `heapguard: source "${name}" returned an invalid reading (used must be a finite number >= 0, limit a finite number > 0): ${got}`),
+        new SourceError(
+          name,
+          `heapguard: source "${name}" returned an invalid reading (used must be a finite number >= 0, limit a finite number > 0): ${got}`,
+        ),
       )
       return undefined
     }
@@ -472,7 +488,9 @@ export class PressureController {
       for (let i = 0; i < this.#pending.length && !this.#closed; i++) {
         if (i === MAX_EVENTS_PER_CALL) {
           this.#events.report(
-            new Error(`heapguard: listeners caused more than ${MAX_EVENTS_PER_CALL} events in one call (a listener that keeps changing the level?); the rest were dropped`),
+            new Error(
+              `heapguard: listeners caused more than ${MAX_EVENTS_PER_CALL} events in one call (a listener that keeps changing the level?); the rest were dropped`,
+            ),
           )
           break
         }
@@ -500,7 +518,10 @@ export class PressureController {
     if (log) {
       try {
         const { from, to, ratio, forced } = change
-        log.call(this.#options.logger, `heapguard: memory pressure ${from} -> ${to} (ratio ${ratio.toFixed(3)}${forced ? ', forced' : ''})`)
+        log.call(
+          this.#options.logger,
+          `heapguard: memory pressure ${from} -> ${to} (ratio ${ratio.toFixed(3)}${forced ? ', forced' : ''})`,
+        )
       } catch {
         // a broken logger must not stop the level change
       }

@@ -1,7 +1,15 @@
 import { heapSource } from './sources/heap.js'
 import { rssSource } from './sources/rss.js'
 import type { GcSubscribe, Logger, Source, Thresholds } from './types.js'
-import { checkBoolean, checkFunction, checkNumber, checkOptions, checkString, describe, MAX_TIMER_MS } from '../util/validate.js'
+import {
+  checkBoolean,
+  checkFunction,
+  checkNumber,
+  checkOptions,
+  checkString,
+  describe,
+  MAX_TIMER_MS,
+} from '../util/validate.js'
 
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ warning: 0.7, critical: 0.85, emergency: 0.95 })
 
@@ -53,7 +61,6 @@ export interface ResolvedPressureOptions {
 
 const W = 'createController'
 
-
 const DEFAULT_FAST_INTERVAL_MS = 25
 
 /** Read once: the getter goes through the binding on every call. */
@@ -69,8 +76,10 @@ const defaultLogger: Logger = {
 
 function resolveSources(value: unknown): Source[] {
   if (value === undefined) return [heapSource(), rssSource()]
-  if (!Array.isArray(value)) throw new TypeError(`${W}: option \`sources\` must be an array of sources, got ${describe(value)}`)
-  if (value.length === 0) throw new RangeError(`${W}: option \`sources\` must hold at least one source, got an empty array`)
+  if (!Array.isArray(value))
+    throw new TypeError(`${W}: option \`sources\` must be an array of sources, got ${describe(value)}`)
+  if (value.length === 0)
+    throw new RangeError(`${W}: option \`sources\` must hold at least one source, got an empty array`)
   const names = new Set<string>()
   value.forEach((source: unknown, i) => {
     if (source === null || typeof source !== 'object') {
@@ -111,7 +120,9 @@ function resolveNow(value: unknown): () => number {
 function resolveLogger(value: unknown): Logger {
   if (value === undefined) return defaultLogger
   if (value === null || typeof value !== 'object') {
-    throw new TypeError(`${W}: option \`logger\` must be an object with info/warn/error methods, got ${describe(value)}`)
+    throw new TypeError(
+      `${W}: option \`logger\` must be an object with info/warn/error methods, got ${describe(value)}`,
+    )
   }
   for (const key of ['info', 'warn', 'error'] as const) {
     const fn = (value as Logger)[key]
@@ -123,8 +134,19 @@ function resolveLogger(value: unknown): Logger {
 }
 
 export const PRESSURE_OPTION_KEYS = [
-  'sources', 'thresholds', 'hysteresis', 'recoveryMs', 'intervalMs', 'fastIntervalMs', 'sampleOnGc',
-  'gcCoalesceMs', 'autoStart', 'now', 'historySize', 'logger', 'subscribeGc',
+  'sources',
+  'thresholds',
+  'hysteresis',
+  'recoveryMs',
+  'intervalMs',
+  'fastIntervalMs',
+  'sampleOnGc',
+  'gcCoalesceMs',
+  'autoStart',
+  'now',
+  'historySize',
+  'logger',
+  'subscribeGc',
 ] as const
 
 export function resolvePressureOptions(input: PressureOptions | undefined): ResolvedPressureOptions {
@@ -143,7 +165,9 @@ export function resolvePressureOptions(input: PressureOptions | undefined): Reso
       ? Math.min(DEFAULT_FAST_INTERVAL_MS, intervalMs)
       : checkNumber(W, 'option `fastIntervalMs`', options.fastIntervalMs, { above: 0, max: MAX_TIMER_MS })
   if (fastIntervalMs > intervalMs) {
-    throw new RangeError(`${W}: option \`fastIntervalMs\` (${fastIntervalMs}) must not exceed \`intervalMs\` (${intervalMs})`)
+    throw new RangeError(
+      `${W}: option \`fastIntervalMs\` (${fastIntervalMs}) must not exceed \`intervalMs\` (${intervalMs})`,
+    )
   }
   return {
     sources: Object.freeze(resolveSources(options.sources)),
@@ -157,8 +181,13 @@ export function resolvePressureOptions(input: PressureOptions | undefined): Reso
     autoStart: checkBoolean(W, 'option `autoStart`', options.autoStart ?? true),
     now: resolveNow(options.now),
     // The ring buffer is an array: its length is bounded by the array limit.
-    historySize: checkNumber(W, 'option `historySize`', options.historySize ?? 600, { min: 1, max: 2 ** 32 - 1, integer: true }),
+    historySize: checkNumber(W, 'option `historySize`', options.historySize ?? 600, {
+      min: 1,
+      max: 2 ** 32 - 1,
+      integer: true,
+    }),
     logger: resolveLogger(options.logger),
-    subscribeGc: options.subscribeGc === undefined ? undefined : checkFunction(W, 'option `subscribeGc`', options.subscribeGc),
+    subscribeGc:
+      options.subscribeGc === undefined ? undefined : checkFunction(W, 'option `subscribeGc`', options.subscribeGc),
   }
 }

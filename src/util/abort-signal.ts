@@ -4,7 +4,12 @@ import { describe } from './validate.js'
 export function checkSignal(where: string, name: string, value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined
   const s = value as Partial<AbortSignal> | null
-  if (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    typeof s.aborted !== 'boolean' ||
+    typeof s.addEventListener !== 'function'
+  ) {
     throw new TypeError(`${where}: ${name} must be an AbortSignal, got ${describe(value)}`)
   }
   return value as AbortSignal

@@ -84,7 +84,9 @@ export function checkOptions<T extends object>(
   }
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      throw new TypeError(`${where}: unknown ${name === 'options' ? 'option' : `key in ${name}`} \`${key}\` (known: ${known.join(', ')})`)
+      throw new TypeError(
+        `${where}: unknown ${name === 'options' ? 'option' : `key in ${name}`} \`${key}\` (known: ${known.join(', ')})`,
+      )
     }
   }
   return value as Partial<T>
@@ -93,10 +95,14 @@ export function checkOptions<T extends object>(
 /** One of a fixed set of strings. */
 export function checkOneOf<T extends string>(where: string, name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string') {
-    throw new TypeError(`${where}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`)
+    throw new TypeError(
+      `${where}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`,
+    )
   }
   if (!allowed.includes(value as T)) {
-    throw new RangeError(`${where}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`)
+    throw new RangeError(
+      `${where}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`,
+    )
   }
   return value as T
 }

@@ -52,7 +52,10 @@ describe('entries', () => {
     // instances come from createController() (`pressure.caches`) and `pressure.caches.lru()`.
     expect('CacheRegistry' in root).toBe(false)
     expect('ManagedLru' in root).toBe(false)
-    const pressure = root.createController({ autoStart: false, sources: [{ name: 'f', read: () => ({ used: 0, limit: 1 }) }] })
+    const pressure = root.createController({
+      autoStart: false,
+      sources: [{ name: 'f', read: () => ({ used: 0, limit: 1 }) }],
+    })
     const registry: root.CacheRegistry = pressure.caches
     const cache: root.ManagedLru<string, number> = registry.lru<string, number>('typed', { max: 1 })
     expect(cache.set('a', 1).get('a')).toBe(1)

@@ -43,7 +43,9 @@ describe('estimateSize (the default byte estimator)', () => {
 
   it('out of budget, the rest of an object is extrapolated, but its strings and buffers are still sized exactly', () => {
     const padded = (i: number) => String(i).padStart(3, '0')
-    const headers = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`header-${padded(i)}`, { value: `v${padded(i)}` }]))
+    const headers = Object.fromEntries(
+      Array.from({ length: 100 }, (_, i) => [`header-${padded(i)}`, { value: `v${padded(i)}` }]),
+    )
     const page = { headers, html: 'x'.repeat(100_000), image: Buffer.alloc(50_000) }
     // 64 values are spent inside `headers`; `html` and `image` still count in full…
     expect(estimateSize(page, { maxNodes: 64 })).toBeGreaterThan(2 * 100_000 + 50_000)
@@ -68,7 +70,11 @@ describe('estimateSize (the default byte estimator)', () => {
       },
     )
     expect(estimateSize(hostile)).toBe(64)
-    const getter = { get boom(): never { throw new Error('getter') } }
+    const getter = {
+      get boom(): never {
+        throw new Error('getter')
+      },
+    }
     expect(estimateSize(getter)).toBe(64)
   })
 

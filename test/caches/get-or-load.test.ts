@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import { deferred } from '../support/deferred.js'
 import { drive } from './helpers.js'
 
-
 function setup() {
   const { pressure } = drive()
   const cache = pressure.caches.lru<string, string>('perms', { max: 100 })
@@ -146,7 +145,9 @@ describe('getOrLoad', () => {
 
   it('checks its arguments', () => {
     const { cache } = setup()
-    expect(() => cache.getOrLoad('k', 'x' as never)).toThrow('cache "perms" getOrLoad: argument `loader` must be a function, got "x" (string)')
+    expect(() => cache.getOrLoad('k', 'x' as never)).toThrow(
+      'cache "perms" getOrLoad: argument `loader` must be a function, got "x" (string)',
+    )
     expect(() => cache.getOrLoad('k', async () => 'v', { bypass: 'yes' } as never)).toThrow(
       'cache "perms" getOrLoad: option `bypass` must be a boolean, got "yes" (string)',
     )

@@ -14,7 +14,12 @@ describe('caches follow the level (default policy)', () => {
     const { pressure } = drive()
     const priorities: CachePriority[] = ['essential', 'normal', 'optional']
     const caches = priorities.map((priority) =>
-      pressure.caches.lru<string, string>(priority, { max: 1000, maxSize: 100_000, sizeCalculation: () => 100, priority }),
+      pressure.caches.lru<string, string>(priority, {
+        max: 1000,
+        maxSize: 100_000,
+        sizeCalculation: () => 100,
+        priority,
+      }),
     )
     for (const cache of caches) fill(cache, 1000)
     for (const level of LEVELS) {
@@ -48,7 +53,11 @@ describe('caches follow the level (default policy)', () => {
 
   it('evicts by bytes when the byte budget binds first, least recently used first', () => {
     const { pressure } = drive()
-    const cache = pressure.caches.lru<string, string>('mixed', { max: 100, maxSize: 20_000, sizeCalculation: (v) => v.length })
+    const cache = pressure.caches.lru<string, string>('mixed', {
+      max: 100,
+      maxSize: 20_000,
+      sizeCalculation: (v) => v.length,
+    })
     fill(cache, 90, 'small', 'x'.repeat(10))
     fill(cache, 10, 'big', 'x'.repeat(1000))
     expect(cache.stats().bytes).toBe(10_900)
@@ -194,7 +203,9 @@ describe('caches follow the level (default policy)', () => {
     cache.resize(1)
     expect(cache.capacity).toBe(1000)
     expect(() => cache.resize(1.5)).toThrow(RangeError)
-    expect(() => cache.resize(1.5)).toThrow('cache "manual" resize: argument `multiplier` must be a finite number >= 0 and <= 1, got 1.5 (number)')
+    expect(() => cache.resize(1.5)).toThrow(
+      'cache "manual" resize: argument `multiplier` must be a finite number >= 0 and <= 1, got 1.5 (number)',
+    )
     expect(() => cache.resize(0.5, 'high' as never)).toThrow(RangeError)
   })
 })

@@ -11,7 +11,11 @@ describe('a managed lru cache', () => {
     cache.set('d', 4) // evicts b
     expect([...cache.keys()]).toEqual(['d', 'a', 'c'])
     expect([...cache.values()]).toEqual([4, 1, 3])
-    expect([...cache.entries()]).toEqual([['d', 4], ['a', 1], ['c', 3]])
+    expect([...cache.entries()]).toEqual([
+      ['d', 4],
+      ['a', 1],
+      ['c', 3],
+    ])
     expect(cache.has('b')).toBe(false)
     expect(cache.peek('c')).toBe(3)
     expect(cache.delete('c')).toBe(true)
@@ -120,7 +124,13 @@ describe('a managed lru cache', () => {
   it('expires entries by ttl (lru-cache perf clock) and allowStale returns the stale value once', () => {
     const { pressure } = drive()
     const now = { t: 1000 }
-    const cache = pressure.caches.lru<string, string>('ttl', { max: 10, ttl: 50, allowStale: true, ttlResolution: 0, perf: { now: () => now.t } })
+    const cache = pressure.caches.lru<string, string>('ttl', {
+      max: 10,
+      ttl: 50,
+      allowStale: true,
+      ttlResolution: 0,
+      perf: { now: () => now.t },
+    })
     cache.set('a', '1')
     cache.set('b', '2', { ttl: 500 })
     now.t = 1049
@@ -175,7 +185,11 @@ describe('a managed lru cache', () => {
 
   it('a set that exceeds the byte budget evicts LRU-first; entries above maxEntrySize are refused', () => {
     const { pressure } = drive()
-    const cache = pressure.caches.lru<string, string>('bytes', { max: 100, maxSize: 100, sizeCalculation: (v) => v.length })
+    const cache = pressure.caches.lru<string, string>('bytes', {
+      max: 100,
+      maxSize: 100,
+      sizeCalculation: (v) => v.length,
+    })
     fill(cache, 10, 'k', 'x'.repeat(10))
     cache.set('big', 'x'.repeat(35))
     expect(cache.stats().bytes).toBeLessThanOrEqual(100)
@@ -211,7 +225,9 @@ describe('invalidation', () => {
     cache.set(1, 'a').set('1x', 'b')
     expect(cache.invalidatePrefix('1')).toBe(1)
     expect(cache.has(1)).toBe(true)
-    expect(() => cache.invalidatePrefix(1 as never)).toThrow('cache "mixed" invalidatePrefix: argument `prefix` must be a string, got 1 (number)')
+    expect(() => cache.invalidatePrefix(1 as never)).toThrow(
+      'cache "mixed" invalidatePrefix: argument `prefix` must be a string, got 1 (number)',
+    )
     expect(() => cache.invalidateWhere('x' as never)).toThrow(TypeError)
   })
 

@@ -10,7 +10,10 @@ type Op =
   | { kind: 'level'; level: Level }
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), key: fc.nat(80), size: fc.integer({ min: 1, max: 20 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ kind: fc.constant('set' as const), key: fc.nat(80), size: fc.integer({ min: 1, max: 20 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('get' as const), key: fc.nat(80) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: fc.nat(80) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('level' as const), level: fc.constantFrom(...LEVELS) }) },
@@ -32,7 +35,12 @@ describe('properties of a managed cache under random operations and level change
         fc.array(op, { maxLength: 150 }),
         (max, maxSize, priority, ops) => {
           const { pressure, errors } = drive()
-          const cache = pressure.caches.lru<number, number>('p', { max, maxSize, priority, sizeCalculation: (size) => size })
+          const cache = pressure.caches.lru<number, number>('p', {
+            max,
+            maxSize,
+            priority,
+            sizeCalculation: (size) => size,
+          })
           let level: Level = 'normal'
           let entriesRef = max
           let bytesRef = maxSize

@@ -11,7 +11,9 @@ afterEach(() => {
 
 function setup(maxQueries = 10) {
   const { pressure, errors } = drive()
-  const client = new QueryClient({ defaultOptions: { queries: { gcTime: Infinity, retry: false, staleTime: Infinity } } })
+  const client = new QueryClient({
+    defaultOptions: { queries: { gcTime: Infinity, retry: false, staleTime: Infinity } },
+  })
   clients.push(client)
   const queryCache = client.getQueryCache()
   const managed = manageQueryCache(queryCache, { maxQueries })
@@ -21,7 +23,8 @@ function setup(maxQueries = 10) {
 const turn = () => new Promise((resolve) => setImmediate(resolve))
 
 async function prefetch(client: QueryClient, ids: number[]): Promise<void> {
-  for (const id of ids) await client.prefetchQuery({ queryKey: ['item', id], queryFn: async () => ({ id, name: `item ${id}` }) })
+  for (const id of ids)
+    await client.prefetchQuery({ queryKey: ['item', id], queryFn: async () => ({ id, name: `item ${id}` }) })
 }
 
 function ids(client: QueryClient): number[] {
@@ -72,7 +75,10 @@ describe('manageQueryCache (heapguard/query) with a real QueryClient', () => {
     const { pressure, client, managed } = setup()
     await prefetch(client, [0, 1])
     let finish!: (value: string) => void
-    const fetching = client.prefetchQuery({ queryKey: ['item', 2], queryFn: () => new Promise<string>((resolve) => (finish = resolve)) })
+    const fetching = client.prefetchQuery({
+      queryKey: ['item', 2],
+      queryFn: () => new Promise<string>((resolve) => (finish = resolve)),
+    })
     pressure.caches.register('queries', managed, { priority: 'optional' })
     pressure.force('critical')
     expect(ids(client)).toEqual([2])
@@ -170,9 +176,13 @@ describe('manageQueryCache (heapguard/query) with a real QueryClient', () => {
     expect(() => manageQueryCache({} as never, { maxQueries: 1 })).toThrow(
       'manageQueryCache: argument `queryCache` must be a QueryCache (queryClient.getQueryCache()), got an object',
     )
-    expect(() => manageQueryCache(queryCache, undefined as never)).toThrow('manageQueryCache: options are required (`maxQueries`)')
+    expect(() => manageQueryCache(queryCache, undefined as never)).toThrow(
+      'manageQueryCache: options are required (`maxQueries`)',
+    )
     expect(() => manageQueryCache(queryCache, { maxQueries: 0 })).toThrow(RangeError)
-    expect(() => manageQueryCache(queryCache, { maxQueries: 0 })).toThrow('manageQueryCache: option `maxQueries` must be an integer >= 1, got 0 (number)')
+    expect(() => manageQueryCache(queryCache, { maxQueries: 0 })).toThrow(
+      'manageQueryCache: option `maxQueries` must be an integer >= 1, got 0 (number)',
+    )
     expect(() => manageQueryCache(queryCache, { max: 5 } as never)).toThrow('manageQueryCache: unknown option `max`')
     expect(() => manageQueryCache(queryCache, { maxQueries: 1 }).resize(2)).toThrow(RangeError)
   })

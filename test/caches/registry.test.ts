@@ -15,7 +15,18 @@ function fake(name = 'fake') {
     },
     clear() {},
     stats(): CacheStats {
-      return { name, priority: 'normal', entries: 3, bytes: 30, capacity: 10 * multiplier, multiplier, hits: 1, misses: 1, evictions: 0, hitRatio: 0.5 }
+      return {
+        name,
+        priority: 'normal',
+        entries: 3,
+        bytes: 30,
+        capacity: 10 * multiplier,
+        multiplier,
+        hits: 1,
+        misses: 1,
+        evictions: 0,
+        hitRatio: 0.5,
+      }
     },
     dispose() {
       managed.disposed++
@@ -51,15 +62,48 @@ describe('cachePolicy', () => {
 
   it.each([
     [{ cachePolicy: 'x' }, TypeError, 'createController: cachePolicy must be an object, got "x" (string)'],
-    [{ cachePolicy: { elevated: {} } }, TypeError, 'createController: unknown key in cachePolicy `elevated` (known: normal, warning, critical, emergency)'],
-    [{ cachePolicy: { warning: 0.5 } }, TypeError, 'createController: cachePolicy.warning must be an object, got 0.5 (number)'],
-    [{ cachePolicy: { warning: { low: 0.5 } } }, TypeError, 'createController: unknown key in cachePolicy.warning `low` (known: essential, normal, optional)'],
-    [{ cachePolicy: { warning: { normal: 1.5 } } }, RangeError, 'createController: option `cachePolicy.warning.normal` must be a finite number >= 0 and <= 1, got 1.5 (number)'],
-    [{ cachePolicy: { critical: { optional: -0.1 } } }, RangeError, 'createController: option `cachePolicy.critical.optional` must be a finite number >= 0 and <= 1, got -0.1 (number)'],
-    [{ cachePolicy: { emergency: { essential: Number.NaN } } }, RangeError, 'option `cachePolicy.emergency.essential` must be a finite number >= 0 and <= 1, got NaN (number)'],
-    [{ cachePolicy: { normal: { normal: '1' } } }, TypeError, 'option `cachePolicy.normal.normal` must be a finite number >= 0 and <= 1, got "1" (string)'],
+    [
+      { cachePolicy: { elevated: {} } },
+      TypeError,
+      'createController: unknown key in cachePolicy `elevated` (known: normal, warning, critical, emergency)',
+    ],
+    [
+      { cachePolicy: { warning: 0.5 } },
+      TypeError,
+      'createController: cachePolicy.warning must be an object, got 0.5 (number)',
+    ],
+    [
+      { cachePolicy: { warning: { low: 0.5 } } },
+      TypeError,
+      'createController: unknown key in cachePolicy.warning `low` (known: essential, normal, optional)',
+    ],
+    [
+      { cachePolicy: { warning: { normal: 1.5 } } },
+      RangeError,
+      'createController: option `cachePolicy.warning.normal` must be a finite number >= 0 and <= 1, got 1.5 (number)',
+    ],
+    [
+      { cachePolicy: { critical: { optional: -0.1 } } },
+      RangeError,
+      'createController: option `cachePolicy.critical.optional` must be a finite number >= 0 and <= 1, got -0.1 (number)',
+    ],
+    [
+      { cachePolicy: { emergency: { essential: Number.NaN } } },
+      RangeError,
+      'option `cachePolicy.emergency.essential` must be a finite number >= 0 and <= 1, got NaN (number)',
+    ],
+    [
+      { cachePolicy: { normal: { normal: '1' } } },
+      TypeError,
+      'option `cachePolicy.normal.normal` must be a finite number >= 0 and <= 1, got "1" (string)',
+    ],
   ])('rejects %j', (options, type, message) => {
-    const build = () => createController({ autoStart: false, sources: [{ name: 'f', read: () => ({ used: 0, limit: 1 }) }], ...(options as object) })
+    const build = () =>
+      createController({
+        autoStart: false,
+        sources: [{ name: 'f', read: () => ({ used: 0, limit: 1 }) }],
+        ...(options as object),
+      })
     expect(build).toThrow(type)
     expect(build).toThrow(message)
   })
@@ -73,7 +117,11 @@ describe('caches.lru() options', () => {
     [{ max: 1.5 }, RangeError, 'option `max` must be an integer >= 1, got 1.5 (number)'],
     [{ max: Infinity }, RangeError, 'option `max` must be an integer >= 1, got Infinity (number)'],
     [{ max: 10, maxSize: -1 }, RangeError, 'option `maxSize` must be an integer >= 1, got -1 (number)'],
-    [{ max: 10, priority: 'high' }, RangeError, "option `priority` must be one of 'essential', 'normal', 'optional', got \"high\" (string)"],
+    [
+      { max: 10, priority: 'high' },
+      RangeError,
+      "option `priority` must be one of 'essential', 'normal', 'optional', got \"high\" (string)",
+    ],
     [{ max: 10, ttl: -5 }, RangeError, 'option `ttl` must be an integer >= 0, got -5 (number)'],
     [{ max: 10, sizeCalculation: 5 }, TypeError, 'option `sizeCalculation` must be a function, got 5 (number)'],
     [{ max: 10, dispose: 'no' }, TypeError, 'option `dispose` must be a function, got "no" (string)'],
@@ -91,10 +139,16 @@ describe('caches.lru() options', () => {
   it('rejects a bad or duplicate name', () => {
     const { pressure } = drive()
     pressure.caches.lru('users', { max: 10 })
-    expect(() => pressure.caches.lru('users', { max: 10 })).toThrow('caches.lru("users"): a cache named "users" is already registered')
+    expect(() => pressure.caches.lru('users', { max: 10 })).toThrow(
+      'caches.lru("users"): a cache named "users" is already registered',
+    )
     expect(() => pressure.caches.lru('', { max: 10 })).toThrow(TypeError)
-    expect(() => pressure.caches.lru(42 as never, { max: 10 })).toThrow('caches.lru(): argument `name` must be a non-empty string, got 42 (number)')
-    expect(() => pressure.caches.register('users', fake())).toThrow('caches.register("users"): a cache named "users" is already registered')
+    expect(() => pressure.caches.lru(42 as never, { max: 10 })).toThrow(
+      'caches.lru(): argument `name` must be a non-empty string, got 42 (number)',
+    )
+    expect(() => pressure.caches.register('users', fake())).toThrow(
+      'caches.register("users"): a cache named "users" is already registered',
+    )
   })
 })
 
@@ -141,8 +195,20 @@ describe('caches.register() and any Managed', () => {
     const boom = new Error('resize failed')
     const later = new Error('async resize failed')
     const statsBoom = new Error('no stats')
-    const throwing: Managed = { resize: (m) => { if (m < 1) throw boom }, clear() {}, stats: () => { throw statsBoom } }
-    const rejecting: Managed = { resize: (m) => (m < 1 ? Promise.reject(later) : undefined), clear() {}, stats: () => fake().stats() }
+    const throwing: Managed = {
+      resize: (m) => {
+        if (m < 1) throw boom
+      },
+      clear() {},
+      stats: () => {
+        throw statsBoom
+      },
+    }
+    const rejecting: Managed = {
+      resize: (m) => (m < 1 ? Promise.reject(later) : undefined),
+      clear() {},
+      stats: () => fake().stats(),
+    }
     pressure.caches.register('t', throwing)
     pressure.caches.register('r', rejecting)
     const ok = pressure.caches.lru<string, string>('ok', { max: 10 })
@@ -162,10 +228,14 @@ describe('caches.register() and any Managed', () => {
     )
     expect(() => pressure.caches.register('x', null as never)).toThrow(TypeError)
     expect(() => pressure.caches.register('x', fake(), { priority: 'low' as never })).toThrow(RangeError)
-    expect(() => pressure.caches.register('x', fake(), { prio: 'low' } as never)).toThrow('caches.register("x"): unknown option `prio`')
+    expect(() => pressure.caches.register('x', fake(), { prio: 'low' } as never)).toThrow(
+      'caches.register("x"): unknown option `prio`',
+    )
     const managed = fake()
     pressure.caches.register('a', managed)
-    expect(() => pressure.caches.register('b', managed)).toThrow('caches.register("b"): this cache is already registered as "a"')
+    expect(() => pressure.caches.register('b', managed)).toThrow(
+      'caches.register("b"): this cache is already registered as "a"',
+    )
     const cache = pressure.caches.lru('c', { max: 1 })
     expect(() => pressure.caches.register('d', cache)).toThrow('already registered as "c"')
   })
@@ -210,13 +280,20 @@ describe('caches.register() and any Managed', () => {
     pressure.close()
     expect([a.disposed, b.disposed]).toEqual([1, 1])
     expect(cache.capacity).toBe(10)
-    expect(() => pressure.caches.lru('late', { max: 1 })).toThrow('caches.lru("late"): called after the controller was closed')
+    expect(() => pressure.caches.lru('late', { max: 1 })).toThrow(
+      'caches.lru("late"): called after the controller was closed',
+    )
   })
 
   it('a dispose() that throws is reported', () => {
     const { pressure, errors } = drive()
     const boom = new Error('dispose failed')
-    const managed = { ...fake(), dispose: vi.fn(() => { throw boom }) }
+    const managed = {
+      ...fake(),
+      dispose: vi.fn(() => {
+        throw boom
+      }),
+    }
     pressure.caches.register('x', managed)
     pressure.caches.unregister('x')
     expect(errors).toEqual([boom])

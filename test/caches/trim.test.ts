@@ -81,7 +81,11 @@ describe('large trims run in slices', () => {
 
   it('a set while a trim runs never grows the cache, in bytes as in entries, whatever the size of the new entry', async () => {
     const { pressure, errors } = drive()
-    const cache = pressure.caches.lru<string, string>('bytes', { max: 100_000, maxSize: 1_000_000, sizeCalculation: (v) => v.length })
+    const cache = pressure.caches.lru<string, string>('bytes', {
+      max: 100_000,
+      maxSize: 1_000_000,
+      sizeCalculation: (v) => v.length,
+    })
     for (let i = 0; i < 20_000; i++) cache.set(`small${i}`, 'x'.repeat(10))
     pressure.force('emergency') // 0.1 of the 20,000 entries and 200,000 bytes held: 2,000 entries, 20,000 bytes
     expect([cache.capacity, cache.byteCapacity]).toEqual([2_000, 20_000])
@@ -90,7 +94,11 @@ describe('large trims run in slices', () => {
     for (let i = 0; i < 50; i++) {
       cache.set(`big${i}`, 'x'.repeat(5_000))
       const now = cache.stats()
-      expect({ i, entries: now.entries <= entries, bytes: now.bytes <= bytes }).toEqual({ i, entries: true, bytes: true })
+      expect({ i, entries: now.entries <= entries, bytes: now.bytes <= bytes }).toEqual({
+        i,
+        entries: true,
+        bytes: true,
+      })
       expect(cache.peek(`big${i}`)).toBeDefined() // stored: older entries made room
       ;({ entries, bytes } = now)
     }

@@ -16,7 +16,13 @@ afterEach(() => {
 function underPressure(ratio: number, options: Parameters<typeof createController>[0] = {}) {
   const seam = gcSeam()
   const source = scriptedSource('fake', ratio)
-  const pressure = createController({ sources: [source], now: () => 0, subscribeGc: seam.subscribeGc, logger: {}, ...options })
+  const pressure = createController({
+    sources: [source],
+    now: () => 0,
+    subscribeGc: seam.subscribeGc,
+    logger: {},
+    ...options,
+  })
   return { pressure, seam, source }
 }
 
@@ -60,7 +66,11 @@ describe('createController() under pressure', () => {
   it('bad subsystem options throw, and leave no timer or GC subscription running', () => {
     const seam = gcSeam()
     expect(() =>
-      createController({ sources: [scriptedSource('fake', 0.9)], subscribeGc: seam.subscribeGc, shed: { retryAfter: -1 } }),
+      createController({
+        sources: [scriptedSource('fake', 0.9)],
+        subscribeGc: seam.subscribeGc,
+        shed: { retryAfter: -1 },
+      }),
     ).toThrow(/option `shed.retryAfter`/)
     expect(seam.unsubscribed).toBe(seam.subscribed)
     expect(vi.getTimerCount()).toBe(0)

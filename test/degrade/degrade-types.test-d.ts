@@ -26,7 +26,12 @@ describe('degradation types', () => {
     // @ts-expect-error: only 'on', 'off' or null
     flag.override('maybe')
     expectTypeOf(pressure.features.list()).toEqualTypeOf<FlagInfo[]>()
-    expectTypeOf<FlagInfo>().toEqualTypeOf<{ name: string; enabled: boolean; offAt: 'warning' | 'critical' | 'emergency'; override: 'on' | 'off' | null }>()
+    expectTypeOf<FlagInfo>().toEqualTypeOf<{
+      name: string
+      enabled: boolean
+      offAt: 'warning' | 'critical' | 'emergency'
+      override: 'on' | 'off' | null
+    }>()
     const task = pressure.tasks.every('t', 1000, (signal) => expectTypeOf(signal).toEqualTypeOf<AbortSignal>())
     expectTypeOf(task.paused).toEqualTypeOf<boolean>()
     expectTypeOf(task.stop()).toEqualTypeOf<Promise<void>>()
@@ -40,22 +45,31 @@ describe('degradation types', () => {
     pressure.limits.scale({ critical: 5 })
     expectTypeOf(pressure.limits.page({ take: '5' }, { max: 10 })).toEqualTypeOf<Page>()
     expectTypeOf(withTimeout(async () => 42, 100)).toEqualTypeOf<Promise<number>>()
-    expectTypeOf(withTimeout(Promise.resolve('x'), pressure.limits.scale({ normal: 100 }))).toEqualTypeOf<Promise<string>>()
+    expectTypeOf(withTimeout(Promise.resolve('x'), pressure.limits.scale({ normal: 100 }))).toEqualTypeOf<
+      Promise<string>
+    >()
     type User = { id: number }
-    const findMany = async (args: { take: number; skip?: number; after?: number }): Promise<User[]> => [{ id: args.take }]
+    const findMany = async (args: { take: number; skip?: number; after?: number }): Promise<User[]> => [
+      { id: args.take },
+    ]
     // an unannotated loader: the item type comes from what it returns
     for await (const page of inBatches((p) => findMany({ take: p.take, skip: p.skip }), { batchSize: 10 })) {
       expectTypeOf(page).toEqualTypeOf<User[]>()
     }
     // keyset pagination: annotate the parameter, and `last` is typed
-    for await (const page of inBatches(({ take, last }: BatchRequest<User>) => {
-      expectTypeOf(last).toEqualTypeOf<User | undefined>()
-      return findMany({ take, after: last?.id })
-    }, { batchSize: 10 })) {
+    for await (const page of inBatches(
+      ({ take, last }: BatchRequest<User>) => {
+        expectTypeOf(last).toEqualTypeOf<User | undefined>()
+        return findMany({ take, after: last?.id })
+      },
+      { batchSize: 10 },
+    )) {
       expectTypeOf(page).toEqualTypeOf<User[]>()
     }
     // or give the type argument
-    for await (const page of inBatches<User>(({ take, last }) => findMany({ take, after: last?.id }), { batchSize: 10 })) {
+    for await (const page of inBatches<User>(({ take, last }) => findMany({ take, after: last?.id }), {
+      batchSize: 10,
+    })) {
       expectTypeOf(page).toEqualTypeOf<User[]>()
     }
   })

@@ -230,7 +230,10 @@ describe('redeclaration warnings', () => {
     expect(messages[0]).toContain('feature flag "alpha" declared again')
     expect(messages[1]).toContain('feature flag "beta" declared again')
     // The code stays stable, for process.on('warning') filters.
-    expect(warn.mock.calls.map((call) => (call[1] as { code?: string }).code)).toEqual(['HEAPGUARD_FLAG_REDECLARED', 'HEAPGUARD_FLAG_REDECLARED'])
+    expect(warn.mock.calls.map((call) => (call[1] as { code?: string }).code)).toEqual([
+      'HEAPGUARD_FLAG_REDECLARED',
+      'HEAPGUARD_FLAG_REDECLARED',
+    ])
     pressure.close()
   })
 })
@@ -239,13 +242,19 @@ describe('validation', () => {
   it('rejects bad names, options, overrides and listeners with messages naming them', () => {
     const { pressure } = drive()
     const f = pressure.features
-    expect(() => f.flag('')).toThrow(new TypeError('features.flag: argument `name` must be a non-empty string, got "" (string)'))
+    expect(() => f.flag('')).toThrow(
+      new TypeError('features.flag: argument `name` must be a non-empty string, got "" (string)'),
+    )
     expect(() => f.flag(5 as never)).toThrow(TypeError)
     expect(() => f.flag('x', { offAt: 'normal' as never })).toThrow(
-      new RangeError("features.flag: option `offAt` must be one of 'warning', 'critical', 'emergency', got \"normal\" (string)"),
+      new RangeError(
+        "features.flag: option `offAt` must be one of 'warning', 'critical', 'emergency', got \"normal\" (string)",
+      ),
     )
     expect(() => f.flag('x', { offAt: 2 as never })).toThrow(TypeError)
-    expect(() => f.flag('x', { offAtt: 'warning' } as never)).toThrow(new TypeError('features.flag: unknown option `offAtt` (known: offAt)'))
+    expect(() => f.flag('x', { offAtt: 'warning' } as never)).toThrow(
+      new TypeError('features.flag: unknown option `offAtt` (known: offAt)'),
+    )
     expect(() => f.flag('x', 'critical' as never)).toThrow(TypeError)
     const flag = f.flag('x')
     expect(() => flag.override('maybe' as never)).toThrow(RangeError)

@@ -91,13 +91,19 @@ describe('onLevel: hooks on level crossings', () => {
   it('rejects bad arguments with messages naming them', () => {
     const { pressure } = drive()
     expect(() => pressure.onLevel('normal' as never, () => {})).toThrow(
-      new RangeError("onLevel: argument `level` must be one of 'warning', 'critical', 'emergency', got \"normal\" (string)"),
+      new RangeError(
+        "onLevel: argument `level` must be one of 'warning', 'critical', 'emergency', got \"normal\" (string)",
+      ),
     )
-    expect(() => pressure.onLevel('critical', 'fn' as never)).toThrow(new TypeError('onLevel: argument `fn` must be a function, got "fn" (string)'))
+    expect(() => pressure.onLevel('critical', 'fn' as never)).toThrow(
+      new TypeError('onLevel: argument `fn` must be a function, got "fn" (string)'),
+    )
     expect(() => pressure.onLevel('critical', () => {}, { on: 'both' as never })).toThrow(
       new RangeError("onLevel: option `on` must be one of 'enter', 'leave', got \"both\" (string)"),
     )
-    expect(() => pressure.onLevel('critical', () => {}, { when: 'enter' } as never)).toThrow(new TypeError('onLevel: unknown option `when` (known: on)'))
+    expect(() => pressure.onLevel('critical', () => {}, { when: 'enter' } as never)).toThrow(
+      new TypeError('onLevel: unknown option `when` (known: on)'),
+    )
     pressure.close()
   })
 })
@@ -108,7 +114,9 @@ describe('emergency.gc', () => {
     const a = createController({ autoStart: false, sources: [fake], emergency: { gc: true } })
     const b = createController({ autoStart: false, sources: [fake], emergency: { gc: 'critical' } })
     expect(warn).toHaveBeenCalledTimes(1)
-    expect(warn.mock.calls[0]![0]).toMatch(/emergency\.gc` is on but global\.gc\(\) is not exposed; start node with --expose-gc/)
+    expect(warn.mock.calls[0]![0]).toMatch(
+      /emergency\.gc` is on but global\.gc\(\) is not exposed; start node with --expose-gc/,
+    )
     expect(warn.mock.calls[0]![1]).toMatchObject({ code: 'HEAPGUARD_GC_NOT_EXPOSED' })
     a.force('emergency') // nothing to call: no throw, no error
     a.close()
@@ -125,7 +133,9 @@ describe('emergency.gc', () => {
     expect(gc).not.toHaveBeenCalled() // not inside the level change
     await new Promise((r) => setImmediate(r))
     expect(gc).toHaveBeenCalledTimes(1)
-    expect(info).toHaveBeenLastCalledWith(expect.stringMatching(/^heapguard: emergency gc freed -?\d+\.\d MiB in \d+ ms$/))
+    expect(info).toHaveBeenLastCalledWith(
+      expect.stringMatching(/^heapguard: emergency gc freed -?\d+\.\d MiB in \d+ ms$/),
+    )
     pressure.force('critical')
     pressure.force('emergency')
     await new Promise((r) => setImmediate(r))
@@ -163,15 +173,41 @@ describe('emergency.gc', () => {
 
 describe('emergency options: validation', () => {
   it.each([
-    [{ gc: 'yes' }, RangeError, "createController: option `emergency.gc` must be one of 'warning', 'critical', 'emergency', got \"yes\" (string)"],
-    [{ gc: 1 }, TypeError, "createController: option `emergency.gc` must be a boolean or one of 'warning', 'critical', 'emergency', got 1 (number)"],
-    [{ heapSnapshots: -1 }, RangeError, 'createController: option `emergency.heapSnapshots` must be an integer >= 0 and <= 1000, got -1 (number)'],
-    [{ heapSnapshots: 1.5 }, RangeError, 'createController: option `emergency.heapSnapshots` must be an integer >= 0 and <= 1000, got 1.5 (number)'],
-    [{ heapSnapshots: '2' }, TypeError, 'createController: option `emergency.heapSnapshots` must be an integer >= 0 and <= 1000, got "2" (string)'],
-    [{ heapSnapshot: 1 }, TypeError, 'createController: unknown key in emergency `heapSnapshot` (known: gc, heapSnapshots)'],
+    [
+      { gc: 'yes' },
+      RangeError,
+      "createController: option `emergency.gc` must be one of 'warning', 'critical', 'emergency', got \"yes\" (string)",
+    ],
+    [
+      { gc: 1 },
+      TypeError,
+      "createController: option `emergency.gc` must be a boolean or one of 'warning', 'critical', 'emergency', got 1 (number)",
+    ],
+    [
+      { heapSnapshots: -1 },
+      RangeError,
+      'createController: option `emergency.heapSnapshots` must be an integer >= 0 and <= 1000, got -1 (number)',
+    ],
+    [
+      { heapSnapshots: 1.5 },
+      RangeError,
+      'createController: option `emergency.heapSnapshots` must be an integer >= 0 and <= 1000, got 1.5 (number)',
+    ],
+    [
+      { heapSnapshots: '2' },
+      TypeError,
+      'createController: option `emergency.heapSnapshots` must be an integer >= 0 and <= 1000, got "2" (string)',
+    ],
+    [
+      { heapSnapshot: 1 },
+      TypeError,
+      'createController: unknown key in emergency `heapSnapshot` (known: gc, heapSnapshots)',
+    ],
     [true, TypeError, 'createController: emergency must be an object, got true (boolean)'],
   ])('rejects emergency %j', (emergency, type, message) => {
-    expect(() => createController({ autoStart: false, sources: [fake], emergency: emergency as never })).toThrow(new type(message))
+    expect(() => createController({ autoStart: false, sources: [fake], emergency: emergency as never })).toThrow(
+      new type(message),
+    )
   })
 })
 
@@ -201,8 +237,18 @@ describe('real processes', () => {
     const control = mkdtempSync(join(tmpdir(), 'heapguard-nosnap-'))
     try {
       const [withSnapshots, without] = await Promise.all([
-        startFixture('degrade-heap-snapshot.mjs', { args: ['1'], nodeArgs: ['--max-old-space-size=24'], cwd: armed, timeoutMs: 60_000 }).exited,
-        startFixture('degrade-heap-snapshot.mjs', { args: ['0'], nodeArgs: ['--max-old-space-size=24'], cwd: control, timeoutMs: 60_000 }).exited,
+        startFixture('degrade-heap-snapshot.mjs', {
+          args: ['1'],
+          nodeArgs: ['--max-old-space-size=24'],
+          cwd: armed,
+          timeoutMs: 60_000,
+        }).exited,
+        startFixture('degrade-heap-snapshot.mjs', {
+          args: ['0'],
+          nodeArgs: ['--max-old-space-size=24'],
+          cwd: control,
+          timeoutMs: 60_000,
+        }).exited,
       ])
       // both die of the heap limit (abort: SIGABRT, or 134 through a shell)
       for (const exit of [withSnapshots, without]) {

@@ -318,8 +318,28 @@ describe('tasks.list()', () => {
     await vi.advanceTimersByTimeAsync(1000)
     pressure.force('warning')
     expect(pressure.tasks.list()).toStrictEqual([
-      { name: 'cleanup', intervalMs: 1000, pauseAt: 'warning', paused: true, running: false, runs: 1, failures: 1, lastRunAt: 5000, stopped: false },
-      { name: 'report', intervalMs: 250, pauseAt: 'critical', paused: false, running: true, runs: 1, failures: 0, lastRunAt: 5000, stopped: false },
+      {
+        name: 'cleanup',
+        intervalMs: 1000,
+        pauseAt: 'warning',
+        paused: true,
+        running: false,
+        runs: 1,
+        failures: 1,
+        lastRunAt: 5000,
+        stopped: false,
+      },
+      {
+        name: 'report',
+        intervalMs: 250,
+        pauseAt: 'critical',
+        paused: false,
+        running: true,
+        runs: 1,
+        failures: 0,
+        lastRunAt: 5000,
+        stopped: false,
+      },
     ])
     // A stopped task is forgotten by the scheduler; its own info() still tells it stopped.
     expect(pressure.tasks.get('old')).toBeUndefined()
@@ -334,16 +354,28 @@ describe('validation', () => {
     const { pressure } = drive()
     const t = pressure.tasks
     const fn = () => {}
-    expect(() => t.every('', 100, fn)).toThrow(new TypeError('tasks.every: argument `name` must be a non-empty string, got "" (string)'))
-    expect(() => t.every('x', 0, fn)).toThrow(new RangeError('tasks.every: argument `intervalMs` must be a finite number > 0 and <= 2147483647, got 0 (number)'))
+    expect(() => t.every('', 100, fn)).toThrow(
+      new TypeError('tasks.every: argument `name` must be a non-empty string, got "" (string)'),
+    )
+    expect(() => t.every('x', 0, fn)).toThrow(
+      new RangeError(
+        'tasks.every: argument `intervalMs` must be a finite number > 0 and <= 2147483647, got 0 (number)',
+      ),
+    )
     expect(() => t.every('x', Infinity, fn)).toThrow(RangeError)
     expect(() => t.every('x', 2 ** 31, fn)).toThrow(RangeError)
     expect(() => t.every('x', '100' as never, fn)).toThrow(TypeError)
-    expect(() => t.every('x', 100, null as never)).toThrow(new TypeError('tasks.every: argument `fn` must be a function, got null'))
-    expect(() => t.every('x', 100, fn, { pauseAt: 'normal' as never })).toThrow(
-      new RangeError("tasks.every: option `pauseAt` must be one of 'warning', 'critical', 'emergency', got \"normal\" (string)"),
+    expect(() => t.every('x', 100, null as never)).toThrow(
+      new TypeError('tasks.every: argument `fn` must be a function, got null'),
     )
-    expect(() => t.every('x', 100, fn, { pause: 'warning' } as never)).toThrow(new TypeError('tasks.every: unknown option `pause` (known: pauseAt)'))
+    expect(() => t.every('x', 100, fn, { pauseAt: 'normal' as never })).toThrow(
+      new RangeError(
+        "tasks.every: option `pauseAt` must be one of 'warning', 'critical', 'emergency', got \"normal\" (string)",
+      ),
+    )
+    expect(() => t.every('x', 100, fn, { pause: 'warning' } as never)).toThrow(
+      new TypeError('tasks.every: unknown option `pause` (known: pauseAt)'),
+    )
     expect(t.list()).toEqual([])
     pressure.close()
   })

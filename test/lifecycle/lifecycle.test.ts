@@ -60,7 +60,9 @@ describe('sharedController', () => {
     expect(sharedController({ autoStart: false, sources: [fake()], recoveryMs: 5 })).toBe(a)
     expect(a.recoveryMs).toBe(1000)
     expect(warn).toHaveBeenCalledTimes(1)
-    expect(warn.mock.calls[0]![0]).toMatch(/options that differ .* the existing controller is returned \(close\(\) it first to apply new options\)/)
+    expect(warn.mock.calls[0]![0]).toMatch(
+      /options that differ .* the existing controller is returned \(close\(\) it first to apply new options\)/,
+    )
     expect(warn.mock.calls[0]![1]).toMatchObject({ code: 'HEAPGUARD_SHARED_OPTIONS_DIFFER' })
   })
 
@@ -145,9 +147,13 @@ describe('onShutdown and shutdown()', () => {
 
   it('rejects bad arguments with messages naming them', () => {
     const { pressure } = drive()
-    expect(() => pressure.onShutdown('fn' as never)).toThrow(new TypeError('onShutdown: argument `fn` must be a function, got "fn" (string)'))
+    expect(() => pressure.onShutdown('fn' as never)).toThrow(
+      new TypeError('onShutdown: argument `fn` must be a function, got "fn" (string)'),
+    )
     expect(() => pressure.onShutdown(() => {}, { name: '' })).toThrow(TypeError)
-    expect(() => pressure.onShutdown(() => {}, { id: 'x' } as never)).toThrow(new TypeError('onShutdown: unknown option `id` (known: name)'))
+    expect(() => pressure.onShutdown(() => {}, { id: 'x' } as never)).toThrow(
+      new TypeError('onShutdown: unknown option `id` (known: name)'),
+    )
     expect(() => pressure.shutdown({ timeoutMs: 0 })).toThrow(
       new RangeError('shutdown: option `timeoutMs` must be a finite number > 0 and <= 2147483647, got 0 (number)'),
     )
@@ -193,17 +199,31 @@ describe('closeOnSignals (in this process, exit: false)', () => {
   it('rejects bad options with messages naming them', () => {
     const { pressure } = drive()
     const c = (o: unknown) => () => pressure.closeOnSignals(o as never)
-    expect(c({ signals: [] })).toThrow(new TypeError('closeOnSignals: option `signals` must be a non-empty array of signal names, got an array'))
+    expect(c({ signals: [] })).toThrow(
+      new TypeError('closeOnSignals: option `signals` must be a non-empty array of signal names, got an array'),
+    )
     expect(c({ signals: 'SIGTERM' })).toThrow(TypeError)
     expect(c({ signals: ['SIGKILL'] })).toThrow(
-      new RangeError("closeOnSignals: option `signals` must hold catchable signal names such as 'SIGTERM', got \"SIGKILL\" (string)"),
+      new RangeError(
+        'closeOnSignals: option `signals` must hold catchable signal names such as \'SIGTERM\', got "SIGKILL" (string)',
+      ),
     )
     expect(c({ signals: ['SIGFOO'] })).toThrow(RangeError)
-    expect(c({ timeoutMs: -1 })).toThrow(new RangeError('closeOnSignals: option `timeoutMs` must be a finite number > 0 and <= 2147483647, got -1 (number)'))
-    expect(c({ hooks: [() => {}, 3] })).toThrow(new TypeError('closeOnSignals: option `hooks[1]` must be a function, got 3 (number)'))
+    expect(c({ timeoutMs: -1 })).toThrow(
+      new RangeError(
+        'closeOnSignals: option `timeoutMs` must be a finite number > 0 and <= 2147483647, got -1 (number)',
+      ),
+    )
+    expect(c({ hooks: [() => {}, 3] })).toThrow(
+      new TypeError('closeOnSignals: option `hooks[1]` must be a function, got 3 (number)'),
+    )
     expect(c({ hooks: () => {} })).toThrow(TypeError)
-    expect(c({ exit: 'yes' })).toThrow(new TypeError('closeOnSignals: option `exit` must be a boolean, got "yes" (string)'))
-    expect(c({ signal: ['SIGTERM'] })).toThrow(new TypeError('closeOnSignals: unknown option `signal` (known: signals, timeoutMs, hooks, exit)'))
+    expect(c({ exit: 'yes' })).toThrow(
+      new TypeError('closeOnSignals: option `exit` must be a boolean, got "yes" (string)'),
+    )
+    expect(c({ signal: ['SIGTERM'] })).toThrow(
+      new TypeError('closeOnSignals: unknown option `signal` (known: signals, timeoutMs, hooks, exit)'),
+    )
     expect(process.listenerCount('SIGFOO' as never)).toBe(0)
     pressure.close()
   })
@@ -219,7 +239,10 @@ describe('real processes', () => {
     expect(await res.json()).toEqual({ level: expect.any(String) })
     return app
   }
-  const events = (f: Fixture) => f.lines.filter((l) => l.event !== 'ready' && l.event !== 'error').map((l) => l.event + (l.name ? ` ${l.name as string}` : ''))
+  const events = (f: Fixture) =>
+    f.lines
+      .filter((l) => l.event !== 'ready' && l.event !== 'error')
+      .map((l) => l.event + (l.name ? ` ${l.name as string}` : ''))
 
   it('SIGTERM: a Fastify app runs its hooks in order, closes the controller and dies of SIGTERM (exit 143)', async () => {
     const app = await startApp('normal')
@@ -255,7 +278,15 @@ describe('real processes', () => {
     app.child.kill('SIGTERM')
     const exit = await app.exited
     expect(exit.code).toBe(143)
-    expect(events(app)).toEqual(['app listener', 'hook server', 'hook db', 'hook done db', 'hook from options', 'closed', 'exit'])
+    expect(events(app)).toEqual([
+      'app listener',
+      'hook server',
+      'hook db',
+      'hook done db',
+      'hook from options',
+      'closed',
+      'exit',
+    ])
   })
 
   it('a second signal during the shutdown exits at once', async () => {

@@ -10,13 +10,18 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn()
 })
 
-async function serve(options?: HealthOptions): Promise<{ pressure: Controller; heap: ReturnType<typeof scriptedSource>; url: string }> {
+async function serve(
+  options?: HealthOptions,
+): Promise<{ pressure: Controller; heap: ReturnType<typeof scriptedSource>; url: string }> {
   const heap = scriptedSource('heap', 1000)
   const pressure = createController({ autoStart: false, sources: [heap], logger: {} })
   const health = healthHandler(pressure, options)
   const server: Server = createServer((req, res) => health(req, res))
   const url = `${await listen(server)}/ready`
-  cleanup.push(() => pressure.close(), () => close(server))
+  cleanup.push(
+    () => pressure.close(),
+    () => close(server),
+  )
   return { pressure, heap, url }
 }
 
@@ -78,7 +83,9 @@ describe('healthHandler', () => {
     // @ts-expect-error normal cannot be a failing level
     expect(() => healthHandler(pressure, { failAt: 'normal' })).toThrow(RangeError)
     // @ts-expect-error not a level
-    expect(() => healthHandler(pressure, { failAt: 'panic' })).toThrow(/option `failAt` must be one of 'warning', 'critical', 'emergency', got "panic"/)
+    expect(() => healthHandler(pressure, { failAt: 'panic' })).toThrow(
+      /option `failAt` must be one of 'warning', 'critical', 'emergency', got "panic"/,
+    )
     // @ts-expect-error unknown option
     expect(() => healthHandler(pressure, { failat: 'critical' })).toThrow(/unknown option `failat`/)
     // @ts-expect-error not a controller

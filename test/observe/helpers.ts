@@ -52,11 +52,13 @@ export function parsePrometheus(text: string): PromScrape {
     const labels: Record<string, string> = {}
     for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[k!] = v!
     const raw = m[3]!
-    const value = raw === 'Nan' || raw === 'NaN' ? NaN : raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw)
+    const value =
+      raw === 'Nan' || raw === 'NaN' ? NaN : raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw)
     series.push({ name: m[1]!, labels, value })
   }
   const matches = (s: PromSeries, labels: Record<string, string>): boolean =>
-    Object.keys(labels).length === Object.keys(s.labels).length && Object.entries(labels).every(([k, v]) => s.labels[k] === v)
+    Object.keys(labels).length === Object.keys(s.labels).length &&
+    Object.entries(labels).every(([k, v]) => s.labels[k] === v)
   return {
     types,
     series,

@@ -183,7 +183,11 @@ describe('events are synchronous and ordered', () => {
         return { used: 1, limit: 2 }
       },
     }
-    const pressure = createController({ sources: [reentrant, scriptedSource('ok', 0.3)], autoStart: false, now: () => 0 })
+    const pressure = createController({
+      sources: [reentrant, scriptedSource('ok', 0.3)],
+      autoStart: false,
+      now: () => 0,
+    })
     holder.pressure = pressure
     const errors: Error[] = []
     pressure.on('error', (e) => errors.push(e))
@@ -191,7 +195,9 @@ describe('events are synchronous and ordered', () => {
     expect(Object.keys(s.sources)).toEqual(['ok'])
     expect(errors).toHaveLength(1)
     expect(errors[0]).toBeInstanceOf(SourceError)
-    expect(errors[0]!.message).toContain('heapguard: source "reentrant" threw: heapguard: sample() called while a sample is being taken')
+    expect(errors[0]!.message).toContain(
+      'heapguard: source "reentrant" threw: heapguard: sample() called while a sample is being taken',
+    )
   })
 
   it('sample() from a "level" listener of a force() is allowed; its events follow the current one', () => {

@@ -11,7 +11,13 @@ function twoSources(logger?: Logger) {
   const clock = { t: 0 }
   const bad = scriptedSource('bad', 0.99)
   const good = scriptedSource('good', 0.75)
-  const pressure = createController({ sources: [bad, good], autoStart: false, now: () => clock.t, recoveryMs: 0, ...(logger && { logger }) })
+  const pressure = createController({
+    sources: [bad, good],
+    autoStart: false,
+    now: () => clock.t,
+    recoveryMs: 0,
+    ...(logger && { logger }),
+  })
   return { pressure, bad, good, clock }
 }
 
@@ -171,7 +177,10 @@ describe('faulty listeners', () => {
     pressure.sample()
     expect(lines).toHaveLength(1)
     expect(lines[0]!.msg).toBe('heapguard: source "bad" threw: pino sees this')
-    expect(lines[0]!.err).toMatchObject({ type: 'SourceError', message: 'heapguard: source "bad" threw: pino sees this' })
+    expect(lines[0]!.err).toMatchObject({
+      type: 'SourceError',
+      message: 'heapguard: source "bad" threw: pino sees this',
+    })
     expect(lines[0]!.err!.stack).toMatch(/SourceError: heapguard: source "bad" threw[\s\S]*\n\s+at /)
     pressure.close()
   })
@@ -198,9 +207,7 @@ describe('faulty listeners', () => {
     const { pressure } = twoSources(logger)
     pressure.sample()
     pressure.force('emergency')
-    expect(logger.info.mock.calls).toEqual([
-      ['heapguard: memory pressure normal -> emergency (ratio 0.990)'],
-    ])
+    expect(logger.info.mock.calls).toEqual([['heapguard: memory pressure normal -> emergency (ratio 0.990)']])
     pressure.force('normal')
     expect(logger.info.mock.calls[1]).toEqual(['heapguard: memory pressure emergency -> normal (ratio 0.990, forced)'])
   })
@@ -234,7 +241,16 @@ describe('a faulty clock', () => {
   it('that throws or returns garbage after construction is reported and the last good time is used', () => {
     let t: unknown = 100
     const source = scriptedSource('s', 0.9)
-    const pressure = createController({ sources: [source], autoStart: false, now: () => (t instanceof Error ? (() => { throw t })() : t) as number })
+    const pressure = createController({
+      sources: [source],
+      autoStart: false,
+      now: () =>
+        (t instanceof Error
+          ? (() => {
+              throw t
+            })()
+          : t) as number,
+    })
     const errors: Error[] = []
     pressure.on('error', (e) => errors.push(e))
     expect(pressure.sample().at).toBe(100)

@@ -26,7 +26,15 @@ function view({ pressure, flag, cache, scaled }: ReturnType<typeof setup>) {
   }
 }
 
-const EMERGENCY = { level: 'emergency', flag: false, admitNormal: false, admitCritical: true, shedLevel: 'emergency', capacity: 10, scaled: 20 }
+const EMERGENCY = {
+  level: 'emergency',
+  flag: false,
+  admitNormal: false,
+  admitCritical: true,
+  shedLevel: 'emergency',
+  capacity: 10,
+  scaled: 20,
+}
 
 describe('force() from inside a listener is seen everywhere at once', () => {
   it("inside a 'sample' listener: caches, flags, admission and limits follow before force() returns", () => {
@@ -73,7 +81,12 @@ describe('force() from inside a listener is seen everywhere at once', () => {
     s.pressure.on('level', (c) => void order.push(`level ${c.from}->${c.to}`))
     s.feed(0.75)
     expect(seen).toEqual(EMERGENCY)
-    expect(order).toEqual(['enter warning normal->warning', 'level normal->warning', 'enter critical warning->emergency', 'level warning->emergency'])
+    expect(order).toEqual([
+      'enter warning normal->warning',
+      'level normal->warning',
+      'enter critical warning->emergency',
+      'level warning->emergency',
+    ])
     s.pressure.close()
   })
 

@@ -172,13 +172,41 @@ describe('force({ forMs })', () => {
 
 describe('force() arguments', () => {
   it.each([
-    [['extreme'], RangeError, "force: argument `level` must be one of 'normal', 'warning', 'critical', 'emergency', got \"extreme\" (string)"],
-    [[3], TypeError, "force: argument `level` must be one of 'normal', 'warning', 'critical', 'emergency', got 3 (number)"],
-    [['warning', { forMs: 0 }], RangeError, 'force: option `forMs` must be a finite number > 0 and <= 2147483647, got 0 (number)'],
-    [['warning', { forMs: -5 }], RangeError, 'force: option `forMs` must be a finite number > 0 and <= 2147483647, got -5 (number)'],
-    [['warning', { forMs: Number.NaN }], RangeError, 'force: option `forMs` must be a finite number > 0 and <= 2147483647, got NaN (number)'],
-    [['warning', { forMs: 2 ** 31 }], RangeError, 'force: option `forMs` must be a finite number > 0 and <= 2147483647, got 2147483648 (number)'],
-    [['warning', { forMs: '10' }], TypeError, 'force: option `forMs` must be a finite number > 0 and <= 2147483647, got "10" (string)'],
+    [
+      ['extreme'],
+      RangeError,
+      "force: argument `level` must be one of 'normal', 'warning', 'critical', 'emergency', got \"extreme\" (string)",
+    ],
+    [
+      [3],
+      TypeError,
+      "force: argument `level` must be one of 'normal', 'warning', 'critical', 'emergency', got 3 (number)",
+    ],
+    [
+      ['warning', { forMs: 0 }],
+      RangeError,
+      'force: option `forMs` must be a finite number > 0 and <= 2147483647, got 0 (number)',
+    ],
+    [
+      ['warning', { forMs: -5 }],
+      RangeError,
+      'force: option `forMs` must be a finite number > 0 and <= 2147483647, got -5 (number)',
+    ],
+    [
+      ['warning', { forMs: Number.NaN }],
+      RangeError,
+      'force: option `forMs` must be a finite number > 0 and <= 2147483647, got NaN (number)',
+    ],
+    [
+      ['warning', { forMs: 2 ** 31 }],
+      RangeError,
+      'force: option `forMs` must be a finite number > 0 and <= 2147483647, got 2147483648 (number)',
+    ],
+    [
+      ['warning', { forMs: '10' }],
+      TypeError,
+      'force: option `forMs` must be a finite number > 0 and <= 2147483647, got "10" (string)',
+    ],
     [['warning', { for: 10 }], TypeError, 'force: unknown option `for` (known: forMs)'],
     [['warning', 10], TypeError, 'force: options must be an object, got 10 (number)'],
   ])('force(%j) throws %o', (args, ErrorClass, message) => {

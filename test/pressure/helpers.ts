@@ -1,4 +1,10 @@
-import { createController, type ControllerOptions, type LevelChange, type Sample, type Source } from '../../src/index.js'
+import {
+  createController,
+  type ControllerOptions,
+  type LevelChange,
+  type Sample,
+  type Source,
+} from '../../src/index.js'
 
 /** A source whose ratio the test sets; `limit` 1 so that `used / limit` is the ratio exactly. */
 export interface ScriptedSource extends Source {

@@ -14,7 +14,12 @@ function started(options: ControllerOptions = {}, ratio = 0.3) {
   const clock = { t: 0 }
   const source = scriptedSource('fake', ratio)
   const seam = gcSeam()
-  const pressure = createController({ sources: [source], now: () => clock.t, subscribeGc: seam.subscribeGc, ...options })
+  const pressure = createController({
+    sources: [source],
+    now: () => clock.t,
+    subscribeGc: seam.subscribeGc,
+    ...options,
+  })
   const at: number[] = []
   pressure.on('sample', (s) => at.push(s.at))
   /** Advances the fake timers and the injected clock together. */
@@ -40,7 +45,13 @@ describe('start', () => {
     const clock = { t: 0 }
     const source = scriptedSource('fake', 0.9)
     const seam = gcSeam()
-    const pressure = new PressureController({ sources: [source], now: () => clock.t, subscribeGc: seam.subscribeGc, intervalMs: 1000, fastIntervalMs: 25 })
+    const pressure = new PressureController({
+      sources: [source],
+      now: () => clock.t,
+      subscribeGc: seam.subscribeGc,
+      intervalMs: 1000,
+      fastIntervalMs: 25,
+    })
     expect(source.reads).toBe(1)
     expect(pressure.level).toBe('critical')
     expect(pressure.lastSample).toMatchObject({ at: 0, ratio: 0.9, level: 'critical' })
@@ -157,14 +168,20 @@ describe('timer zones', () => {
   })
 
   it('the fast zone follows a custom warning threshold', () => {
-    const { pressure, at, advance } = started({ thresholds: { warning: 0.4 }, hysteresis: 0.01, intervalMs: 1000, fastIntervalMs: 100 }, 0.31)
+    const { pressure, at, advance } = started(
+      { thresholds: { warning: 0.4 }, hysteresis: 0.01, intervalMs: 1000, fastIntervalMs: 100 },
+      0.31,
+    )
     advance(300)
     expect(at).toEqual([100, 200, 300])
     pressure.close()
   })
 
   it('a manual or GC sample that enters the fast zone switches the timer at once', () => {
-    const { pressure, source, seam, clock, at, advance } = started({ intervalMs: 1000, fastIntervalMs: 25, gcCoalesceMs: 0 }, 0.3)
+    const { pressure, source, seam, clock, at, advance } = started(
+      { intervalMs: 1000, fastIntervalMs: 25, gcCoalesceMs: 0 },
+      0.3,
+    )
     advance(400)
     source.ratio = 0.75
     seam.gc(false) // sample at 400: fast zone from here

@@ -55,9 +55,20 @@ function ctl(options: ControllerOptions = {}): Controller {
   controllers.push(pressure)
   return pressure
 }
-const as = <T = never,>(value: unknown) => value as T
+const as = <T = never>(value: unknown) => value as T
 const noop = () => {}
-const stats = () => ({ name: 'm', priority: 'normal' as const, entries: 0, bytes: 0, capacity: 0, multiplier: 1, hits: 0, misses: 0, evictions: 0, hitRatio: 0 })
+const stats = () => ({
+  name: 'm',
+  priority: 'normal' as const,
+  entries: 0,
+  bytes: 0,
+  capacity: 0,
+  multiplier: 1,
+  hits: 0,
+  misses: 0,
+  evictions: 0,
+  hitRatio: 0,
+})
 
 afterAll(() => {
   for (const pressure of controllers) pressure.close()
@@ -71,23 +82,114 @@ afterAll(() => {
   bad(C, 'options: an array', () => createController(as([])), TypeError, 'options', 'an array')
   bad(C, 'options: null', () => createController(as(null)), TypeError, 'options', 'null')
   bad(C, 'an unknown option', make({ intervalMS: 5 }), TypeError, '`intervalMS`')
-  bad(C, 'sources: a string', () => createController(as({ sources: 'heap' })), TypeError, '`sources`', '"heap" (string)')
+  bad(
+    C,
+    'sources: a string',
+    () => createController(as({ sources: 'heap' })),
+    TypeError,
+    '`sources`',
+    '"heap" (string)',
+  )
   bad(C, 'sources: empty', () => createController({ sources: [] }), RangeError, '`sources`')
   bad(C, 'sources[0]: null', () => createController(as({ sources: [null] })), TypeError, '`sources[0]`', 'null')
-  bad(C, 'sources[0].name: empty', () => createController(as({ sources: [{ name: '', read: noop }] })), TypeError, '`sources[0].name`', '"" (string)')
-  bad(C, 'sources[0].name: a number', () => createController(as({ sources: [{ name: 5, read: noop }] })), TypeError, '`sources[0].name`', '5 (number)')
-  bad(C, 'sources[1].read: missing', () => createController(as({ sources: [fake(), { name: 'b' }] })), TypeError, '`sources[1].read`', 'undefined')
-  bad(C, 'sources[0].read: a string', () => createController(as({ sources: [{ name: 'a', read: 'x' }] })), TypeError, '`sources[0].read`', '"x" (string)')
-  bad(C, 'sources: two named alike', () => createController({ sources: [fake(), fake()] }), TypeError, '`sources`', '"fake"')
+  bad(
+    C,
+    'sources[0].name: empty',
+    () => createController(as({ sources: [{ name: '', read: noop }] })),
+    TypeError,
+    '`sources[0].name`',
+    '"" (string)',
+  )
+  bad(
+    C,
+    'sources[0].name: a number',
+    () => createController(as({ sources: [{ name: 5, read: noop }] })),
+    TypeError,
+    '`sources[0].name`',
+    '5 (number)',
+  )
+  bad(
+    C,
+    'sources[1].read: missing',
+    () => createController(as({ sources: [fake(), { name: 'b' }] })),
+    TypeError,
+    '`sources[1].read`',
+    'undefined',
+  )
+  bad(
+    C,
+    'sources[0].read: a string',
+    () => createController(as({ sources: [{ name: 'a', read: 'x' }] })),
+    TypeError,
+    '`sources[0].read`',
+    '"x" (string)',
+  )
+  bad(
+    C,
+    'sources: two named alike',
+    () => createController({ sources: [fake(), fake()] }),
+    TypeError,
+    '`sources`',
+    '"fake"',
+  )
   bad(C, 'thresholds: a number', make({ thresholds: 0.7 }), TypeError, '`thresholds`', '0.7 (number)')
   bad(C, 'thresholds: an unknown level', make({ thresholds: { warn: 0.5 } }), TypeError, '`warn`')
-  bad(C, 'thresholds.warning: a string', make({ thresholds: { warning: '0.7' } }), TypeError, '`thresholds.warning`', '"0.7" (string)')
-  bad(C, 'thresholds.warning: NaN', make({ thresholds: { warning: Number.NaN } }), RangeError, '`thresholds.warning`', 'NaN (number)')
-  bad(C, 'thresholds.warning: 0', make({ thresholds: { warning: 0 } }), RangeError, '`thresholds.warning`', '0 (number)')
-  bad(C, 'thresholds.warning: negative', make({ thresholds: { warning: -0.1 } }), RangeError, '`thresholds.warning`', '-0.1 (number)')
-  bad(C, 'thresholds.emergency: above 1', make({ thresholds: { emergency: 1.5 } }), RangeError, '`thresholds.emergency`', '1.5 (number)')
-  bad(C, 'thresholds.critical: Infinity', make({ thresholds: { critical: Infinity } }), RangeError, '`thresholds.critical`', 'Infinity (number)')
-  bad(C, 'thresholds: not increasing', make({ thresholds: { warning: 0.9 } }), RangeError, '`thresholds`', 'warning 0.9')
+  bad(
+    C,
+    'thresholds.warning: a string',
+    make({ thresholds: { warning: '0.7' } }),
+    TypeError,
+    '`thresholds.warning`',
+    '"0.7" (string)',
+  )
+  bad(
+    C,
+    'thresholds.warning: NaN',
+    make({ thresholds: { warning: Number.NaN } }),
+    RangeError,
+    '`thresholds.warning`',
+    'NaN (number)',
+  )
+  bad(
+    C,
+    'thresholds.warning: 0',
+    make({ thresholds: { warning: 0 } }),
+    RangeError,
+    '`thresholds.warning`',
+    '0 (number)',
+  )
+  bad(
+    C,
+    'thresholds.warning: negative',
+    make({ thresholds: { warning: -0.1 } }),
+    RangeError,
+    '`thresholds.warning`',
+    '-0.1 (number)',
+  )
+  bad(
+    C,
+    'thresholds.emergency: above 1',
+    make({ thresholds: { emergency: 1.5 } }),
+    RangeError,
+    '`thresholds.emergency`',
+    '1.5 (number)',
+  )
+  bad(
+    C,
+    'thresholds.critical: Infinity',
+    make({ thresholds: { critical: Infinity } }),
+    RangeError,
+    '`thresholds.critical`',
+    'Infinity (number)',
+  )
+  bad(
+    C,
+    'thresholds: not increasing',
+    make({ thresholds: { warning: 0.9 } }),
+    RangeError,
+    '`thresholds`',
+    'warning 0.9',
+  )
   bad(C, 'hysteresis: a string', make({ hysteresis: '0.05' }), TypeError, '`hysteresis`', '"0.05" (string)')
   bad(C, 'hysteresis: negative', make({ hysteresis: -0.01 }), RangeError, '`hysteresis`', '-0.01 (number)')
   bad(C, 'hysteresis: NaN', make({ hysteresis: Number.NaN }), RangeError, '`hysteresis`', 'NaN (number)')
@@ -114,7 +216,14 @@ afterAll(() => {
   bad(C, 'now: returns NaN', make({ now: () => Number.NaN }), RangeError, '`now`', 'NaN (number)')
   bad(C, 'historySize: 0', make({ historySize: 0 }), RangeError, '`historySize`', '0 (number)')
   bad(C, 'historySize: fractional', make({ historySize: 1.5 }), RangeError, '`historySize`', '1.5 (number)')
-  bad(C, 'historySize: beyond an array', make({ historySize: 2 ** 32 }), RangeError, '`historySize`', '4294967296 (number)')
+  bad(
+    C,
+    'historySize: beyond an array',
+    make({ historySize: 2 ** 32 }),
+    RangeError,
+    '`historySize`',
+    '4294967296 (number)',
+  )
   bad(C, 'historySize: a string', make({ historySize: '600' }), TypeError, '`historySize`', '"600" (string)')
   bad(C, 'logger: a string', make({ logger: 'console' }), TypeError, '`logger`', '"console" (string)')
   bad(C, 'logger: null', make({ logger: null }), TypeError, '`logger`', 'null')
@@ -129,47 +238,256 @@ afterAll(() => {
   const make = (options: unknown) => () => ctl(as<ControllerOptions>(options))
   bad(C, 'cachePolicy: a string', make({ cachePolicy: 'strict' }), TypeError, 'cachePolicy', '"strict" (string)')
   bad(C, 'cachePolicy: an unknown level', make({ cachePolicy: { busy: {} } }), TypeError, '`busy`')
-  bad(C, 'cachePolicy.warning: a number', make({ cachePolicy: { warning: 0.5 } }), TypeError, 'cachePolicy.warning', '0.5 (number)')
-  bad(C, 'cachePolicy.warning: an unknown priority', make({ cachePolicy: { warning: { cold: 0.5 } } }), TypeError, '`cold`')
-  bad(C, 'cachePolicy.warning.normal: above 1', make({ cachePolicy: { warning: { normal: 1.5 } } }), RangeError, '`cachePolicy.warning.normal`', '1.5 (number)')
-  bad(C, 'cachePolicy.warning.normal: negative', make({ cachePolicy: { warning: { normal: -0.1 } } }), RangeError, '`cachePolicy.warning.normal`', '-0.1 (number)')
-  bad(C, 'cachePolicy.critical.optional: a string', make({ cachePolicy: { critical: { optional: '0' } } }), TypeError, '`cachePolicy.critical.optional`', '"0" (string)')
-  bad(C, 'cachePolicy.emergency.essential: NaN', make({ cachePolicy: { emergency: { essential: Number.NaN } } }), RangeError, '`cachePolicy.emergency.essential`', 'NaN (number)')
+  bad(
+    C,
+    'cachePolicy.warning: a number',
+    make({ cachePolicy: { warning: 0.5 } }),
+    TypeError,
+    'cachePolicy.warning',
+    '0.5 (number)',
+  )
+  bad(
+    C,
+    'cachePolicy.warning: an unknown priority',
+    make({ cachePolicy: { warning: { cold: 0.5 } } }),
+    TypeError,
+    '`cold`',
+  )
+  bad(
+    C,
+    'cachePolicy.warning.normal: above 1',
+    make({ cachePolicy: { warning: { normal: 1.5 } } }),
+    RangeError,
+    '`cachePolicy.warning.normal`',
+    '1.5 (number)',
+  )
+  bad(
+    C,
+    'cachePolicy.warning.normal: negative',
+    make({ cachePolicy: { warning: { normal: -0.1 } } }),
+    RangeError,
+    '`cachePolicy.warning.normal`',
+    '-0.1 (number)',
+  )
+  bad(
+    C,
+    'cachePolicy.critical.optional: a string',
+    make({ cachePolicy: { critical: { optional: '0' } } }),
+    TypeError,
+    '`cachePolicy.critical.optional`',
+    '"0" (string)',
+  )
+  bad(
+    C,
+    'cachePolicy.emergency.essential: NaN',
+    make({ cachePolicy: { emergency: { essential: Number.NaN } } }),
+    RangeError,
+    '`cachePolicy.emergency.essential`',
+    'NaN (number)',
+  )
 
   bad(C, 'shed: a string', make({ shed: 'on' }), TypeError, '`shed`', '"on" (string)')
   bad(C, 'shed: an unknown option', make({ shed: { limit: 5 } }), TypeError, '`limit`')
-  bad(C, 'shed.admission: a string', make({ shed: { admission: 'low' } }), TypeError, '`shed.admission`', '"low" (string)')
+  bad(
+    C,
+    'shed.admission: a string',
+    make({ shed: { admission: 'low' } }),
+    TypeError,
+    '`shed.admission`',
+    '"low" (string)',
+  )
   bad(C, 'shed.admission: an unknown level', make({ shed: { admission: { busy: 'low' } } }), TypeError, '`busy`')
-  bad(C, 'shed.admission.critical: a number', make({ shed: { admission: { critical: 5 } } }), TypeError, '`shed.admission.critical`', '5 (number)')
-  bad(C, 'shed.admission.critical: an unknown priority', make({ shed: { admission: { critical: 'urgent' } } }), RangeError, '`shed.admission.critical`', '"urgent" (string)')
-  bad(C, 'shed.admission.critical[0]: a number', make({ shed: { admission: { critical: [5] } } }), TypeError, '`shed.admission.critical[0]`', '5 (number)')
-  bad(C, 'shed.admission.emergency: without critical', make({ shed: { admission: { emergency: ['high'] } } }), RangeError, '`shed.admission.emergency`', "'high'")
-  bad(C, 'shed.admission.emergency: a priority twice', make({ shed: { admission: { emergency: ['critical', 'critical'] } } }), RangeError, '`shed.admission.emergency`', "'critical'")
-  bad(C, 'shed.admission: a higher level admits more', make({ shed: { admission: { warning: 'high', critical: 'normal' } } }), RangeError, '`shed.admission`', "'normal'")
-  bad(C, 'shed.concurrency: a number', make({ shed: { concurrency: 5 } }), TypeError, '`shed.concurrency`', '5 (number)')
+  bad(
+    C,
+    'shed.admission.critical: a number',
+    make({ shed: { admission: { critical: 5 } } }),
+    TypeError,
+    '`shed.admission.critical`',
+    '5 (number)',
+  )
+  bad(
+    C,
+    'shed.admission.critical: an unknown priority',
+    make({ shed: { admission: { critical: 'urgent' } } }),
+    RangeError,
+    '`shed.admission.critical`',
+    '"urgent" (string)',
+  )
+  bad(
+    C,
+    'shed.admission.critical[0]: a number',
+    make({ shed: { admission: { critical: [5] } } }),
+    TypeError,
+    '`shed.admission.critical[0]`',
+    '5 (number)',
+  )
+  bad(
+    C,
+    'shed.admission.emergency: without critical',
+    make({ shed: { admission: { emergency: ['high'] } } }),
+    RangeError,
+    '`shed.admission.emergency`',
+    "'high'",
+  )
+  bad(
+    C,
+    'shed.admission.emergency: a priority twice',
+    make({ shed: { admission: { emergency: ['critical', 'critical'] } } }),
+    RangeError,
+    '`shed.admission.emergency`',
+    "'critical'",
+  )
+  bad(
+    C,
+    'shed.admission: a higher level admits more',
+    make({ shed: { admission: { warning: 'high', critical: 'normal' } } }),
+    RangeError,
+    '`shed.admission`',
+    "'normal'",
+  )
+  bad(
+    C,
+    'shed.concurrency: a number',
+    make({ shed: { concurrency: 5 } }),
+    TypeError,
+    '`shed.concurrency`',
+    '5 (number)',
+  )
   bad(C, 'shed.concurrency: an unknown level', make({ shed: { concurrency: { busy: 1 } } }), TypeError, '`busy`')
-  bad(C, 'shed.concurrency.critical: 0', make({ shed: { concurrency: { critical: 0 } } }), RangeError, '`shed.concurrency.critical`', '0 (number)')
-  bad(C, 'shed.concurrency.critical: fractional', make({ shed: { concurrency: { critical: 1.5 } } }), RangeError, '`shed.concurrency.critical`', '1.5 (number)')
-  bad(C, 'shed.concurrency.critical: a string', make({ shed: { concurrency: { critical: '10' } } }), TypeError, '`shed.concurrency.critical`', '"10" (string)')
-  bad(C, 'shed.concurrency: a higher level lets more run', make({ shed: { concurrency: { warning: 10, critical: 20 } } }), RangeError, '`shed.concurrency.critical`', '20')
+  bad(
+    C,
+    'shed.concurrency.critical: 0',
+    make({ shed: { concurrency: { critical: 0 } } }),
+    RangeError,
+    '`shed.concurrency.critical`',
+    '0 (number)',
+  )
+  bad(
+    C,
+    'shed.concurrency.critical: fractional',
+    make({ shed: { concurrency: { critical: 1.5 } } }),
+    RangeError,
+    '`shed.concurrency.critical`',
+    '1.5 (number)',
+  )
+  bad(
+    C,
+    'shed.concurrency.critical: a string',
+    make({ shed: { concurrency: { critical: '10' } } }),
+    TypeError,
+    '`shed.concurrency.critical`',
+    '"10" (string)',
+  )
+  bad(
+    C,
+    'shed.concurrency: a higher level lets more run',
+    make({ shed: { concurrency: { warning: 10, critical: 20 } } }),
+    RangeError,
+    '`shed.concurrency.critical`',
+    '20',
+  )
   bad(C, 'shed.queue: a number', make({ shed: { queue: 100 } }), TypeError, '`shed.queue`', '100 (number)')
   bad(C, 'shed.queue: an unknown option', make({ shed: { queue: { length: 1 } } }), TypeError, '`length`')
-  bad(C, 'shed.queue.size: negative', make({ shed: { queue: { size: -1 } } }), RangeError, '`shed.queue.size`', '-1 (number)')
-  bad(C, 'shed.queue.size: fractional', make({ shed: { queue: { size: 1.5 } } }), RangeError, '`shed.queue.size`', '1.5 (number)')
-  bad(C, 'shed.queue.timeoutMs: 0', make({ shed: { queue: { timeoutMs: 0 } } }), RangeError, '`shed.queue.timeoutMs`', '0 (number)')
-  bad(C, 'shed.queue.timeoutMs: a string', make({ shed: { queue: { timeoutMs: '1s' } } }), TypeError, '`shed.queue.timeoutMs`', '"1s" (string)')
-  bad(C, 'shed.retryAfter: negative', make({ shed: { retryAfter: -1 } }), RangeError, '`shed.retryAfter`', '-1 (number)')
-  bad(C, 'shed.retryAfter: fractional', make({ shed: { retryAfter: 1.5 } }), RangeError, '`shed.retryAfter`', '1.5 (number)')
-  bad(C, 'shed.retryAfter: a string', make({ shed: { retryAfter: '10' } }), TypeError, '`shed.retryAfter`', '"10" (string)')
+  bad(
+    C,
+    'shed.queue.size: negative',
+    make({ shed: { queue: { size: -1 } } }),
+    RangeError,
+    '`shed.queue.size`',
+    '-1 (number)',
+  )
+  bad(
+    C,
+    'shed.queue.size: fractional',
+    make({ shed: { queue: { size: 1.5 } } }),
+    RangeError,
+    '`shed.queue.size`',
+    '1.5 (number)',
+  )
+  bad(
+    C,
+    'shed.queue.timeoutMs: 0',
+    make({ shed: { queue: { timeoutMs: 0 } } }),
+    RangeError,
+    '`shed.queue.timeoutMs`',
+    '0 (number)',
+  )
+  bad(
+    C,
+    'shed.queue.timeoutMs: a string',
+    make({ shed: { queue: { timeoutMs: '1s' } } }),
+    TypeError,
+    '`shed.queue.timeoutMs`',
+    '"1s" (string)',
+  )
+  bad(
+    C,
+    'shed.retryAfter: negative',
+    make({ shed: { retryAfter: -1 } }),
+    RangeError,
+    '`shed.retryAfter`',
+    '-1 (number)',
+  )
+  bad(
+    C,
+    'shed.retryAfter: fractional',
+    make({ shed: { retryAfter: 1.5 } }),
+    RangeError,
+    '`shed.retryAfter`',
+    '1.5 (number)',
+  )
+  bad(
+    C,
+    'shed.retryAfter: a string',
+    make({ shed: { retryAfter: '10' } }),
+    TypeError,
+    '`shed.retryAfter`',
+    '"10" (string)',
+  )
 
   bad(C, 'emergency: a boolean', make({ emergency: true }), TypeError, 'emergency', 'true (boolean)')
   bad(C, 'emergency: an unknown option', make({ emergency: { gcAt: 'critical' } }), TypeError, '`gcAt`')
-  bad(C, "emergency.gc: 'normal'", make({ emergency: { gc: 'normal' } }), RangeError, '`emergency.gc`', '"normal" (string)')
+  bad(
+    C,
+    "emergency.gc: 'normal'",
+    make({ emergency: { gc: 'normal' } }),
+    RangeError,
+    '`emergency.gc`',
+    '"normal" (string)',
+  )
   bad(C, 'emergency.gc: a number', make({ emergency: { gc: 1 } }), TypeError, '`emergency.gc`', '1 (number)')
-  bad(C, 'emergency.heapSnapshots: negative', make({ emergency: { heapSnapshots: -1 } }), RangeError, '`emergency.heapSnapshots`', '-1 (number)')
-  bad(C, 'emergency.heapSnapshots: fractional', make({ emergency: { heapSnapshots: 1.5 } }), RangeError, '`emergency.heapSnapshots`', '1.5 (number)')
-  bad(C, 'emergency.heapSnapshots: too many', make({ emergency: { heapSnapshots: 1001 } }), RangeError, '`emergency.heapSnapshots`', '1001 (number)')
-  bad(C, 'emergency.heapSnapshots: a string', make({ emergency: { heapSnapshots: '1' } }), TypeError, '`emergency.heapSnapshots`', '"1" (string)')
+  bad(
+    C,
+    'emergency.heapSnapshots: negative',
+    make({ emergency: { heapSnapshots: -1 } }),
+    RangeError,
+    '`emergency.heapSnapshots`',
+    '-1 (number)',
+  )
+  bad(
+    C,
+    'emergency.heapSnapshots: fractional',
+    make({ emergency: { heapSnapshots: 1.5 } }),
+    RangeError,
+    '`emergency.heapSnapshots`',
+    '1.5 (number)',
+  )
+  bad(
+    C,
+    'emergency.heapSnapshots: too many',
+    make({ emergency: { heapSnapshots: 1001 } }),
+    RangeError,
+    '`emergency.heapSnapshots`',
+    '1001 (number)',
+  )
+  bad(
+    C,
+    'emergency.heapSnapshots: a string',
+    make({ emergency: { heapSnapshots: '1' } }),
+    TypeError,
+    '`emergency.heapSnapshots`',
+    '"1" (string)',
+  )
 }
 
 // ---- sharedController ------------------------------------------------------------------------
@@ -178,7 +496,14 @@ afterAll(() => {
   bad(S, 'options: a string', () => sharedController(as('shared')), TypeError, 'options', '"shared" (string)')
   bad(S, 'an unknown option', () => sharedController(as({ interval: 5 })), TypeError, '`interval`')
   bad(S, 'intervalMs: 0', () => sharedController({ intervalMs: 0 }), RangeError, '`intervalMs`', '0 (number)')
-  bad(S, 'shed.retryAfter: a string', () => sharedController(as({ autoStart: false, sources: [fake()], shed: { retryAfter: 'x' } })), TypeError, '`shed.retryAfter`', '"x" (string)')
+  bad(
+    S,
+    'shed.retryAfter: a string',
+    () => sharedController(as({ autoStart: false, sources: [fake()], shed: { retryAfter: 'x' } })),
+    TypeError,
+    '`shed.retryAfter`',
+    '"x" (string)',
+  )
 }
 
 // ---- heapSource, rssSource, estimateSize --------------------------------------------------------
@@ -192,13 +517,55 @@ afterAll(() => {
   bad(H, 'limit: negative', () => heapSource({ limit: -1 }), RangeError, '`limit`', '-1 (number)')
   bad(H, 'limit: NaN', () => heapSource({ limit: Number.NaN }), RangeError, '`limit`', 'NaN (number)')
   bad(H, 'limit: a string', () => heapSource(as({ limit: '1GB' })), TypeError, '`limit`', '"1GB" (string)')
-  bad(H, 'flags: a string', () => heapSource(as({ flags: '--max-old-space-size=64' })), TypeError, '`flags`', '"--max-old-space-size=64" (string)')
+  bad(
+    H,
+    'flags: a string',
+    () => heapSource(as({ flags: '--max-old-space-size=64' })),
+    TypeError,
+    '`flags`',
+    '"--max-old-space-size=64" (string)',
+  )
   bad(H, 'flags: an unknown key', () => heapSource(as({ flags: { argv: [] } })), TypeError, '`argv`')
-  bad(H, 'flags.execArgv: a string', () => heapSource(as({ flags: { execArgv: '--max-old-space-size=64' } })), TypeError, '`flags.execArgv`', '"--max-old-space-size=64" (string)')
-  bad(H, 'flags.execArgv: not strings', () => heapSource(as({ flags: { execArgv: [64] } })), TypeError, '`flags.execArgv`', 'an array')
-  bad(H, 'flags.nodeOptions: a number', () => heapSource(as({ flags: { nodeOptions: 64 } })), TypeError, '`flags.nodeOptions`', '64 (number)')
-  bad(H, 'flags.workerOldGenerationMb: negative', () => heapSource({ flags: { workerOldGenerationMb: -1 } }), RangeError, '`flags.workerOldGenerationMb`', '-1 (number)')
-  bad(H, 'flags.workerOldGenerationMb: a string', () => heapSource(as({ flags: { workerOldGenerationMb: '64' } })), TypeError, '`flags.workerOldGenerationMb`', '"64" (string)')
+  bad(
+    H,
+    'flags.execArgv: a string',
+    () => heapSource(as({ flags: { execArgv: '--max-old-space-size=64' } })),
+    TypeError,
+    '`flags.execArgv`',
+    '"--max-old-space-size=64" (string)',
+  )
+  bad(
+    H,
+    'flags.execArgv: not strings',
+    () => heapSource(as({ flags: { execArgv: [64] } })),
+    TypeError,
+    '`flags.execArgv`',
+    'an array',
+  )
+  bad(
+    H,
+    'flags.nodeOptions: a number',
+    () => heapSource(as({ flags: { nodeOptions: 64 } })),
+    TypeError,
+    '`flags.nodeOptions`',
+    '64 (number)',
+  )
+  bad(
+    H,
+    'flags.workerOldGenerationMb: negative',
+    () => heapSource({ flags: { workerOldGenerationMb: -1 } }),
+    RangeError,
+    '`flags.workerOldGenerationMb`',
+    '-1 (number)',
+  )
+  bad(
+    H,
+    'flags.workerOldGenerationMb: a string',
+    () => heapSource(as({ flags: { workerOldGenerationMb: '64' } })),
+    TypeError,
+    '`flags.workerOldGenerationMb`',
+    '"64" (string)',
+  )
 
   const R = 'rssSource'
   bad(R, 'options: a number', () => rssSource(as(5)), TypeError, 'options', '5 (number)')
@@ -235,25 +602,55 @@ afterAll(() => {
   bad(L, 'maxSize: 0', lru('c', { max: 1, maxSize: 0 }), RangeError, '`maxSize`', '0 (number)')
   bad(L, 'maxSize: fractional', lru('c', { max: 1, maxSize: 1.5 }), RangeError, '`maxSize`', '1.5 (number)')
   bad(L, 'maxSize: a string', lru('c', { max: 1, maxSize: '64MB' }), TypeError, '`maxSize`', '"64MB" (string)')
-  bad(L, 'sizeCalculation: a string', lru('c', { max: 1, sizeCalculation: 'length' }), TypeError, '`sizeCalculation`', '"length" (string)')
+  bad(
+    L,
+    'sizeCalculation: a string',
+    lru('c', { max: 1, sizeCalculation: 'length' }),
+    TypeError,
+    '`sizeCalculation`',
+    '"length" (string)',
+  )
   bad(L, 'ttl: negative', lru('c', { max: 1, ttl: -1 }), RangeError, '`ttl`', '-1 (number)')
   bad(L, 'ttl: fractional', lru('c', { max: 1, ttl: 1.5 }), RangeError, '`ttl`', '1.5 (number)')
   bad(L, 'ttl: a string', lru('c', { max: 1, ttl: '1m' }), TypeError, '`ttl`', '"1m" (string)')
-  bad(L, "priority: 'high' (a request priority)", lru('c', { max: 1, priority: 'high' }), RangeError, '`priority`', '"high" (string)')
+  bad(
+    L,
+    "priority: 'high' (a request priority)",
+    lru('c', { max: 1, priority: 'high' }),
+    RangeError,
+    '`priority`',
+    '"high" (string)',
+  )
   bad(L, 'priority: a number', lru('c', { max: 1, priority: 1 }), TypeError, '`priority`', '1 (number)')
   bad(L, 'dispose: a string', lru('c', { max: 1, dispose: 'close' }), TypeError, '`dispose`', '"close" (string)')
   bad(L, 'disposeAfter: a number', lru('c', { max: 1, disposeAfter: 5 }), TypeError, '`disposeAfter`', '5 (number)')
-  for (const key of ['updateAgeOnGet', 'updateAgeOnHas', 'allowStale', 'noDeleteOnStaleGet', 'ttlAutopurge', 'noDisposeOnSet', 'noUpdateTTL']) {
+  for (const key of [
+    'updateAgeOnGet',
+    'updateAgeOnHas',
+    'allowStale',
+    'noDeleteOnStaleGet',
+    'ttlAutopurge',
+    'noDisposeOnSet',
+    'noUpdateTTL',
+  ]) {
     bad(L, `${key}: a string`, lru('c', { max: 1, [key]: 'yes' }), TypeError, `\`${key}\``, '"yes" (string)')
   }
-  bad(L, 'ttlResolution: negative', lru('c', { max: 1, ttlResolution: -1 }), RangeError, '`ttlResolution`', '-1 (number)')
+  bad(
+    L,
+    'ttlResolution: negative',
+    lru('c', { max: 1, ttlResolution: -1 }),
+    RangeError,
+    '`ttlResolution`',
+    '-1 (number)',
+  )
   bad(L, 'maxEntrySize: 0', lru('c', { max: 1, maxEntrySize: 0 }), RangeError, '`maxEntrySize`', '0 (number)')
   bad(L, 'perf: without now()', lru('c', { max: 1, perf: {} }), TypeError, '`perf`', 'an object')
   bad(L, 'perf: a function', lru('c', { max: 1, perf: () => 0 }), TypeError, '`perf`', 'a function')
 
   const G = 'caches.register'
   const managed: Managed = { resize: noop, clear: noop, stats }
-  const register = (name: unknown, m: unknown, options?: unknown) => () => ctl().caches.register(as(name), as(m), as(options))
+  const register = (name: unknown, m: unknown, options?: unknown) => () =>
+    ctl().caches.register(as(name), as(m), as(options))
   bad(G, 'name: a number', register(1, managed), TypeError, '`name`', '1 (number)')
   bad(G, 'name: empty', register('', managed), TypeError, '`name`', '"" (string)')
   bad(G, 'managed: null', register('m', null), TypeError, '`managed`', 'null')
@@ -261,13 +658,27 @@ afterAll(() => {
   bad(G, 'managed: without stats()', register('m', { resize: noop, clear: noop }), TypeError, '`managed`', 'an object')
   bad(G, 'options: a string', register('m', managed, 'optional'), TypeError, 'options', '"optional" (string)')
   bad(G, 'an unknown option', register('m', managed, { prio: 'optional' }), TypeError, '`prio`')
-  bad(G, "priority: 'low' (a request priority)", register('m', managed, { priority: 'low' }), RangeError, '`priority`', '"low" (string)')
+  bad(
+    G,
+    "priority: 'low' (a request priority)",
+    register('m', managed, { priority: 'low' }),
+    RangeError,
+    '`priority`',
+    '"low" (string)',
+  )
   bad(G, 'priority: a number', register('m', managed, { priority: 2 }), TypeError, '`priority`', '2 (number)')
 
   const M = 'caches.multiplier'
   bad(M, "priority: 'high'", () => ctl().caches.multiplier(as('high')), RangeError, '`priority`', '"high" (string)')
   bad(M, 'priority: a number', () => ctl().caches.multiplier(as(1)), TypeError, '`priority`', '1 (number)')
-  bad(M, 'level: unknown', () => ctl().caches.multiplier('normal', as('busy')), RangeError, '`level`', '"busy" (string)')
+  bad(
+    M,
+    'level: unknown',
+    () => ctl().caches.multiplier('normal', as('busy')),
+    RangeError,
+    '`level`',
+    '"busy" (string)',
+  )
 
   const cache = () => ctl().caches.lru<string, string>('c', { max: 10 })
   const Z = 'cache.resize'
@@ -278,25 +689,95 @@ afterAll(() => {
   bad(Z, 'level: unknown', () => cache().resize(0.5, as('busy')), RangeError, '`level`', '"busy" (string)')
   const O = 'cache.getOrLoad'
   bad(O, 'loader: a string', () => cache().getOrLoad('k', as('fetch')), TypeError, '`loader`', '"fetch" (string)')
-  bad(O, 'options: a string', () => cache().getOrLoad('k', async () => 'v', as('bypass')), TypeError, 'options', '"bypass" (string)')
+  bad(
+    O,
+    'options: a string',
+    () => cache().getOrLoad('k', async () => 'v', as('bypass')),
+    TypeError,
+    'options',
+    '"bypass" (string)',
+  )
   bad(O, 'an unknown option', () => cache().getOrLoad('k', async () => 'v', as({ force: true })), TypeError, '`force`')
-  bad(O, 'bypass: a string', () => cache().getOrLoad('k', async () => 'v', as({ bypass: 'yes' })), TypeError, '`bypass`', '"yes" (string)')
-  bad('cache.invalidateWhere', 'predicate: a string', () => cache().invalidateWhere(as('k')), TypeError, '`predicate`', '"k" (string)')
-  bad('cache.invalidatePrefix', 'prefix: a number', () => cache().invalidatePrefix(as(5)), TypeError, '`prefix`', '5 (number)')
+  bad(
+    O,
+    'bypass: a string',
+    () => cache().getOrLoad('k', async () => 'v', as({ bypass: 'yes' })),
+    TypeError,
+    '`bypass`',
+    '"yes" (string)',
+  )
+  bad(
+    'cache.invalidateWhere',
+    'predicate: a string',
+    () => cache().invalidateWhere(as('k')),
+    TypeError,
+    '`predicate`',
+    '"k" (string)',
+  )
+  bad(
+    'cache.invalidatePrefix',
+    'prefix: a number',
+    () => cache().invalidatePrefix(as(5)),
+    TypeError,
+    '`prefix`',
+    '5 (number)',
+  )
 
   const Q = 'manageQueryCache'
   const queryCache = new QueryClient().getQueryCache()
-  bad(Q, 'queryCache: an object', () => manageQueryCache(as({}), { maxQueries: 1 }), TypeError, '`queryCache`', 'an object')
+  bad(
+    Q,
+    'queryCache: an object',
+    () => manageQueryCache(as({}), { maxQueries: 1 }),
+    TypeError,
+    '`queryCache`',
+    'an object',
+  )
   bad(Q, 'queryCache: null', () => manageQueryCache(as(null), { maxQueries: 1 }), TypeError, '`queryCache`', 'null')
   bad(Q, 'options: missing', () => manageQueryCache(queryCache, as(undefined)), TypeError, 'options')
   bad(Q, 'options: a number', () => manageQueryCache(queryCache, as(100)), TypeError, 'options', '100 (number)')
   bad(Q, 'an unknown option', () => manageQueryCache(queryCache, as({ max: 5 })), TypeError, '`max`')
   bad(Q, 'maxQueries: missing', () => manageQueryCache(queryCache, as({})), TypeError, '`maxQueries`', 'undefined')
-  bad(Q, 'maxQueries: 0', () => manageQueryCache(queryCache, { maxQueries: 0 }), RangeError, '`maxQueries`', '0 (number)')
-  bad(Q, 'maxQueries: fractional', () => manageQueryCache(queryCache, { maxQueries: 1.5 }), RangeError, '`maxQueries`', '1.5 (number)')
-  bad(Q, 'maxQueries: a string', () => manageQueryCache(queryCache, as({ maxQueries: '100' })), TypeError, '`maxQueries`', '"100" (string)')
-  bad('managedQueryCache.resize', 'multiplier: above 1', () => manageQueryCache(queryCache, { maxQueries: 1 }).resize(2), RangeError, '`multiplier`', '2 (number)')
-  bad('managedQueryCache.resize', 'multiplier: a string', () => manageQueryCache(queryCache, { maxQueries: 1 }).resize(as('x')), TypeError, '`multiplier`', '"x" (string)')
+  bad(
+    Q,
+    'maxQueries: 0',
+    () => manageQueryCache(queryCache, { maxQueries: 0 }),
+    RangeError,
+    '`maxQueries`',
+    '0 (number)',
+  )
+  bad(
+    Q,
+    'maxQueries: fractional',
+    () => manageQueryCache(queryCache, { maxQueries: 1.5 }),
+    RangeError,
+    '`maxQueries`',
+    '1.5 (number)',
+  )
+  bad(
+    Q,
+    'maxQueries: a string',
+    () => manageQueryCache(queryCache, as({ maxQueries: '100' })),
+    TypeError,
+    '`maxQueries`',
+    '"100" (string)',
+  )
+  bad(
+    'managedQueryCache.resize',
+    'multiplier: above 1',
+    () => manageQueryCache(queryCache, { maxQueries: 1 }).resize(2),
+    RangeError,
+    '`multiplier`',
+    '2 (number)',
+  )
+  bad(
+    'managedQueryCache.resize',
+    'multiplier: a string',
+    () => manageQueryCache(queryCache, { maxQueries: 1 }).resize(as('x')),
+    TypeError,
+    '`multiplier`',
+    '"x" (string)',
+  )
 }
 
 // ---- controller methods: force, on/once/off, onLevel, onShutdown, shutdown, closeOnSignals --------
@@ -309,7 +790,14 @@ afterAll(() => {
   bad(F, 'an unknown option', () => ctl().force('critical', as({ for: 5000 })), TypeError, '`for`')
   bad(F, 'forMs: 0', () => ctl().force('critical', { forMs: 0 }), RangeError, '`forMs`', '0 (number)')
   bad(F, 'forMs: negative', () => ctl().force('critical', { forMs: -1 }), RangeError, '`forMs`', '-1 (number)')
-  bad(F, 'forMs: beyond a timer', () => ctl().force('critical', { forMs: 2 ** 31 }), RangeError, '`forMs`', '2147483648 (number)')
+  bad(
+    F,
+    'forMs: beyond a timer',
+    () => ctl().force('critical', { forMs: 2 ** 31 }),
+    RangeError,
+    '`forMs`',
+    '2147483648 (number)',
+  )
   bad(F, 'forMs: a string', () => ctl().force('critical', as({ forMs: '5s' })), TypeError, '`forMs`', '"5s" (string)')
 
   for (const method of ['on', 'once'] as const) {
@@ -323,7 +811,14 @@ afterAll(() => {
   bad(H, "level: 'normal'", () => ctl().onLevel(as('normal'), noop), RangeError, '`level`', '"normal" (string)')
   bad(H, 'level: a number', () => ctl().onLevel(as(2), noop), TypeError, '`level`', '2 (number)')
   bad(H, 'fn: a string', () => ctl().onLevel('warning', as('gc')), TypeError, '`fn`', '"gc" (string)')
-  bad(H, 'options: a string', () => ctl().onLevel('warning', noop, as('leave')), TypeError, 'options', '"leave" (string)')
+  bad(
+    H,
+    'options: a string',
+    () => ctl().onLevel('warning', noop, as('leave')),
+    TypeError,
+    'options',
+    '"leave" (string)',
+  )
   bad(H, 'an unknown option', () => ctl().onLevel('warning', noop, as({ when: 'leave' })), TypeError, '`when`')
   bad(H, 'on: unknown', () => ctl().onLevel('warning', noop, as({ on: 'both' })), RangeError, '`on`', '"both" (string)')
 
@@ -332,7 +827,14 @@ afterAll(() => {
   bad('onShutdown', 'an unknown option', () => ctl().onShutdown(noop, as({ id: 1 })), TypeError, '`id`')
   bad('shutdown', 'reason: empty', () => ctl().shutdown({ reason: '' }), TypeError, '`reason`', '"" (string)')
   bad('shutdown', 'timeoutMs: 0', () => ctl().shutdown({ timeoutMs: 0 }), RangeError, '`timeoutMs`', '0 (number)')
-  bad('shutdown', 'timeoutMs: a string', () => ctl().shutdown(as({ timeoutMs: '10s' })), TypeError, '`timeoutMs`', '"10s" (string)')
+  bad(
+    'shutdown',
+    'timeoutMs: a string',
+    () => ctl().shutdown(as({ timeoutMs: '10s' })),
+    TypeError,
+    '`timeoutMs`',
+    '"10s" (string)',
+  )
 
   const S = 'closeOnSignals'
   const signals = (options: unknown) => () => ctl().closeOnSignals(as(options))
@@ -354,14 +856,35 @@ afterAll(() => {
   const F = 'features.flag'
   bad(F, 'name: a number', () => ctl().features.flag(as(5)), TypeError, '`name`', '5 (number)')
   bad(F, 'name: empty', () => ctl().features.flag(''), TypeError, '`name`', '"" (string)')
-  bad(F, 'options: a string', () => ctl().features.flag('f', as('critical')), TypeError, 'options', '"critical" (string)')
+  bad(
+    F,
+    'options: a string',
+    () => ctl().features.flag('f', as('critical')),
+    TypeError,
+    'options',
+    '"critical" (string)',
+  )
   bad(F, 'an unknown option', () => ctl().features.flag('f', as({ offAT: 'critical' })), TypeError, '`offAT`')
-  bad(F, "offAt: 'normal'", () => ctl().features.flag('f', as({ offAt: 'normal' })), RangeError, '`offAt`', '"normal" (string)')
+  bad(
+    F,
+    "offAt: 'normal'",
+    () => ctl().features.flag('f', as({ offAt: 'normal' })),
+    RangeError,
+    '`offAt`',
+    '"normal" (string)',
+  )
   bad(F, 'offAt: a number', () => ctl().features.flag('f', as({ offAt: 2 })), TypeError, '`offAt`', '2 (number)')
   bad('features.enabled', 'name: undeclared', () => ctl().features.enabled('nope'), RangeError, 'nope')
   bad('features.enabled', 'name: a number', () => ctl().features.enabled(as(5)), TypeError, '`name`', '5 (number)')
   bad('features.override', 'name: undeclared', () => ctl().features.override('nope', 'on'), RangeError, 'nope')
-  bad('features.override', 'name: a number', () => ctl().features.override(as(5), 'on'), TypeError, '`name`', '5 (number)')
+  bad(
+    'features.override',
+    'name: a number',
+    () => ctl().features.override(as(5), 'on'),
+    TypeError,
+    '`name`',
+    '5 (number)',
+  )
   const flag = () => ctl().features.flag('f')
   bad('flag.override', 'state: unknown', () => flag().override(as('maybe')), RangeError, '`state`', '"maybe" (string)')
   bad('flag.override', 'state: a boolean', () => flag().override(as(true)), TypeError, '`state`', 'true (boolean)')
@@ -370,7 +893,8 @@ afterAll(() => {
   bad('flag.off', 'event: unknown', () => flag().off(as('toggle')), RangeError, '`event`', '"toggle" (string)')
 
   const T = 'tasks.every'
-  const every = (name: unknown, ms: unknown, fn: unknown, options?: unknown) => () => ctl().tasks.every(as(name), as(ms), as(fn), as(options))
+  const every = (name: unknown, ms: unknown, fn: unknown, options?: unknown) => () =>
+    ctl().tasks.every(as(name), as(ms), as(fn), as(options))
   bad(T, 'name: a number', every(5, 100, noop), TypeError, '`name`', '5 (number)')
   bad(T, 'name: empty', every('', 100, noop), TypeError, '`name`', '"" (string)')
   bad(T, 'intervalMs: 0', every('t', 0, noop), RangeError, '`intervalMs`', '0 (number)')
@@ -381,7 +905,14 @@ afterAll(() => {
   bad(T, 'fn: a string', every('t', 100, 'run'), TypeError, '`fn`', '"run" (string)')
   bad(T, 'options: a string', every('t', 100, noop, 'warning'), TypeError, 'options', '"warning" (string)')
   bad(T, 'an unknown option', every('t', 100, noop, { pause: 'warning' }), TypeError, '`pause`')
-  bad(T, "pauseAt: 'normal'", every('t', 100, noop, { pauseAt: 'normal' }), RangeError, '`pauseAt`', '"normal" (string)')
+  bad(
+    T,
+    "pauseAt: 'normal'",
+    every('t', 100, noop, { pauseAt: 'normal' }),
+    RangeError,
+    '`pauseAt`',
+    '"normal" (string)',
+  )
   bad(T, 'pauseAt: a number', every('t', 100, noop, { pauseAt: 1 }), TypeError, '`pauseAt`', '1 (number)')
 
   const L = 'limits.scale'
@@ -392,11 +923,39 @@ afterAll(() => {
   bad(L, 'normal: missing', scale({ critical: 10 }), TypeError, 'values.normal', 'undefined')
   bad(L, 'normal: a string', scale({ normal: '100' }), TypeError, 'values.normal', '"100" (string)')
   bad(L, 'normal: NaN', scale({ normal: Number.NaN }), RangeError, 'values.normal', 'NaN (number)')
-  bad(L, 'critical: Infinity', scale({ normal: 100, critical: Infinity }), RangeError, 'values.critical', 'Infinity (number)')
+  bad(
+    L,
+    'critical: Infinity',
+    scale({ normal: 100, critical: Infinity }),
+    RangeError,
+    'values.critical',
+    'Infinity (number)',
+  )
   bad(L, 'warning: null', scale({ normal: 100, warning: null }), TypeError, 'values.warning', 'null')
-  bad('scaledValue.at', 'level: unknown', () => ctl().limits.scale({ normal: 1 }).at(as('busy')), RangeError, '`level`', '"busy" (string)')
-  bad('scaledValue.at', 'level: inherited from Object', () => ctl().limits.scale({ normal: 1 }).at(as('toString')), RangeError, '`level`', '"toString" (string)')
-  bad('scaledValue.at', 'level: a number', () => ctl().limits.scale({ normal: 1 }).at(as(0)), TypeError, '`level`', '0 (number)')
+  bad(
+    'scaledValue.at',
+    'level: unknown',
+    () => ctl().limits.scale({ normal: 1 }).at(as('busy')),
+    RangeError,
+    '`level`',
+    '"busy" (string)',
+  )
+  bad(
+    'scaledValue.at',
+    'level: inherited from Object',
+    () => ctl().limits.scale({ normal: 1 }).at(as('toString')),
+    RangeError,
+    '`level`',
+    '"toString" (string)',
+  )
+  bad(
+    'scaledValue.at',
+    'level: a number',
+    () => ctl().limits.scale({ normal: 1 }).at(as(0)),
+    TypeError,
+    '`level`',
+    '0 (number)',
+  )
 
   const P = 'limits.page'
   const page = (input: unknown, options: unknown) => () => ctl().limits.page(as(input), as(options))
@@ -419,8 +978,22 @@ afterAll(() => {
   bad(P, 'client take: not digits', page({ take: 'abc' }, { max: 10 }), PageError, '`take`', '"abc" (string)')
   bad(P, 'client take: fractional', page({ take: '1.5' }, { max: 10 }), PageError, '`take`', '"1.5" (string)')
   bad(P, 'client skip: negative', page({ skip: '-3' }, { max: 10 }), PageError, '`skip`', '"-3" (string)')
-  bad(P, 'client skip: beyond a safe integer', page({ skip: '99999999999999999999' }, { max: 10 }), PageError, '`skip`', '"99999999999999999999" (string)')
-  bad(P, 'client skip: beyond maxSkip', page({ skip: '50' }, { max: 10, maxSkip: 10 }), PageError, '`skip`', '"50" (string)')
+  bad(
+    P,
+    'client skip: beyond a safe integer',
+    page({ skip: '99999999999999999999' }, { max: 10 }),
+    PageError,
+    '`skip`',
+    '"99999999999999999999" (string)',
+  )
+  bad(
+    P,
+    'client skip: beyond maxSkip',
+    page({ skip: '50' }, { max: 10, maxSkip: 10 }),
+    PageError,
+    '`skip`',
+    '"50" (string)',
+  )
 
   const W = 'withTimeout'
   const timeout = (work: unknown, ms: unknown, options?: unknown) => () => withTimeout(as(work), as(ms), as(options))
@@ -451,14 +1024,35 @@ afterAll(() => {
   bad(B, 'batchSize: 0', batches(load, { batchSize: 0 }), RangeError, '`batchSize`', '0 (number)')
   bad(B, 'batchSize: NaN', batches(load, { batchSize: Number.NaN }), RangeError, '`batchSize`', 'NaN (number)')
   bad(B, 'batchSize: a string', batches(load, { batchSize: '10' }), TypeError, '`batchSize`', '"10" (string)')
-  bad(B, 'signal: a string', batches(load, { batchSize: 10, signal: 'abort' }), TypeError, '`signal`', '"abort" (string)')
+  bad(
+    B,
+    'signal: a string',
+    batches(load, { batchSize: 10, signal: 'abort' }),
+    TypeError,
+    '`signal`',
+    '"abort" (string)',
+  )
 }
 
 // ---- shedding: admit, acquire, run, middleware, on, and the Fastify plugin -------------------------
 {
   const shed = () => ctl().shed
-  bad('shed.admit', "priority: 'urgent'", () => shed().admit(as('urgent')), RangeError, '`priority`', '"urgent" (string)')
-  bad('shed.admit', 'priority: inherited from Object', () => shed().admit(as('constructor')), RangeError, '`priority`', '"constructor" (string)')
+  bad(
+    'shed.admit',
+    "priority: 'urgent'",
+    () => shed().admit(as('urgent')),
+    RangeError,
+    '`priority`',
+    '"urgent" (string)',
+  )
+  bad(
+    'shed.admit',
+    'priority: inherited from Object',
+    () => shed().admit(as('constructor')),
+    RangeError,
+    '`priority`',
+    '"constructor" (string)',
+  )
   bad('shed.admit', 'priority: a number', () => shed().admit(as(3)), TypeError, '`priority`', '3 (number)')
   bad('shed.admit', 'priority: null', () => shed().admit(as(null)), TypeError, '`priority`', 'null')
 
@@ -467,7 +1061,14 @@ afterAll(() => {
   bad(A, 'callback: a string', () => shed().acquire('normal', as('done')), TypeError, '`callback`', '"done" (string)')
   bad(A, 'options: a number', () => shed().acquire('normal', noop, as(5)), TypeError, 'options', '5 (number)')
   bad(A, 'an unknown option', () => shed().acquire('normal', noop, as({ wait: 1 })), TypeError, '`wait`')
-  bad(A, 'retryAfter: negative', () => shed().acquire('normal', noop, { retryAfter: -1 }), RangeError, '`retryAfter`', '-1 (number)')
+  bad(
+    A,
+    'retryAfter: negative',
+    () => shed().acquire('normal', noop, { retryAfter: -1 }),
+    RangeError,
+    '`retryAfter`',
+    '-1 (number)',
+  )
 
   const R = 'shed.run'
   const run = (fn: unknown, options?: unknown) => () => shed().run(as(fn), as(options))
@@ -490,8 +1091,22 @@ afterAll(() => {
   bad(M, 'retryAfter: a string', middleware({ retryAfter: '10' }), TypeError, '`retryAfter`', '"10" (string)')
 
   for (const method of ['on', 'once', 'off'] as const) {
-    bad(`shed.${method}`, 'event: unknown', () => shed()[method](as('refuse'), noop), RangeError, '`event`', '"refuse" (string)')
-    bad(`shed.${method}`, 'fn: a string', () => shed()[method]('refused', as('log')), TypeError, '`fn`', '"log" (string)')
+    bad(
+      `shed.${method}`,
+      'event: unknown',
+      () => shed()[method](as('refuse'), noop),
+      RangeError,
+      '`event`',
+      '"refuse" (string)',
+    )
+    bad(
+      `shed.${method}`,
+      'fn: a string',
+      () => shed()[method]('refused', as('log')),
+      TypeError,
+      '`fn`',
+      '"log" (string)',
+    )
   }
 
   const P = 'heapguardFastify'
@@ -505,34 +1120,130 @@ afterAll(() => {
       await app.close().catch(noop)
     }
   }
-  bad(P, 'pressure: missing', plugin(() => ({})), TypeError, '`pressure`', 'undefined')
-  bad(P, 'pressure: not a controller', plugin(() => ({ pressure: {} })), TypeError, '`pressure`', 'an object')
-  bad(P, 'an unknown option', plugin((pressure) => ({ pressure, prio: noop })), TypeError, '`prio`')
-  bad(P, 'priority: a string', plugin((pressure) => ({ pressure, priority: 'high' })), TypeError, '`priority`', '"high" (string)')
-  bad(P, 'retryAfter: negative', plugin((pressure) => ({ pressure, retryAfter: -1 })), RangeError, '`retryAfter`', '-1 (number)')
-  bad(P, 'retryAfter: a string', plugin((pressure) => ({ pressure, retryAfter: '5' })), TypeError, '`retryAfter`', '"5" (string)')
+  bad(
+    P,
+    'pressure: missing',
+    plugin(() => ({})),
+    TypeError,
+    '`pressure`',
+    'undefined',
+  )
+  bad(
+    P,
+    'pressure: not a controller',
+    plugin(() => ({ pressure: {} })),
+    TypeError,
+    '`pressure`',
+    'an object',
+  )
+  bad(
+    P,
+    'an unknown option',
+    plugin((pressure) => ({ pressure, prio: noop })),
+    TypeError,
+    '`prio`',
+  )
+  bad(
+    P,
+    'priority: a string',
+    plugin((pressure) => ({ pressure, priority: 'high' })),
+    TypeError,
+    '`priority`',
+    '"high" (string)',
+  )
+  bad(
+    P,
+    'retryAfter: negative',
+    plugin((pressure) => ({ pressure, retryAfter: -1 })),
+    RangeError,
+    '`retryAfter`',
+    '-1 (number)',
+  )
+  bad(
+    P,
+    'retryAfter: a string',
+    plugin((pressure) => ({ pressure, retryAfter: '5' })),
+    TypeError,
+    '`retryAfter`',
+    '"5" (string)',
+  )
 }
 
 // ---- observation: collectMetrics, healthHandler, dashboardHandler ---------------------------------
 {
   const M = 'collectMetrics'
   const registry = () => new Registry()
-  bad(M, 'pressure: an object', () => collectMetrics(as({}), { registry: registry() }), TypeError, '`pressure`', 'an object')
+  bad(
+    M,
+    'pressure: an object',
+    () => collectMetrics(as({}), { registry: registry() }),
+    TypeError,
+    '`pressure`',
+    'an object',
+  )
   bad(M, 'pressure: null', () => collectMetrics(as(null), { registry: registry() }), TypeError, '`pressure`', 'null')
   bad(M, 'options: missing', () => collectMetrics(ctl(), as(undefined)), TypeError, 'registry')
-  bad(M, 'options: a registry itself', () => collectMetrics(ctl(), as('register')), TypeError, 'options', '"register" (string)')
-  bad(M, 'an unknown option', () => collectMetrics(ctl(), as({ registry: registry(), labels: {} })), TypeError, '`labels`')
+  bad(
+    M,
+    'options: a registry itself',
+    () => collectMetrics(ctl(), as('register')),
+    TypeError,
+    'options',
+    '"register" (string)',
+  )
+  bad(
+    M,
+    'an unknown option',
+    () => collectMetrics(ctl(), as({ registry: registry(), labels: {} })),
+    TypeError,
+    '`labels`',
+  )
   bad(M, 'registry: missing', () => collectMetrics(ctl(), as({})), TypeError, '`registry`', 'undefined')
-  bad(M, 'registry: not a Registry', () => collectMetrics(ctl(), as({ registry: {} })), TypeError, '`registry`', 'an object')
-  bad(M, 'prefix: a number', () => collectMetrics(ctl(), as({ registry: registry(), prefix: 5 })), TypeError, '`prefix`', '5 (number)')
-  bad(M, 'prefix: starts with a digit', () => collectMetrics(ctl(), { registry: registry(), prefix: '1app_' }), RangeError, '`prefix`', '"1app_" (string)')
-  bad(M, 'prefix: a dash', () => collectMetrics(ctl(), { registry: registry(), prefix: 'my-app_' }), RangeError, '`prefix`', '"my-app_" (string)')
+  bad(
+    M,
+    'registry: not a Registry',
+    () => collectMetrics(ctl(), as({ registry: {} })),
+    TypeError,
+    '`registry`',
+    'an object',
+  )
+  bad(
+    M,
+    'prefix: a number',
+    () => collectMetrics(ctl(), as({ registry: registry(), prefix: 5 })),
+    TypeError,
+    '`prefix`',
+    '5 (number)',
+  )
+  bad(
+    M,
+    'prefix: starts with a digit',
+    () => collectMetrics(ctl(), { registry: registry(), prefix: '1app_' }),
+    RangeError,
+    '`prefix`',
+    '"1app_" (string)',
+  )
+  bad(
+    M,
+    'prefix: a dash',
+    () => collectMetrics(ctl(), { registry: registry(), prefix: 'my-app_' }),
+    RangeError,
+    '`prefix`',
+    '"my-app_" (string)',
+  )
 
   const H = 'healthHandler'
   bad(H, 'pressure: a string', () => healthHandler(as('pressure')), TypeError, '`pressure`', '"pressure" (string)')
   bad(H, 'options: a string', () => healthHandler(ctl(), as('critical')), TypeError, 'options', '"critical" (string)')
   bad(H, 'an unknown option', () => healthHandler(ctl(), as({ fail: 'critical' })), TypeError, '`fail`')
-  bad(H, "failAt: 'normal'", () => healthHandler(ctl(), as({ failAt: 'normal' })), RangeError, '`failAt`', '"normal" (string)')
+  bad(
+    H,
+    "failAt: 'normal'",
+    () => healthHandler(ctl(), as({ failAt: 'normal' })),
+    RangeError,
+    '`failAt`',
+    '"normal" (string)',
+  )
   bad(H, 'failAt: a number', () => healthHandler(ctl(), as({ failAt: 3 })), TypeError, '`failAt`', '3 (number)')
 
   const D = 'dashboardHandler'
@@ -542,11 +1253,39 @@ afterAll(() => {
   bad(D, 'options: a string', () => dashboardHandler(ctl(), as(token)), TypeError, 'options', `"${token}" (string)`)
   bad(D, 'an unknown option', () => dashboardHandler(ctl(), as({ token, theme: 'dark' })), TypeError, '`theme`')
   bad(D, 'token: missing', () => dashboardHandler(ctl(), as({})), TypeError, '`token`', 'undefined')
-  bad(D, 'token: a number', () => dashboardHandler(ctl(), as({ token: 1234567890123456 })), TypeError, '`token`', '1234567890123456 (number)')
+  bad(
+    D,
+    'token: a number',
+    () => dashboardHandler(ctl(), as({ token: 1234567890123456 })),
+    TypeError,
+    '`token`',
+    '1234567890123456 (number)',
+  )
   bad(D, 'token: too short', () => dashboardHandler(ctl(), { token: 'secret' }), RangeError, '`token`', '6')
-  bad(D, 'updateMs: too often', () => dashboardHandler(ctl(), { token, updateMs: 10 }), RangeError, '`updateMs`', '10 (number)')
-  bad(D, 'updateMs: too seldom', () => dashboardHandler(ctl(), { token, updateMs: 120_000 }), RangeError, '`updateMs`', '120000 (number)')
-  bad(D, 'updateMs: a string', () => dashboardHandler(ctl(), as({ token, updateMs: '500' })), TypeError, '`updateMs`', '"500" (string)')
+  bad(
+    D,
+    'updateMs: too often',
+    () => dashboardHandler(ctl(), { token, updateMs: 10 }),
+    RangeError,
+    '`updateMs`',
+    '10 (number)',
+  )
+  bad(
+    D,
+    'updateMs: too seldom',
+    () => dashboardHandler(ctl(), { token, updateMs: 120_000 }),
+    RangeError,
+    '`updateMs`',
+    '120000 (number)',
+  )
+  bad(
+    D,
+    'updateMs: a string',
+    () => dashboardHandler(ctl(), as({ token, updateMs: '500' })),
+    TypeError,
+    '`updateMs`',
+    '"500" (string)',
+  )
   bad(D, 'title: empty', () => dashboardHandler(ctl(), { token, title: '' }), TypeError, '`title`', '"" (string)')
 }
 
@@ -554,7 +1293,8 @@ afterAll(() => {
 async function failureOf(call: () => unknown): Promise<unknown> {
   try {
     const result = call()
-    if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') await result
+    if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function')
+      await result
   } catch (error) {
     return error
   }
@@ -568,7 +1308,9 @@ describe('bad input: the right error class, with a message naming the option and
   it(`the table holds ${EXPECTED_CASES} cases over ${new Set(cases.map((c) => c.fn)).size} public functions`, () => {
     const perFunction = new Map<string, number>()
     for (const c of cases) perFunction.set(c.fn, (perFunction.get(c.fn) ?? 0) + 1)
-    console.log(`bad-input cases: ${cases.length} over ${perFunction.size} public functions\n${[...perFunction].map(([fn, n]) => `  ${fn}: ${n}`).join('\n')}`)
+    console.log(
+      `bad-input cases: ${cases.length} over ${perFunction.size} public functions\n${[...perFunction].map(([fn, n]) => `  ${fn}: ${n}`).join('\n')}`,
+    )
     expect(cases.length).toBe(EXPECTED_CASES)
     // Every case is distinct: no duplicate title.
     expect(new Set(cases.map((c) => `${c.fn}: ${c.input}`)).size).toBe(cases.length)

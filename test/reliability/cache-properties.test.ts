@@ -24,7 +24,10 @@ type Percent = number
 type PercentPolicy = Record<Level, Record<CachePriority, Percent>>
 
 const DEFAULT_PERCENT: PercentPolicy = Object.fromEntries(
-  LEVELS.map((level) => [level, Object.fromEntries(CACHE_PRIORITIES.map((p) => [p, Math.round(DEFAULT_CACHE_POLICY[level][p] * 100)]))]),
+  LEVELS.map((level) => [
+    level,
+    Object.fromEntries(CACHE_PRIORITIES.map((p) => [p, Math.round(DEFAULT_CACHE_POLICY[level][p] * 100)])),
+  ]),
 ) as PercentPolicy
 
 function capacityOf(percent: Percent, reference: number): number {
@@ -84,7 +87,14 @@ type Op =
   | { kind: 'invalidate'; cache: number; key: number }
   | { kind: 'invalidateWhere'; cache: number; modulo: number }
   | { kind: 'clear'; cache: number }
-  | { kind: 'load'; cache: number; key: number; length: number; mode: 'sync' | 'async' | 'deferred' | 'throw' | 'reject'; bypass: boolean }
+  | {
+      kind: 'load'
+      cache: number
+      key: number
+      length: number
+      mode: 'sync' | 'async' | 'deferred' | 'throw' | 'reject'
+      bypass: boolean
+    }
   | { kind: 'settle'; pick: number; fail: boolean }
   | { kind: 'force'; level: Level }
   | { kind: 'release' }
@@ -98,7 +108,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('get' as const), cache: cacheIndex, key }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), cache: cacheIndex, key }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('invalidate' as const), cache: cacheIndex, key }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('invalidateWhere' as const), cache: cacheIndex, modulo: fc.integer({ min: 2, max: 5 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('invalidateWhere' as const),
+      cache: cacheIndex,
+      modulo: fc.integer({ min: 2, max: 5 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('clear' as const), cache: cacheIndex }) },
   {
     weight: 4,
@@ -107,7 +124,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       cache: cacheIndex,
       key,
       length,
-      mode: fc.constantFrom('sync' as const, 'async' as const, 'deferred' as const, 'deferred' as const, 'throw' as const, 'reject' as const),
+      mode: fc.constantFrom(
+        'sync' as const,
+        'async' as const,
+        'deferred' as const,
+        'deferred' as const,
+        'throw' as const,
+        'reject' as const,
+      ),
       bypass: fc.boolean(),
     }),
   },
@@ -116,7 +140,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const) }) },
   {
     weight: 3,
-    arbitrary: fc.record({ kind: fc.constant('sample' as const), ratio: fc.double({ min: 0, max: 1.05, noNaN: true }), dt: fc.integer({ min: 0, max: 150 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('sample' as const),
+      ratio: fc.double({ min: 0, max: 1.05, noNaN: true }),
+      dt: fc.integer({ min: 0, max: 150 }),
+    }),
   },
 )
 
@@ -131,141 +159,149 @@ const settled = () => new Promise<void>((resolve) => setImmediate(resolve))
 describe('managed caches stay within capacity under random operations and level changes', () => {
   it('after every operation: entries ≤ capacity, bytes ≤ byte capacity, capacity = ⌊multiplier × frozen reference⌋, disabled caches hold nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(policyArb, specsArb, fc.array(opArb, { minLength: 1, maxLength: 120 }), async (policy, specs, ops) => {
-        let t = 0
-        let ratio = 0
-        const pressure = createController({
-          sources: [{ name: 'fake', read: () => ({ used: ratio, limit: 1 }) }],
-          autoStart: false,
-          now: () => t,
-          recoveryMs: 100,
-          cachePolicy: policy.options,
-        })
-        const errors: Error[] = []
-        pressure.on('error', (e) => errors.push(e))
-        const caches: ManagedLru<number, string>[] = specs.map((spec, i) =>
-          pressure.caches.lru<number, string>(`c${i}`, {
-            max: spec.max,
-            priority: spec.priority,
-            ...(spec.maxSize === undefined ? {} : { maxSize: spec.maxSize }),
-            ...(spec.sizing === 'calc' ? { sizeCalculation: (value: string) => value.length } : {}),
-          }),
-        )
-
-        // The model: references per cache, frozen from what was held just before the level left normal.
-        const held = () => caches.map((c) => ({ entries: c.size, bytes: c.stats().bytes }))
-        let before = held()
-        const references: Reference[] = specs.map((s) => ({ entries: s.max, bytes: s.maxSize ?? 0 }))
-        let level: Level = 'normal'
-        pressure.on('level', (change: LevelChange) => {
-          expect(change.from).toBe(level)
-          if (change.from === 'normal') {
-            specs.forEach((s, i) => {
-              references[i] = { entries: Math.min(s.max, before[i]!.entries), bytes: Math.min(s.maxSize ?? 0, before[i]!.bytes) }
-            })
-          } else if (change.to === 'normal') {
-            specs.forEach((s, i) => {
-              references[i] = { entries: s.max, bytes: s.maxSize ?? 0 }
-            })
-          }
-          level = change.to
-          before = held()
-        })
-
-        const pending: { resolve: (v: string) => void; reject: (e: Error) => void }[] = []
-        const loads: Promise<unknown>[] = []
-        for (const op of ops) {
-          const cache = 'cache' in op ? caches[op.cache % caches.length]! : undefined
-          switch (op.kind) {
-            case 'set':
-              cache!.set(op.key, 'x'.repeat(op.length))
-              break
-            case 'get':
-              cache!.get(op.key)
-              break
-            case 'delete':
-              cache!.delete(op.key)
-              break
-            case 'invalidate':
-              cache!.invalidate(op.key)
-              break
-            case 'invalidateWhere':
-              cache!.invalidateWhere((k) => k % op.modulo === 0)
-              break
-            case 'clear':
-              cache!.clear()
-              break
-            case 'load': {
-              const value = 'y'.repeat(op.length)
-              const loader = (): string | Promise<string> => {
-                switch (op.mode) {
-                  case 'sync':
-                    return value
-                  case 'async':
-                    return Promise.resolve(value)
-                  case 'throw':
-                    throw new Error('loader threw')
-                  case 'reject':
-                    return Promise.reject(new Error('loader rejected'))
-                  case 'deferred':
-                    return new Promise<string>((resolve, reject) => pending.push({ resolve, reject }))
-                }
-              }
-              // A failed load is the caller's to handle (it rejects getOrLoad), not a controller error.
-              loads.push(cache!.getOrLoad(op.key, loader, { bypass: op.bypass }).catch(() => undefined))
-              break
-            }
-            case 'settle': {
-              if (pending.length === 0) break
-              const [load] = pending.splice(op.pick % pending.length, 1)
-              if (op.fail) load!.reject(new Error('late failure'))
-              else load!.resolve('z'.repeat(1 + (op.pick % 50)))
-              break
-            }
-            case 'force':
-              pressure.force(op.level)
-              break
-            case 'release':
-              pressure.release()
-              break
-            case 'sample':
-              t += op.dt
-              ratio = op.ratio
-              pressure.sample()
-              break
-          }
-          await settled()
-
-          expect(pressure.level).toBe(level)
-          caches.forEach((cache, i) => {
-            const spec = specs[i]!
-            const percent = policy.percent[level][spec.priority]
-            const stats = cache.stats()
-            const capacity = capacityOf(percent, references[i]!.entries)
-            expect(stats.multiplier).toBe(percent / 100)
-            expect(stats.capacity).toBe(capacity)
-            expect(cache.capacity).toBe(capacity)
-            expect(stats.entries).toBeLessThanOrEqual(capacity)
-            expect([...cache.keys()].length).toBe(stats.entries)
-            if (spec.maxSize === undefined) {
-              expect(stats.byteCapacity).toBeNull()
-            } else {
-              const byteCapacity = capacityOf(percent, references[i]!.bytes)
-              expect(stats.byteCapacity).toBe(byteCapacity)
-              expect(stats.bytes).toBeLessThanOrEqual(byteCapacity)
-            }
-            if (percent === 0) {
-              expect(stats.entries).toBe(0)
-              expect(cache.has(0) || cache.get(0) !== undefined).toBe(false)
-            }
+      fc.asyncProperty(
+        policyArb,
+        specsArb,
+        fc.array(opArb, { minLength: 1, maxLength: 120 }),
+        async (policy, specs, ops) => {
+          let t = 0
+          let ratio = 0
+          const pressure = createController({
+            sources: [{ name: 'fake', read: () => ({ used: ratio, limit: 1 }) }],
+            autoStart: false,
+            now: () => t,
+            recoveryMs: 100,
+            cachePolicy: policy.options,
           })
-          before = held()
-        }
-        pressure.close()
-        for (const load of pending) load.resolve('after close')
-        await Promise.all(loads)
-        expect(errors).toEqual([])
-      }),
+          const errors: Error[] = []
+          pressure.on('error', (e) => errors.push(e))
+          const caches: ManagedLru<number, string>[] = specs.map((spec, i) =>
+            pressure.caches.lru<number, string>(`c${i}`, {
+              max: spec.max,
+              priority: spec.priority,
+              ...(spec.maxSize === undefined ? {} : { maxSize: spec.maxSize }),
+              ...(spec.sizing === 'calc' ? { sizeCalculation: (value: string) => value.length } : {}),
+            }),
+          )
+
+          // The model: references per cache, frozen from what was held just before the level left normal.
+          const held = () => caches.map((c) => ({ entries: c.size, bytes: c.stats().bytes }))
+          let before = held()
+          const references: Reference[] = specs.map((s) => ({ entries: s.max, bytes: s.maxSize ?? 0 }))
+          let level: Level = 'normal'
+          pressure.on('level', (change: LevelChange) => {
+            expect(change.from).toBe(level)
+            if (change.from === 'normal') {
+              specs.forEach((s, i) => {
+                references[i] = {
+                  entries: Math.min(s.max, before[i]!.entries),
+                  bytes: Math.min(s.maxSize ?? 0, before[i]!.bytes),
+                }
+              })
+            } else if (change.to === 'normal') {
+              specs.forEach((s, i) => {
+                references[i] = { entries: s.max, bytes: s.maxSize ?? 0 }
+              })
+            }
+            level = change.to
+            before = held()
+          })
+
+          const pending: { resolve: (v: string) => void; reject: (e: Error) => void }[] = []
+          const loads: Promise<unknown>[] = []
+          for (const op of ops) {
+            const cache = 'cache' in op ? caches[op.cache % caches.length]! : undefined
+            switch (op.kind) {
+              case 'set':
+                cache!.set(op.key, 'x'.repeat(op.length))
+                break
+              case 'get':
+                cache!.get(op.key)
+                break
+              case 'delete':
+                cache!.delete(op.key)
+                break
+              case 'invalidate':
+                cache!.invalidate(op.key)
+                break
+              case 'invalidateWhere':
+                cache!.invalidateWhere((k) => k % op.modulo === 0)
+                break
+              case 'clear':
+                cache!.clear()
+                break
+              case 'load': {
+                const value = 'y'.repeat(op.length)
+                const loader = (): string | Promise<string> => {
+                  switch (op.mode) {
+                    case 'sync':
+                      return value
+                    case 'async':
+                      return Promise.resolve(value)
+                    case 'throw':
+                      throw new Error('loader threw')
+                    case 'reject':
+                      return Promise.reject(new Error('loader rejected'))
+                    case 'deferred':
+                      return new Promise<string>((resolve, reject) => pending.push({ resolve, reject }))
+                  }
+                }
+                // A failed load is the caller's to handle (it rejects getOrLoad), not a controller error.
+                loads.push(cache!.getOrLoad(op.key, loader, { bypass: op.bypass }).catch(() => undefined))
+                break
+              }
+              case 'settle': {
+                if (pending.length === 0) break
+                const [load] = pending.splice(op.pick % pending.length, 1)
+                if (op.fail) load!.reject(new Error('late failure'))
+                else load!.resolve('z'.repeat(1 + (op.pick % 50)))
+                break
+              }
+              case 'force':
+                pressure.force(op.level)
+                break
+              case 'release':
+                pressure.release()
+                break
+              case 'sample':
+                t += op.dt
+                ratio = op.ratio
+                pressure.sample()
+                break
+            }
+            await settled()
+
+            expect(pressure.level).toBe(level)
+            caches.forEach((cache, i) => {
+              const spec = specs[i]!
+              const percent = policy.percent[level][spec.priority]
+              const stats = cache.stats()
+              const capacity = capacityOf(percent, references[i]!.entries)
+              expect(stats.multiplier).toBe(percent / 100)
+              expect(stats.capacity).toBe(capacity)
+              expect(cache.capacity).toBe(capacity)
+              expect(stats.entries).toBeLessThanOrEqual(capacity)
+              expect([...cache.keys()].length).toBe(stats.entries)
+              if (spec.maxSize === undefined) {
+                expect(stats.byteCapacity).toBeNull()
+              } else {
+                const byteCapacity = capacityOf(percent, references[i]!.bytes)
+                expect(stats.byteCapacity).toBe(byteCapacity)
+                expect(stats.bytes).toBeLessThanOrEqual(byteCapacity)
+              }
+              if (percent === 0) {
+                expect(stats.entries).toBe(0)
+                expect(cache.has(0) || cache.get(0) !== undefined).toBe(false)
+              }
+            })
+            before = held()
+          }
+          pressure.close()
+          for (const load of pending) load.resolve('after close')
+          await Promise.all(loads)
+          expect(errors).toEqual([])
+        },
+      ),
       { numRuns: 150 },
     )
   })
@@ -297,67 +333,78 @@ describe('a big cache trimmed in slices converges to its capacity', () => {
     vi.useFakeTimers({ toFake: ['setImmediate', 'clearImmediate'] })
     let sliced = 0
     fc.assert(
-      fc.property(fc.array(bigSpecArb, { minLength: 1, maxLength: 3 }), fc.array(stepArb, { minLength: 1, maxLength: 5 }), (specs, steps) => {
-        const pressure = createController({ sources: [{ name: 'fake', read: () => ({ used: 0, limit: 1 }) }], autoStart: false, now: () => 0 })
-        const errors: Error[] = []
-        pressure.on('error', (e) => errors.push(e))
-        const weight = (key: number) => 1 + (key % 4)
-        const caches = specs.map((spec, i) =>
-          pressure.caches.lru<number, number>(`big${i}`, {
-            max: spec.max,
-            priority: spec.priority,
-            ...(spec.bytes ? { maxSize: spec.max * 2, sizeCalculation: (_v: number, k: number) => weight(k) } : {}),
-          }),
-        )
-        let next = 0
-        caches.forEach((cache, i) => {
-          const n = Math.floor(specs[i]!.max * specs[i]!.fill)
-          for (let k = 0; k < n; k++) cache.set(next++, k)
-        })
-        const references = specs.map((s) => ({ entries: s.max, bytes: s.bytes ? s.max * 2 : 0 }))
-        let level: Level = 'normal'
-        for (const step of steps) {
-          const heldBefore = caches.map((c) => ({ entries: c.size, bytes: c.stats().bytes }))
-          pressure.force(step.level)
-          if (level === 'normal' && step.level !== 'normal') {
-            specs.forEach((s, i) => {
-              references[i] = { entries: Math.min(s.max, heldBefore[i]!.entries), bytes: Math.min(s.bytes ? s.max * 2 : 0, heldBefore[i]!.bytes) }
-            })
-          } else if (step.level === 'normal') {
-            specs.forEach((s, i) => {
-              references[i] = { entries: s.max, bytes: s.bytes ? s.max * 2 : 0 }
-            })
-          }
-          level = step.level
-          caches.forEach((cache, i) => {
-            const percent = DEFAULT_PERCENT[level][specs[i]!.priority]
-            // The new capacity holds at once, whatever is still to evict.
-            expect(cache.capacity).toBe(capacityOf(percent, references[i]!.entries))
-            // More to evict than a synchronous trim takes (4,096 entries): the rest is left to slices.
-            if (heldBefore[i]!.entries - cache.capacity > 4_096) {
-              expect(cache.size).toBeGreaterThan(cache.capacity)
-              expect(vi.getTimerCount()).toBeGreaterThan(0)
-              sliced++
-            }
-            expect(cache.stats().multiplier).toBe(percent / 100)
-            const size = cache.size
-            for (let k = 0; k < step.sets; k++) cache.set(next++, k)
-            // A trimming cache never grows; a cache within capacity stays within it.
-            expect(cache.size).toBeLessThanOrEqual(Math.max(size, cache.capacity))
+      fc.property(
+        fc.array(bigSpecArb, { minLength: 1, maxLength: 3 }),
+        fc.array(stepArb, { minLength: 1, maxLength: 5 }),
+        (specs, steps) => {
+          const pressure = createController({
+            sources: [{ name: 'fake', read: () => ({ used: 0, limit: 1 }) }],
+            autoStart: false,
+            now: () => 0,
           })
-          for (let s = 0; s < step.slices; s++) vi.advanceTimersToNextTimer()
-        }
-        vi.runAllTimers()
-        expect(vi.getTimerCount()).toBe(0)
-        caches.forEach((cache, i) => {
-          const stats = cache.stats()
-          expect(stats.entries).toBeLessThanOrEqual(stats.capacity)
-          if (specs[i]!.bytes) expect(stats.bytes).toBeLessThanOrEqual(stats.byteCapacity!)
-          if (stats.multiplier === 0) expect(stats.entries).toBe(0)
-        })
-        expect(errors).toEqual([])
-        pressure.close()
-      }),
+          const errors: Error[] = []
+          pressure.on('error', (e) => errors.push(e))
+          const weight = (key: number) => 1 + (key % 4)
+          const caches = specs.map((spec, i) =>
+            pressure.caches.lru<number, number>(`big${i}`, {
+              max: spec.max,
+              priority: spec.priority,
+              ...(spec.bytes ? { maxSize: spec.max * 2, sizeCalculation: (_v: number, k: number) => weight(k) } : {}),
+            }),
+          )
+          let next = 0
+          caches.forEach((cache, i) => {
+            const n = Math.floor(specs[i]!.max * specs[i]!.fill)
+            for (let k = 0; k < n; k++) cache.set(next++, k)
+          })
+          const references = specs.map((s) => ({ entries: s.max, bytes: s.bytes ? s.max * 2 : 0 }))
+          let level: Level = 'normal'
+          for (const step of steps) {
+            const heldBefore = caches.map((c) => ({ entries: c.size, bytes: c.stats().bytes }))
+            pressure.force(step.level)
+            if (level === 'normal' && step.level !== 'normal') {
+              specs.forEach((s, i) => {
+                references[i] = {
+                  entries: Math.min(s.max, heldBefore[i]!.entries),
+                  bytes: Math.min(s.bytes ? s.max * 2 : 0, heldBefore[i]!.bytes),
+                }
+              })
+            } else if (step.level === 'normal') {
+              specs.forEach((s, i) => {
+                references[i] = { entries: s.max, bytes: s.bytes ? s.max * 2 : 0 }
+              })
+            }
+            level = step.level
+            caches.forEach((cache, i) => {
+              const percent = DEFAULT_PERCENT[level][specs[i]!.priority]
+              // The new capacity holds at once, whatever is still to evict.
+              expect(cache.capacity).toBe(capacityOf(percent, references[i]!.entries))
+              // More to evict than a synchronous trim takes (4,096 entries): the rest is left to slices.
+              if (heldBefore[i]!.entries - cache.capacity > 4_096) {
+                expect(cache.size).toBeGreaterThan(cache.capacity)
+                expect(vi.getTimerCount()).toBeGreaterThan(0)
+                sliced++
+              }
+              expect(cache.stats().multiplier).toBe(percent / 100)
+              const size = cache.size
+              for (let k = 0; k < step.sets; k++) cache.set(next++, k)
+              // A trimming cache never grows; a cache within capacity stays within it.
+              expect(cache.size).toBeLessThanOrEqual(Math.max(size, cache.capacity))
+            })
+            for (let s = 0; s < step.slices; s++) vi.advanceTimersToNextTimer()
+          }
+          vi.runAllTimers()
+          expect(vi.getTimerCount()).toBe(0)
+          caches.forEach((cache, i) => {
+            const stats = cache.stats()
+            expect(stats.entries).toBeLessThanOrEqual(stats.capacity)
+            if (specs[i]!.bytes) expect(stats.bytes).toBeLessThanOrEqual(stats.byteCapacity!)
+            if (stats.multiplier === 0) expect(stats.entries).toBe(0)
+          })
+          expect(errors).toEqual([])
+          pressure.close()
+        },
+      ),
       { numRuns: 25 },
     )
     // The property is about slices: make sure the runs really exercised them.

@@ -42,7 +42,19 @@ function fill(cache: { set(key: number, value: number): unknown }, n: number): v
 
 // ---------------------------------------------------------------------------------------------
 describe('sources that throw, hang or return garbage', () => {
-  type Kind = 'good' | 'throw' | 'NaN' | 'string' | 'null' | 'undefined' | 'negative' | 'zero limit' | 'infinite' | 'overflow' | 'hang' | 'reject'
+  type Kind =
+    | 'good'
+    | 'throw'
+    | 'NaN'
+    | 'string'
+    | 'null'
+    | 'undefined'
+    | 'negative'
+    | 'zero limit'
+    | 'infinite'
+    | 'overflow'
+    | 'hang'
+    | 'reject'
   const readings: Record<Exclude<Kind, 'good' | 'throw'>, () => unknown> = {
     NaN: () => ({ used: Number.NaN, limit: 1 }),
     string: () => ({ used: '0.5', limit: '1' }),
@@ -59,8 +71,17 @@ describe('sources that throw, hang or return garbage', () => {
     reject: () => Promise.reject(new Error('async read failed')),
   }
   const kindArb = fc.oneof(
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant<Kind>('good'), ratio: fc.double({ min: 0, max: 1.2, noNaN: true }) }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom<Kind>('throw', ...(Object.keys(readings) as Kind[])), ratio: fc.constant(0) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({ kind: fc.constant<Kind>('good'), ratio: fc.double({ min: 0, max: 1.2, noNaN: true }) }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constantFrom<Kind>('throw', ...(Object.keys(readings) as Kind[])),
+        ratio: fc.constant(0),
+      }),
+    },
   )
 
   it('under a running timer, every bad read is reported as a SourceError, sampling never stops, and the level follows the good readings only', async () => {
@@ -94,7 +115,15 @@ describe('sources that throw, hang or return garbage', () => {
         const errors: Error[] = []
         // The first sample is taken inside createController(), before any 'error' listener: the logger gets it.
         const logger = { error: (error: Error) => errors.push(error) }
-        const pressure = createController({ sources: [chaos], intervalMs: 100, fastIntervalMs: 100, sampleOnGc: false, recoveryMs: 200, now: () => Date.now(), logger })
+        const pressure = createController({
+          sources: [chaos],
+          intervalMs: 100,
+          fastIntervalMs: 100,
+          sampleOnGc: false,
+          recoveryMs: 200,
+          now: () => Date.now(),
+          logger,
+        })
         pressure.on('error', (e) => errors.push(e))
         const samples = 2 * script.length
         for (let n = 1; n < samples; n++) {
@@ -221,7 +250,9 @@ describe('close() during a sliced trim of a big cache', () => {
   type Closer = (pressure: Controller) => void | Promise<void>
 
   /** Fills a big cache, forces emergency, lets `slices` slices run, then closes in the way given. */
-  async function closeDuringTrim(close: 'between slices' | 'from a level listener' | 'from a dispose inside a slice' | 'by shutdown()') {
+  async function closeDuringTrim(
+    close: 'between slices' | 'from a level listener' | 'from a dispose inside a slice' | 'by shutdown()',
+  ) {
     vi.useFakeTimers()
     const { pressure, errors } = manual()
     let closeFromDispose = false
@@ -287,7 +318,18 @@ describe('caches unregistered during a resize', () => {
           if (m < 1) pressure.caches.unregister('big')
         },
         clear() {},
-        stats: () => ({ name: 'evictor', priority: 'normal', entries: 0, bytes: 0, capacity: 0, multiplier: 1, hits: 0, misses: 0, evictions: 0, hitRatio: 0 }),
+        stats: () => ({
+          name: 'evictor',
+          priority: 'normal',
+          entries: 0,
+          bytes: 0,
+          capacity: 0,
+          multiplier: 1,
+          hits: 0,
+          misses: 0,
+          evictions: 0,
+          hitRatio: 0,
+        }),
       }
       const make = () => pressure.caches.lru<number, number>('big', { max: 100_000 })
       const big = order === 'big first' ? make() : undefined
@@ -323,7 +365,18 @@ describe('caches unregistered during a resize', () => {
         }
       },
       clear() {},
-      stats: () => ({ name: 'quitter', priority: 'normal', entries: 0, bytes: 0, capacity: 0, multiplier: 1, hits: 0, misses: 0, evictions: 0, hitRatio: 0 }),
+      stats: () => ({
+        name: 'quitter',
+        priority: 'normal',
+        entries: 0,
+        bytes: 0,
+        capacity: 0,
+        multiplier: 1,
+        hits: 0,
+        misses: 0,
+        evictions: 0,
+        hitRatio: 0,
+      }),
     }
     pressure.caches.register('quitter', quitter)
     const after = pressure.caches.lru<number, number>('after', { max: 10 })
@@ -336,7 +389,7 @@ describe('caches unregistered during a resize', () => {
     expect(pressure.caches.has('quitter')).toBe(false)
   })
 
-  it("a big cache whose own disposer unregisters it in the middle of a slice stops trimming there", () => {
+  it('a big cache whose own disposer unregisters it in the middle of a slice stops trimming there', () => {
     vi.useFakeTimers()
     const { pressure, errors } = manual()
     let evicted = 0
@@ -364,9 +417,30 @@ describe('a Managed whose resize() throws or rejects', () => {
     const { pressure, errors } = manual()
     const thrown = new Error('resize threw')
     const rejected = new Error('resize rejected')
-    const stats = () => ({ name: 'x', priority: 'normal' as const, entries: 0, bytes: 0, capacity: 0, multiplier: 1, hits: 0, misses: 0, evictions: 0, hitRatio: 0 })
-    pressure.caches.register('throws', { resize: (m) => { if (m < 1) throw thrown }, clear() {}, stats })
-    pressure.caches.register('rejects', { resize: (m) => (m < 1 ? Promise.reject(rejected) : Promise.resolve()), clear() {}, stats })
+    const stats = () => ({
+      name: 'x',
+      priority: 'normal' as const,
+      entries: 0,
+      bytes: 0,
+      capacity: 0,
+      multiplier: 1,
+      hits: 0,
+      misses: 0,
+      evictions: 0,
+      hitRatio: 0,
+    })
+    pressure.caches.register('throws', {
+      resize: (m) => {
+        if (m < 1) throw thrown
+      },
+      clear() {},
+      stats,
+    })
+    pressure.caches.register('rejects', {
+      resize: (m) => (m < 1 ? Promise.reject(rejected) : Promise.resolve()),
+      clear() {},
+      stats,
+    })
     const lru = pressure.caches.lru<number, number>('lru', { max: 100, priority: 'optional' })
     fill(lru, 100)
     pressure.force('warning')
@@ -380,7 +454,9 @@ describe('a Managed whose resize() throws or rejects', () => {
 // ---------------------------------------------------------------------------------------------
 describe('a TanStack QueryCache that misbehaves', () => {
   async function withQueries(n: number) {
-    const client = new QueryClient({ defaultOptions: { queries: { gcTime: Infinity, retry: false, staleTime: Infinity } } })
+    const client = new QueryClient({
+      defaultOptions: { queries: { gcTime: Infinity, retry: false, staleTime: Infinity } },
+    })
     for (let id = 0; id < n; id++) await client.prefetchQuery({ queryKey: ['item', id], queryFn: async () => ({ id }) })
     return { client, queryCache: client.getQueryCache() }
   }
@@ -392,7 +468,9 @@ describe('a TanStack QueryCache that misbehaves', () => {
     queryCache.getAll = () => {
       throw new Error('getAll failed')
     }
-    const managed = pressure.caches.register('queries', manageQueryCache(queryCache, { maxQueries: 10 }), { priority: 'optional' })
+    const managed = pressure.caches.register('queries', manageQueryCache(queryCache, { maxQueries: 10 }), {
+      priority: 'optional',
+    })
     const lru = pressure.caches.lru<number, number>('lru', { max: 10 })
     fill(lru, 10)
     expect(errors.map((e) => e.message)).toEqual(['getAll failed'])
@@ -409,7 +487,9 @@ describe('a TanStack QueryCache that misbehaves', () => {
   it('remove() failing during a pressure trim is reported, the other caches are still resized, and the next trim succeeds', async () => {
     const { pressure, errors } = manual()
     const { client, queryCache } = await withQueries(10)
-    const managed = pressure.caches.register('queries', manageQueryCache(queryCache, { maxQueries: 10 }), { priority: 'optional' })
+    const managed = pressure.caches.register('queries', manageQueryCache(queryCache, { maxQueries: 10 }), {
+      priority: 'optional',
+    })
     const lru = pressure.caches.lru<number, number>('lru', { max: 10, priority: 'optional' })
     fill(lru, 10)
     const remove = queryCache.remove.bind(queryCache)
@@ -489,11 +569,23 @@ describe('a real process full of faults', () => {
     const exit = await fixture.exited
     const done = fixture.lines.find((l) => l.event === 'done')
     const final = fixture.lines.find((l) => l.event === 'exit')
-    expect({ exit, stderr: fixture.stderr() }).toMatchObject({ exit: { code: 0, signal: null, timedOut: false }, stderr: '' })
+    expect({ exit, stderr: fixture.stderr() }).toMatchObject({
+      exit: { code: 0, signal: null, timedOut: false },
+      stderr: '',
+    })
     expect(done).toMatchObject({ level: 'emergency', closed: true, trimStopped: true, taskRuns: 1 })
     expect(done!.samples as number).toBeGreaterThan(5)
     expect(new Set(done!.kinds as string[])).toEqual(
-      new Set(['SourceError', 'sample listener', 'level listener', 'flag listener', 'refused listener', 'hook', 'TaskError', 'resize']),
+      new Set([
+        'SourceError',
+        'sample listener',
+        'level listener',
+        'flag listener',
+        'refused listener',
+        'hook',
+        'TaskError',
+        'resize',
+      ]),
     )
     // Checked in the 'exit' handler, after everything pending had its chance to fail.
     expect(final).toEqual({ event: 'exit', uncaught: 0, unhandled: 0 })

@@ -8,7 +8,13 @@ const hysteresis = 0.05
 const recoveryMs = 1000
 const exitLine = (level: Level) => (level === 'normal' ? -Infinity : thresholds[level] - hysteresis)
 const reached = (ratio: number): Level =>
-  ratio >= thresholds.emergency ? 'emergency' : ratio >= thresholds.critical ? 'critical' : ratio >= thresholds.warning ? 'warning' : 'normal'
+  ratio >= thresholds.emergency
+    ? 'emergency'
+    : ratio >= thresholds.critical
+      ? 'critical'
+      : ratio >= thresholds.warning
+        ? 'warning'
+        : 'normal'
 
 interface Step {
   ratio: number
@@ -20,7 +26,14 @@ function run(steps: Step[]) {
   let t = 0
   let ratio = 0
   const source: Source = { name: 'fake', read: () => ({ used: ratio * 1000, limit: 1000 }) }
-  const pressure = createController({ sources: [source], autoStart: false, now: () => t, thresholds, hysteresis, recoveryMs })
+  const pressure = createController({
+    sources: [source],
+    autoStart: false,
+    now: () => t,
+    thresholds,
+    hysteresis,
+    recoveryMs,
+  })
   const changes: LevelChange[] = []
   pressure.on('level', (c) => changes.push(c))
   const samples: { at: number; ratio: number; level: Level }[] = []
@@ -37,9 +50,14 @@ function run(steps: Step[]) {
 // Ratios cluster around the thresholds so that bands and edges are exercised often.
 const ratioArb = fc.oneof(
   fc.double({ min: 0, max: 1.1, noNaN: true }),
-  fc.constantFrom(...Object.values(thresholds)).chain((th) => fc.double({ min: th - 0.08, max: th + 0.03, noNaN: true })),
+  fc
+    .constantFrom(...Object.values(thresholds))
+    .chain((th) => fc.double({ min: th - 0.08, max: th + 0.03, noNaN: true })),
 )
-const stepsArb = fc.array(fc.record({ ratio: ratioArb, dt: fc.integer({ min: 1, max: 700 }) }), { minLength: 1, maxLength: 300 })
+const stepsArb = fc.array(fc.record({ ratio: ratioArb, dt: fc.integer({ min: 1, max: 700 }) }), {
+  minLength: 1,
+  maxLength: 300,
+})
 
 describe('level transitions obey the rules for any ratio series', () => {
   it('escalates only to the level the ratio reached, and de-escalates one step after a full dwell below the exit line', () => {
@@ -86,7 +104,9 @@ describe('level transitions obey the rules for any ratio series', () => {
         // first may be due at once if the dwell began before the calm).
         const normalAt = samples.findIndex((s, i) => i > lastHigh && s.level === 'normal')
         if (rank(startLevel) > 1) {
-          expect(samples[normalAt]!.at - samples[lastHigh]!.at).toBeGreaterThanOrEqual((rank(startLevel) - 1) * recoveryMs)
+          expect(samples[normalAt]!.at - samples[lastHigh]!.at).toBeGreaterThanOrEqual(
+            (rank(startLevel) - 1) * recoveryMs,
+          )
         }
       }),
       { numRuns: 200 },
@@ -95,13 +115,17 @@ describe('level transitions obey the rules for any ratio series', () => {
 
   it('a ratio oscillating ±0.02 around any threshold makes at most one transition', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...Object.values(thresholds)), fc.array(fc.boolean(), { minLength: 2, maxLength: 200 }), (th, ups) => {
-        // Start settled at the level below, so the only possible change is the crossing itself.
-        const settle = reached(th - 0.021)
-        const lead = settle === 'normal' ? [] : [{ ratio: th - 0.021, dt: 1 }]
-        const { changes } = run([...lead, ...ups.map((up) => ({ ratio: up ? th + 0.02 : th - 0.02, dt: 50 }))])
-        expect(changes.length - lead.length).toBeLessThanOrEqual(1)
-      }),
+      fc.property(
+        fc.constantFrom(...Object.values(thresholds)),
+        fc.array(fc.boolean(), { minLength: 2, maxLength: 200 }),
+        (th, ups) => {
+          // Start settled at the level below, so the only possible change is the crossing itself.
+          const settle = reached(th - 0.021)
+          const lead = settle === 'normal' ? [] : [{ ratio: th - 0.021, dt: 1 }]
+          const { changes } = run([...lead, ...ups.map((up) => ({ ratio: up ? th + 0.02 : th - 0.02, dt: 50 }))])
+          expect(changes.length - lead.length).toBeLessThanOrEqual(1)
+        },
+      ),
       { numRuns: 200 },
     )
   })
@@ -110,7 +134,14 @@ describe('level transitions obey the rules for any ratio series', () => {
 describe('forcing and releasing interleaved with samples', () => {
   type Action = { kind: 'sample'; ratio: number; dt: number } | { kind: 'force'; level: Level } | { kind: 'release' }
   const actionArb: fc.Arbitrary<Action> = fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant('sample' as const), ratio: ratioArb, dt: fc.integer({ min: 1, max: 700 }) }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant('sample' as const),
+        ratio: ratioArb,
+        dt: fc.integer({ min: 1, max: 700 }),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('force' as const), level: fc.constantFrom(...LEVELS) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const) }) },
   )
@@ -121,11 +152,25 @@ describe('forcing and releasing interleaved with samples', () => {
         let t = 0
         let ratio = 0
         const source: Source = { name: 'fake', read: () => ({ used: ratio * 1000, limit: 1000 }) }
-        const pressure = createController({ sources: [source], autoStart: false, now: () => t, thresholds, hysteresis, recoveryMs })
+        const pressure = createController({
+          sources: [source],
+          autoStart: false,
+          now: () => t,
+          thresholds,
+          hysteresis,
+          recoveryMs,
+        })
         const changes: LevelChange[] = []
         pressure.on('level', (c) => changes.push(c))
         // The measured level comes from the same controller fed the same samples without any force.
-        const twin = createController({ sources: [source], autoStart: false, now: () => t, thresholds, hysteresis, recoveryMs })
+        const twin = createController({
+          sources: [source],
+          autoStart: false,
+          now: () => t,
+          thresholds,
+          hysteresis,
+          recoveryMs,
+        })
         let forced: Level | null = null
         let previous: Level = 'normal'
         for (const action of actions) {
@@ -150,7 +195,12 @@ describe('forcing and releasing interleaved with samples', () => {
             expect(emitted).toEqual([])
           } else {
             expect(emitted).toHaveLength(1)
-            expect(emitted[0]).toMatchObject({ from: previous, to: pressure.level, at: t, forced: action.kind !== 'sample' })
+            expect(emitted[0]).toMatchObject({
+              from: previous,
+              to: pressure.level,
+              at: t,
+              forced: action.kind !== 'sample',
+            })
           }
           previous = pressure.level
         }

@@ -34,7 +34,12 @@ export interface Fixture {
 /** Starts `node [nodeArgs] fixture [args]`; the child is killed after `timeoutMs` instead of hanging the suite. */
 export function startFixture(
   name: string,
-  { args = [], nodeArgs = [], cwd, timeoutMs = 20_000 }: { args?: string[]; nodeArgs?: string[]; cwd?: string; timeoutMs?: number } = {},
+  {
+    args = [],
+    nodeArgs = [],
+    cwd,
+    timeoutMs = 20_000,
+  }: { args?: string[]; nodeArgs?: string[]; cwd?: string; timeoutMs?: number } = {},
 ): Fixture {
   const started = Date.now()
   const child = spawn(process.execPath, [...nodeArgs, fixturePath(name), ...args], {
@@ -71,7 +76,8 @@ export function startFixture(
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
-      for (const w of waiters.splice(0)) w.reject(new Error(`the fixture ended before printing "${w.event}"; stderr: ${stderr}`))
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`the fixture ended before printing "${w.event}"; stderr: ${stderr}`))
       resolve({ code, signal, timedOut, ms: Date.now() - started })
     })
   })
@@ -83,7 +89,8 @@ export function startFixture(
     waitFor(event) {
       const seen = lines.find((l) => l.event === event)
       if (seen) return Promise.resolve(seen)
-      if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(new Error(`the fixture has ended; stderr: ${stderr}`))
+      if (child.exitCode !== null || child.signalCode !== null)
+        return Promise.reject(new Error(`the fixture has ended; stderr: ${stderr}`))
       return new Promise((resolve, reject) => waiters.push({ event, resolve, reject }))
     },
   }

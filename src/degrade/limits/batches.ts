@@ -47,7 +47,11 @@ export function inBatches<T>(loadPage: LoadPage<T>, options: BatchOptions): Asyn
   return pages(loadPage, batchSize as Scalable, signal)
 }
 
-async function* pages<T>(loadPage: LoadPage<T>, batchSize: Scalable, signal: AbortSignal | undefined): AsyncGenerator<T[], void, undefined> {
+async function* pages<T>(
+  loadPage: LoadPage<T>,
+  batchSize: Scalable,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<T[], void, undefined> {
   let offset = 0
   let last: unknown
   for (;;) {
@@ -55,7 +59,9 @@ async function* pages<T>(loadPage: LoadPage<T>, batchSize: Scalable, signal: Abo
     const limit = readCount('inBatches', 'option `batchSize`', batchSize, 1)
     const page: unknown = await loadPage({ offset, limit, skip: offset, take: limit, last, signal })
     if (!Array.isArray(page)) {
-      throw new TypeError(`inBatches: loadPage must return an array (or a promise of one), got ${describe(page)} for offset ${offset}`)
+      throw new TypeError(
+        `inBatches: loadPage must return an array (or a promise of one), got ${describe(page)} for offset ${offset}`,
+      )
     }
     if (page.length === 0) return
     offset += page.length

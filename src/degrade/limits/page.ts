@@ -51,7 +51,9 @@ const WHOLE = `a whole number between 0 and ${Number.MAX_SAFE_INTEGER}`
 export function parsePage(input: PageInput | undefined | null, options: PageOptions): Page {
   const opts = checkOptions<PageOptions>(W, 'options', options, ['default', 'max', 'maxSkip'])
   if (opts.max === undefined) {
-    throw new TypeError(`${W}: option \`max\` is required (a number or a scaled value): an uncapped page size lets one request load a whole table`)
+    throw new TypeError(
+      `${W}: option \`max\` is required (a number or a scaled value): an uncapped page size lets one request load a whole table`,
+    )
   }
   const max = readCount(W, 'option `max`', opts.max, 0)
   const fallback = checkNumber(W, 'option `default`', opts.default ?? 20, { min: 1, integer: true })
@@ -76,6 +78,7 @@ function parseField(field: 'take' | 'skip', raw: unknown): number | undefined {
 
 /** The client's value for the message, cut short: a query string can be long. */
 function clientValue(value: unknown): string {
-  if (typeof value === 'string' && value.length > 40) return `${JSON.stringify(value.slice(0, 40))}… (string of ${value.length} characters)`
+  if (typeof value === 'string' && value.length > 40)
+    return `${JSON.stringify(value.slice(0, 40))}… (string of ${value.length} characters)`
   return describe(value)
 }

@@ -51,7 +51,10 @@ export class ScaledValue implements Scaled {
 
 /** Validates a `LevelValues` table and fills the missing levels from the level below. */
 export function resolveLevelValues(where: string, input: unknown): Readonly<Record<Level, number>> {
-  if (input === undefined) throw new TypeError(`${where}: argument \`values\` must be an object such as { normal: 100, critical: 20 }, got undefined`)
+  if (input === undefined)
+    throw new TypeError(
+      `${where}: argument \`values\` must be an object such as { normal: 100, critical: 20 }, got undefined`,
+    )
   const given = checkOptions<LevelValues>(where, 'values', input, LEVELS)
   const table = {} as Record<Level, number>
   let previous: number | undefined
@@ -76,7 +79,9 @@ export function readScalable(where: string, name: string, input: unknown, rule: 
   if (input !== null && typeof input === 'object' && 'value' in input) {
     return checkNumber(where, `the current value of ${name}`, (input as Scaled).value, rule)
   }
-  throw new TypeError(`${where}: ${name} must be a number or a scaled value (pressure.limits.scale(...)), got ${describe(input)}`)
+  throw new TypeError(
+    `${where}: ${name} must be a number or a scaled value (pressure.limits.scale(...)), got ${describe(input)}`,
+  )
 }
 
 /** A count read from a `Scalable`: at least `min`, fractional values rounded down. */

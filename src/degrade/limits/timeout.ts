@@ -36,12 +36,17 @@ export type TimeoutWork<T> = ((signal: AbortSignal) => T | PromiseLike<T>) | Pro
  * under pressure. The timer is unref'd and always cleared; a late result or rejection of timed-out
  * work is swallowed, never left unhandled. Bad arguments reject the returned promise.
  */
-export function withTimeout<T>(work: TimeoutWork<T>, ms: Scalable, options: WithTimeoutOptions = {}): Promise<Awaited<T>> {
+export function withTimeout<T>(
+  work: TimeoutWork<T>,
+  ms: Scalable,
+  options: WithTimeoutOptions = {},
+): Promise<Awaited<T>> {
   return new Promise<Awaited<T>>((resolve, reject) => {
     const W = 'withTimeout'
     // Whatever happens below, a promise handed in must not end as an unhandled rejection.
     if (isThenable(work)) work.then(undefined, () => {})
-    else if (typeof work !== 'function') throw new TypeError(`${W}: argument \`work\` must be a function or a promise, got ${describe(work)}`)
+    else if (typeof work !== 'function')
+      throw new TypeError(`${W}: argument \`work\` must be a function or a promise, got ${describe(work)}`)
     const limit = readScalable(W, 'argument `ms`', ms, { above: 0, max: MAX_TIMER_MS })
     const opts = checkOptions<WithTimeoutOptions>(W, 'options', options, ['signal', 'label'])
     const outer = checkSignal(W, 'option `signal`', opts.signal)
@@ -70,7 +75,10 @@ export function withTimeout<T>(work: TimeoutWork<T>, ms: Scalable, options: With
 
     let pending: T | PromiseLike<T>
     try {
-      pending = inner === undefined ? (work as PromiseLike<T>) : (work as (signal: AbortSignal) => T | PromiseLike<T>)(inner.signal)
+      pending =
+        inner === undefined
+          ? (work as PromiseLike<T>)
+          : (work as (signal: AbortSignal) => T | PromiseLike<T>)(inner.signal)
     } catch (error) {
       settle()
       return reject(error)

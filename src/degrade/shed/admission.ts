@@ -41,7 +41,9 @@ function admittedBy(where: string, path: string, rule: unknown): Set<Priority> {
     set.add(priority)
   })
   if (!set.has('critical')) {
-    throw new RangeError(`${where}: ${name} must include 'critical' (critical work is never shed), got [${rule.map((p) => `'${p}'`).join(', ')}]`)
+    throw new RangeError(
+      `${where}: ${name} must include 'critical' (critical work is never shed), got [${rule.map((p) => `'${p}'`).join(', ')}]`,
+    )
   }
   return set
 }
@@ -55,7 +57,8 @@ export function resolveAdmission(where: string, value: unknown): AdmissionTable 
   const sets = {} as Record<Level, Set<Priority>>
   for (const level of LEVELS) {
     const rule = partial[level]
-    sets[level] = rule === undefined ? new Set(DEFAULT_ADMISSION[level]) : admittedBy(where, `shed.admission.${level}`, rule)
+    sets[level] =
+      rule === undefined ? new Set(DEFAULT_ADMISSION[level]) : admittedBy(where, `shed.admission.${level}`, rule)
   }
   for (let i = 1; i < LEVELS.length; i++) {
     const lower = LEVELS[i - 1]!

@@ -69,7 +69,10 @@ export function resolveShedOptions(options: unknown): ResolvedShedOptions {
     'queue',
     'retryAfter',
   ])
-  const { size, timeoutMs } = checkOptions<NonNullable<ShedOptions['queue']>>(W, 'option `shed.queue`', queue, ['size', 'timeoutMs'])
+  const { size, timeoutMs } = checkOptions<NonNullable<ShedOptions['queue']>>(W, 'option `shed.queue`', queue, [
+    'size',
+    'timeoutMs',
+  ])
   return {
     admission: resolveAdmission(W, admission),
     limits: Object.freeze(resolveLimits(concurrency)),

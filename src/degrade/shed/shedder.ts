@@ -57,7 +57,12 @@ export type ShedEvents = {
 const ZEROS_BY_PRIORITY = (): Record<Priority, number> => ({ critical: 0, high: 0, normal: 0, low: 0 })
 const ZEROS_BY_REASON = (): Record<ShedReason, number> => ({ level: 0, 'queue-full': 0, 'queue-timeout': 0, closed: 0 })
 /** Everything admitted: the table a closed controller applies. */
-const ADMIT_ALL: Readonly<Record<Priority, boolean>> = Object.freeze({ critical: true, high: true, normal: true, low: true })
+const ADMIT_ALL: Readonly<Record<Priority, boolean>> = Object.freeze({
+  critical: true,
+  high: true,
+  normal: true,
+  low: true,
+})
 /** A listener with a wrong event name would never be called, and a non-function would fail at the first refusal: both throw here. */
 function checkListener(where: string, event: unknown, fn: unknown, optional = false): void {
   checkOneOf(where, 'argument `event`', event, SHED_EVENTS)
@@ -173,9 +178,11 @@ export class Shedder {
    * throws propagates out of `acquire()`; what a later one throws is reported on `'error'`.
    */
   acquire(priority: Priority, callback: PermitCallback, options: AcquireOptions = this.#defaultAcquire): ShedPermit {
-    if (typeof this.#allowed[priority] !== 'boolean') checkOneOf('shed.acquire', 'argument `priority`', priority, PRIORITIES)
+    if (typeof this.#allowed[priority] !== 'boolean')
+      checkOneOf('shed.acquire', 'argument `priority`', priority, PRIORITIES)
     checkFunction('shed.acquire', 'argument `callback`', callback)
-    const retryAfter = options === this.#defaultAcquire ? this.#options.retryAfter : this.#retryAfterOf('shed.acquire', options)
+    const retryAfter =
+      options === this.#defaultAcquire ? this.#options.retryAfter : this.#retryAfterOf('shed.acquire', options)
     const permit = this.#decide(priority, retryAfter)
     if (permit.state === 'waiting') permit[whenDecided](callback)
     // Immediate: called here, unguarded, so what the callback throws reaches the caller of acquire().
@@ -312,7 +319,9 @@ export class Shedder {
 
   #retryAfterOf(where: string, options: unknown): number {
     const { retryAfter } = checkOptions<AcquireOptions>(where, 'options', options, ['retryAfter'])
-    return retryAfter === undefined ? this.#options.retryAfter : checkRetryAfter(where, 'option `retryAfter`', retryAfter)
+    return retryAfter === undefined
+      ? this.#options.retryAfter
+      : checkRetryAfter(where, 'option `retryAfter`', retryAfter)
   }
 
   /** Counts a refusal and tells the listeners; returns what it was. */

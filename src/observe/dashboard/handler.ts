@@ -47,7 +47,11 @@ const HEARTBEAT_MS = 15_000
 export function dashboardHandler(pressure: ObservedController, options: DashboardOptions): DashboardHandler {
   const controller = checkController(W, pressure)
   if (options === undefined) throw new TypeError(`${W}: options { token } are required`)
-  const { token, updateMs = 500, title = 'heapguard' } = checkOptions<DashboardOptions>(W, 'options', options, ['token', 'updateMs', 'title'])
+  const {
+    token,
+    updateMs = 500,
+    title = 'heapguard',
+  } = checkOptions<DashboardOptions>(W, 'options', options, ['token', 'updateMs', 'title'])
   const auth = new TokenCheck(W, token)
   checkNumber(W, 'option `updateMs`', updateMs, { min: 50, max: 60_000 })
   checkString(W, 'option `title`', title)
@@ -58,9 +62,15 @@ export function dashboardHandler(pressure: ObservedController, options: Dashboar
     if (rejectMethod(req, res)) return
     const query = queryOf(req)
     if (!auth.allows(req, query)) {
-      sendJson(req, res, 401, { error: 'a valid token is required (Authorization: Bearer <token> or ?token=<token>)' }, {
-        'WWW-Authenticate': 'Bearer realm="heapguard"',
-      })
+      sendJson(
+        req,
+        res,
+        401,
+        { error: 'a valid token is required (Authorization: Bearer <token> or ?token=<token>)' },
+        {
+          'WWW-Authenticate': 'Bearer realm="heapguard"',
+        },
+      )
       return
     }
     if (query.has('stream')) {

@@ -385,7 +385,7 @@ export const DASHBOARD_CSP = [
   `style-src ${sha256(STYLE)}`,
   "connect-src 'self'",
   // data: only for the favicon, which shows the level.
-  "img-src data:",
+  'img-src data:',
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",

@@ -77,7 +77,12 @@ export function readState(pressure: ObservedController): DashboardState {
     ratio: pressure.ratio,
     thresholds: pressure.thresholds,
     hysteresis: pressure.hysteresis,
-    sources: Object.entries(last?.sources ?? {}).map(([name, r]) => ({ name, used: r.used, limit: r.limit, ratio: r.ratio })),
+    sources: Object.entries(last?.sources ?? {}).map(([name, r]) => ({
+      name,
+      used: r.used,
+      limit: r.limit,
+      ratio: r.ratio,
+    })),
     trend: pressure.trend(),
     transitions,
     transitionCounts: pressure.transitionCounts(),

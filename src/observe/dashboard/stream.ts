@@ -152,7 +152,8 @@ export class DashboardStream {
   #addPoint(point: ChartPoint): void {
     this.#pendingPoints.push(point)
     // Trimmed in one go once twice over the bound, so the cost per point stays constant.
-    if (this.#pendingPoints.length > 2 * MAX_PENDING_POINTS) this.#pendingPoints.splice(0, this.#pendingPoints.length - MAX_PENDING_POINTS)
+    if (this.#pendingPoints.length > 2 * MAX_PENDING_POINTS)
+      this.#pendingPoints.splice(0, this.#pendingPoints.length - MAX_PENDING_POINTS)
   }
 
   #push(): void {

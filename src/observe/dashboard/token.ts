@@ -19,10 +19,14 @@ export class TokenCheck {
 
   constructor(where: string, token: unknown) {
     if (typeof token !== 'string') {
-      throw new TypeError(`${where}: option \`token\` must be a string (a random secret of at least ${MIN_TOKEN_LENGTH} characters), got ${describe(token)}`)
+      throw new TypeError(
+        `${where}: option \`token\` must be a string (a random secret of at least ${MIN_TOKEN_LENGTH} characters), got ${describe(token)}`,
+      )
     }
     if (token.length < MIN_TOKEN_LENGTH) {
-      throw new RangeError(`${where}: option \`token\` must be at least ${MIN_TOKEN_LENGTH} characters long, got one of ${token.length}`)
+      throw new RangeError(
+        `${where}: option \`token\` must be at least ${MIN_TOKEN_LENGTH} characters long, got one of ${token.length}`,
+      )
     }
     this.#digest = digest(token)
   }

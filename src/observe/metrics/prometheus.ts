@@ -62,7 +62,12 @@ function perCache(name: string, help: string, type: MetricDef['type'], field: Nu
 }
 
 /** One unlabelled series from the shedder's stats (absent without a shedder, or when null). */
-function shedValue(name: string, help: string, type: MetricDef['type'], pick: (s: ObservedShedStats) => number | null): MetricDef {
+function shedValue(
+  name: string,
+  help: string,
+  type: MetricDef['type'],
+  pick: (s: ObservedShedStats) => number | null,
+): MetricDef {
   return {
     name,
     help,
@@ -189,10 +194,30 @@ const METRICS: readonly MetricDef[] = [
   // ---- caches (contract: size, entries, hit ratio, evictions) ----
   perCache('cache_size_bytes', 'Bytes held per managed cache.', 'gauge', 'bytes'),
   perCache('cache_entries', 'Entries held per managed cache.', 'gauge', 'entries'),
-  perCache('cache_hit_ratio', 'Hits / (hits + misses) per managed cache since it was created (0..1).', 'gauge', 'hitRatio'),
-  perCache('cache_evictions_total', 'Entries evicted per managed cache (capacity, pressure trims and byte budget).', 'counter', 'evictions'),
-  perCache('cache_capacity', 'Entries each managed cache may hold now (its max times the multiplier of the level).', 'gauge', 'capacity'),
-  perCache('cache_size_multiplier', 'The size multiplier the current level gives each managed cache (0 disables it).', 'gauge', 'multiplier'),
+  perCache(
+    'cache_hit_ratio',
+    'Hits / (hits + misses) per managed cache since it was created (0..1).',
+    'gauge',
+    'hitRatio',
+  ),
+  perCache(
+    'cache_evictions_total',
+    'Entries evicted per managed cache (capacity, pressure trims and byte budget).',
+    'counter',
+    'evictions',
+  ),
+  perCache(
+    'cache_capacity',
+    'Entries each managed cache may hold now (its max times the multiplier of the level).',
+    'gauge',
+    'capacity',
+  ),
+  perCache(
+    'cache_size_multiplier',
+    'The size multiplier the current level gives each managed cache (0 disables it).',
+    'gauge',
+    'multiplier',
+  ),
   perCache('cache_hits_total', 'Lookups that found their entry, per managed cache.', 'counter', 'hits'),
   perCache('cache_misses_total', 'Lookups that found nothing, per managed cache.', 'counter', 'misses'),
   // ---- load shedding (contract: requests_shed_total) ----
@@ -211,7 +236,12 @@ const METRICS: readonly MetricDef[] = [
   shedValue('requests_admitted_total', 'Requests admitted by load shedding.', 'counter', (s) => s.admitted),
   shedValue('requests_in_flight', 'Admitted requests not yet finished.', 'gauge', (s) => s.inFlight),
   shedValue('requests_queued', 'Requests waiting for a concurrency slot.', 'gauge', (s) => s.queued),
-  shedValue('requests_concurrency_limit', 'The concurrency limit now (absent when admission is by level only).', 'gauge', (s) => s.limit),
+  shedValue(
+    'requests_concurrency_limit',
+    'The concurrency limit now (absent when admission is by level only).',
+    'gauge',
+    (s) => s.limit,
+  ),
   // ---- flags and tasks ----
   {
     name: 'feature_enabled',
@@ -222,7 +252,9 @@ const METRICS: readonly MetricDef[] = [
       for (const f of p.features()) emit({ feature: f.name }, f.enabled ? 1 : 0)
     },
   },
-  perTask('task_paused', 'Whether each background task is paused by pressure (1) or runs (0).', 'gauge', (t) => (t.paused ? 1 : 0)),
+  perTask('task_paused', 'Whether each background task is paused by pressure (1) or runs (0).', 'gauge', (t) =>
+    t.paused ? 1 : 0,
+  ),
   perTask('task_runs_total', 'Runs of each background task.', 'counter', (t) => t.runs),
   perTask('task_failures_total', 'Runs of each background task that threw or rejected.', 'counter', (t) => t.failures),
 ]
@@ -260,20 +292,27 @@ function checkRegistry(value: unknown): Registry {
 export function collectMetrics(pressure: ObservedController, options: CollectMetricsOptions): CollectedMetrics {
   const controller = checkController(W, pressure)
   if (options === undefined) {
-    throw new TypeError(`${W}: options { registry } are required (e.g. { registry: register } with register from 'prom-client')`)
+    throw new TypeError(
+      `${W}: options { registry } are required (e.g. { registry: register } with register from 'prom-client')`,
+    )
   }
   const { registry, prefix = '' } = checkOptions<CollectMetricsOptions>(W, 'options', options, ['registry', 'prefix'])
   const target = checkRegistry(registry)
-  if (typeof prefix !== 'string') throw new TypeError(`${W}: option \`prefix\` must be a string, got ${describe(prefix)}`)
+  if (typeof prefix !== 'string')
+    throw new TypeError(`${W}: option \`prefix\` must be a string, got ${describe(prefix)}`)
   if (prefix !== '' && !METRIC_NAME.test(prefix)) {
-    throw new RangeError(`${W}: option \`prefix\` must start a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got ${describe(prefix)}`)
+    throw new RangeError(
+      `${W}: option \`prefix\` must start a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got ${describe(prefix)}`,
+    )
   }
 
   const names = METRICS.map((def) => prefix + def.name)
   // Check every name first, so a clash registers nothing rather than half the metrics.
   const taken = names.find((name) => target.getSingleMetric(name) !== undefined)
   if (taken !== undefined) {
-    throw new Error(`${W}: a metric named ${taken} is already registered; give each controller its own registry or prefix`)
+    throw new Error(
+      `${W}: a metric named ${taken} is already registered; give each controller its own registry or prefix`,
+    )
   }
 
   // One snapshot per scrape, shared by every family: each piece of state is read once.

@@ -28,11 +28,7 @@ export interface HeapSourceOptions {
  * the last occurrence wins, as in V8. Only the `--flag=value` form counts: Node 20 refuses
  * `--max-old-space-size 64` ("illegal value for flag"), so no running process can have it.
  */
-export function readSizeFlagMiB(
-  name: string,
-  execArgv: readonly string[],
-  nodeOptions: string,
-): number | undefined {
+export function readSizeFlagMiB(name: string, execArgv: readonly string[], nodeOptions: string): number | undefined {
   const wanted = `--${name.replace(/_/g, '-')}`
   let found: number | undefined
   const scan = (args: readonly string[]): void => {
@@ -100,7 +96,11 @@ export function heapSource(options: HeapSourceOptions = {}): Source {
 function computeLimit(value: HeapSourceOptions['flags']): number {
   const heapSizeLimit = v8.getHeapStatistics().heap_size_limit
   if (value === undefined) return usableHeapLimit(heapSizeLimit)
-  const flags = checkOptions<NonNullable<HeapSourceOptions['flags']>>(W, 'option `flags`', value, ['execArgv', 'nodeOptions', 'workerOldGenerationMb'])
+  const flags = checkOptions<NonNullable<HeapSourceOptions['flags']>>(W, 'option `flags`', value, [
+    'execArgv',
+    'nodeOptions',
+    'workerOldGenerationMb',
+  ])
   const { execArgv = [], nodeOptions = '', workerOldGenerationMb = 0 } = flags
   if (!Array.isArray(execArgv) || !execArgv.every((arg) => typeof arg === 'string')) {
     throw new TypeError(`${W}: option \`flags.execArgv\` must be an array of strings, got ${describe(execArgv)}`)

@@ -64,13 +64,22 @@ function ownCgroupPath(text: string | undefined, v1Controller?: string): string 
     if (first === -1 || second === -1) continue
     const controllers = line.slice(first + 1, second)
     const match = v1Controller === undefined ? controllers === '' : controllers.split(',').includes(v1Controller)
-    if (match) return line.slice(second + 1).trim().replace(/\/$/, '')
+    if (match)
+      return line
+        .slice(second + 1)
+        .trim()
+        .replace(/\/$/, '')
   }
   return undefined
 }
 
 /** The smallest limit over a cgroup and its ancestors: a limit set on a parent applies to its children. */
-function smallestUpTree(read: (path: string) => number | undefined, root: string, path: string, file: string): number | undefined {
+function smallestUpTree(
+  read: (path: string) => number | undefined,
+  root: string,
+  path: string,
+  file: string,
+): number | undefined {
   let smallest: number | undefined
   for (let dir = path; ; dir = dir.slice(0, dir.lastIndexOf('/'))) {
     const value = read(`${root}${dir}/${file}`)
@@ -97,7 +106,10 @@ export function detectMemoryLimit(probe: MemoryLimitProbe = {}): MemoryLimit {
   const readLimit = (path: string): number | undefined => limitFrom(tryRead(readFile, path))
 
   const v2Path = ownCgroupPath(cgroups)
-  const v2 = v2Path === undefined ? readLimit('/sys/fs/cgroup/memory.max') : smallestUpTree(readLimit, '/sys/fs/cgroup', v2Path, 'memory.max')
+  const v2 =
+    v2Path === undefined
+      ? readLimit('/sys/fs/cgroup/memory.max')
+      : smallestUpTree(readLimit, '/sys/fs/cgroup', v2Path, 'memory.max')
   if (v2 !== undefined) return { bytes: v2, origin: 'cgroup-v2' }
 
   const v1Root = '/sys/fs/cgroup/memory'

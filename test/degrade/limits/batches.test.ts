@@ -45,11 +45,14 @@ describe('inBatches', () => {
     const { rows } = table(25)
     const seen: ({ id: number } | undefined)[] = []
     const pages = await collect(
-      inBatches<{ id: number }>(({ last, limit }) => {
-        seen.push(last)
-        const after = last?.id ?? 0
-        return rows.filter((r) => r.id > after).slice(0, limit)
-      }, { batchSize: 10 }),
+      inBatches<{ id: number }>(
+        ({ last, limit }) => {
+          seen.push(last)
+          const after = last?.id ?? 0
+          return rows.filter((r) => r.id > after).slice(0, limit)
+        },
+        { batchSize: 10 },
+      ),
     )
     expect(pages.map((p) => p.length)).toEqual([10, 10, 5])
     expect(seen).toEqual([undefined, { id: 10 }, { id: 20 }])
@@ -102,7 +105,9 @@ describe('inBatches', () => {
   })
 
   it('lets a loader error through, and refuses a loader that returns no array', async () => {
-    await expect(collect(inBatches(() => Promise.reject(new Error('db down')), { batchSize: 10 }))).rejects.toThrow('db down')
+    await expect(collect(inBatches(() => Promise.reject(new Error('db down')), { batchSize: 10 }))).rejects.toThrow(
+      'db down',
+    )
     await expect(collect(inBatches(() => ({ rows: [] }) as never, { batchSize: 10 }))).rejects.toThrow(
       new TypeError('inBatches: loadPage must return an array (or a promise of one), got an object for offset 0'),
     )
@@ -120,14 +125,22 @@ describe('inBatches', () => {
 
   it('checks its arguments at the call, with messages naming them', () => {
     const load = async () => []
-    expect(() => inBatches('load' as never, { batchSize: 10 })).toThrow(new TypeError('inBatches: argument `loadPage` must be a function, got "load" (string)'))
+    expect(() => inBatches('load' as never, { batchSize: 10 })).toThrow(
+      new TypeError('inBatches: argument `loadPage` must be a function, got "load" (string)'),
+    )
     expect(() => inBatches(load, undefined as never)).toThrow(TypeError)
     expect(() => inBatches(load, {} as never)).toThrow(
-      new TypeError('inBatches: option `batchSize` must be a number or a scaled value (pressure.limits.scale(...)), got undefined (undefined)'),
+      new TypeError(
+        'inBatches: option `batchSize` must be a number or a scaled value (pressure.limits.scale(...)), got undefined (undefined)',
+      ),
     )
-    expect(() => inBatches(load, { batchSize: 0 })).toThrow(new RangeError('inBatches: option `batchSize` must be a finite number >= 1, got 0 (number)'))
+    expect(() => inBatches(load, { batchSize: 0 })).toThrow(
+      new RangeError('inBatches: option `batchSize` must be a finite number >= 1, got 0 (number)'),
+    )
     expect(() => inBatches(load, { batchSize: NaN })).toThrow(RangeError)
-    expect(() => inBatches(load, { batchSize: 10, size: 5 } as never)).toThrow(new TypeError('inBatches: unknown option `size` (known: batchSize, signal)'))
+    expect(() => inBatches(load, { batchSize: 10, size: 5 } as never)).toThrow(
+      new TypeError('inBatches: unknown option `size` (known: batchSize, signal)'),
+    )
     expect(() => inBatches(load, { batchSize: 10, signal: 'x' as never })).toThrow(TypeError)
   })
 })

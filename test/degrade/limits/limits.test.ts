@@ -104,21 +104,28 @@ describe('limits.page', () => {
     ['take', ['1', '2'], 'page: `take` must be a whole number between 0 and 9007199254740991, got an array'],
     ['skip', true, 'page: `skip` must be a whole number between 0 and 9007199254740991, got true (boolean)'],
     ['skip', {}, 'page: `skip` must be a whole number between 0 and 9007199254740991, got an object'],
-    ['skip', '99999999999999999999', 'page: `skip` must be a whole number between 0 and 9007199254740991, got "99999999999999999999" (string)'],
-  ])('rejects %s = %j with a PageError (a RangeError, status 400) naming the field and the value', (field, value, message) => {
-    const { pressure } = drive()
-    let error: unknown
-    try {
-      pressure.limits.page({ [field]: value }, { max: 100 })
-    } catch (e) {
-      error = e
-    }
-    expect(error).toBeInstanceOf(PageError)
-    expect(error).toBeInstanceOf(RangeError)
-    expect(error).toMatchObject({ message, field, statusCode: 400, status: 400 })
-    expect((error as PageError).value).toStrictEqual(value)
-    pressure.close()
-  })
+    [
+      'skip',
+      '99999999999999999999',
+      'page: `skip` must be a whole number between 0 and 9007199254740991, got "99999999999999999999" (string)',
+    ],
+  ])(
+    'rejects %s = %j with a PageError (a RangeError, status 400) naming the field and the value',
+    (field, value, message) => {
+      const { pressure } = drive()
+      let error: unknown
+      try {
+        pressure.limits.page({ [field]: value }, { max: 100 })
+      } catch (e) {
+        error = e
+      }
+      expect(error).toBeInstanceOf(PageError)
+      expect(error).toBeInstanceOf(RangeError)
+      expect(error).toMatchObject({ message, field, statusCode: 400, status: 400 })
+      expect((error as PageError).value).toStrictEqual(value)
+      pressure.close()
+    },
+  )
 
   it('cuts a long client value short in the message', () => {
     const { pressure } = drive()
@@ -136,7 +143,9 @@ describe('limits.page', () => {
     expect(() => pressure.limits.page({ skip: '5000' }, { max: 50, maxSkip })).toThrow(
       new PageError('skip', '5000', 'at most 1000'),
     )
-    expect(() => pressure.limits.page({ skip: '5000' }, { max: 50, maxSkip })).toThrow('page: `skip` must be at most 1000, got "5000" (string)')
+    expect(() => pressure.limits.page({ skip: '5000' }, { max: 50, maxSkip })).toThrow(
+      'page: `skip` must be at most 1000, got "5000" (string)',
+    )
     pressure.close()
   })
 
@@ -153,9 +162,13 @@ describe('limits.page', () => {
     expect(noMax).toBeInstanceOf(TypeError)
     expect(noMax).not.toHaveProperty('statusCode')
     expect((noMax as Error).message).toMatch(/^limits\.page: option `max` is required/)
-    expect(() => limits.page({}, { max: -1 })).toThrow(new RangeError('limits.page: option `max` must be a finite number >= 0, got -1 (number)'))
+    expect(() => limits.page({}, { max: -1 })).toThrow(
+      new RangeError('limits.page: option `max` must be a finite number >= 0, got -1 (number)'),
+    )
     expect(() => limits.page({}, { max: '100' as never })).toThrow(
-      new TypeError('limits.page: option `max` must be a number or a scaled value (pressure.limits.scale(...)), got "100" (string)'),
+      new TypeError(
+        'limits.page: option `max` must be a number or a scaled value (pressure.limits.scale(...)), got "100" (string)',
+      ),
     )
     expect(() => limits.page({}, { max: { value: NaN } })).toThrow(
       new RangeError('limits.page: the current value of option `max` must be a finite number >= 0, got NaN (number)'),
@@ -163,7 +176,9 @@ describe('limits.page', () => {
     expect(() => limits.page({}, { max: 10, default: 0 })).toThrow(RangeError)
     expect(() => limits.page({}, { max: 10, default: 2.5 })).toThrow(RangeError)
     expect(() => limits.page({}, { max: 10, maxSkip: -5 })).toThrow(RangeError)
-    expect(() => limits.page({}, { max: 10, limit: 5 } as never)).toThrow(new TypeError('limits.page: unknown option `limit` (known: default, max, maxSkip)'))
+    expect(() => limits.page({}, { max: 10, limit: 5 } as never)).toThrow(
+      new TypeError('limits.page: unknown option `limit` (known: default, max, maxSkip)'),
+    )
     expect(() => limits.page('take=5' as never, { max: 10 })).toThrow(
       new TypeError('limits.page: argument `input` must be an object such as req.query, got "take=5" (string)'),
     )
@@ -191,7 +206,9 @@ describe('a page-size cap on real routes', () => {
     expect((await app.inject('/products?take=500')).json()).toHaveLength(10)
     const bad = await app.inject('/products?take=lots')
     expect(bad.statusCode).toBe(400)
-    expect(bad.json().message).toBe('page: `take` must be a whole number between 0 and 9007199254740991, got "lots" (string)')
+    expect(bad.json().message).toBe(
+      'page: `take` must be a whole number between 0 and 9007199254740991, got "lots" (string)',
+    )
     await app.close()
     pressure.close()
   })

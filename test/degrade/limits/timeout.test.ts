@@ -97,8 +97,12 @@ describe('withTimeout: too late', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason)
     process.on('unhandledRejection', onUnhandled)
     try {
-      const state = track(withTimeout(new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 2000)), 100))
-      const fnState = track(withTimeout(() => new Promise((_, reject) => setTimeout(() => reject(new Error('late too')), 2000)), 100))
+      const state = track(
+        withTimeout(new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 2000)), 100),
+      )
+      const fnState = track(
+        withTimeout(() => new Promise((_, reject) => setTimeout(() => reject(new Error('late too')), 2000)), 100),
+      )
       await vi.advanceTimersByTimeAsync(3000)
       // real turns of the loop, for the 'unhandledRejection' check to run
       vi.useRealTimers()
@@ -117,10 +121,14 @@ describe('withTimeout: the caller signal', () => {
     const caller = new AbortController()
     let given: AbortSignal | undefined
     const state = track(
-      withTimeout((signal) => {
-        given = signal
-        return never()
-      }, 10_000, { signal: caller.signal }),
+      withTimeout(
+        (signal) => {
+          given = signal
+          return never()
+        },
+        10_000,
+        { signal: caller.signal },
+      ),
     )
     caller.abort(new Error('client went away'))
     await vi.advanceTimersByTimeAsync(0)
@@ -165,19 +173,27 @@ describe('withTimeout: scaled ms', () => {
 
 describe('withTimeout: validation', () => {
   it('rejects bad arguments (as a rejected promise) with messages naming them', async () => {
-    await expect(withTimeout(5 as never, 100)).rejects.toThrow(new TypeError('withTimeout: argument `work` must be a function or a promise, got 5 (number)'))
-    await expect(withTimeout(never, 0)).rejects.toThrow(new RangeError('withTimeout: argument `ms` must be a finite number > 0 and <= 2147483647, got 0 (number)'))
+    await expect(withTimeout(5 as never, 100)).rejects.toThrow(
+      new TypeError('withTimeout: argument `work` must be a function or a promise, got 5 (number)'),
+    )
+    await expect(withTimeout(never, 0)).rejects.toThrow(
+      new RangeError('withTimeout: argument `ms` must be a finite number > 0 and <= 2147483647, got 0 (number)'),
+    )
     await expect(withTimeout(never, -1)).rejects.toThrow(RangeError)
     await expect(withTimeout(never, Infinity)).rejects.toThrow(RangeError)
     await expect(withTimeout(never, 2 ** 31)).rejects.toThrow(RangeError)
     await expect(withTimeout(never, '100' as never)).rejects.toThrow(TypeError)
     await expect(withTimeout(never, { value: -5 })).rejects.toThrow(
-      new RangeError('withTimeout: the current value of argument `ms` must be a finite number > 0 and <= 2147483647, got -5 (number)'),
+      new RangeError(
+        'withTimeout: the current value of argument `ms` must be a finite number > 0 and <= 2147483647, got -5 (number)',
+      ),
     )
     await expect(withTimeout(never, 100, { signal: {} as never })).rejects.toThrow(
       new TypeError('withTimeout: option `signal` must be an AbortSignal, got an object'),
     )
-    await expect(withTimeout(never, 100, { timeout: 5 } as never)).rejects.toThrow(new TypeError('withTimeout: unknown option `timeout` (known: signal, label)'))
+    await expect(withTimeout(never, 100, { timeout: 5 } as never)).rejects.toThrow(
+      new TypeError('withTimeout: unknown option `timeout` (known: signal, label)'),
+    )
     await expect(withTimeout(never, 100, { label: '' })).rejects.toThrow(TypeError)
     // a promise handed in with bad options is still not left unhandled
     await expect(withTimeout(Promise.reject(new Error('x')), 0)).rejects.toThrow(RangeError)

@@ -64,12 +64,16 @@ describe('shedding invariants under random schedules', () => {
           const admitted = permits.filter((p) => p.state === 'admitted').length
           const waiting = permits.filter((p) => p.state === 'waiting').length
           if (stats.inFlight < 0) violations.push(`${where}: inFlight ${stats.inFlight} < 0`)
-          if (stats.inFlight !== admitted) violations.push(`${where}: inFlight ${stats.inFlight}, permits holding a slot ${admitted}`)
+          if (stats.inFlight !== admitted)
+            violations.push(`${where}: inFlight ${stats.inFlight}, permits holding a slot ${admitted}`)
           if (stats.queued !== waiting) violations.push(`${where}: queued ${stats.queued}, waiting permits ${waiting}`)
-          if (stats.queued > config.queueSize) violations.push(`${where}: queued ${stats.queued} > queue size ${config.queueSize}`)
+          if (stats.queued > config.queueSize)
+            violations.push(`${where}: queued ${stats.queued} > queue size ${config.queueSize}`)
           // Work-conserving: nobody waits while a slot is free.
           if (stats.queued > 0 && (stats.limit === null || stats.inFlight < stats.limit)) {
-            violations.push(`${where}: ${stats.queued} waiting with inFlight ${stats.inFlight} and limit ${stats.limit}`)
+            violations.push(
+              `${where}: ${stats.queued} waiting with inFlight ${stats.inFlight} and limit ${stats.limit}`,
+            )
           }
         }
 
@@ -84,7 +88,12 @@ describe('shedding invariants under random schedules', () => {
                 if (withdrawn.has(p)) violations.push('a withdrawn permit got a decision')
                 const stats = pressure.shed.stats()
                 // A non-critical grant only ever fills a free slot: in flight stays within the limit.
-                if (error === undefined && p.priority !== 'critical' && stats.limit !== null && stats.inFlight > stats.limit) {
+                if (
+                  error === undefined &&
+                  p.priority !== 'critical' &&
+                  stats.limit !== null &&
+                  stats.inFlight > stats.limit
+                ) {
                   violations.push(`granted '${p.priority}' at inFlight ${stats.inFlight} > limit ${stats.limit}`)
                 }
                 if (error !== undefined && p.state !== 'refused') violations.push(`refused permit in state ${p.state}`)

@@ -106,7 +106,9 @@ describe('shed.admit: the admission table', () => {
   it('rejects an unknown priority with a message naming it', () => {
     const pressure = manualController()
     expect(() => pressure.shed.admit('urgent' as Priority)).toThrow(RangeError)
-    expect(() => pressure.shed.admit('urgent' as Priority)).toThrow(/shed.admit: argument `priority` must be one of 'critical', 'high', 'normal', 'low', got "urgent"/)
+    expect(() => pressure.shed.admit('urgent' as Priority)).toThrow(
+      /shed.admit: argument `priority` must be one of 'critical', 'high', 'normal', 'low', got "urgent"/,
+    )
     expect(() => pressure.shed.admit('toString' as Priority)).toThrow(RangeError)
     expect(() => pressure.shed.admit(3 as unknown as Priority)).toThrow(TypeError)
     pressure.close()
@@ -147,8 +149,17 @@ describe('shed.run', () => {
     const fn = vi.fn()
     const error = await pressure.shed.run(fn, { priority: 'low' }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ShedError)
-    expect(error).toMatchObject({ name: 'ShedError', code: 'HEAPGUARD_SHED', level: 'critical', priority: 'low', reason: 'level', retryAfter: 3 })
-    expect((error as Error).message).toBe("heapguard: 'low' work shed at level 'critical': refused at this pressure level")
+    expect(error).toMatchObject({
+      name: 'ShedError',
+      code: 'HEAPGUARD_SHED',
+      level: 'critical',
+      priority: 'low',
+      reason: 'level',
+      retryAfter: 3,
+    })
+    expect((error as Error).message).toBe(
+      "heapguard: 'low' work shed at level 'critical': refused at this pressure level",
+    )
     expect(fn).not.toHaveBeenCalled()
     const custom = await pressure.shed.run(fn, { priority: 'low', retryAfter: 30 }).catch((e: ShedError) => e)
     expect(custom.retryAfter).toBe(30)
@@ -202,10 +213,16 @@ describe('shed.run', () => {
 
   it('rejects bad arguments (as a rejected promise) naming them', async () => {
     const pressure = manualController()
-    await expect(pressure.shed.run('nope' as never)).rejects.toThrow(/shed.run: argument `fn` must be a function, got "nope"/)
+    await expect(pressure.shed.run('nope' as never)).rejects.toThrow(
+      /shed.run: argument `fn` must be a function, got "nope"/,
+    )
     await expect(pressure.shed.run(() => 1, { priority: 'urgent' as Priority })).rejects.toThrow(RangeError)
-    await expect(pressure.shed.run(() => 1, { signal: {} as AbortSignal })).rejects.toThrow(/option `signal` must be an AbortSignal/)
-    await expect(pressure.shed.run(() => 1, { retryAfter: 1.5 })).rejects.toThrow(/option `retryAfter` must be an integer >= 0, got 1.5/)
+    await expect(pressure.shed.run(() => 1, { signal: {} as AbortSignal })).rejects.toThrow(
+      /option `signal` must be an AbortSignal/,
+    )
+    await expect(pressure.shed.run(() => 1, { retryAfter: 1.5 })).rejects.toThrow(
+      /option `retryAfter` must be an integer >= 0, got 1.5/,
+    )
     await expect(pressure.shed.run(() => 1, { prio: 'low' } as never)).rejects.toThrow(/unknown option `prio`/)
     pressure.close()
   })
@@ -307,7 +324,11 @@ describe('concurrency limits', () => {
   })
 
   it('refuses with queue-timeout when the wait runs out, and the slot holders are unaffected', async () => {
-    const pressure = manualController({ concurrency: { emergency: 1 }, queue: { timeoutMs: 500 }, admission: { emergency: 'normal' } })
+    const pressure = manualController({
+      concurrency: { emergency: 1 },
+      queue: { timeoutMs: 500 },
+      admission: { emergency: 'normal' },
+    })
     pressure.force('emergency')
     const gate = deferred()
     const running = pressure.shed.run(() => gate.promise)
@@ -327,7 +348,10 @@ describe('concurrency limits', () => {
     const pressure = manualController({ concurrency: { emergency: 1 }, admission: { emergency: 'normal' } })
     pressure.force('emergency')
     const gate = deferred()
-    const runs = [pressure.shed.run(() => gate.promise), pressure.shed.run(() => gate.promise, { priority: 'critical' })]
+    const runs = [
+      pressure.shed.run(() => gate.promise),
+      pressure.shed.run(() => gate.promise, { priority: 'critical' }),
+    ]
     runs.push(pressure.shed.run(() => gate.promise, { priority: 'critical' }))
     expect(pressure.shed.stats()).toMatchObject({ inFlight: 3, queued: 0 })
     // The limit still holds for everything else.
@@ -340,7 +364,10 @@ describe('concurrency limits', () => {
   })
 
   it('admits queued work at once when the level drops and the limit is raised or lifted', async () => {
-    const pressure = manualController({ concurrency: { critical: 2, emergency: 1 }, admission: { emergency: 'normal' } })
+    const pressure = manualController({
+      concurrency: { critical: 2, emergency: 1 },
+      admission: { emergency: 'normal' },
+    })
     pressure.force('emergency')
     const gate = deferred()
     const started: number[] = []
@@ -408,7 +435,10 @@ describe('concurrency limits', () => {
     gate.resolve()
     await running
     expect(fn).not.toHaveBeenCalled()
-    expect(pressure.shed.stats()).toMatchObject({ inFlight: 0, refusedByReason: { level: 0, 'queue-full': 0, 'queue-timeout': 0, closed: 0 } })
+    expect(pressure.shed.stats()).toMatchObject({
+      inFlight: 0,
+      refusedByReason: { level: 0, 'queue-full': 0, 'queue-timeout': 0, closed: 0 },
+    })
     pressure.close()
   })
 
@@ -489,9 +519,13 @@ describe('shed.acquire', () => {
 
   it('validates its arguments', () => {
     const pressure = manualController()
-    expect(() => pressure.shed.acquire('normal', 5 as never)).toThrow(/shed.acquire: argument `callback` must be a function/)
+    expect(() => pressure.shed.acquire('normal', 5 as never)).toThrow(
+      /shed.acquire: argument `callback` must be a function/,
+    )
     expect(() => pressure.shed.acquire('nope' as never, () => {})).toThrow(RangeError)
-    expect(() => pressure.shed.acquire('normal', () => {}, { retryAfter: -1 })).toThrow(/option `retryAfter` must be an integer >= 0, got -1/)
+    expect(() => pressure.shed.acquire('normal', () => {}, { retryAfter: -1 })).toThrow(
+      /option `retryAfter` must be an integer >= 0, got -1/,
+    )
     pressure.close()
   })
 })

@@ -31,7 +31,15 @@ beforeAll(async () => {
   url = `${await listen(server)}/heapguard?token=${TOKEN}`
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   })
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 } })
   page.on('pageerror', (error) => pageErrors.push(error.message))

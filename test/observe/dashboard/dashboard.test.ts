@@ -4,7 +4,12 @@ import express from 'express'
 import Fastify from 'fastify'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createController, type Controller } from '../../../src/index.js'
-import { dashboardHandler, type DashboardHandler, type DashboardMessage, type DashboardOptions } from '../../../src/http.js'
+import {
+  dashboardHandler,
+  type DashboardHandler,
+  type DashboardMessage,
+  type DashboardOptions,
+} from '../../../src/http.js'
 import { close, get, listen, openStream, scriptedSource, type SseClient } from '../helpers.js'
 
 const TOKEN = 'test-token-0123456789abcdef'
@@ -32,7 +37,11 @@ async function serve(options: Partial<DashboardOptions> = {}): Promise<Served> {
     else res.writeHead(404).end()
   })
   const base = `${await listen(server)}/heapguard`
-  cleanup.push(() => pressure.close(), () => close(server), () => dashboard.close())
+  cleanup.push(
+    () => pressure.close(),
+    () => close(server),
+    () => dashboard.close(),
+  )
   return { pressure, heap, dashboard, base }
 }
 
@@ -233,7 +242,10 @@ describe('dashboardHandler: live stream', () => {
     s.pressure.release()
     const second = parse((await client.next((e) => e.event === 'update', count)).data)
     const toNormal = s.pressure.transitions().at(-1)!
-    expect(second.points).toEqual([[later.at, 0.5, 2], [toNormal.at, 0.5, 0]])
+    expect(second.points).toEqual([
+      [later.at, 0.5, 2],
+      [toNormal.at, 0.5, 0],
+    ])
     expect(second.state.level).toBe('normal')
     expect(history).not.toHaveBeenCalled()
   })
@@ -255,7 +267,10 @@ describe('dashboardHandler: live stream', () => {
     const countB = b.events.length
     s.pressure.force('warning')
     const change = s.pressure.transitions().at(-1)!
-    for (const [client, from] of [[a, countA], [b, countB]] as const) {
+    for (const [client, from] of [
+      [a, countA],
+      [b, countB],
+    ] as const) {
       const update = parse((await client.next((e) => e.event === 'update', from)).data)
       expect(update.points).toEqual([[change.at, 0.6, 1]])
     }
@@ -319,7 +334,11 @@ describe('dashboardHandler: mounted in frameworks', () => {
     app.use('/ops/heapguard', dashboard)
     const server = createServer(app)
     const base = await listen(server)
-    cleanup.push(() => pressure.close(), () => close(server), () => dashboard.close())
+    cleanup.push(
+      () => pressure.close(),
+      () => close(server),
+      () => dashboard.close(),
+    )
 
     expect((await get(`${base}/ops/heapguard`)).status).toBe(401)
     expect((await get(`${base}/ops/heapguard?token=${TOKEN}`)).status).toBe(200)
@@ -341,7 +360,11 @@ describe('dashboardHandler: mounted in frameworks', () => {
     })
     await app.listen({ port: 0, host: '127.0.0.1' })
     const address = app.server.address() as { port: number }
-    cleanup.push(() => pressure.close(), () => app.close(), () => dashboard.close())
+    cleanup.push(
+      () => pressure.close(),
+      () => app.close(),
+      () => dashboard.close(),
+    )
     const base = `http://127.0.0.1:${address.port}/heapguard`
     expect((await get(base)).status).toBe(401)
     const ok = await get(base, { headers: { Authorization: `Bearer ${TOKEN}` } })

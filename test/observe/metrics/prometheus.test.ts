@@ -107,7 +107,10 @@ describe('collectMetrics', () => {
     const m = parsePrometheus(await registry.metrics())
     expect(counts()).toEqual(once)
     // Every family still got its values from that one read.
-    expect(m.all('cache_entries').map((s) => [s.labels.cache, s.value])).toEqual([['users', 50], ['pages', 1]])
+    expect(m.all('cache_entries').map((s) => [s.labels.cache, s.value])).toEqual([
+      ['users', 50],
+      ['pages', 1],
+    ])
     expect(m.value('cache_hits_total', { cache: 'users' })).toBe(0)
     expect(m.value('requests_in_flight')).toBe(0)
     expect(m.value('memory_usage_bytes', { source: 'heap' })).toBe(30 * MiB)
@@ -162,7 +165,12 @@ describe('collectMetrics', () => {
     const { pressure, scrape } = setup()
     pressure.sample()
     let m = await scrape()
-    expect(m.all('memory_pressure_transitions_total').map((s) => s.labels.to).sort()).toEqual(['critical', 'emergency', 'normal', 'warning'])
+    expect(
+      m
+        .all('memory_pressure_transitions_total')
+        .map((s) => s.labels.to)
+        .sort(),
+    ).toEqual(['critical', 'emergency', 'normal', 'warning'])
     expect(m.value('memory_pressure_transitions_total', { to: 'critical' })).toBe(0)
     expect(m.value('memory_pressure_forced_level')).toBe(-1)
 
@@ -321,7 +329,9 @@ describe('collectMetrics', () => {
 
     const other = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
     opened.push(other)
-    expect(() => collectMetrics(other, { registry, prefix: 'app_' })).toThrow(/app_memory_usage_bytes is already registered/)
+    expect(() => collectMetrics(other, { registry, prefix: 'app_' })).toThrow(
+      /app_memory_usage_bytes is already registered/,
+    )
     // The failed call registered nothing, so the same registry still scrapes.
     expect(registry.getMetricsAsArray()).toHaveLength(metrics.names.length)
     const second = collectMetrics(other, { registry, prefix: 'worker_' })

@@ -22,7 +22,9 @@ describe('usableHeapLimit(heapSizeLimit, execArgv, nodeOptions, workerOldGenerat
   })
 
   it('reads NODE_OPTIONS, with several space-separated flags and stray whitespace', () => {
-    expect(usableHeapLimit(144 * MiB, [], '  --enable-source-maps   --max-old-space-size=96\t--trace-warnings ', 0)).toBe(96 * MiB)
+    expect(
+      usableHeapLimit(144 * MiB, [], '  --enable-source-maps   --max-old-space-size=96\t--trace-warnings ', 0),
+    ).toBe(96 * MiB)
   })
 
   it('lets the command line win over NODE_OPTIONS, and the last occurrence win within one list', () => {
@@ -37,7 +39,12 @@ describe('usableHeapLimit(heapSizeLimit, execArgv, nodeOptions, workerOldGenerat
   })
 
   it('ignores values that are not positive numbers', () => {
-    for (const bad of ['--max-old-space-size=', '--max-old-space-size=abc', '--max-old-space-size=0', '--max-old-space-size=-64']) {
+    for (const bad of [
+      '--max-old-space-size=',
+      '--max-old-space-size=abc',
+      '--max-old-space-size=0',
+      '--max-old-space-size=-64',
+    ]) {
       expect(usableHeapLimit(defaultLimit, [bad], '', 0)).toBe(4096 * MiB)
     }
   })
@@ -108,7 +115,9 @@ describe('rssSource()', () => {
     expect(a.read().limit).toBe(detected.bytes)
     expect(b.read().limit).toBe(detected.bytes)
     const codes = warn.mock.calls.map((call) => (call[1] as { code?: string } | undefined)?.code)
-    expect(codes.filter((c) => c === 'HEAPGUARD_NO_CONTAINER_LIMIT')).toHaveLength(detected.origin === 'totalmem' ? 1 : 0)
+    expect(codes.filter((c) => c === 'HEAPGUARD_NO_CONTAINER_LIMIT')).toHaveLength(
+      detected.origin === 'totalmem' ? 1 : 0,
+    )
   })
 })
 
@@ -125,9 +134,15 @@ describe('detectMemoryLimit(): where the RSS limit comes from, in order', () => 
 
   it('1. process.constrainedMemory() when it gives a real limit', () => {
     const readFile = files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': `${2 * GiB}\n` })
-    expect(detectMemoryLimit({ constrainedMemory: () => GiB, readFile, totalmem: total })).toEqual({ bytes: GiB, origin: 'constrainedMemory' })
+    expect(detectMemoryLimit({ constrainedMemory: () => GiB, readFile, totalmem: total })).toEqual({
+      bytes: GiB,
+      origin: 'constrainedMemory',
+    })
     // "no limit" as reported by Node 20 (2^64) or 0 falls through to the cgroup files
-    expect(detectMemoryLimit({ constrainedMemory: () => 2 ** 64, readFile, totalmem: total })).toEqual({ bytes: 2 * GiB, origin: 'cgroup-v2' })
+    expect(detectMemoryLimit({ constrainedMemory: () => 2 ** 64, readFile, totalmem: total })).toEqual({
+      bytes: 2 * GiB,
+      origin: 'cgroup-v2',
+    })
     expect(detectMemoryLimit({ constrainedMemory: () => 0, readFile, totalmem: total }).origin).toBe('cgroup-v2')
   })
 
@@ -138,12 +153,18 @@ describe('detectMemoryLimit(): where the RSS limit comes from, in order', () => 
       '/sys/fs/cgroup/kubepods/pod1/memory.max': `${512 * MiB}\n`,
       '/sys/fs/cgroup/kubepods/memory.max': `${4 * GiB}\n`,
     })
-    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({ bytes: 512 * MiB, origin: 'cgroup-v2' })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({
+      bytes: 512 * MiB,
+      origin: 'cgroup-v2',
+    })
   })
 
   it('2. cgroup v2 inside a container: the host path is not mounted, the mount root is', () => {
     const readFile = files({ '/proc/self/cgroup': '0::/docker/abc123\n', '/sys/fs/cgroup/memory.max': `${GiB}\n` })
-    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({ bytes: GiB, origin: 'cgroup-v2' })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({
+      bytes: GiB,
+      origin: 'cgroup-v2',
+    })
   })
 
   it('3. cgroup v1: hierarchical_memory_limit, which includes the ancestors’ limits', () => {
@@ -153,7 +174,10 @@ describe('detectMemoryLimit(): where the RSS limit comes from, in order', () => 
       '/sys/fs/cgroup/memory/docker/abc/memory.stat': `cache 0\nhierarchical_memory_limit ${768 * MiB}\nhierarchical_memsw_limit 9223372036854771712\n`,
       '/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes': '9223372036854771712\n',
     })
-    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({ bytes: 768 * MiB, origin: 'cgroup-v1' })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({
+      bytes: 768 * MiB,
+      origin: 'cgroup-v1',
+    })
   })
 
   it('3. cgroup v1: memory.limit_in_bytes, own cgroup then the mount root', () => {
@@ -161,12 +185,18 @@ describe('detectMemoryLimit(): where the RSS limit comes from, in order', () => 
       '/proc/self/cgroup': '4:memory:/a:b/c\n', // a path may hold ':'
       '/sys/fs/cgroup/memory/a:b/c/memory.limit_in_bytes': `${GiB}\n`,
     })
-    expect(detectMemoryLimit({ constrainedMemory: none, readFile: own, totalmem: total })).toEqual({ bytes: GiB, origin: 'cgroup-v1' })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile: own, totalmem: total })).toEqual({
+      bytes: GiB,
+      origin: 'cgroup-v1',
+    })
     const root = files({
       '/proc/self/cgroup': '4:memory:/docker/abc\n',
       '/sys/fs/cgroup/memory/memory.limit_in_bytes': `${3 * GiB}\n`,
     })
-    expect(detectMemoryLimit({ constrainedMemory: none, readFile: root, totalmem: total })).toEqual({ bytes: 3 * GiB, origin: 'cgroup-v1' })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile: root, totalmem: total })).toEqual({
+      bytes: 3 * GiB,
+      origin: 'cgroup-v1',
+    })
   })
 
   it('4. total system memory when no limit is set anywhere ("max", ~2^63, missing files)', () => {
@@ -176,8 +206,14 @@ describe('detectMemoryLimit(): where the RSS limit comes from, in order', () => 
       '/sys/fs/cgroup/memory/x/memory.stat': 'hierarchical_memory_limit 9223372036854771712\n',
       '/sys/fs/cgroup/memory/x/memory.limit_in_bytes': '9223372036854771712\n',
     })
-    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({ bytes: 64 * GiB, origin: 'totalmem' })
-    expect(detectMemoryLimit({ constrainedMemory: none, readFile: files({}), totalmem: total })).toEqual({ bytes: 64 * GiB, origin: 'totalmem' })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({
+      bytes: 64 * GiB,
+      origin: 'totalmem',
+    })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile: files({}), totalmem: total })).toEqual({
+      bytes: 64 * GiB,
+      origin: 'totalmem',
+    })
   })
 
   it('on this machine, gives a positive limit with a known origin', () => {

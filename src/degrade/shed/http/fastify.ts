@@ -30,7 +30,9 @@ function plugin(fastify: FastifyInstance, options: HeapguardFastifyOptions, done
     ])
     // Duck-typed: a controller from the CommonJS build must work with this ESM plugin and back.
     if (typeof (pressure as { shed?: { [HTTP_GUARD]?: unknown } } | undefined)?.shed?.[HTTP_GUARD] !== 'function') {
-      throw new TypeError(`${WHERE}: option \`pressure\` must be the controller from createController(), got ${describe(pressure)}`)
+      throw new TypeError(
+        `${WHERE}: option \`pressure\` must be the controller from createController(), got ${describe(pressure)}`,
+      )
     }
     const guardOptions: ShedHttpOptions<FastifyRequest> = {}
     if (priority !== undefined) guardOptions.priority = priority

@@ -49,10 +49,14 @@ export class HttpGuard<Req> {
   readonly #retryAfter: number
 
   constructor(shedder: GuardedShedder, where: string, options: unknown) {
-    const { priority, retryAfter } = checkOptions<ShedHttpOptions<Req>>(where, 'options', options, ['priority', 'retryAfter'])
+    const { priority, retryAfter } = checkOptions<ShedHttpOptions<Req>>(where, 'options', options, [
+      'priority',
+      'retryAfter',
+    ])
     this.#shedder = shedder
     this.#priorityOf = priority === undefined ? undefined : checkFunction(where, 'option `priority`', priority)
-    this.#retryAfter = retryAfter === undefined ? shedder.retryAfter : checkRetryAfter(where, 'option `retryAfter`', retryAfter)
+    this.#retryAfter =
+      retryAfter === undefined ? shedder.retryAfter : checkRetryAfter(where, 'option `retryAfter`', retryAfter)
   }
 
   /**
@@ -118,7 +122,9 @@ export class HttpGuard<Req> {
     }
     if (isPriority(priority)) return priority
     this.#shedder.report(
-      new TypeError(`heapguard shed: option \`priority\` must return one of ${PRIORITIES.map((p) => `'${p}'`).join(', ')}, got ${describe(priority)}; treated as 'normal'`),
+      new TypeError(
+        `heapguard shed: option \`priority\` must return one of ${PRIORITIES.map((p) => `'${p}'`).join(', ')}, got ${describe(priority)}; treated as 'normal'`,
+      ),
     )
     return 'normal'
   }
@@ -129,7 +135,10 @@ const FAILURE_BODY = JSON.stringify({ error: 'Internal Server Error' })
 /** The request's handler threw after a wait, with nobody up the stack to answer: answer here. */
 function answerFailure(res: ServerResponse): void {
   if (!res.headersSent) {
-    res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(FAILURE_BODY.length) })
+    res.writeHead(500, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(FAILURE_BODY.length),
+    })
     res.end(FAILURE_BODY)
   } else if (!res.writableEnded) {
     // Half an answer is already out: ending the connection is the only honest end.

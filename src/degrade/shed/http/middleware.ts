@@ -13,7 +13,10 @@ import { writeRefusal } from './refusal.js'
  *   request), or `false` when it was answered with 503 or its client left while it waited
  *   (do nothing).
  */
-export interface ShedMiddleware<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> {
+export interface ShedMiddleware<
+  Req extends IncomingMessage = IncomingMessage,
+  Res extends ServerResponse = ServerResponse,
+> {
   (req: Req, res: Res, next: (error?: unknown) => void): void
   (req: Req, res: Res): Promise<boolean>
 }

@@ -197,11 +197,36 @@ describe('heapguard/fastify', () => {
   })
 
   it.each([
-    ['no options', undefined, TypeError, 'heapguardFastify: option `pressure` must be the controller from createController(), got undefined'],
-    ['a wrong pressure', { pressure: {} }, TypeError, 'heapguardFastify: option `pressure` must be the controller from createController(), got an object'],
-    ['an unknown key', { pressure: 'later', priorty: () => 'low' }, TypeError, 'heapguardFastify: unknown option `priorty`'],
-    ['a non-function priority', { priority: 'critical' }, TypeError, 'heapguardFastify: option `priority` must be a function, got "critical" (string)'],
-    ['a bad retryAfter', { retryAfter: -3 }, RangeError, 'heapguardFastify: option `retryAfter` must be an integer >= 0, got -3 (number)'],
+    [
+      'no options',
+      undefined,
+      TypeError,
+      'heapguardFastify: option `pressure` must be the controller from createController(), got undefined',
+    ],
+    [
+      'a wrong pressure',
+      { pressure: {} },
+      TypeError,
+      'heapguardFastify: option `pressure` must be the controller from createController(), got an object',
+    ],
+    [
+      'an unknown key',
+      { pressure: 'later', priorty: () => 'low' },
+      TypeError,
+      'heapguardFastify: unknown option `priorty`',
+    ],
+    [
+      'a non-function priority',
+      { priority: 'critical' },
+      TypeError,
+      'heapguardFastify: option `priority` must be a function, got "critical" (string)',
+    ],
+    [
+      'a bad retryAfter',
+      { retryAfter: -3 },
+      RangeError,
+      'heapguardFastify: option `retryAfter` must be an integer >= 0, got -3 (number)',
+    ],
   ])('refuses to register with %s', async (_name, options, type, message) => {
     const pressure = manualController()
     controllers.push(pressure)

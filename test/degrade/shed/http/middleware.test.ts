@@ -80,7 +80,12 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s', (kind) => {
       for (const priority of PRIORITIES) {
         const answer = await get(port, `/${priority}/thing`)
         if (admittedByDefault[level].includes(priority)) {
-          expect({ level, priority, status: answer.status, body: answer.body }).toEqual({ level, priority, status: 200, body: 'ok' })
+          expect({ level, priority, status: answer.status, body: answer.body }).toEqual({
+            level,
+            priority,
+            status: 200,
+            body: 'ok',
+          })
         } else {
           expect({ level, priority, status: answer.status }).toEqual({ level, priority, status: 503 })
           expect(answer.headers['retry-after']).toBe('5')
@@ -151,7 +156,10 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s', (kind) => {
   it('answers 503 when the wait in the queue runs out', async () => {
     const gate = deferred()
     const handler: Handler = (_req, res) => void gate.promise.then(() => res.end('done'))
-    const { pressure, port, arrival } = await start(kind, handler, { concurrency: { critical: 1 }, queue: { timeoutMs: 20 } })
+    const { pressure, port, arrival } = await start(kind, handler, {
+      concurrency: { critical: 1 },
+      queue: { timeoutMs: 20 },
+    })
     pressure.force('critical')
     const running = get(port, '/one')
     await arrival(1)

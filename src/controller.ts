@@ -1,15 +1,15 @@
-import { PressureController } from './pressure/controller.js'
+import { controllerCore, PressureController } from './pressure/controller.js'
 import { PRESSURE_OPTION_KEYS, type PressureOptions } from './pressure/options.js'
-import { CacheRegistry, type CachePolicyOptions } from './caches/registry.js'
-import { Shedder, type ShedOptions } from './degrade/shed/shedder.js'
-import { FeatureFlags } from './degrade/features.js'
-import { TaskScheduler } from './degrade/tasks.js'
-import { Limits } from './degrade/limits/limits.js'
+import { createCacheRegistry, type CacheRegistry, type CachePolicyOptions } from './caches/registry.js'
+import { createShedder, type Shedder, type ShedOptions } from './degrade/shed/shedder.js'
+import { createFeatureFlags, type FeatureFlags } from './degrade/features.js'
+import { createTaskScheduler, type TaskScheduler } from './degrade/tasks.js'
+import { createLimits, type Limits } from './degrade/limits/limits.js'
 import { LevelActions, type EmergencyOptions, type LevelHook, type LevelHookOptions } from './degrade/level-actions.js'
 import { Shutdown, type ShutdownHook, type ShutdownHookOptions, type ShutdownOptions } from './lifecycle/shutdown.js'
 import type { CloseOnSignalsOptions } from './lifecycle/signals.js'
 import type { ThresholdLevel } from './pressure/levels.js'
-import { checkOptions } from './util/validate.js'
+import { checkOptions, optionKeys } from './util/validate.js'
 
 export interface ControllerOptions extends PressureOptions {
   /** Size multipliers per level and cache priority, merged over the defaults. */
@@ -20,7 +20,10 @@ export interface ControllerOptions extends PressureOptions {
   emergency?: EmergencyOptions
 }
 
-const OPTION_KEYS = [...PRESSURE_OPTION_KEYS, 'cachePolicy', 'shed', 'emergency'] as const
+const OPTION_KEYS: readonly (keyof ControllerOptions & string)[] = [
+  ...PRESSURE_OPTION_KEYS,
+  ...optionKeys<Omit<ControllerOptions, keyof PressureOptions>>({ cachePolicy: true, shed: true, emergency: true }),
+]
 
 /**
  * The controller users hold: pressure levels plus everything that reacts to them.
@@ -51,13 +54,14 @@ export class Controller extends PressureController {
     )
     super(pressure)
     try {
-      this.caches = new CacheRegistry(this.core, cachePolicy)
-      this.shed = new Shedder(this.core, shed)
-      this.features = new FeatureFlags(this.core)
-      this.tasks = new TaskScheduler(this.core)
-      this.limits = new Limits(this.core)
-      this.#actions = new LevelActions(this.core, emergency)
-      this.#shutdown = new Shutdown(this.core, () => this.close())
+      const core = controllerCore(this)
+      this.caches = createCacheRegistry(core, cachePolicy)
+      this.shed = createShedder(core, shed)
+      this.features = createFeatureFlags(core)
+      this.tasks = createTaskScheduler(core)
+      this.limits = createLimits(core)
+      this.#actions = new LevelActions(core, emergency)
+      this.#shutdown = new Shutdown(core, () => this.close())
     } catch (error) {
       // Bad subsystem options: the sampler is running already; a controller nobody holds must not keep it.
       this.close()

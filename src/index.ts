@@ -25,7 +25,6 @@ export type {
   ControllerEvents,
 } from './pressure/types.js'
 export type { PressureOptions } from './pressure/options.js'
-export type { ControllerCore } from './pressure/core.js'
 
 // ---- caches (src/caches) ----
 export type { CacheRegistry, CachePolicyOptions } from './caches/registry.js'

@@ -28,26 +28,33 @@ export function checkMultiplier(where: string, multiplier: unknown): number {
 }
 
 /**
- * The "caches do not grow under pressure" rule for one quantity (entries or bytes). At `normal`
- * the reference is the configured maximum; when pressure begins it becomes the smaller of the
- * maximum and what is held at that moment, and stays so until pressure is over.
+ * The "caches do not grow under pressure" rule for one quantity (entries or bytes), and the
+ * capacity it gives. At `normal` the reference is the configured maximum; when pressure begins
+ * it becomes the smaller of the maximum and what is held at that moment, and stays so until
+ * pressure is over. The capacity is `multiplier × reference` (see `capacityFor`).
  */
-export class ShrinkReference {
+export class Capacity {
   readonly max: number
   #reference: number
   #frozen = false
+  #value: number
 
   constructor(max: number) {
     this.max = max
     this.#reference = max
+    this.#value = max
   }
 
+  /** The capacity of the last resize (`max` before the first). */
   get value(): number {
-    return this.#reference
+    return this.#value
   }
 
-  /** Moves the reference for a resize; `held` is read only when pressure begins. */
-  update(pressure: boolean, held: () => number): number {
+  /**
+   * The capacity for a resize to `multiplier`: under pressure (see `isPressure`) against the
+   * frozen reference, else against `max`. `held` is read only when pressure begins.
+   */
+  resize(multiplier: number, pressure: boolean, held: () => number): number {
     if (!pressure) {
       this.#frozen = false
       this.#reference = this.max
@@ -55,6 +62,6 @@ export class ShrinkReference {
       this.#frozen = true
       this.#reference = Math.min(this.max, held())
     }
-    return this.#reference
+    return (this.#value = capacityFor(multiplier, this.#reference))
   }
 }

@@ -1,5 +1,13 @@
 import type { LRUCache, Perf } from 'lru-cache'
-import { checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions, describe } from '../util/validate.js'
+import {
+  checkBoolean,
+  checkFunction,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  describe,
+  optionKeys,
+} from '../util/validate.js'
 import { estimateSizeWithin } from './estimate-size.js'
 import { CACHE_PRIORITIES, type CachePriority } from './types.js'
 
@@ -43,25 +51,25 @@ export interface ManagedLruOptions<K extends {}, V extends {}> {
 }
 
 /** The option names `caches.lru()` accepts. */
-export const LRU_OPTION_KEYS = [
-  'max',
-  'maxSize',
-  'sizeCalculation',
-  'ttl',
-  'priority',
-  'dispose',
-  'disposeAfter',
-  'updateAgeOnGet',
-  'updateAgeOnHas',
-  'allowStale',
-  'noDeleteOnStaleGet',
-  'ttlAutopurge',
-  'ttlResolution',
-  'noDisposeOnSet',
-  'noUpdateTTL',
-  'maxEntrySize',
-  'perf',
-] as const
+export const LRU_OPTION_KEYS = optionKeys<ManagedLruOptions<{}, {}>>({
+  max: true,
+  maxSize: true,
+  sizeCalculation: true,
+  ttl: true,
+  priority: true,
+  dispose: true,
+  disposeAfter: true,
+  updateAgeOnGet: true,
+  updateAgeOnHas: true,
+  allowStale: true,
+  noDeleteOnStaleGet: true,
+  ttlAutopurge: true,
+  ttlResolution: true,
+  noDisposeOnSet: true,
+  noUpdateTTL: true,
+  maxEntrySize: true,
+  perf: true,
+})
 
 const BOOLEAN_KEYS = [
   'updateAgeOnGet',

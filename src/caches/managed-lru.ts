@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkFunction, checkOneOf, checkOptions, describe } from '../util/validate.js'
-import { capacityFor, checkMultiplier, isPressure, ShrinkReference } from './capacity.js'
+import { Capacity, checkMultiplier, isPressure } from './capacity.js'
 import { estimateEntrySize, type ResolvedLruOptions } from './lru-options.js'
 import { InFlightLoads, type Loader } from './loader.js'
 import type { SliceTrimmer, TrimJob } from './trim.js'
-import { hitRatio, type CachePriority, type CacheStats, type Managed } from './types.js'
+import { CacheCounters, type CachePriority, type CacheStats, type Managed } from './types.js'
 
 /** Options of `cache.getOrLoad(key, loader, options)`. */
 export interface GetOrLoadOptions {
@@ -39,6 +39,13 @@ export interface ManagedLruContext {
 /** Entries sampled to estimate `bytes` when sizes are not tracked. */
 const BYTES_SAMPLE = 32
 
+/** Builds a managed cache for `pressure.caches.lru()`; the constructor is private to this module. */
+export let createManagedLru: <K extends {}, V extends {}>(
+  name: string,
+  options: ResolvedLruOptions<K, V>,
+  context: ManagedLruContext,
+) => ManagedLru<K, V>
+
 /**
  * An LRU cache (lru-cache v11 underneath) whose capacity follows memory pressure. Create it with
  * `pressure.caches.lru(name, options)`.
@@ -56,13 +63,11 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   // Hot-path state: `get` reads one field before lru-cache, `set` two comparisons after it.
   #capacity: number
   #byteCapacity: number
-  #hits = 0
-  #misses = 0
-  #evictions = 0
+  readonly #counters = new CacheCounters()
   #multiplier = 1
   readonly #lru: LRUCache<K, V>
-  readonly #entries: ShrinkReference
-  readonly #bytes: ShrinkReference | undefined
+  readonly #entries: Capacity
+  readonly #bytes: Capacity | undefined
   readonly #sizeTracked: boolean
   /** Created by the first `getOrLoad`, so caches that never load pay nothing for it in `set`. */
   #loads: InFlightLoads<K, V> | undefined
@@ -70,14 +75,17 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   readonly #report: (error: unknown) => void
   readonly #job: TrimJob = { scheduled: false, trimSome: (limit) => this.#trimSome(limit) }
 
-  /** @internal use `pressure.caches.lru(name, options)` */
-  constructor(name: string, options: ResolvedLruOptions<K, V>, context: ManagedLruContext) {
+  static {
+    createManagedLru = (name, options, context) => new ManagedLru(name, options, context)
+  }
+
+  private constructor(name: string, options: ResolvedLruOptions<K, V>, context: ManagedLruContext) {
     this.name = name
     this.priority = options.priority
     this.#trimmer = context.trimmer
     this.#report = context.report
-    this.#entries = new ShrinkReference(options.max)
-    this.#bytes = options.maxSize === undefined ? undefined : new ShrinkReference(options.maxSize)
+    this.#entries = new Capacity(options.max)
+    this.#bytes = options.maxSize === undefined ? undefined : new Capacity(options.maxSize)
     this.#capacity = options.max
     this.#byteCapacity = options.maxSize ?? Infinity
     this.#sizeTracked = options.sizeTracked
@@ -87,7 +95,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
       // Always installed: evictions are counted here, and a throwing user disposer is reported
       // rather than left to escape from a trim slice (lru-cache calls it before the entry is gone).
       dispose: (value, key, reason) => {
-        if (reason === 'evict') this.#evictions++
+        if (reason === 'evict') this.#counters.evictions++
         if (dispose !== undefined) this.#callDisposer(dispose, value, key, reason)
       },
       ...(disposeAfter === undefined
@@ -102,13 +110,13 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   /** The value for `key` (marking it recently used), or undefined; counts a hit or a miss. */
   get(key: K, options?: LRUCache.GetOptions<K, V, unknown>): V | undefined {
     if (this.#capacity === 0) {
-      this.#misses++
+      this.#counters.misses++
       return undefined
     }
     // Without options, call lru-cache without the argument: passing undefined measured ~12 ns slower a call.
     const value = options === undefined ? this.#lru.get(key) : this.#lru.get(key, options)
-    if (value === undefined) this.#misses++
-    else this.#hits++
+    if (value === undefined) this.#counters.misses++
+    else this.#counters.hits++
     return value
   }
 
@@ -280,31 +288,21 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     const pressure = isPressure(multiplier, level)
     const lru = this.#lru
     this.#multiplier = multiplier
-    this.#capacity = capacityFor(
-      multiplier,
-      this.#entries.update(pressure, () => lru.size),
-    )
+    this.#capacity = this.#entries.resize(multiplier, pressure, () => lru.size)
     if (this.#bytes !== undefined) {
-      this.#byteCapacity = capacityFor(
-        multiplier,
-        this.#bytes.update(pressure, () => lru.calculatedSize),
-      )
+      this.#byteCapacity = this.#bytes.resize(multiplier, pressure, () => lru.calculatedSize)
     }
     this.#trimmer.run(this.#job)
   }
 
   stats(): ManagedLruStats {
     return {
-      name: this.name,
-      priority: this.priority,
-      entries: this.#lru.size,
-      bytes: this.#sizeTracked ? this.#lru.calculatedSize : this.#sampleBytes(),
-      capacity: this.#capacity,
-      multiplier: this.#multiplier,
-      hits: this.#hits,
-      misses: this.#misses,
-      evictions: this.#evictions,
-      hitRatio: hitRatio(this.#hits, this.#misses),
+      ...this.#counters.stats(this.name, this.priority, {
+        entries: this.#lru.size,
+        bytes: this.#sizeTracked ? this.#lru.calculatedSize : this.#sampleBytes(),
+        capacity: this.#capacity,
+        multiplier: this.#multiplier,
+      }),
       byteCapacity: this.byteCapacity,
       max: this.#entries.max,
       maxSize: this.maxSize,

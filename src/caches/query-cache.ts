@@ -3,9 +3,9 @@
 import type { Query, QueryCache, QueryCacheNotifyEvent } from '@tanstack/query-core'
 import type { Level } from '../pressure/levels.js'
 import { checkNumber, checkOptions, describe } from '../util/validate.js'
-import { capacityFor, checkMultiplier, isPressure, ShrinkReference } from './capacity.js'
+import { Capacity, checkMultiplier, isPressure } from './capacity.js'
 import { estimateSize } from './estimate-size.js'
-import { hitRatio, type CachePriority, type CacheStats, type Managed, type ManagedContext } from './types.js'
+import { CacheCounters, type CachePriority, type CacheStats, type Managed, type ManagedContext } from './types.js'
 
 export interface ManageQueryCacheOptions {
   /** Queries kept at full capacity (at `normal`): a whole number ≥ 1. */
@@ -92,7 +92,7 @@ function isRemovable(query: Query): boolean {
 
 class QueryCacheManager implements ManagedQueryCache {
   readonly #queryCache: QueryCache
-  readonly #reference: ShrinkReference
+  readonly #reference: Capacity
   /** Queries, least recently updated first (a Map keeps insertion order; updates re-insert). */
   readonly #order = new Map<Query, Tracked>()
   #capacity: number
@@ -103,13 +103,11 @@ class QueryCacheManager implements ManagedQueryCache {
     process.emitWarning(error instanceof Error ? error : new Error(String(error)))
   #unsubscribe: (() => void) | undefined
   #pendingTrim: NodeJS.Immediate | undefined
-  #hits = 0
-  #misses = 0
-  #evictions = 0
+  readonly #counters = new CacheCounters()
 
   constructor(queryCache: QueryCache, maxQueries: number) {
     this.#queryCache = queryCache
-    this.#reference = new ShrinkReference(maxQueries)
+    this.#reference = new Capacity(maxQueries)
     this.#capacity = maxQueries
   }
 
@@ -139,10 +137,7 @@ class QueryCacheManager implements ManagedQueryCache {
     checkMultiplier(`manageQueryCache "${this.#name}" resize`, multiplier)
     this.#attach()
     this.#multiplier = multiplier
-    this.#capacity = capacityFor(
-      multiplier,
-      this.#reference.update(isPressure(multiplier, level), () => this.#order.size),
-    )
+    this.#capacity = this.#reference.resize(multiplier, isPressure(multiplier, level), () => this.#order.size)
     this.trim()
   }
 
@@ -165,7 +160,7 @@ class QueryCacheManager implements ManagedQueryCache {
       }
     }
     for (const query of doomed) this.#remove(query)
-    this.#evictions += doomed.length
+    this.#counters.evictions += doomed.length
     return doomed.length
   }
 
@@ -178,16 +173,12 @@ class QueryCacheManager implements ManagedQueryCache {
       bytes += tracked ? this.#bytesOf(query) : estimateSize(query.state.data) + estimateSize(query.queryHash)
     }
     return {
-      name: this.#name,
-      priority: this.#priority,
-      entries: this.size,
-      bytes,
-      capacity: this.#capacity,
-      multiplier: this.#multiplier,
-      hits: this.#hits,
-      misses: this.#misses,
-      evictions: this.#evictions,
-      hitRatio: hitRatio(this.#hits, this.#misses),
+      ...this.#counters.stats(this.#name, this.#priority, {
+        entries: this.size,
+        bytes,
+        capacity: this.#capacity,
+        multiplier: this.#multiplier,
+      }),
       byteCapacity: null,
       maxQueries: this.#reference.max,
       observed,
@@ -225,8 +216,8 @@ class QueryCacheManager implements ManagedQueryCache {
         break
       }
       case 'observerAdded':
-        if (query.state.data === undefined) this.#misses++
-        else this.#hits++
+        if (query.state.data === undefined) this.#counters.misses++
+        else this.#counters.hits++
         return
       case 'observerRemoved':
         break

@@ -2,7 +2,7 @@ import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkOneOf, checkOptions, checkString, describe } from '../util/validate.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
-import { ManagedLru } from './managed-lru.js'
+import { createManagedLru, type ManagedLru } from './managed-lru.js'
 import { resolveCachePolicy, type CachePolicy, type CachePolicyOptions } from './policy.js'
 import { SliceTrimmer } from './trim.js'
 import { CACHE_PRIORITIES, type CachePriority, type CacheStats, type Managed, type RegisterOptions } from './types.js'
@@ -13,6 +13,9 @@ interface Registration {
   readonly managed: Managed
   readonly priority: CachePriority
 }
+
+/** Builds the controller's `caches`; the constructor is private to this module. */
+export let createCacheRegistry: (core: ControllerCore, policy?: CachePolicyOptions) => CacheRegistry
 
 /**
  * `pressure.caches`: every managed cache of a controller. On each change of the effective level
@@ -27,8 +30,11 @@ export class CacheRegistry {
   readonly #names = new Map<Managed, string>()
   readonly #trimmer: SliceTrimmer
 
-  /** @internal built by `createController()` */
-  constructor(core: ControllerCore, policy?: CachePolicyOptions) {
+  static {
+    createCacheRegistry = (core, policy) => new CacheRegistry(core, policy)
+  }
+
+  private constructor(core: ControllerCore, policy?: CachePolicyOptions) {
     this.#core = core
     this.policy = resolveCachePolicy('createController', policy)
     this.#trimmer = new SliceTrimmer({ report: (error) => core.report(error) })
@@ -46,7 +52,7 @@ export class CacheRegistry {
     const where = `caches.lru(${typeof name === 'string' ? JSON.stringify(name) : ''})`
     this.#checkName(where, name)
     const resolved = resolveLruOptions<K, V>(where, options)
-    const cache = new ManagedLru<K, V>(name, resolved, {
+    const cache = createManagedLru<K, V>(name, resolved, {
       trimmer: this.#trimmer,
       report: (error) => this.#core.report(error),
     })

@@ -66,8 +66,29 @@ export interface RegisterOptions {
   priority?: CachePriority
 }
 
-/** hits / (hits + misses), 0 when there was no lookup. */
-export function hitRatio(hits: number, misses: number): number {
-  const lookups = hits + misses
-  return lookups === 0 ? 0 : hits / lookups
+/**
+ * What every managed cache counts, as plain fields: a lookup costs one increment. Shared by the
+ * LRU cache and the QueryCache adapter so both report the same way.
+ */
+export class CacheCounters {
+  hits = 0
+  misses = 0
+  /** Entries removed to respect a capacity (not deletes, not expiry). */
+  evictions = 0
+
+  /** hits / (hits + misses), 0 when there was no lookup. */
+  get hitRatio(): number {
+    const lookups = this.hits + this.misses
+    return lookups === 0 ? 0 : this.hits / lookups
+  }
+
+  /** The contract's `CacheStats` for a cache holding `entries` (and `bytes`) at `capacity` and `multiplier`. */
+  stats(
+    name: string,
+    priority: CachePriority,
+    size: { entries: number; bytes: number; capacity: number; multiplier: number },
+  ): CacheStats {
+    const { hits, misses, evictions } = this
+    return { name, priority, ...size, hits, misses, evictions, hitRatio: this.hitRatio }
+  }
 }

@@ -37,6 +37,16 @@ export interface TaskLinks {
   onStop?: (task: Task) => void
 }
 
+/** Builds a task for `pressure.tasks.every()`; the constructor is private to this module. */
+export let createTask: (
+  core: ControllerCore,
+  name: string,
+  intervalMs: number,
+  fn: TaskFn,
+  pauseAt: ThresholdLevel,
+  links?: TaskLinks,
+) => Task
+
 /**
  * A background job that runs every `intervalMs` and pauses under pressure. The interval is the
  * delay between the END of one run and the start of the next, so runs of one task never overlap
@@ -65,8 +75,11 @@ export class Task {
   #failures = 0
   #lastRunAt: number | null = null
 
-  /** @internal use `pressure.tasks.every()` */
-  constructor(
+  static {
+    createTask = (...args) => new Task(...args)
+  }
+
+  private constructor(
     core: ControllerCore,
     name: string,
     intervalMs: number,

@@ -1,12 +1,15 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { THRESHOLD_LEVELS, type ThresholdLevel } from '../pressure/levels.js'
 import { checkFunction, checkNumber, checkOneOf, checkOptions, checkString, MAX_TIMER_MS } from '../util/validate.js'
-import { Task, type TaskFn, type TaskInfo } from './task.js'
+import { createTask, type Task, type TaskFn, type TaskInfo } from './task.js'
 
 export interface TaskOptions {
   /** The task pauses at this level and above. Default `'warning'`. */
   pauseAt?: ThresholdLevel
 }
+
+/** Builds the controller's `tasks`; the constructor is private to this module. */
+export let createTaskScheduler: (core: ControllerCore) => TaskScheduler
 
 /**
  * Background tasks that pause under memory pressure. Timers are unref'd (a task never keeps the
@@ -16,7 +19,11 @@ export class TaskScheduler {
   readonly #core: ControllerCore
   readonly #tasks = new Map<string, Task>()
 
-  constructor(core: ControllerCore) {
+  static {
+    createTaskScheduler = (core) => new TaskScheduler(core)
+  }
+
+  private constructor(core: ControllerCore) {
     this.#core = core
     core.onClose(() => {
       // A copy: each task leaves the map as it stops.
@@ -42,7 +49,7 @@ export class TaskScheduler {
     // Stopping it also takes it out of the map; the new task goes in at the end, so list() shows
     // tasks in the order they were (re)registered. `stop()` resolves once its run in progress ends.
     const previous = this.#tasks.get(name)?.stop()
-    const task = new Task(this.#core, name, intervalMs, fn, pauseAt, { previous, onStop: this.#forget })
+    const task = createTask(this.#core, name, intervalMs, fn, pauseAt, { previous, onStop: this.#forget })
     this.#tasks.set(name, task)
     return task
   }

@@ -1,4 +1,5 @@
 import type { Level } from './levels.js'
+import type { SubsystemHooks } from './subsystem-hooks.js'
 import type { LevelChange, Logger } from './types.js'
 
 /**
@@ -27,4 +28,24 @@ export interface ControllerCore {
   onLevelEvent(fn: (change: LevelChange) => void): () => void
   /** Called once by `close()`, in registration order. */
   onClose(fn: () => void): void
+}
+
+/** The core a controller hands its subsystems: live `level` and `closed`, and its hooks. */
+export function makeCore(
+  state: { readonly level: Level; readonly closed: boolean },
+  hooks: SubsystemHooks,
+  fields: { logger: Logger; now: () => number; report: (error: unknown) => void },
+): ControllerCore {
+  return {
+    get level() {
+      return state.level
+    },
+    get closed() {
+      return state.closed
+    },
+    ...fields,
+    onLevelChange: (fn) => hooks.onLevelChange(fn),
+    onLevelEvent: (fn) => hooks.onLevelEvent(fn),
+    onClose: (fn) => hooks.onClose(fn),
+  }
 }

@@ -9,6 +9,7 @@ import {
   checkString,
   describe,
   MAX_TIMER_MS,
+  optionKeys,
 } from '../util/validate.js'
 
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ warning: 0.7, critical: 0.85, emergency: 0.95 })
@@ -133,21 +134,21 @@ function resolveLogger(value: unknown): Logger {
   return value as Logger
 }
 
-export const PRESSURE_OPTION_KEYS = [
-  'sources',
-  'thresholds',
-  'hysteresis',
-  'recoveryMs',
-  'intervalMs',
-  'fastIntervalMs',
-  'sampleOnGc',
-  'gcCoalesceMs',
-  'autoStart',
-  'now',
-  'historySize',
-  'logger',
-  'subscribeGc',
-] as const
+export const PRESSURE_OPTION_KEYS = optionKeys<PressureOptions>({
+  sources: true,
+  thresholds: true,
+  hysteresis: true,
+  recoveryMs: true,
+  intervalMs: true,
+  fastIntervalMs: true,
+  sampleOnGc: true,
+  gcCoalesceMs: true,
+  autoStart: true,
+  now: true,
+  historySize: true,
+  logger: true,
+  subscribeGc: true,
+})
 
 export function resolvePressureOptions(input: PressureOptions | undefined): ResolvedPressureOptions {
   const options = checkOptions<PressureOptions>(W, 'options', input, PRESSURE_OPTION_KEYS)

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3'
 import type { Logger } from '../pressure/types.js'
+import { checkFunction, checkOneOf } from './validate.js'
 
 type Listener = (...args: any[]) => void
 type EventMap = Record<string, unknown[]>
@@ -9,26 +10,42 @@ type EventMap = Record<string, unknown[]>
  * throws would skip the rest and escape into the timer that sampled. Here every listener is
  * wrapped: a throw is reported on `'error'` (or to the logger when nobody listens for errors, or
  * when an error listener itself throws) and the next listener still runs.
+ *
+ * `on`, `once` and `off` check their arguments (an unknown event name would never be called, a
+ * non-function would fail at the first emit) with messages that name the API (`prefix + 'on'`).
  */
 export class SafeEmitter<Events extends EventMap & { error: [Error] }> {
   readonly #emitter = new EventEmitter()
   /** original listener → its wrappers, per event (one per registration, as in EventEmitter). */
   readonly #wrappers = new Map<Listener, Map<string, Listener[]>>()
 
+  readonly #names: readonly (keyof Events & string)[]
+  readonly #prefix: string
+
   constructor(
     readonly logger: Logger,
     readonly label: string,
-  ) {}
+    /** The events listeners may subscribe to. */
+    names: readonly (keyof Events & string)[],
+    /** Put before `on`/`once`/`off` in messages: `'shed.'` gives `shed.on: …`. */
+    prefix = '',
+  ) {
+    this.#names = names
+    this.#prefix = prefix
+  }
 
   on<E extends keyof Events & string>(event: E, fn: (...args: Events[E]) => void): void {
+    this.#check('on', event, fn)
     this.#emitter.on(event, this.#wrap(event, fn as Listener, false))
   }
 
   once<E extends keyof Events & string>(event: E, fn: (...args: Events[E]) => void): void {
+    this.#check('once', event, fn)
     this.#emitter.once(event, this.#wrap(event, fn as Listener, true))
   }
 
   off<E extends keyof Events & string>(event: E, fn?: (...args: Events[E]) => void): void {
+    this.#check('off', event, fn, true)
     if (fn === undefined) {
       for (const [listener, byEvent] of this.#wrappers) {
         byEvent.delete(event)
@@ -74,6 +91,12 @@ export class SafeEmitter<Events extends EventMap & { error: [Error] }> {
     } catch {
       // a logger that throws has nowhere left to report to
     }
+  }
+
+  #check(method: string, event: unknown, fn: unknown, optional = false): void {
+    const where = this.#prefix + method
+    checkOneOf(where, 'argument `event`', event, this.#names)
+    if (!(optional && fn === undefined)) checkFunction(where, 'argument `fn`', fn)
   }
 
   #wrap(event: string, fn: Listener, once: boolean): Listener {

@@ -76,20 +76,28 @@ export function checkOptions<T extends object>(
   where: string,
   name: string,
   value: unknown,
-  known: readonly string[],
+  known: readonly (keyof T & string)[],
 ): Partial<T> {
   if (value === undefined) return {}
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(`${where}: ${name} must be an object, got ${describe(value)}`)
   }
   for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
+    if (!(known as readonly string[]).includes(key)) {
       throw new TypeError(
         `${where}: unknown ${name === 'options' ? 'option' : `key in ${name}`} \`${key}\` (known: ${known.join(', ')})`,
       )
     }
   }
   return value as Partial<T>
+}
+
+/**
+ * Every option name of `T`, from a record that must name each one: a key missing from the
+ * record, or one `T` does not have, fails to compile, so the list can never go stale.
+ */
+export function optionKeys<T extends object>(keys: Record<keyof T & string, true>): readonly (keyof T & string)[] {
+  return Object.freeze(Object.keys(keys)) as (keyof T & string)[]
 }
 
 /** One of a fixed set of strings. */

@@ -1,8 +1,11 @@
 import type { ControllerCore } from '../../pressure/core.js'
 import { inBatches } from './batches.js'
 import { parsePage, type Page, type PageInput, type PageOptions } from './page.js'
-import { resolveLevelValues, ScaledValue, type LevelValues } from './scaled-value.js'
+import { createScaledValue, resolveLevelValues, type LevelValues, type ScaledValue } from './scaled-value.js'
 import { withTimeout } from './timeout.js'
+
+/** Builds the controller's `limits`; the constructor is private to this module. */
+export let createLimits: (core: ControllerCore) => Limits
 
 /**
  * Limits that tighten with memory pressure: page sizes, batch sizes, timeouts. Reach it as
@@ -11,7 +14,11 @@ import { withTimeout } from './timeout.js'
 export class Limits {
   readonly #core: ControllerCore
 
-  constructor(core: ControllerCore) {
+  static {
+    createLimits = (core) => new Limits(core)
+  }
+
+  private constructor(core: ControllerCore) {
     this.#core = core
   }
 
@@ -21,7 +28,7 @@ export class Limits {
    * 100 at warning, 20 at emergency). Every value must be a finite number.
    */
   scale(values: LevelValues): ScaledValue {
-    return new ScaledValue(this.#core, resolveLevelValues('limits.scale', values))
+    return createScaledValue(this.#core, resolveLevelValues('limits.scale', values))
   }
 
   /**

@@ -13,6 +13,9 @@ export interface Scaled {
 /** A fixed number, or a scaled value read at the moment it is used. */
 export type Scalable = number | Scaled
 
+/** Builds a scaled value for `pressure.limits.scale()`; the constructor is private to this module. */
+export let createScaledValue: (core: ControllerCore, values: Readonly<Record<Level, number>>) => ScaledValue
+
 /**
  * A number that depends on the controller's effective level: a page size, a batch size, a
  * timeout, a concurrency. `value` is read at the moment of use, so it follows the level (and
@@ -23,8 +26,11 @@ export class ScaledValue implements Scaled {
   readonly #core: ControllerCore
   readonly #values: Readonly<Record<Level, number>>
 
-  /** @internal use `pressure.limits.scale()` */
-  constructor(core: ControllerCore, values: Readonly<Record<Level, number>>) {
+  static {
+    createScaledValue = (core, values) => new ScaledValue(core, values)
+  }
+
+  private constructor(core: ControllerCore, values: Readonly<Record<Level, number>>) {
     this.#core = core
     this.#values = values
   }

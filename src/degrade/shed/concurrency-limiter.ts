@@ -1,3 +1,5 @@
+import type { Priority } from './priority.js'
+
 /** Why a waiter left the queue without a slot. */
 export type QueueExit = 'queue-full' | 'queue-timeout' | 'level' | 'closed'
 
@@ -5,6 +7,8 @@ export type QueueExit = 'queue-full' | 'queue-timeout' | 'level' | 'closed'
 export interface Waiter {
   /** Queue lane: lower lanes are served first; FIFO within a lane. */
   readonly lane: number
+  /** What the work is worth: a level change refuses waiters by it. */
+  readonly priority: Priority
   /** The wait timeout; owned by the limiter while the waiter is queued. */
   timer: NodeJS.Timeout | undefined
   /** A slot was taken for this waiter (`inFlight` already counts it). Must not throw. */

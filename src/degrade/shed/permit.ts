@@ -1,6 +1,6 @@
-import type { ConcurrencyLimiter, Waiter } from './concurrency-limiter.js'
+import type { QueueExit, Waiter } from './concurrency-limiter.js'
+import type { ShedError } from './error.js'
 import { priorityRank, type Priority } from './priority.js'
-import type { ShedError, ShedReason } from './error.js'
 
 /**
  * - `waiting`: queued for a slot;
@@ -17,81 +17,117 @@ export type PermitState = 'waiting' | 'admitted' | 'refused' | 'released'
  */
 export type PermitCallback = (error: ShedError | undefined, permit: ShedPermit) => void
 
-/** What a permit reports to the shedder that issued it. */
-export interface PermitOwner {
-  readonly limiter: ConcurrencyLimiter
+/**
+ * One piece of work's claim on a slot, from `pressure.shed.acquire()`. `release()` is
+ * idempotent (and bound, so `res.on('close', permit.release)` works), so every exit path of the
+ * work (finished, failed, client gone) may call it and the slot is given back exactly once.
+ */
+export interface ShedPermit {
+  readonly priority: Priority
+  readonly state: PermitState
+  /** The `ShedError` once the work was refused, else undefined. */
+  readonly refusal: ShedError | undefined
+  /** Gives the slot back (admitted) or leaves the queue (waiting); otherwise does nothing. */
+  readonly release: () => void
+}
+
+/** What a permit needs from the shedder that issued it. */
+export interface PermitIssuer {
+  /** Gives a held slot back. */
+  releaseSlot(): void
+  /** Takes a waiting permit out of the queue. */
+  withdraw(waiter: Waiter): void
   countAdmitted(): void
-  refusal(priority: Priority, reason: ShedReason, retryAfter: number): ShedError
+  refusal(priority: Priority, reason: QueueExit, retryAfter: number): ShedError
   report(error: unknown): void
 }
 
-/** The shedder's handle for a decision that comes later, kept off the permit's public surface. */
-export const whenDecided = Symbol('heapguard.permit.whenDecided')
+/**
+ * The shedder's side of a permit; module-private, so nothing outside the shedder can grant a
+ * permit a slot or turn it away. `waiter()` is what the limiter queues: made only for permits
+ * that wait, so an immediate decision costs one object.
+ */
+export let permitControl: {
+  create(issuer: PermitIssuer, priority: Priority, retryAfter: number): Permit
+  waiter(permit: Permit): Waiter
+  granted(permit: Permit): void
+  rejected(permit: Permit, reason: QueueExit): void
+  whenDecided(permit: Permit, callback: PermitCallback): void
+}
 
 /**
- * One piece of work's claim on a slot. `release()` is idempotent, so every exit path of the
- * work (finished, failed, client gone) may call it and the slot is given back exactly once.
- *
  * An immediate decision is read from `state` (and `refusal`) by whoever asked, who then calls
  * its continuation outside any guard, so an exception there reaches its own caller. Only a
- * decision that comes later, from the queue, goes through the callback given to `[whenDecided]`,
+ * decision that comes later, from the queue, goes through the callback given to `whenDecided`,
  * guarded: it runs from a timer or another request's release, where nothing may be thrown.
  */
-export class ShedPermit implements Waiter {
-  readonly lane: number
-  timer: NodeJS.Timeout | undefined = undefined
+export class Permit implements ShedPermit {
+  readonly priority: Priority
+  readonly #issuer: PermitIssuer
+  readonly #retryAfter: number
   #state: PermitState = 'waiting'
   #refusal: ShedError | undefined
   #callback: PermitCallback | undefined
+  #waiter: Waiter | undefined
 
-  constructor(
-    readonly owner: PermitOwner,
-    readonly priority: Priority,
-    /** Seconds a refusal of this work tells the client to wait. */
-    readonly retryAfter: number,
-  ) {
-    this.lane = priorityRank(priority)
+  static {
+    permitControl = {
+      create: (issuer, priority, retryAfter) => new Permit(issuer, priority, retryAfter),
+      waiter: (permit) => (permit.#waiter ??= permit.#makeWaiter()),
+      granted: (permit) => permit.#granted(),
+      rejected: (permit, reason) => permit.#rejected(reason),
+      whenDecided: (permit, callback) => {
+        if (permit.#state === 'waiting') permit.#callback = callback
+      },
+    }
+  }
+
+  private constructor(issuer: PermitIssuer, priority: Priority, retryAfter: number) {
+    this.#issuer = issuer
+    this.priority = priority
+    this.#retryAfter = retryAfter
   }
 
   get state(): PermitState {
     return this.#state
   }
 
-  /** The `ShedError` once the work was refused, else undefined. */
   get refusal(): ShedError | undefined {
     return this.#refusal
   }
 
-  /** Gives the slot back (admitted) or leaves the queue (waiting); otherwise does nothing. */
-  release(): void {
+  readonly release = (): void => {
     if (this.#state === 'admitted') {
       this.#state = 'released'
-      this.owner.limiter.release()
+      this.#issuer.releaseSlot()
     } else if (this.#state === 'waiting') {
       this.#state = 'released'
       this.#callback = undefined
-      this.owner.limiter.withdraw(this)
+      if (this.#waiter !== undefined) this.#issuer.withdraw(this.#waiter)
     }
   }
 
-  /** @internal Where the decision goes if it comes after `acquire()` returned (the permit waits). */
-  [whenDecided](callback: PermitCallback): void {
-    if (this.#state === 'waiting') this.#callback = callback
+  #makeWaiter(): Waiter {
+    return {
+      lane: priorityRank(this.priority),
+      timer: undefined,
+      granted: () => this.#granted(),
+      rejected: (reason) => this.#rejected(reason),
+      priority: this.priority,
+    }
   }
 
-  /** @internal The limiter (or the shedder) gave this permit a slot. */
-  granted(): void {
+  #granted(): void {
     if (this.#state !== 'waiting') return
     this.#state = 'admitted'
-    this.owner.countAdmitted()
+    this.#issuer.countAdmitted()
     this.#decide(undefined)
   }
 
-  /** @internal The permit was turned away. */
-  rejected(reason: ShedReason): void {
+  #rejected(reason: QueueExit): void {
     if (this.#state !== 'waiting') return
     this.#state = 'refused'
-    this.#decide((this.#refusal = this.owner.refusal(this.priority, reason, this.retryAfter)))
+    this.#decide((this.#refusal = this.#issuer.refusal(this.priority, reason, this.#retryAfter)))
   }
 
   #decide(error: ShedError | undefined): void {
@@ -102,7 +138,7 @@ export class ShedPermit implements Waiter {
       callback(error, this)
     } catch (thrown) {
       // The decision comes from a timer or another request's release: never throw there.
-      this.owner.report(thrown)
+      this.#issuer.report(thrown)
     }
   }
 }

@@ -1,19 +1,31 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
-import { checkOptions, describe } from '../../../util/validate.js'
-import type { ShedHttpOptions } from './guard.js'
+import { checkOptions, optionKeys } from '../../../util/validate.js'
+import { guardTargetOf, HttpGuard, type GuardTarget, type ShedHttpOptions } from './guard.js'
 import { REFUSAL_STATUS, refusalBody, refusalHeaders } from './refusal.js'
 import type { ShedError } from '../error.js'
-import { HTTP_GUARD, type Shedder } from '../shedder.js'
 
 /** `app.register(heapguardFastify, { pressure, priority?, retryAfter? })`. */
 export interface HeapguardFastifyOptions extends ShedHttpOptions<FastifyRequest> {
-  /** The controller from `createController()` (only its `shed` is used). */
-  pressure: { readonly shed: Shedder }
+  /** The controller from `createController()` or `sharedController()` (its `shed` and `report` are used). */
+  pressure: GuardTarget
 }
 
 const WHERE = 'heapguardFastify'
 /** Keys Fastify's `register()` itself understands; they may travel with the plugin options. */
-const REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers']
+interface RegisterKeys {
+  prefix?: unknown
+  logLevel?: unknown
+  logSerializers?: unknown
+}
+const REGISTER_KEYS: readonly (keyof RegisterKeys)[] = ['prefix', 'logLevel', 'logSerializers']
+const PLUGIN_OPTION_KEYS = optionKeys<HeapguardFastifyOptions & RegisterKeys>({
+  pressure: true,
+  priority: true,
+  retryAfter: true,
+  prefix: true,
+  logLevel: true,
+  logSerializers: true,
+})
 
 /** Answering from the hook without calling its `done` ends the request here. */
 function refuse(error: ShedError, reply: FastifyReply): void {
@@ -22,22 +34,13 @@ function refuse(error: ShedError, reply: FastifyReply): void {
 
 function plugin(fastify: FastifyInstance, options: HeapguardFastifyOptions, done: (error?: Error) => void): void {
   try {
-    const { pressure, priority, retryAfter } = checkOptions<HeapguardFastifyOptions>(WHERE, 'options', options, [
-      'pressure',
-      'priority',
-      'retryAfter',
-      ...REGISTER_KEYS,
-    ])
-    // Duck-typed: a controller from the CommonJS build must work with this ESM plugin and back.
-    if (typeof (pressure as { shed?: { [HTTP_GUARD]?: unknown } } | undefined)?.shed?.[HTTP_GUARD] !== 'function') {
-      throw new TypeError(
-        `${WHERE}: option \`pressure\` must be the controller from createController(), got ${describe(pressure)}`,
-      )
-    }
-    const guardOptions: ShedHttpOptions<FastifyRequest> = {}
-    if (priority !== undefined) guardOptions.priority = priority
-    if (retryAfter !== undefined) guardOptions.retryAfter = retryAfter
-    const guard = pressure!.shed[HTTP_GUARD]<FastifyRequest>(WHERE, guardOptions)
+    const { pressure, ...guardOptions } = checkOptions<HeapguardFastifyOptions & RegisterKeys>(
+      WHERE,
+      'options',
+      options,
+      PLUGIN_OPTION_KEYS,
+    )
+    const guard = new HttpGuard<FastifyRequest>(guardTargetOf(WHERE, pressure), WHERE, guardOptions, REGISTER_KEYS)
     // A callback hook, not an async one: an admission at level normal costs no promise.
     fastify.addHook('onRequest', (request, reply, hookDone) => {
       guard.pass(request, reply.raw, reply, hookDone, refuse)

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { checkFunction, checkOptions, describe } from '../../../util/validate.js'
-import { isPriority, PRIORITIES, type Priority } from '../priority.js'
+import { checkFunction, checkOptions, describe, optionKeys } from '../../../util/validate.js'
 import type { ShedError } from '../error.js'
 import { checkRetryAfter } from '../options.js'
-import { whenDecided, type ShedPermit } from '../permit.js'
+import type { PermitCallback, ShedPermit } from '../permit.js'
+import { isPriority, PRIORITIES, type Priority } from '../priority.js'
+import type { AcquireOptions } from '../types.js'
 
 /** Options shared by `shed.middleware()` and the Fastify plugin. */
 export interface ShedHttpOptions<Req = IncomingMessage> {
@@ -17,19 +18,38 @@ export interface ShedHttpOptions<Req = IncomingMessage> {
   retryAfter?: number
 }
 
-/** What a guard needs from the shedder: admission on checked arguments, and error reporting. */
-export interface GuardedShedder {
-  /** True when some level has a concurrency limit: requests then go through permits and the queue. */
-  readonly limited: boolean
-  /** Admission with a permit: decided at once (admitted or refused), or waiting for a slot. */
-  decide(priority: Priority, retryAfter: number): ShedPermit
-  /** Admission when no level has a limit: takes a slot and returns null, or returns the refusal. */
-  admitNow(priority: Priority, retryAfter: number): ShedError | null
-  /** Gives back a slot taken by `admitNow`; one shared function, so no closure per request. */
-  readonly releaseSlot: () => void
+const OPTION_KEYS = optionKeys<ShedHttpOptions>({ priority: true, retryAfter: true })
+
+/**
+ * What a guard uses: the shedder's public API only, so that an adapter of one copy of heapguard
+ * (ESM, CJS, a bundled copy) serves a controller built by another (`sharedController()`).
+ */
+export interface GuardTarget {
+  readonly shed: {
+    acquire(priority: Priority, callback: PermitCallback, options?: AcquireOptions): ShedPermit
+    readonly retryAfter: number
+  }
+  /** Where failures of user callbacks go (the controller's `'error'`); never throws. */
   report(error: unknown): void
-  /** The controller's default `Retry-After`. */
-  readonly retryAfter: number
+}
+
+/**
+ * The target of an adapter given a controller: checked by shape, not by class, so a controller
+ * from the CommonJS build works with the ESM adapter and back.
+ */
+export function guardTargetOf(where: string, pressure: unknown): GuardTarget {
+  const p = pressure as Partial<GuardTarget> | null | undefined
+  if (
+    typeof p?.shed?.acquire !== 'function' ||
+    typeof p.shed.retryAfter !== 'number' ||
+    typeof p.report !== 'function'
+  ) {
+    throw new TypeError(
+      `${where}: option \`pressure\` must be the controller from createController(), got ${describe(pressure)}`,
+    )
+  }
+  const controller = p as GuardTarget
+  return { shed: controller.shed, report: (error) => controller.report(error) }
 }
 
 /**
@@ -44,19 +64,26 @@ export interface GuardedShedder {
  * the slot given back, and the request answered with 500 so that it never hangs.
  */
 export class HttpGuard<Req> {
-  readonly #shedder: GuardedShedder
+  readonly #target: GuardTarget
   readonly #priorityOf: ((req: Req) => Priority) | undefined
-  readonly #retryAfter: number
+  readonly #acquire: AcquireOptions
 
-  constructor(shedder: GuardedShedder, where: string, options: unknown) {
-    const { priority, retryAfter } = checkOptions<ShedHttpOptions<Req>>(where, 'options', options, [
-      'priority',
-      'retryAfter',
-    ])
-    this.#shedder = shedder
+  constructor(target: GuardTarget, where: string, options: unknown, extraKeys: readonly string[] = []) {
+    // An adapter's own keys (Fastify's register options) may travel with the guard's.
+    const known: readonly string[] = extraKeys.length === 0 ? OPTION_KEYS : [...OPTION_KEYS, ...extraKeys]
+    const { priority, retryAfter } = checkOptions<Record<string, unknown>>(
+      where,
+      'options',
+      options,
+      known,
+    ) as ShedHttpOptions<Req>
+    this.#target = target
     this.#priorityOf = priority === undefined ? undefined : checkFunction(where, 'option `priority`', priority)
-    this.#retryAfter =
-      retryAfter === undefined ? shedder.retryAfter : checkRetryAfter(where, 'option `retryAfter`', retryAfter)
+    // Frozen and reused: the shedder checks an options object once, not per request.
+    this.#acquire = Object.freeze({
+      retryAfter:
+        retryAfter === undefined ? target.shed.retryAfter : checkRetryAfter(where, 'option `retryAfter`', retryAfter),
+    })
   }
 
   /**
@@ -79,35 +106,29 @@ export class HttpGuard<Req> {
       return
     }
     const priority = this.#priorityOf === undefined ? 'normal' : this.#priorityFor(req)
-    const shedder = this.#shedder
-    if (!shedder.limited) {
-      // No level limits concurrency: a table lookup and a counter, no permit, no closure.
-      const refusal = shedder.admitNow(priority, this.#retryAfter)
-      if (refusal !== null) return refused(refusal, context)
-      // `on`, not `once`: 'close' comes once anyway, and once's wrapper costs more than the rest.
-      res.on('close', shedder.releaseSlot)
-      return admitted()
-    }
-    const permit = shedder.decide(priority, this.#retryAfter)
-    if (permit.state === 'admitted') {
-      res.on('close', () => permit.release())
-      return admitted()
-    }
-    if (permit.state === 'refused') return refused(permit.refusal!, context)
-    permit[whenDecided]((error) => {
-      if (error !== undefined) return refused(error, context)
-      try {
-        admitted()
-      } catch (thrown) {
-        shedder.report(thrown)
-        permit.release()
-        answerFailure(res)
-      }
-    })
+    let waited = false
+    const permit = this.#target.shed.acquire(
+      priority,
+      (error, granted) => {
+        if (error !== undefined) return refused(error, context)
+        res.on('close', granted.release)
+        if (!waited) return admitted()
+        try {
+          admitted()
+        } catch (thrown) {
+          this.#target.report(thrown)
+          granted.release()
+          answerFailure(res)
+        }
+      },
+      this.#acquire,
+    )
+    if (permit.state !== 'waiting') return
+    waited = true
     res.on('close', () => {
-      const waited = permit.state === 'waiting'
+      if (permit.state !== 'waiting') return
       permit.release()
-      if (waited) gone?.()
+      gone?.()
     })
   }
 
@@ -117,11 +138,11 @@ export class HttpGuard<Req> {
     try {
       priority = this.#priorityOf!(req)
     } catch (error) {
-      this.#shedder.report(error)
+      this.#target.report(error)
       return 'normal'
     }
     if (isPriority(priority)) return priority
-    this.#shedder.report(
+    this.#target.report(
       new TypeError(
         `heapguard shed: option \`priority\` must return one of ${PRIORITIES.map((p) => `'${p}'`).join(', ')}, got ${describe(priority)}; treated as 'normal'`,
       ),

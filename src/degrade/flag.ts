@@ -1,0 +1,133 @@
+import type { ControllerCore } from '../pressure/core.js'
+import { levelRank, type Level, type ThresholdLevel } from '../pressure/levels.js'
+import { callSafely } from '../util/safe-call.js'
+import { checkFunction, checkOneOf } from '../util/validate.js'
+
+/** An operator's decision that wins over pressure: force on, force off, or `null` to follow pressure. */
+export type FlagOverride = 'on' | 'off' | null
+
+/** What a flag's `'change'` listeners receive. */
+export interface FlagChange {
+  name: string
+  enabled: boolean
+  /** The effective pressure level when the change happened. */
+  level: Level
+  override: FlagOverride
+}
+
+/** One row of `pressure.features.list()` (the dashboard and the metrics read this shape). */
+export interface FlagInfo {
+  name: string
+  enabled: boolean
+  offAt: ThresholdLevel
+  override: FlagOverride
+}
+
+export type FlagListener = (change: FlagChange) => void
+
+const OVERRIDES: readonly ('on' | 'off')[] = ['on', 'off']
+
+/**
+ * The registry's handles on a flag, module-private: a user calling them would rewrite `offAt`,
+ * or drop every listener.
+ */
+export let flagControl: {
+  create(core: ControllerCore, name: string, offAt: ThresholdLevel): Flag
+  /** Recomputes `enabled` from the controller's level; the registry calls it on level changes. */
+  sync(flag: Flag): void
+  redeclare(flag: Flag, offAt: ThresholdLevel): void
+  detach(flag: Flag): void
+}
+
+/**
+ * A switch that turns off under memory pressure. `enabled` is a plain field, recomputed when the
+ * effective level changes, so it can be read on every request. Created by `pressure.features.flag()`.
+ */
+export class Flag {
+  readonly name: string
+  readonly #core: ControllerCore
+  readonly #listeners = new Set<FlagListener>()
+  #offAt: ThresholdLevel
+  #override: FlagOverride = null
+  #enabled: boolean
+
+  static {
+    flagControl = {
+      create: (core, name, offAt) => new Flag(core, name, offAt),
+      sync: (flag) => flag.#sync(),
+      redeclare: (flag, offAt) => {
+        flag.#offAt = offAt
+        flag.#sync()
+      },
+      detach: (flag) => flag.#listeners.clear(),
+    }
+  }
+
+  private constructor(core: ControllerCore, name: string, offAt: ThresholdLevel) {
+    this.#core = core
+    this.name = name
+    this.#offAt = offAt
+    this.#enabled = this.#compute(core.level)
+  }
+
+  /** True when the feature may run now. */
+  get enabled(): boolean {
+    return this.#enabled
+  }
+
+  /** The level from which the flag is off. */
+  get offAt(): ThresholdLevel {
+    return this.#offAt
+  }
+
+  /** The operator's override, or null when the flag follows pressure. */
+  get overridden(): FlagOverride {
+    return this.#override
+  }
+
+  /**
+   * Forces the flag on (`'on'`) or off (`'off'`) whatever the pressure, or makes it follow
+   * pressure again (`null`). Emits `'change'` when `enabled` changes.
+   */
+  override(state: FlagOverride): void {
+    if (state !== null) checkOneOf(`flag "${this.name}" override`, 'argument `state`', state, OVERRIDES)
+    this.#override = state
+    this.#sync()
+  }
+
+  /**
+   * Listens for changes of `enabled` (edges only). Listeners run synchronously inside the
+   * `sample()`/`force()` that changed the level; one that throws or rejects is reported on the
+   * controller's `'error'` and the others still run.
+   */
+  on(event: 'change', fn: FlagListener): this {
+    checkOneOf('flag.on', 'argument `event`', event, ['change'])
+    this.#listeners.add(checkFunction<FlagListener>('flag.on', 'argument `fn`', fn))
+    return this
+  }
+
+  /** Removes a `'change'` listener (every listener when `fn` is omitted). */
+  off(event: 'change', fn?: FlagListener): this {
+    checkOneOf('flag.off', 'argument `event`', event, ['change'])
+    if (fn === undefined) this.#listeners.clear()
+    else this.#listeners.delete(fn)
+    return this
+  }
+
+  info(): FlagInfo {
+    return { name: this.name, enabled: this.#enabled, offAt: this.#offAt, override: this.#override }
+  }
+
+  #sync(): void {
+    const enabled = this.#compute(this.#core.level)
+    if (enabled === this.#enabled) return
+    this.#enabled = enabled
+    const change: FlagChange = { name: this.name, enabled, level: this.#core.level, override: this.#override }
+    for (const fn of [...this.#listeners]) callSafely(this.#core, fn, change)
+  }
+
+  #compute(level: Level): boolean {
+    if (this.#override !== null) return this.#override === 'on'
+    return levelRank(level) < levelRank(this.#offAt)
+  }
+}

@@ -1,0 +1,42 @@
+import type { Level } from '../../pressure/levels.js'
+import type { ShedReason, ShedRefusal } from './error.js'
+import type { Priority } from './priority.js'
+
+/** `shed.stats()`: what the shedder holds now and what it has decided so far. */
+export interface ShedStats {
+  /** Admitted work holding a slot now (critical work included). */
+  inFlight: number
+  /** Work waiting for a slot now. */
+  queued: number
+  /** Admissions so far (`admit()` answers of true, and slots granted). */
+  admitted: number
+  /** Refusals so far, per priority. */
+  refused: Record<Priority, number>
+  /** Refusals so far, per reason. */
+  refusedByReason: Record<ShedReason, number>
+  /** The concurrency limit at the current level, or null when there is none. */
+  limit: number | null
+  /** The level the shedder applies now. */
+  level: Level
+}
+
+export interface AcquireOptions {
+  /** Seconds a refusal tells the client to wait; default the controller's `shed.retryAfter`. */
+  retryAfter?: number
+}
+
+export interface RunOptions extends AcquireOptions {
+  /** Default `'normal'`. */
+  priority?: Priority
+  /**
+   * Aborting withdraws the work from the queue, or, once it runs, rejects `run()` with the
+   * signal's reason and gives its slot back at once (so `fn` should honour the signal it gets).
+   */
+  signal?: AbortSignal
+}
+
+export type ShedEvents = {
+  /** A piece of work was shed. */
+  refused: [ShedRefusal]
+  error: [Error]
+}

@@ -1,0 +1,39 @@
+/**
+ * The sampler's poll: one unref'd timer, re-armed only when its period changes (the controller
+ * polls faster near `warning`). A tick that changed the period has armed a new timer already;
+ * otherwise the same timer is restarted with `refresh()`, which allocates nothing.
+ */
+export class PollTimer {
+  readonly #tick: () => void
+  #timer: NodeJS.Timeout | undefined
+  #delay = 0
+
+  constructor(tick: () => void) {
+    this.#tick = tick
+  }
+
+  get running(): boolean {
+    return this.#timer !== undefined
+  }
+
+  /** Arms the timer for `delay` ms; one already armed with that delay is left alone. */
+  schedule(delay: number): void {
+    if (this.#timer !== undefined && delay === this.#delay) return
+    clearTimeout(this.#timer)
+    this.#delay = delay
+    this.#timer = setTimeout(this.#fire, delay)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
+  readonly #fire = (): void => {
+    const fired = this.#timer
+    if (fired === undefined) return
+    this.#tick()
+    if (this.#timer === fired) fired.refresh()
+  }
+}

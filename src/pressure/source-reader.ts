@@ -1,0 +1,79 @@
+import { describe } from '../util/validate.js'
+import type { Source, SourceReading } from './types.js'
+
+/** A source that failed to read is reported with this error; `source` names it. */
+export class SourceError extends Error {
+  override readonly name = 'SourceError'
+  constructor(
+    readonly source: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+/** Reads every source: the readings that passed, and the pressure ratio (their maximum; -Infinity when none did). */
+export function readSources(
+  sources: readonly Source[],
+  report: (error: unknown) => void,
+): { readings: Record<string, SourceReading>; ratio: number } {
+  const readings: Record<string, SourceReading> = {}
+  let ratio = -Infinity
+  for (const source of sources) {
+    const reading = readSource(source, report)
+    if (reading === undefined) continue
+    readings[source.name] = reading
+    if (reading.ratio > ratio) ratio = reading.ratio
+  }
+  return { readings, ratio }
+}
+
+/**
+ * Reads one source and checks what it returned. A source that throws, returns a promise, or
+ * returns anything but a finite `used >= 0` over a finite `limit > 0` is reported (as a
+ * `SourceError`) and gives no reading: it never stops the sample.
+ */
+export function readSource(source: Source, report: (error: unknown) => void): SourceReading | undefined {
+  const name = source.name
+  let value: unknown
+  try {
+    value = source.read()
+  } catch (error) {
+    report(
+      new SourceError(name, `heapguard: source "${name}" threw: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+      }),
+    )
+    return undefined
+  }
+  const { used, limit } = (value ?? {}) as { used?: unknown; limit?: unknown }
+  // A huge used over a tiny limit overflows to an infinite ratio: no more a reading than NaN is.
+  if (
+    typeof used === 'number' &&
+    Number.isFinite(used) &&
+    used >= 0 &&
+    typeof limit === 'number' &&
+    Number.isFinite(limit) &&
+    limit > 0 &&
+    Number.isFinite(used / limit)
+  ) {
+    return { used, limit, ratio: used / limit }
+  }
+  report(
+    new SourceError(name, `heapguard: source "${name}" returned an invalid reading ${invalid(value, used, limit)}`),
+  )
+  return undefined
+}
+
+function invalid(value: unknown, used: unknown, limit: unknown): string {
+  const rule = '(used must be a finite number >= 0, limit a finite number > 0)'
+  if (typeof (value as { then?: unknown } | null)?.then === 'function') {
+    // An `async read()` that rejects must not end as an unhandled rejection: it is reported here already.
+    Promise.resolve(value).catch(() => {})
+    return `${rule}: a promise (read() must be synchronous)`
+  }
+  const got =
+    value !== null && typeof value === 'object' ? `used ${describe(used)}, limit ${describe(limit)}` : describe(value)
+  return `${rule}: ${got}`
+}

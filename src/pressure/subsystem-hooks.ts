@@ -1,0 +1,67 @@
+import type { LevelChange } from './types.js'
+
+type Hook = (change: LevelChange) => void
+
+/**
+ * The subsystems' subscriptions to a controller (see `ControllerCore`): state hooks run at the
+ * moment the effective level changes, event hooks in delivery order with the `'level'` event,
+ * close hooks once, in registration order. Every hook is fault-isolated: a throw is reported
+ * and the next hook still runs.
+ */
+export class SubsystemHooks {
+  readonly #state = new Set<Hook>()
+  readonly #events = new Set<Hook>()
+  readonly #close: (() => void)[] = []
+  readonly #report: (error: unknown) => void
+
+  constructor(report: (error: unknown) => void) {
+    this.#report = report
+  }
+
+  onLevelChange(fn: Hook): () => void {
+    this.#state.add(fn)
+    return () => this.#state.delete(fn)
+  }
+
+  onLevelEvent(fn: Hook): () => void {
+    this.#events.add(fn)
+    return () => this.#events.delete(fn)
+  }
+
+  onClose(fn: () => void): void {
+    this.#close.push(fn)
+  }
+
+  /** Brings subsystem state to the change; stops early once `superseded()` says a nested change has done so. */
+  changeState(change: LevelChange, superseded: () => boolean): void {
+    for (const hook of this.#state) {
+      this.#call(hook, change)
+      if (superseded()) break
+    }
+  }
+
+  deliver(change: LevelChange): void {
+    for (const hook of this.#events) this.#call(hook, change)
+  }
+
+  /** Runs the close hooks once, then forgets every hook. */
+  close(): void {
+    for (const hook of this.#close.splice(0)) {
+      try {
+        hook()
+      } catch (error) {
+        this.#report(error)
+      }
+    }
+    this.#state.clear()
+    this.#events.clear()
+  }
+
+  #call(hook: Hook, change: LevelChange): void {
+    try {
+      hook(change)
+    } catch (error) {
+      this.#report(error)
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// The published types are the API: nothing a user must not call may appear in dist/*.d.ts.
+// `npm test` builds first; these read the declarations it wrote.
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { requireBuild } from './support/fixture-process.js'
+
+const DIST = join(import.meta.dirname, '..', 'dist')
+
+let declarations: { file: string; text: string }[] = []
+
+beforeAll(() => {
+  requireBuild()
+  declarations = readdirSync(DIST)
+    .filter((f) => f.endsWith('.d.ts') || f.endsWith('.d.cts'))
+    .map((file) => ({ file, text: readFileSync(join(DIST, file), 'utf8') }))
+})
+
+/** Every line of every declaration file that matches. */
+function linesMatching(pattern: RegExp): string[] {
+  const found: string[] = []
+  for (const { file, text } of declarations) {
+    text.split('\n').forEach((line, i) => {
+      if (pattern.test(line)) found.push(`${file}:${i + 1}: ${line.trim()}`)
+    })
+  }
+  return found
+}
+
+describe('published declarations', () => {
+  it('were written', () => {
+    expect(declarations.map((d) => d.file)).toEqual(expect.arrayContaining(['index.d.ts', 'index.d.cts']))
+  })
+
+  it('show no permit internals: a caller cannot grant itself a slot', () => {
+    expect(
+      linesMatching(/\b(granted|rejected)\s*\(|\bowner\b|\blane\b|\bPermitIssuer\b|\bWaiter\b|\bpermitControl\b/),
+    ).toEqual([])
+  })
+
+  it('show no subsystem wiring: the controller core, limiter, trimmer, guard or factories', () => {
+    expect(
+      linesMatching(
+        /\bControllerCore\b|\bConcurrencyLimiter\b|\bSliceTrimmer\b|\bHttpGuard\b|\bflagControl\b|\bcontrollerCore\b|\bcreate(Shedder|CacheRegistry|ManagedLru|FeatureFlags|TaskScheduler|Task|Limits|ScaledValue)\b/,
+      ),
+    ).toEqual([])
+  })
+
+  it('have no protected or @internal members and no symbol-keyed methods', () => {
+    expect(linesMatching(/\bprotected\b|@internal|^\s*\[[A-Za-z_$][\w$]*\]\s*[(<]/)).toEqual([])
+  })
+
+  it('give every class the library builds a private constructor; users construct only controllers and errors', () => {
+    const constructible = /^(PressureController|Controller|\w+Error)$/
+    const classes: { name: string; ctor: string }[] = []
+    for (const { text } of declarations) {
+      for (const match of text.matchAll(/^declare class (\w+)[^\n]*\{\n([\s\S]*?)^\}/gm)) {
+        const ctor = /^\s*((?:private )?constructor\([^)]*\)?)/m.exec(match[2]!)?.[1] ?? 'none'
+        classes.push({ name: match[1]!, ctor })
+      }
+    }
+    expect(classes.length).toBeGreaterThan(10)
+    const wrong = classes.filter(({ name, ctor }) => !constructible.test(name) && ctor !== 'private constructor()')
+    expect(wrong).toEqual([])
+  })
+})

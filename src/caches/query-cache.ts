@@ -2,7 +2,7 @@
 // the peer is the application's own copy, never loaded by heapguard.
 import type { Query, QueryCache, QueryCacheNotifyEvent } from '@tanstack/query-core'
 import type { Level } from '../pressure/levels.js'
-import { checkNumber, checkOptions, describe } from '../util/validate.js'
+import { checkMethods, checkNumber, checkOptions } from '../util/validate.js'
 import { Capacity, checkMultiplier, isPressure } from './capacity.js'
 import { estimateSize } from './estimate-size.js'
 import { CacheCounters, type CachePriority, type CacheStats, type Managed, type ManagedContext } from './types.js'
@@ -56,18 +56,13 @@ export interface ManagedQueryCache extends Managed {
  */
 export function manageQueryCache(queryCache: QueryCache, options: ManageQueryCacheOptions): ManagedQueryCache {
   const where = 'manageQueryCache'
-  const cache = queryCache as Partial<QueryCache> | null
-  if (
-    cache === null ||
-    typeof cache !== 'object' ||
-    typeof cache.subscribe !== 'function' ||
-    typeof cache.getAll !== 'function' ||
-    typeof cache.remove !== 'function'
-  ) {
-    throw new TypeError(
-      `${where}: argument \`queryCache\` must be a QueryCache (queryClient.getQueryCache()), got ${describe(queryCache)}`,
-    )
-  }
+  checkMethods<QueryCache>(
+    where,
+    'argument `queryCache`',
+    queryCache,
+    ['subscribe', 'getAll', 'remove'],
+    'a QueryCache (queryClient.getQueryCache())',
+  )
   if (options === undefined) throw new TypeError(`${where}: options are required (\`maxQueries\`)`)
   const checked = checkOptions<ManageQueryCacheOptions>(where, 'options', options, ['maxQueries'])
   const maxQueries = checkNumber(where, 'option `maxQueries`', checked.maxQueries, { min: 1, integer: true })

@@ -1,6 +1,6 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
-import { checkOneOf, checkOptions, checkString, describe } from '../util/validate.js'
+import { checkMethods, checkOneOf, checkOptions, checkString } from '../util/validate.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
 import { createManagedLru, type ManagedLru } from './managed-lru.js'
 import { resolveCachePolicy, type CachePolicy, type CachePolicyOptions } from './policy.js'
@@ -67,17 +67,13 @@ export class CacheRegistry {
   register<M extends Managed>(name: string, managed: M, options?: RegisterOptions): M {
     const where = `caches.register(${typeof name === 'string' ? JSON.stringify(name) : ''})`
     this.#checkName(where, name)
-    for (const method of ['resize', 'clear', 'stats'] as const) {
-      if (
-        managed === null ||
-        typeof managed !== 'object' ||
-        typeof (managed as Partial<Managed>)[method] !== 'function'
-      ) {
-        throw new TypeError(
-          `${where}: argument \`managed\` must implement resize(), clear() and stats(), got ${describe(managed)}`,
-        )
-      }
-    }
+    checkMethods<Managed>(
+      where,
+      'argument `managed`',
+      managed,
+      ['resize', 'clear', 'stats'],
+      'an object with resize(), clear() and stats()',
+    )
     const checked = checkOptions<RegisterOptions>(where, 'options', options, ['priority'])
     const priority =
       checked.priority === undefined

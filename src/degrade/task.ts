@@ -1,5 +1,6 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { atOrAbove, type Level, type ThresholdLevel } from '../pressure/levels.js'
+import { messageOf } from '../util/validate.js'
 
 /** The work of a task. `signal` aborts when the task is stopped or the controller closes. */
 export type TaskFn = (signal: AbortSignal) => unknown
@@ -25,7 +26,7 @@ export class TaskError extends Error {
     readonly task: string,
     cause: unknown,
   ) {
-    super(`heapguard: task "${task}" failed: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+    super(`heapguard: task "${task}" failed: ${messageOf(cause)}`, { cause })
   }
 }
 

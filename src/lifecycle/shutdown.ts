@@ -1,5 +1,5 @@
 import type { ControllerCore } from '../pressure/core.js'
-import { checkFunction, checkNumber, checkOptions, checkString, MAX_TIMER_MS } from '../util/validate.js'
+import { checkFunction, checkNumber, checkOptions, checkString, MAX_TIMER_MS, messageOf } from '../util/validate.js'
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   listenForSignals,
@@ -135,7 +135,7 @@ export class Shutdown {
         } catch (error) {
           const name = hook.name ?? (hook.fn.name || 'anonymous')
           this.#core.report(
-            new Error(`heapguard: shutdown hook "${name}" failed: ${(error as Error)?.message ?? error}`, {
+            new Error(`heapguard: shutdown hook "${name}" failed: ${messageOf(error)}`, {
               cause: error,
             }),
           )

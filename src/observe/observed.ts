@@ -5,7 +5,7 @@ import type { TaskInfo } from '../degrade/task.js'
 import type { Level } from '../pressure/levels.js'
 import type { Trend } from '../pressure/trend.js'
 import type { ControllerEvents, LevelChange, Sample, Thresholds } from '../pressure/types.js'
-import { describe } from '../util/validate.js'
+import { checkMethods } from '../util/validate.js'
 
 /**
  * What the observation entries read from a controller, typed structurally so that
@@ -41,19 +41,11 @@ export type ObservedShedStats = Pick<ShedStats, 'inFlight' | 'queued' | 'admitte
 
 /** Rejects anything that is not a controller at the call site, not at the first scrape. */
 export function checkController(where: string, value: unknown): ObservedController {
-  const c = value as Partial<ObservedController> | null
-  if (
-    c === null ||
-    typeof c !== 'object' ||
-    typeof c.history !== 'function' ||
-    typeof c.transitionCounts !== 'function' ||
-    typeof c.trend !== 'function' ||
-    typeof c.on !== 'function' ||
-    typeof c.off !== 'function'
-  ) {
-    throw new TypeError(
-      `${where}: argument \`pressure\` must be a controller from createController(), got ${describe(value)}`,
-    )
-  }
-  return c as ObservedController
+  return checkMethods<ObservedController>(
+    where,
+    'argument `pressure`',
+    value,
+    ['history', 'transitionCounts', 'trend', 'on', 'off'],
+    'a controller from createController()',
+  )
 }

@@ -1,4 +1,4 @@
-import { describe } from '../util/validate.js'
+import { describe, messageOf } from '../util/validate.js'
 
 /**
  * The controller's clock, guarded: a clock that throws or returns garbage is reported and the
@@ -21,9 +21,7 @@ export class SafeClock {
     try {
       at = this.#now()
     } catch (error) {
-      this.#report(
-        new Error(`heapguard: option \`now\` threw: ${(error as Error)?.message ?? String(error)}`, { cause: error }),
-      )
+      this.#report(new Error(`heapguard: option \`now\` threw: ${messageOf(error)}`, { cause: error }))
       return this.#last
     }
     if (typeof at !== 'number' || !Number.isFinite(at)) {

@@ -1,4 +1,4 @@
-import { describe } from '../util/validate.js'
+import { describe, messageOf } from '../util/validate.js'
 import type { Source, SourceReading } from './types.js'
 
 /** A source that failed to read is reported with this error; `source` names it. */
@@ -41,7 +41,7 @@ export function readSource(source: Source, report: (error: unknown) => void): So
     value = source.read()
   } catch (error) {
     report(
-      new SourceError(name, `heapguard: source "${name}" threw: ${(error as Error)?.message ?? String(error)}`, {
+      new SourceError(name, `heapguard: source "${name}" threw: ${messageOf(error)}`, {
         cause: error,
       }),
     )

@@ -114,3 +114,30 @@ export function checkOneOf<T extends string>(where: string, name: string, value:
   }
   return value as T
 }
+
+/** The message of anything thrown: an Error's `message`, else its text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)
+    ? String((error as { message: unknown }).message)
+    : String(error)
+}
+
+/**
+ * Checks that `value` is an object with every one of `methods` as a function (a duck-typed
+ * check, so that objects from another copy of heapguard or another realm pass); the message
+ * says what was expected.
+ */
+export function checkMethods<T extends object>(
+  where: string,
+  name: string,
+  value: unknown,
+  methods: readonly (keyof T & string)[],
+  expected: string,
+): T {
+  const ok =
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
+  if (!ok) throw new TypeError(`${where}: ${name} must be ${expected}, got ${describe(value)}`)
+  return value as T
+}

@@ -5,6 +5,7 @@ import type { CacheStats } from '../../caches/types.js'
 import type { FlagInfo } from '../../degrade/features.js'
 import type { TaskInfo } from '../../degrade/task.js'
 import type { ObservedController, ObservedShedStats } from '../observed.js'
+import { messageOf } from '../../util/validate.js'
 
 /** One point of the ratio chart: `[at, ratio, level rank 0..3]`; short, because the stream repeats it. */
 export type ChartPoint = [at: number, ratio: number, rank: number]
@@ -62,7 +63,7 @@ export function readState(pressure: ObservedController): DashboardState {
     try {
       return fn()
     } catch (error) {
-      errors.push(`${what}: ${(error as Error)?.message ?? String(error)}`)
+      errors.push(`${what}: ${messageOf(error)}`)
       return null
     }
   }

@@ -1,8 +1,9 @@
 import type { Level } from '../../pressure/levels.js'
 
 /**
- * The dashboard's colours, one source for the server's CSS (custom properties and selectors) and
- * the page's script (SVG chart, favicon). Plain data: the page's bundle imports it.
+ * The colours both sides of the dashboard use: the server's style sheet (custom properties and
+ * per-level selectors) and the page's script (SVG chart, favicon). Plain data, so the page's
+ * bundle can import it.
  */
 export const LEVEL_COLORS: Readonly<Record<Level, string>> = Object.freeze({
   normal: '#2b8a3e',
@@ -11,7 +12,5 @@ export const LEVEL_COLORS: Readonly<Record<Level, string>> = Object.freeze({
   emergency: '#c2255c',
 })
 
-/** Text and the chart's ratio line. */
+/** Text, and the chart's ratio line. */
 export const INK = '#1d2330'
-/** Secondary text, and anything with no level yet. */
-export const MUTED = '#667085'

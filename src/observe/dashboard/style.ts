@@ -1,5 +1,5 @@
 import { LEVELS, type Level } from '../../pressure/levels.js'
-import { INK, LEVEL_COLORS, MUTED } from './palette.js'
+import { INK, LEVEL_COLORS } from './palette.js'
 
 /** One rule per level, e.g. `.badge[data-level=warning] { background: var(--warning); }`. */
 function perLevel(rule: (level: Level) => string): string {
@@ -12,7 +12,7 @@ function perLevel(rule: (level: Level) => string): string {
  */
 export const STYLE = `
 :root { ${LEVELS.map((level) => `--${level}: ${LEVEL_COLORS[level]};`).join(' ')}
-  --ink: ${INK}; --muted: ${MUTED}; --line: #e4e7ec; --bg: #f5f6f8; --card: #fff; }
+  --ink: ${INK}; --muted: #667085; --line: #e4e7ec; --bg: #f5f6f8; --card: #fff; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
 header { display: flex; flex-wrap: wrap; align-items: center; gap: 12px 20px; padding: 14px 24px; background: var(--card); border-bottom: 3px solid var(--line); }

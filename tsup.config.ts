@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup'
+import { dashboardScriptEsbuild } from './scripts/dashboard-script.mjs'
 
 export default defineConfig({
   entry: {
@@ -16,4 +17,6 @@ export default defineConfig({
   platform: 'node',
   splitting: true,
   treeshake: true,
+  // The dashboard page's script, bundled for the browser and inlined as a string.
+  esbuildPlugins: [dashboardScriptEsbuild()],
 })

@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config'
+import { dashboardScriptVite } from './scripts/dashboard-script.mjs'
 
 export default defineConfig({
+  // The dashboard page's script, bundled for the browser exactly as the build does.
+  plugins: [dashboardScriptVite()],
   test: {
     include: ['test/**/*.test.ts'],
     // Real-process and browser tests spawn children; the machines have 2 cores.

@@ -42,8 +42,11 @@ function defaultFiles() {
 }
 
 const files = positionals.length > 0 ? positionals.map((file) => resolve(file)) : defaultFiles()
-/** How a file is named in messages: relative to the working directory, as editors and terminals link it. */
-const shown = (file) => relative(process.cwd(), file) || file
+/** How a file is named in messages: relative to the working directory when inside it (editors link that), else absolute. */
+function shown(file) {
+  const path = relative(process.cwd(), resolve(file))
+  return path === '' || path.startsWith('..') || isAbsolute(path) ? resolve(file) : path
+}
 
 const problems = []
 const problem = (file, line, message) => problems.push(`${shown(file)}:${line}: ${message}`)
@@ -215,7 +218,7 @@ function typecheck(blocks) {
     const [, path, row, col, kind, code, text] = m
     const block = byModule.get(resolve(root, path))
     if (block === undefined) {
-      messages.push(`${isAbsolute(path) ? shown(path) : path}:${row}:${col}: ${kind} ${code}: ${text}`)
+      messages.push(`${shown(path)}:${row}:${col}: ${kind} ${code}: ${text}`)
       continue
     }
     const mdLine = block.line + Number(row)

@@ -50,7 +50,8 @@ const recommendations = pressure.caches.lru('recommendations', {
 pressure.features.flag('recommendations', { offAt: 'critical' })
 
 // A background job that allocates (it rebuilds a search index), paused from warning up.
-let index = []
+// The index is kept (module state) until the next rebuild replaces it.
+export let index = []
 pressure.tasks.every(
   'reindex',
   1000,

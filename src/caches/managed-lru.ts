@@ -33,7 +33,7 @@ export interface ManagedLruStats extends CacheStats {
 /** What a managed cache needs from its registry. */
 export interface ManagedLruContext {
   trimmer: SliceTrimmer
-  report(error: unknown): void
+  readonly report: (error: unknown) => void
 }
 
 /** Entries sampled to estimate `bytes` when sizes are not tracked. */

@@ -61,7 +61,7 @@ export function manageQueryCache(queryCache: QueryCache, options: ManageQueryCac
     'argument `queryCache`',
     queryCache,
     ['subscribe', 'getAll', 'remove'],
-    'a QueryCache (queryClient.getQueryCache())',
+    'be a QueryCache (queryClient.getQueryCache())',
   )
   if (options === undefined) throw new TypeError(`${where}: options are required (\`maxQueries\`)`)
   const checked = checkOptions<ManageQueryCacheOptions>(where, 'options', options, ['maxQueries'])

@@ -2,6 +2,7 @@ import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkMethods, checkOneOf, checkOptions, checkString } from '../util/validate.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
+import { isThenable } from '../util/safe-call.js'
 import { createManagedLru, type ManagedLru } from './managed-lru.js'
 import { resolveCachePolicy, type CachePolicy, type CachePolicyOptions } from './policy.js'
 import { SliceTrimmer } from './trim.js'
@@ -72,7 +73,7 @@ export class CacheRegistry {
       'argument `managed`',
       managed,
       ['resize', 'clear', 'stats'],
-      'an object with resize(), clear() and stats()',
+      'implement resize(), clear() and stats()',
     )
     const checked = checkOptions<RegisterOptions>(where, 'options', options, ['priority'])
     const priority =
@@ -139,7 +140,7 @@ export class CacheRegistry {
 
   #checkName(where: string, name: unknown): asserts name is string {
     const checked = checkString(where, 'argument `name`', name)
-    if (this.#caches.has(checked)) throw new Error(`${where}: a cache named "${name}" is already registered`)
+    if (this.#caches.has(checked)) throw new Error(`${where}: a cache named "${checked}" is already registered`)
     if (this.#core.closed) throw new Error(`${where}: called after the controller was closed`)
   }
 
@@ -157,9 +158,7 @@ export class CacheRegistry {
   #resize(managed: Managed, priority: CachePriority, level: Level): void {
     try {
       const result = managed.resize(this.policy[level][priority], level)
-      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-        ;(result as Promise<void>).then(undefined, (error: unknown) => this.#core.report(error))
-      }
+      if (isThenable(result)) result.then(undefined, (error: unknown) => this.#core.report(error))
     } catch (error) {
       this.#core.report(error)
     }

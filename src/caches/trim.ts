@@ -10,7 +10,7 @@ export interface TrimJob {
 
 export interface SliceTrimmerOptions {
   /** Where failures inside a slice go (the controller's `'error'` event). */
-  report(error: unknown): void
+  readonly report: (error: unknown) => void
   /** The longest one slice runs before yielding to the event loop, in ms. Default 4. */
   sliceMs?: number
   /** Trims up to this many entries run synchronously, so `size` is right at once. Default 4,096. */

@@ -35,7 +35,7 @@ export interface ManagedContext {
   readonly name: string
   readonly priority: CachePriority
   /** Reports a failure from background work on the controller's `'error'` event; never throws. */
-  report(error: unknown): void
+  readonly report: (error: unknown) => void
 }
 
 /**

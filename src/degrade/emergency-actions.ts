@@ -65,7 +65,7 @@ export function collectGarbage(): number | null {
   const gc = (globalThis as { gc?: unknown }).gc
   if (typeof gc !== 'function') return null
   const before = getHeapStatistics().used_heap_size
-  gc()
+  ;(gc as () => void)()
   return before - getHeapStatistics().used_heap_size
 }
 

@@ -46,6 +46,6 @@ export function checkController(where: string, value: unknown): ObservedControll
     'argument `pressure`',
     value,
     ['history', 'transitionCounts', 'trend', 'on', 'off'],
-    'a controller from createController()',
+    'be a controller from createController()',
   )
 }

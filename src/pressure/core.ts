@@ -21,7 +21,7 @@ export interface ControllerCore {
   readonly logger: Logger
   now(): number
   /** Reports a failure on `'error'` (or to the logger); never throws. */
-  report(error: unknown): void
+  readonly report: (error: unknown) => void
   /** Called at the moment the effective level changes; returns the unsubscribe function. */
   onLevelChange(fn: (change: LevelChange) => void): () => void
   /** Called for every change in delivery order, before user `'level'` listeners; returns the unsubscribe function. */

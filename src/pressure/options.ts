@@ -131,7 +131,7 @@ function resolveLogger(value: unknown): Logger {
       throw new TypeError(`${W}: option \`logger.${key}\` must be a function, got ${describe(fn)}`)
     }
   }
-  return value as Logger
+  return value
 }
 
 export const PRESSURE_OPTION_KEYS = optionKeys<PressureOptions>({

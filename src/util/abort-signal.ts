@@ -3,12 +3,13 @@ import { describe } from './validate.js'
 /** An AbortSignal, checked by shape so that signals from another realm or polyfill pass too. */
 export function checkSignal(where: string, name: string, value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined
-  const s = value as Partial<AbortSignal> | null
   if (
-    s === null ||
-    typeof s !== 'object' ||
-    typeof s.aborted !== 'boolean' ||
-    typeof s.addEventListener !== 'function'
+    typeof value !== 'object' ||
+    value === null ||
+    !('aborted' in value) ||
+    typeof value.aborted !== 'boolean' ||
+    !('addEventListener' in value) ||
+    typeof value.addEventListener !== 'function'
   ) {
     throw new TypeError(`${where}: ${name} must be an AbortSignal, got ${describe(value)}`)
   }

@@ -12,7 +12,7 @@ export function callSafely<A extends unknown[]>(to: Reporter, fn: (...args: A) =
 }
 
 export interface Reporter {
-  report(error: unknown): void
+  readonly report: (error: unknown) => void
 }
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {

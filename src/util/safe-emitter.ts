@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3'
 import type { Logger } from '../pressure/types.js'
 import { checkFunction, checkOneOf } from './validate.js'
 
-type Listener = (...args: any[]) => void
+type Listener = (...args: unknown[]) => void
 type EventMap = Record<string, unknown[]>
 
 /**
@@ -110,7 +110,7 @@ export class SafeEmitter<Events extends EventMap & { error: [Error] }> {
       }
     }
     let byEvent = this.#wrappers.get(fn)
-    if (byEvent === undefined) this.#wrappers.set(fn, (byEvent = new Map()))
+    if (byEvent === undefined) this.#wrappers.set(fn, (byEvent = new Map<string, Listener[]>()))
     const list = byEvent.get(event)
     if (list === undefined) byEvent.set(event, [wrapper])
     else list.push(wrapper)

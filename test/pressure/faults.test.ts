@@ -118,7 +118,7 @@ describe('faulty listeners', () => {
   it('a listener that throws a non-Error is reported as an Error', () => {
     const { pressure, feed, errors } = drive()
     pressure.on('sample', () => {
-      throw 'a string' // eslint-disable-line no-throw-literal
+      throw 'a string'
     })
     feed(0.1)
     expect(errors[0]).toBeInstanceOf(Error)

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { createController, heapSource, rssSource, type ControllerOptions } from '../../src/index.js'
+import { createController, heapSource, rssSource } from '../../src/index.js'
 
 const source = { name: 'fake', read: () => ({ used: 1, limit: 2 }) }
 /** Builds a controller with a harmless source, so that each case tests one option. */
 const build = (options: Record<string, unknown>) => () =>
-  createController({ sources: [source], autoStart: false, ...options } as ControllerOptions)
+  createController({ sources: [source], autoStart: false, ...options })
 
 type Case = [string, () => unknown, ErrorConstructor, string]
 

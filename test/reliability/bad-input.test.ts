@@ -1294,7 +1294,7 @@ async function failureOf(call: () => unknown): Promise<unknown> {
   try {
     const result = call()
     if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function')
-      await result
+      await (result as Promise<unknown>)
   } catch (error) {
     return error
   }

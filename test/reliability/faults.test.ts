@@ -7,7 +7,6 @@ import {
   TaskError,
   type Controller,
   type ControllerOptions,
-  type Level,
   type Managed,
   type Reading,
 } from '../../src/index.js'

@@ -51,7 +51,7 @@ export function startFixture(
   const waiters: { event: string; resolve: (l: Line) => void; reject: (e: Error) => void }[] = []
   let stdout = ''
   let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
     stdout += d
     let nl: number
     while ((nl = stdout.indexOf('\n')) !== -1) {
@@ -66,7 +66,7 @@ export function startFixture(
       }
     }
   })
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true

@@ -8,6 +8,7 @@ import { readCount, type Scalable } from './scaled-value.js'
  * infer the item type from a callback's return and feed it to that same callback's parameter,
  * and typing `last` by the item type would turn every unannotated loader's items into `unknown`.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above: `unknown` would type every unannotated loader's items as unknown
 export interface BatchRequest<T = any> {
   offset: number
   limit: number

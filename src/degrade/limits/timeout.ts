@@ -86,7 +86,7 @@ export function withTimeout<T>(
     Promise.resolve(pending).then(
       (value) => {
         settle()
-        resolve(value as Awaited<T>)
+        resolve(value)
       },
       (error: unknown) => {
         settle()

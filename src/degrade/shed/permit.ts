@@ -39,7 +39,7 @@ export interface PermitIssuer {
   withdraw(waiter: Waiter): void
   countAdmitted(): void
   refusal(priority: Priority, reason: QueueExit, retryAfter: number): ShedError
-  report(error: unknown): void
+  readonly report: (error: unknown) => void
 }
 
 /**

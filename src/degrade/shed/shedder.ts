@@ -159,7 +159,7 @@ export class Shedder {
           ? this.#defaultAcquire
           : Object.freeze({ retryAfter: checkRetryAfter('shed.run', 'option `retryAfter`', checked.retryAfter) })
     } catch (error) {
-      return Promise.reject(error as Error)
+      return Promise.reject(error)
     }
     return runInSlot((p, callback, o) => this.acquire(p, callback, o), fn, priority, signal, acquireOptions)
   }

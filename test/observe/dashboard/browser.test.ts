@@ -130,7 +130,7 @@ describe.skipIf(!CHROMIUM.available)('dashboard in a browser', () => {
     pressure.release()
     await poll(() => level.getAttribute('data-level')).toBe('warning')
     expect(await page.locator('#forced').isVisible()).toBe(false)
-    task.stop()
+    void task.stop()
     expect(pageErrors).toEqual([])
   })
 

@@ -122,7 +122,7 @@ describe('collectMetrics', () => {
     await scrape()
     expect(counts()).toEqual(Object.fromEntries(Object.keys(reads).map((name) => [name, 2])))
     expect((await scrape()).value('cache_hits_total', { cache: 'users' })).toBe(1)
-    task.stop()
+    void task.stop()
   })
 
   it('reads afresh for every scrape: two started in one turn, or single families read turns apart', async () => {
@@ -263,7 +263,7 @@ describe('collectMetrics', () => {
     m = await scrape()
     expect(m.value('feature_enabled', { feature: 'recommendations' })).toBe(0)
     expect(m.value('task_paused', { task: 'cleanup' })).toBe(1)
-    task.stop()
+    void task.stop()
   })
 
   it('projects the time to the limit from the post-GC heap floor, and leaves it out when unknown', async () => {

@@ -114,7 +114,7 @@ describe('rssSource()', () => {
     const b = rssSource()
     expect(a.read().limit).toBe(detected.bytes)
     expect(b.read().limit).toBe(detected.bytes)
-    const codes = warn.mock.calls.map((call) => (call[1] as { code?: string } | undefined)?.code)
+    const codes = warn.mock.calls.map((call) => call[1]?.code)
     expect(codes.filter((c) => c === 'HEAPGUARD_NO_CONTAINER_LIMIT')).toHaveLength(
       detected.origin === 'totalmem' ? 1 : 0,
     )

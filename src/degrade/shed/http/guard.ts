@@ -30,7 +30,7 @@ export interface GuardTarget {
     readonly retryAfter: number
   }
   /** Where failures of user callbacks go (the controller's `'error'`); never throws. */
-  report(error: unknown): void
+  readonly report: (error: unknown) => void
 }
 
 /**

@@ -97,7 +97,7 @@ export class Controller extends PressureController {
   }
 }
 
-/** Builds a controller; see the README for every option and its default. */
+/** Builds a controller; every option and its default: docs/pressure.md#options-and-defaults. */
 export function createController(options: ControllerOptions = {}): Controller {
   return new Controller(options)
 }

@@ -14,7 +14,7 @@ export function capacityFor(multiplier: number, reference: number): number {
 }
 
 /**
- * Whether a resize is "under pressure" (contract §2: the reference freezes when the level leaves
+ * Whether a resize is "under pressure" (docs/caches.md: the reference freezes when the level leaves
  * `normal`). The registry passes the level; a direct `resize(multiplier)` call without one counts
  * as pressure when the multiplier is below 1.
  */

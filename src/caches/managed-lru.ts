@@ -2,7 +2,8 @@ import { LRUCache } from 'lru-cache'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkFunction, checkOneOf, checkOptions, describe } from '../util/validate.js'
 import { Capacity, checkMultiplier, isPressure } from './capacity.js'
-import { estimateEntrySize, type ResolvedLruOptions } from './lru-options.js'
+import { removeWhere, sampleBytes } from './lru-entries.js'
+import type { ResolvedLruOptions } from './lru-options.js'
 import { InFlightLoads, type Loader } from './loader.js'
 import type { SliceTrimmer, TrimJob } from './trim.js'
 import { CacheCounters, type CachePriority, type CacheStats, type Managed } from './types.js'
@@ -16,7 +17,7 @@ export interface GetOrLoadOptions {
   bypass?: boolean
 }
 
-/** `stats()` of a managed LRU cache: the contract's fields plus a few of its own. */
+/** `stats()` of a managed LRU cache: the `CacheStats` fields plus a few of its own. */
 export interface ManagedLruStats extends CacheStats {
   byteCapacity: number | null
   /** The configured `max` (entries at full capacity). */
@@ -35,9 +36,6 @@ export interface ManagedLruContext {
   trimmer: SliceTrimmer
   readonly report: (error: unknown) => void
 }
-
-/** Entries sampled to estimate `bytes` when sizes are not tracked. */
-const BYTES_SAMPLE = 32
 
 /** Builds a managed cache for `pressure.caches.lru()`; the constructor is private to this module. */
 export let createManagedLru: <K extends {}, V extends {}>(
@@ -168,7 +166,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     return this.#lru.size
   }
 
-  /** Entries allowed now: the multiplier times the reference (see the README). */
+  /** Entries allowed now: the multiplier times the reference (docs/caches.md, the reference rule). */
   get capacity(): number {
     return this.#capacity
   }
@@ -254,11 +252,8 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
    */
   invalidateWhere(predicate: (key: K, value: V) => boolean): number {
     checkFunction(`cache "${this.name}" invalidateWhere`, 'argument `predicate`', predicate)
-    const doomed: K[] = []
-    for (const [key, value] of this.#lru.entries()) if (predicate(key, value)) doomed.push(key)
     this.#loads?.dropAll()
-    for (const key of doomed) this.#lru.delete(key)
-    return doomed.length
+    return removeWhere(this.#lru, predicate)
   }
 
   /** Removes every entry whose key is a string starting with `prefix` (and the loads of such keys); returns how many. */
@@ -269,15 +264,12 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
       )
     }
     const matches = (key: K): boolean => typeof key === 'string' && key.startsWith(prefix)
-    const doomed: K[] = []
-    for (const key of this.#lru.keys()) if (matches(key)) doomed.push(key)
     this.#loads?.dropWhere(matches)
-    for (const key of doomed) this.#lru.delete(key)
-    return doomed.length
+    return removeWhere(this.#lru, matches)
   }
 
   /**
-   * Sets the capacity to `multiplier` of the reference (contract §2) and evicts what no longer
+   * Sets the capacity to `multiplier` of the reference (docs/caches.md, the reference rule) and evicts what no longer
    * fits, least recently used first; the registry calls it on every level change, with the level.
    * Called directly without a level, a multiplier below 1 counts as pressure (the reference
    * freezes at what the cache holds) and 1 restores the configured maximum.
@@ -299,7 +291,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     return {
       ...this.#counters.stats(this.name, this.priority, {
         entries: this.#lru.size,
-        bytes: this.#sizeTracked ? this.#lru.calculatedSize : this.#sampleBytes(),
+        bytes: this.#sizeTracked ? this.#lru.calculatedSize : sampleBytes(this.#lru),
         capacity: this.#capacity,
         multiplier: this.#multiplier,
       }),
@@ -358,18 +350,5 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     } catch (error) {
       this.#report(error)
     }
-  }
-
-  /** Estimates bytes from the most recently used entries when sizes are not tracked. */
-  #sampleBytes(): number {
-    const count = this.#lru.size
-    if (count === 0) return 0
-    let sum = 0
-    let seen = 0
-    for (const [key, value] of this.#lru.entries()) {
-      sum += estimateEntrySize(value, key)
-      if (++seen === BYTES_SAMPLE) break
-    }
-    return seen === 0 ? 0 : Math.round((sum / seen) * count)
   }
 }

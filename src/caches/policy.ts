@@ -16,7 +16,7 @@ function frozen(rows: Record<Level, Record<CachePriority, number>>): CachePolicy
   return Object.freeze(rows)
 }
 
-/** The default multipliers (contract §2). */
+/** The default multipliers (docs/caches.md#how-much-a-cache-keeps-the-policy). */
 export const DEFAULT_CACHE_POLICY: CachePolicy = frozen({
   normal: { essential: 1, normal: 1, optional: 1 },
   warning: { essential: 1, normal: 0.75, optional: 0.5 },

@@ -6,7 +6,7 @@ export type CachePriority = 'essential' | 'normal' | 'optional'
 /** Every cache priority, most important first. */
 export const CACHE_PRIORITIES: readonly CachePriority[] = Object.freeze(['essential', 'normal', 'optional'])
 
-/** What every managed cache reports (contract §2); the dashboard and the metrics read it. */
+/** What every managed cache reports; the dashboard and the metrics read it (docs/caches.md#stats-and-bytes). */
 export interface CacheStats {
   name: string
   priority: CachePriority
@@ -42,7 +42,7 @@ export interface ManagedContext {
  * Anything the registry can shrink: `pressure.caches.register(name, managed, { priority })`.
  * On every level change the registry calls `resize(multiplier, level)`; it should keep at most
  * `multiplier × reference` entries, where the reference is the configured maximum at `normal`
- * and, from the moment the level leaves `normal`, what the cache held at that moment (contract §2).
+ * and, from the moment the level leaves `normal`, what the cache held at that moment (docs/caches.md, the reference rule).
  */
 export interface Managed {
   /**
@@ -82,7 +82,7 @@ export class CacheCounters {
     return lookups === 0 ? 0 : this.hits / lookups
   }
 
-  /** The contract's `CacheStats` for a cache holding `entries` (and `bytes`) at `capacity` and `multiplier`. */
+  /** The `CacheStats` for a cache holding `entries` (and `bytes`) at `capacity` and `multiplier`. */
   stats(
     name: string,
     priority: CachePriority,

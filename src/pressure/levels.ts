@@ -1,6 +1,6 @@
 import { rankOf } from '../util/rank.js'
 
-/** Pressure levels, lowest first. The order is part of the contract. */
+/** Pressure levels, lowest first. The order is part of the public API (docs/pressure.md#levels). */
 export type Level = 'normal' | 'warning' | 'critical' | 'emergency'
 
 export const LEVELS: readonly Level[] = Object.freeze(['normal', 'warning', 'critical', 'emergency'])

@@ -100,7 +100,7 @@ function perTask(name: string, help: string, type: MetricDef['type'], pick: (t: 
  * request priorities), so series stay bounded.
  */
 const METRICS: readonly MetricDef[] = [
-  // ---- the pressure signal (contract) ----
+  // ---- the pressure signal (docs/observation.md) ----
   {
     name: 'memory_usage_bytes',
     help: 'Memory used per source at the last sample, in bytes.',
@@ -191,7 +191,7 @@ const METRICS: readonly MetricDef[] = [
       emitKnown(emit, ms === null ? null : ms / 1000)
     },
   },
-  // ---- caches (contract: size, entries, hit ratio, evictions) ----
+  // ---- caches: size, entries, hit ratio, evictions ----
   perCache('cache_size_bytes', 'Bytes held per managed cache.', 'gauge', 'bytes'),
   perCache('cache_entries', 'Entries held per managed cache.', 'gauge', 'entries'),
   perCache(
@@ -220,7 +220,7 @@ const METRICS: readonly MetricDef[] = [
   ),
   perCache('cache_hits_total', 'Lookups that found their entry, per managed cache.', 'counter', 'hits'),
   perCache('cache_misses_total', 'Lookups that found nothing, per managed cache.', 'counter', 'misses'),
-  // ---- load shedding (contract: requests_shed_total) ----
+  // ---- load shedding: requests_shed_total ----
   {
     name: 'requests_shed_total',
     help: 'Requests refused by load shedding, by request priority.',

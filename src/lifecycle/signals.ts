@@ -1,6 +1,6 @@
 import { constants } from 'node:os'
 import { checkBoolean, checkFunction, checkNumber, checkOptions, describe, MAX_TIMER_MS } from '../util/validate.js'
-import type { ShutdownHook } from './shutdown.js'
+import type { ShutdownHook } from './types.js'
 
 export interface CloseOnSignalsOptions {
   /** Default `['SIGINT', 'SIGTERM']`. */

@@ -7,30 +7,21 @@ import { GcSampler } from './gc-sampler.js'
 import { LevelMachine } from './level-machine.js'
 import type { Level } from './levels.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
-import { PollTimer } from './poll-timer.js'
+import { pollDelay, PollTimer } from './poll-timer.js'
 import { SampleHistory } from './sample-history.js'
 import { readSources } from './source-reader.js'
-import { SubsystemHooks } from './subsystem-hooks.js'
+import { checkNesting, SubsystemHooks } from './subsystem-hooks.js'
 import { logChange, TransitionLog } from './transition-log.js'
 import type { Trend } from './trend.js'
 import type { ControllerEvents, GcInfo, LevelChange, Sample, Thresholds } from './types.js'
 
 export { SourceError } from './source-reader.js'
 
-/** How close to `warning` (in ratio) the fast polling starts. */
-const FAST_ZONE = 0.1
-
 /**
  * The most events one `sample()`/`force()`/`release()` call delivers. Listeners that keep
  * changing the level from inside a listener would otherwise loop forever.
  */
 const MAX_EVENTS_PER_CALL = 1000
-
-/**
- * How deep level changes may nest: a flag listener that calls `force()` changes the level again
- * from inside a change. One that keeps doing so would otherwise overflow the stack.
- */
-const MAX_NESTED_CHANGES = 100
 
 const EVENT_NAMES: readonly (keyof ControllerEvents)[] = ['sample', 'level', 'error']
 
@@ -184,7 +175,7 @@ export class PressureController {
   force(level: Level, options: ForceOptions = {}): void {
     const forMs = checkForce(level, options)
     if (this.#closed) throw new Error('heapguard: force() called after close()')
-    this.#checkNesting('force')
+    checkNesting('force', this.#changing)
     const at = this.#clock.now()
     this.#forced.hold(level, at, forMs)
     this.#settle(true, at)
@@ -194,7 +185,7 @@ export class PressureController {
   /** Drops the forced level; the measured level applies again (a transition is emitted if it differs). */
   release(): void {
     if (this.#forced.level === null) return
-    this.#checkNesting('release')
+    checkNesting('release', this.#changing)
     this.#forced.clear()
     if (this.#closed) return
     this.#settle(true, this.#clock.now())
@@ -272,19 +263,8 @@ export class PressureController {
     }
   }
 
-  /** Fast near or above warning, slow well below it. */
   #pollDelay(): number {
-    const { intervalMs, fastIntervalMs, thresholds } = this.#options
-    return this.#ratio >= thresholds.warning - FAST_ZONE ? fastIntervalMs : intervalMs
-  }
-
-  /** Refuses a level change nested too deep in level-change callbacks, before anything changed. */
-  #checkNesting(where: string): void {
-    if (this.#changing >= MAX_NESTED_CHANGES) {
-      throw new Error(
-        `heapguard: ${where}() called from level-change callbacks nested ${MAX_NESTED_CHANGES} deep (a flag listener that keeps changing the level?); ignored`,
-      )
-    }
+    return pollDelay(this.#ratio, this.#options)
   }
 
   /**

@@ -1,3 +1,18 @@
+/** How close to `warning` (in ratio) the fast polling starts. */
+const FAST_ZONE = 0.1
+
+/** The poll period for a ratio: fast near or above warning, slow well below it. */
+export function pollDelay(
+  ratio: number,
+  {
+    intervalMs,
+    fastIntervalMs,
+    thresholds,
+  }: { intervalMs: number; fastIntervalMs: number; thresholds: { warning: number } },
+): number {
+  return ratio >= thresholds.warning - FAST_ZONE ? fastIntervalMs : intervalMs
+}
+
 /**
  * The sampler's poll: one unref'd timer, re-armed only when its period changes (the controller
  * polls faster near `warning`). A tick that changed the period has armed a new timer already;

@@ -3,6 +3,21 @@ import type { LevelChange } from './types.js'
 type Hook = (change: LevelChange) => void
 
 /**
+ * How deep level changes may nest: a flag listener that calls `force()` changes the level again
+ * from inside a change. One that keeps doing so would otherwise overflow the stack.
+ */
+const MAX_NESTED_CHANGES = 100
+
+/** Refuses a level change nested too deep in level-change callbacks, before anything changed. */
+export function checkNesting(where: string, depth: number): void {
+  if (depth >= MAX_NESTED_CHANGES) {
+    throw new Error(
+      `heapguard: ${where}() called from level-change callbacks nested ${MAX_NESTED_CHANGES} deep (a flag listener that keeps changing the level?); ignored`,
+    )
+  }
+}
+
+/**
  * The subsystems' subscriptions to a controller (see `ControllerCore`): state hooks run at the
  * moment the effective level changes, event hooks in delivery order with the `'level'` event,
  * close hooks once, in registration order. Every hook is fault-isolated: a throw is reported

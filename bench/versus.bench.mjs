@@ -69,10 +69,14 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 console.log(`baseline: ${baselineDir}`)
-console.log(`${'case'.padEnd(28)} ${'baseline ns'.padStart(12)} ${'this ns'.padStart(10)} ${'this/baseline'.padStart(14)}`)
+console.log(
+  `${'case'.padEnd(28)} ${'baseline ns'.padStart(12)} ${'this ns'.padStart(10)} ${'this/baseline'.padStart(14)}`,
+)
 for (const n of names) {
   const base = median(times[n].base)
   const cur = median(times[n].cur)
-  console.log(`${n.padEnd(28)} ${base.toFixed(1).padStart(12)} ${cur.toFixed(1).padStart(10)} ${(cur / base).toFixed(3).padStart(14)}`)
+  console.log(
+    `${n.padEnd(28)} ${base.toFixed(1).padStart(12)} ${cur.toFixed(1).padStart(10)} ${(cur / base).toFixed(3).padStart(14)}`,
+  )
 }
 if (a.sink() + b.sink() === -1) console.log('')

@@ -78,8 +78,10 @@ export interface ResolvedLruOptions<K extends {}, V extends {}> {
   max: number
   /** The byte budget at full capacity, or undefined when there is none. */
   maxSize: number | undefined
-  /** True when lru-cache tracks entry sizes (so `calculatedSize` is exact). */
+  /** True when lru-cache tracks entry sizes (so `calculatedSize` is their sum). */
   sizeTracked: boolean
+  /** True unless the sizes come from the user's `sizeCalculation` (the default estimator or a sample estimate them). */
+  bytesEstimated: boolean
   dispose: LRUCache.Disposer<K, V> | undefined
   disposeAfter: LRUCache.Disposer<K, V> | undefined
   /** What goes to `new LRUCache()`, without the disposers (the managed cache wraps them). */
@@ -144,7 +146,8 @@ export function resolveLruOptions<K extends {}, V extends {}>(where: string, inp
     lru.maxEntrySize = Number.MAX_SAFE_INTEGER
   }
   const sizeTracked = lru.sizeCalculation !== undefined
-  return { priority, max, maxSize, sizeTracked, dispose, disposeAfter, lru }
+  const bytesEstimated = sizeCalculation === undefined
+  return { priority, max, maxSize, sizeTracked, bytesEstimated, dispose, disposeAfter, lru }
 }
 
 /**

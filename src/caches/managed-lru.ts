@@ -23,7 +23,11 @@ export interface ManagedLruStats extends CacheStats {
   max: number
   /** The configured `maxSize`, or null. */
   maxSize: number | null
-  /** True when `bytes` is estimated from a sample of entries (no `maxSize` or `sizeCalculation`). */
+  /**
+   * True unless `bytes` is the sum of your `sizeCalculation`: with `maxSize` alone every entry is
+   * sized by the default estimator (`estimateSize`), with neither `bytes` is estimated from a
+   * sample of entries.
+   */
   bytesEstimated: boolean
   /** Loader calls started by `getOrLoad`, and how many of them failed. */
   loads: number
@@ -64,6 +68,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   readonly #entries: ShrinkReference
   readonly #bytes: ShrinkReference | undefined
   readonly #sizeTracked: boolean
+  readonly #bytesEstimated: boolean
   /** Created by the first `getOrLoad`, so caches that never load pay nothing for it in `set`. */
   #loads: InFlightLoads<K, V> | undefined
   readonly #trimmer: SliceTrimmer
@@ -81,6 +86,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     this.#capacity = options.max
     this.#byteCapacity = options.maxSize ?? Infinity
     this.#sizeTracked = options.sizeTracked
+    this.#bytesEstimated = options.bytesEstimated
     const { dispose, disposeAfter } = options
     this.#lru = new LRUCache<K, V>({
       ...options.lru,
@@ -308,7 +314,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
       byteCapacity: this.byteCapacity,
       max: this.#entries.max,
       maxSize: this.maxSize,
-      bytesEstimated: !this.#sizeTracked,
+      bytesEstimated: this.#bytesEstimated,
       loads: this.#loads?.started ?? 0,
       loadFailures: this.#loads?.failed ?? 0,
     }

@@ -4,6 +4,7 @@ import { LEVELS, type Level } from './levels.js'
 import { observeGc } from './gc-observer.js'
 import { RingBuffer } from './ring-buffer.js'
 import { SafeEmitter } from '../util/safe-emitter.js'
+import { brandError } from '../util/error-brand.js'
 import type { ControllerCore } from './core.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import type { ControllerEvents, GcInfo, LevelChange, Sample, SourceReading, Thresholds } from './types.js'
@@ -31,9 +32,17 @@ export interface ForceOptions {
   forMs?: number
 }
 
-/** A source that failed to read is reported with this error; `source` names it. */
+/**
+ * A source that failed to read is reported with this error; `source` names it. `instanceof
+ * SourceError` holds whichever copy of heapguard (ESM or CJS) built it.
+ */
 export class SourceError extends Error {
+  static {
+    brandError(this, 'SourceError')
+  }
   override readonly name = 'SourceError'
+  /** Stable code for logs and `catch` filters. */
+  readonly code = 'HEAPGUARD_SOURCE'
   constructor(
     readonly source: string,
     message: string,

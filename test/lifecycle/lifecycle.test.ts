@@ -327,3 +327,40 @@ describe('real processes', () => {
     ])
   })
 })
+
+describe('error classes across the built ESM and CJS copies (issue 16)', () => {
+  beforeAll(requireBuild)
+
+  it('errors raised by the controller the ESM copy built are instanceof either copy’s classes, with a stable code', async () => {
+    const run = startFixture('errors-across-copies.mjs')
+    const exit = await run.exited
+    expect(exit.code, run.stderr()).toBe(0)
+    const line = (name: string) => run.lines.find((l) => l.event === 'error' && l.name === name)
+    const codes = {
+      ShedError: 'HEAPGUARD_SHED',
+      TimeoutError: 'HEAPGUARD_TIMEOUT',
+      PageError: 'HEAPGUARD_PAGE',
+      TaskError: 'HEAPGUARD_TASK',
+      SourceError: 'HEAPGUARD_SOURCE',
+    }
+    for (const [name, code] of Object.entries(codes)) {
+      expect(line(name), name).toEqual({
+        event: 'error',
+        name,
+        built: true,
+        cjs: true,
+        code,
+        isError: true,
+        range: name === 'PageError', // still a RangeError
+        others: [],
+      })
+    }
+    expect(run.lines.find((l) => l.event === 'subclass')).toEqual({
+      event: 'subclass',
+      mineIsShed: true,
+      mineIsQuota: true,
+      shedIsQuota: false,
+      plainIsShed: false,
+    })
+  })
+})

@@ -1,3 +1,4 @@
+import { brandError } from '../../util/error-brand.js'
 import { checkNumber, checkOptions, describe } from '../../util/validate.js'
 import { readCount, type Scalable } from './scaled-value.js'
 
@@ -25,9 +26,15 @@ export interface Page {
 /**
  * A client asked for a page that cannot be served (not a whole number, negative, too deep).
  * A RangeError with `statusCode` 400, so Fastify and Express error handlers answer 400 with it.
+ * `instanceof PageError` holds whichever copy of heapguard (ESM or CJS) built it.
  */
 export class PageError extends RangeError {
+  static {
+    brandError(this, 'PageError')
+  }
   override readonly name = 'PageError'
+  /** Stable code for logs and `catch` filters. */
+  readonly code = 'HEAPGUARD_PAGE'
   readonly statusCode = 400
   readonly status = 400
   constructor(

@@ -1,11 +1,19 @@
 import { checkOptions, checkString, describe, MAX_TIMER_MS } from '../../util/validate.js'
 import { checkSignal } from '../../util/abort-signal.js'
+import { brandError } from '../../util/error-brand.js'
 import { isThenable } from '../../util/safe-call.js'
 import { readScalable, type Scalable } from './scaled-value.js'
 
-/** The work given to `withTimeout` did not settle in time. Also the `reason` of the signal it was given. */
+/**
+ * The work given to `withTimeout` did not settle in time. Also the `reason` of the signal it was
+ * given. `instanceof TimeoutError` holds whichever copy of heapguard (ESM or CJS) built it.
+ */
 export class TimeoutError extends Error {
+  static {
+    brandError(this, 'TimeoutError')
+  }
   override readonly name = 'TimeoutError'
+  /** Stable code for logs and `catch` filters. */
   readonly code = 'HEAPGUARD_TIMEOUT'
   constructor(
     /** The limit that was exceeded, in ms. */

@@ -133,7 +133,10 @@ export function resolveLruOptions<K extends {}, V extends {}>(where: string, inp
   const sizeCalculation =
     options.sizeCalculation === undefined
       ? undefined
-      : checkFunction<(value: V, key: K) => number>(where, 'option `sizeCalculation`', options.sizeCalculation)
+      : checkedSizes(
+          where,
+          checkFunction<(value: V, key: K) => number>(where, 'option `sizeCalculation`', options.sizeCalculation),
+        )
   if (options.maxEntrySize !== undefined) {
     lru.maxEntrySize = checkNumber(where, 'option `maxEntrySize`', options.maxEntrySize, POSITIVE_INTEGER)
   }
@@ -148,6 +151,19 @@ export function resolveLruOptions<K extends {}, V extends {}>(where: string, inp
   const sizeTracked = lru.sizeCalculation !== undefined
   const bytesEstimated = sizeCalculation === undefined
   return { priority, max, maxSize, sizeTracked, bytesEstimated, dispose, disposeAfter, lru }
+}
+
+/**
+ * The user's `sizeCalculation`, with its result checked at every `set`: lru-cache would throw a
+ * bare TypeError ("sizeCalculation return invalid") that names neither the cache nor the value.
+ */
+function checkedSizes<K, V>(where: string, sizeOf: (value: V, key: K) => number): (value: V, key: K) => number {
+  return (value, key) => {
+    const size = sizeOf(value, key)
+    if (Number.isInteger(size) && size >= 1) return size
+    const message = `${where}: option \`sizeCalculation\` must return an integer >= 1, got ${describe(size)} for key ${describe(key)}`
+    throw typeof size === 'number' ? new RangeError(message) : new TypeError(message)
+  }
 }
 
 /**

@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache'
 import { LEVELS, type Level } from '../pressure/levels.js'
-import { checkFunction, checkOneOf, checkOptions, describe } from '../util/validate.js'
+import { checkFunction, checkOneOf, describe } from '../util/validate.js'
 import { capacityFor, checkMultiplier, isPressure, ShrinkReference } from './capacity.js'
 import { estimateEntrySize, type ResolvedLruOptions } from './lru-options.js'
-import { InFlightLoads, type Loader } from './loader.js'
+import { checkLoad, InFlightLoads, type Loader } from './loader.js'
 import type { SliceTrimmer, TrimJob } from './trim.js'
 import { hitRatio, type CachePriority, type CacheStats, type Managed } from './types.js'
 
@@ -217,18 +217,15 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
    * rejects caches nothing, and the next call tries again. With `{ bypass: true }` the loader is
    * always called and its result replaces the entry. A value that resolves to undefined is
    * returned but not stored. A hit or a miss is counted as for `get` (a bypass is not a lookup).
+   * Bad arguments reject the returned promise (as for every heapguard function that returns one).
    */
   getOrLoad(key: K, loader: Loader<K, V>, options?: GetOrLoadOptions): Promise<V> {
-    checkFunction(`cache "${this.name}" getOrLoad`, 'argument `loader`', loader)
-    let bypass = false
-    if (options !== undefined) {
-      const checked = checkOptions<GetOrLoadOptions>(`cache "${this.name}" getOrLoad`, 'options', options, ['bypass'])
-      if (checked.bypass !== undefined && typeof checked.bypass !== 'boolean') {
-        throw new TypeError(
-          `cache "${this.name}" getOrLoad: option \`bypass\` must be a boolean, got ${describe(checked.bypass)}`,
-        )
-      }
-      bypass = checked.bypass === true
+    let bypass: boolean
+    try {
+      bypass = checkLoad(`cache "${this.name}" getOrLoad`, loader, options)
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the checks throw TypeErrors
+      return Promise.reject(error)
     }
     if (!bypass) {
       const cached = this.get(key)

@@ -177,6 +177,31 @@ describe('a managed lru cache', () => {
     expect(bytesEstimated).toBe(true)
   })
 
+  it('a sizeCalculation that returns no usable size fails the set with the cache, the option and the value (not lru-cache’s bare TypeError)', async () => {
+    const { pressure } = drive()
+    const sizes: unknown[] = [0]
+    const cache = pressure.caches.lru<string, string>('users', {
+      max: 10,
+      maxSize: 1000,
+      sizeCalculation: () => sizes[0] as number,
+    })
+    expect(() => cache.set('user:1', 'Ada')).toThrow(
+      new RangeError(
+        'caches.lru("users"): option `sizeCalculation` must return an integer >= 1, got 0 (number) for key "user:1" (string)',
+      ),
+    )
+    sizes[0] = '12'
+    expect(() => cache.set('user:1', 'Ada')).toThrow(TypeError)
+    expect(cache.size).toBe(0)
+    // Through getOrLoad, the load's promise rejects with it; nothing is stored.
+    sizes[0] = -1
+    await expect(cache.getOrLoad('user:2', () => Promise.resolve('Grace'))).rejects.toThrow(
+      'option `sizeCalculation` must return an integer >= 1, got -1 (number)',
+    )
+    sizes[0] = 3
+    expect(cache.set('user:1', 'Ada').stats().bytes).toBe(3)
+  })
+
   it('sizeCalculation without maxSize tracks exact bytes without a budget', () => {
     const { pressure } = drive()
     const cache = pressure.caches.lru<string, string>('sized', { max: 10, sizeCalculation: (v) => v.length })

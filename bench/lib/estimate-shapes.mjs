@@ -81,7 +81,33 @@ export const SHAPES = [
     make: (i) =>
       JSON.parse(`[${Array.from({ length: 20 }, (_, r) => prismaRowJson(i * 20 + r)).join(',')}]`, reviveDates),
   },
+  // Known limits, reported so that they are seen: layouts the estimator does not model.
+  {
+    name: 'limit: object with 20 keys set one by one (dictionary)',
+    target: false,
+    count: 5_000,
+    make: (i) => {
+      const object = {}
+      for (let k = 0; k < 20; k++) object[`key${k}`] = i + k
+      return object
+    },
+  },
+  {
+    name: 'limit: string built by + (a cons string), 100 chars',
+    target: false,
+    count: 50_000,
+    make: (i) => latin1(pad(i, 50)) + latin1(pad(i + 1, 50)),
+  },
+  {
+    name: 'limit: 100-char slice of a shared 10 KB string',
+    target: false,
+    count: 50_000,
+    make: (i) => SHARED_TEXT.slice(i % 1000, (i % 1000) + 100),
+  },
 ]
+
+/** The parent of the sliced strings above (allocated once, before any measurement). */
+const SHARED_TEXT = latin1(pad(0, 10_240))
 
 function settle() {
   for (let i = 0; i < 3; i++) globalThis.gc()

@@ -1,5 +1,18 @@
+import { checkBoolean, checkFunction, checkOptions } from '../util/validate.js'
+import type { GetOrLoadOptions } from './managed-lru.js'
+
 /** Computes the value for a key on a miss; may return it or a promise of it. */
 export type Loader<K, V> = (key: K) => V | PromiseLike<V>
+
+const LOAD_OPTION_KEYS: readonly (keyof GetOrLoadOptions)[] = ['bypass']
+
+/** Checks the arguments of `getOrLoad`; returns whether the load bypasses the cache. */
+export function checkLoad(where: string, loader: unknown, options: unknown): boolean {
+  checkFunction(where, 'argument `loader`', loader)
+  if (options === undefined) return false
+  const { bypass } = checkOptions<GetOrLoadOptions>(where, 'options', options, LOAD_OPTION_KEYS)
+  return bypass === undefined ? false : checkBoolean(where, 'option `bypass`', bypass)
+}
 
 /**
  * Loads in flight, one per key, so that concurrent misses on a key share one loader call.

@@ -86,8 +86,10 @@ export interface ResolvedLruOptions<K extends {}, V extends {}> {
   max: number
   /** The byte budget at full capacity, or undefined when there is none. */
   maxSize: number | undefined
-  /** True when lru-cache tracks entry sizes (so `calculatedSize` is exact). */
+  /** True when lru-cache tracks entry sizes (so `calculatedSize` is their sum). */
   sizeTracked: boolean
+  /** True unless the sizes come from the user's `sizeCalculation` (the default estimator or a sample estimate them). */
+  bytesEstimated: boolean
   dispose: LRUCache.Disposer<K, V> | undefined
   disposeAfter: LRUCache.Disposer<K, V> | undefined
   /** What goes to `new LRUCache()`, without the disposers (the managed cache wraps them). */
@@ -139,7 +141,10 @@ export function resolveLruOptions<K extends {}, V extends {}>(where: string, inp
   const sizeCalculation =
     options.sizeCalculation === undefined
       ? undefined
-      : checkFunction<(value: V, key: K) => number>(where, 'option `sizeCalculation`', options.sizeCalculation)
+      : checkedSizes(
+          where,
+          checkFunction<(value: V, key: K) => number>(where, 'option `sizeCalculation`', options.sizeCalculation),
+        )
   if (options.maxEntrySize !== undefined) {
     lru.maxEntrySize = checkNumber(where, 'option `maxEntrySize`', options.maxEntrySize, POSITIVE_INTEGER)
   }
@@ -152,7 +157,21 @@ export function resolveLruOptions<K extends {}, V extends {}>(where: string, inp
     lru.maxEntrySize = Number.MAX_SAFE_INTEGER
   }
   const sizeTracked = lru.sizeCalculation !== undefined
-  return { priority, max, maxSize, sizeTracked, dispose, disposeAfter, lru }
+  const bytesEstimated = sizeCalculation === undefined
+  return { priority, max, maxSize, sizeTracked, bytesEstimated, dispose, disposeAfter, lru }
+}
+
+/**
+ * The user's `sizeCalculation`, with its result checked at every `set`: lru-cache would throw a
+ * bare TypeError ("sizeCalculation return invalid") that names neither the cache nor the value.
+ */
+function checkedSizes<K, V>(where: string, sizeOf: (value: V, key: K) => number): (value: V, key: K) => number {
+  return (value, key) => {
+    const size = sizeOf(value, key)
+    if (Number.isInteger(size) && size >= 1) return size
+    const message = `${where}: option \`sizeCalculation\` must return an integer >= 1, got ${describe(size)} for key ${describe(key)}`
+    throw typeof size === 'number' ? new RangeError(message) : new TypeError(message)
+  }
 }
 
 /**

@@ -1,10 +1,10 @@
 import { LRUCache } from 'lru-cache'
 import { LEVELS, type Level } from '../pressure/levels.js'
-import { checkFunction, checkOneOf, checkOptions, describe } from '../util/validate.js'
+import { checkFunction, checkOneOf, describe } from '../util/validate.js'
 import { Capacity, checkMultiplier, isPressure } from './capacity.js'
 import { removeWhere, sampleBytes } from './lru-entries.js'
 import type { ResolvedLruOptions } from './lru-options.js'
-import { InFlightLoads, type Loader } from './loader.js'
+import { checkLoad, InFlightLoads, type Loader } from './loader.js'
 import type { SliceTrimmer, TrimJob } from './trim.js'
 import { CacheCounters, type CachePriority, type CacheStats, type Managed } from './types.js'
 
@@ -24,7 +24,11 @@ export interface ManagedLruStats extends CacheStats {
   max: number
   /** The configured `maxSize`, or null. */
   maxSize: number | null
-  /** True when `bytes` is estimated from a sample of entries (no `maxSize` or `sizeCalculation`). */
+  /**
+   * True unless `bytes` is the sum of your `sizeCalculation`: with `maxSize` alone every entry is
+   * sized by the default estimator (`estimateSize`), with neither `bytes` is estimated from a
+   * sample of entries.
+   */
   bytesEstimated: boolean
   /** Loader calls started by `getOrLoad`, and how many of them failed. */
   loads: number
@@ -67,6 +71,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   readonly #entries: Capacity
   readonly #bytes: Capacity | undefined
   readonly #sizeTracked: boolean
+  readonly #bytesEstimated: boolean
   /** Created by the first `getOrLoad`, so caches that never load pay nothing for it in `set`. */
   #loads: InFlightLoads<K, V> | undefined
   readonly #trimmer: SliceTrimmer
@@ -87,6 +92,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     this.#capacity = options.max
     this.#byteCapacity = options.maxSize ?? Infinity
     this.#sizeTracked = options.sizeTracked
+    this.#bytesEstimated = options.bytesEstimated
     const { dispose, disposeAfter } = options
     this.#lru = new LRUCache<K, V>({
       ...options.lru,
@@ -217,18 +223,14 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
    * rejects caches nothing, and the next call tries again. With `{ bypass: true }` the loader is
    * always called and its result replaces the entry. A value that resolves to undefined is
    * returned but not stored. A hit or a miss is counted as for `get` (a bypass is not a lookup).
+   * Bad arguments reject the returned promise (as for every heapguard function that returns one).
    */
   getOrLoad(key: K, loader: Loader<K, V>, options?: GetOrLoadOptions): Promise<V> {
-    checkFunction(`cache "${this.name}" getOrLoad`, 'argument `loader`', loader)
-    let bypass = false
-    if (options !== undefined) {
-      const checked = checkOptions<GetOrLoadOptions>(`cache "${this.name}" getOrLoad`, 'options', options, ['bypass'])
-      if (checked.bypass !== undefined && typeof checked.bypass !== 'boolean') {
-        throw new TypeError(
-          `cache "${this.name}" getOrLoad: option \`bypass\` must be a boolean, got ${describe(checked.bypass)}`,
-        )
-      }
-      bypass = checked.bypass === true
+    let bypass: boolean
+    try {
+      bypass = checkLoad(`cache "${this.name}" getOrLoad`, loader, options)
+    } catch (error) {
+      return Promise.reject(error)
     }
     if (!bypass) {
       const cached = this.get(key)
@@ -298,7 +300,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
       byteCapacity: this.byteCapacity,
       max: this.#entries.max,
       maxSize: this.maxSize,
-      bytesEstimated: !this.#sizeTracked,
+      bytesEstimated: this.#bytesEstimated,
       loads: this.#loads?.started ?? 0,
       loadFailures: this.#loads?.failed ?? 0,
     }

@@ -1,5 +1,6 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { atOrAbove, type Level, type ThresholdLevel } from '../pressure/levels.js'
+import { brandError } from '../util/error-brand.js'
 import { messageOf } from '../util/validate.js'
 
 /** The work of a task. `signal` aborts when the task is stopped or the controller closes. */
@@ -19,9 +20,17 @@ export interface TaskInfo {
   stopped: boolean
 }
 
-/** A run that threw or rejected, reported on the controller's `'error'`; `cause` is what was thrown. */
+/**
+ * A run that threw or rejected, reported on the controller's `'error'`; `cause` is what was thrown.
+ * `instanceof TaskError` holds whichever copy of heapguard (ESM or CJS) built it.
+ */
 export class TaskError extends Error {
+  static {
+    brandError(this, 'TaskError')
+  }
   override readonly name = 'TaskError'
+  /** Stable code for logs and `catch` filters. */
+  readonly code = 'HEAPGUARD_TASK'
   constructor(
     readonly task: string,
     cause: unknown,

@@ -23,6 +23,7 @@ type Global = typeof globalThis & { [KEY]?: Slot }
  *   source text, so a reloaded module's identical options count as the same), a warning is
  *   emitted once per controller: `close()` it to apply new ones.
  * - A closed shared controller is replaced by a new one on the next call.
+ * - Bad options throw as for `createController`, with messages that name `sharedController`.
  */
 export function sharedController(options: ControllerOptions = {}): Controller {
   const g = globalThis as Global
@@ -38,9 +39,28 @@ export function sharedController(options: ControllerOptions = {}): Controller {
     }
     return slot.controller
   }
-  const controller = createController(options)
+  let controller: Controller
+  try {
+    controller = createController(options)
+  } catch (error) {
+    throw calledAs('sharedController', error)
+  }
   g[KEY] = { controller, fingerprint, warned: false }
   return controller
+}
+
+const BUILDER = 'createController:'
+
+/**
+ * The options are checked by `createController`, whose messages begin with its name; the caller
+ * called `sharedController`, so the message (and the stack's first line) names that instead.
+ */
+function calledAs(api: string, error: unknown): unknown {
+  if (!(error instanceof TypeError || error instanceof RangeError) || !error.message.startsWith(BUILDER)) return error
+  const message = `${api}:${error.message.slice(BUILDER.length)}`
+  if (error.stack !== undefined) error.stack = error.stack.replace(error.message, message)
+  error.message = message
+  return error
 }
 
 function isLive(controller: unknown): boolean {

@@ -210,10 +210,11 @@ export class PressureController {
   /**
    * The leak signal: growth of the heap left after major GCs, and the projected time until it
    * reaches the limit. Floors are recorded from GC-triggered samples of the `heap` source (or
-   * the first source when none is named `heap`).
+   * the first source when none is named `heap`). Read by the controller's clock, with the latest
+   * sample's reading of that source capping the growth: see `Trend` for how it ages.
    */
   trend(): Trend {
-    return this.#history.trend()
+    return this.#history.trend(this.#clock.now())
   }
 
   /** Stops the timer and the GC observer, runs subsystem cleanup and detaches all listeners. Idempotent. */

@@ -33,7 +33,11 @@ export class SampleHistory {
     return this.#samples.toArray()
   }
 
-  trend(): Trend {
-    return this.#trend.estimate()
+  /** The trend read at `now` (by the controller's clock), with the newest reading of the floor source. */
+  trend(now: number): Trend {
+    const sample = this.#samples.last()
+    const reading = sample?.sources[this.#floorSource]
+    const latest = sample !== undefined && reading !== undefined ? { at: sample.at, used: reading.used } : undefined
+    return this.#trend.estimate(now, latest)
   }
 }

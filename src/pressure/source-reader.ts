@@ -1,9 +1,18 @@
+import { brandError } from '../util/error-brand.js'
 import { describe, messageOf } from '../util/validate.js'
 import type { Source, SourceReading } from './types.js'
 
-/** A source that failed to read is reported with this error; `source` names it. */
+/**
+ * A source that failed to read is reported with this error; `source` names it. `instanceof
+ * SourceError` holds whichever copy of heapguard (ESM or CJS) built it.
+ */
 export class SourceError extends Error {
+  static {
+    brandError(this, 'SourceError')
+  }
   override readonly name = 'SourceError'
+  /** Stable code for logs and `catch` filters. */
+  readonly code = 'HEAPGUARD_SOURCE'
   constructor(
     readonly source: string,
     message: string,

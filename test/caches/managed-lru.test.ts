@@ -149,7 +149,8 @@ describe('a managed lru cache', () => {
     const value = { id: 1, name: 'Ada', tags: ['a', 'b'] }
     cache.set('user:1', value)
     expect(cache.stats().bytes).toBe(estimateSize(value) + estimateSize('user:1'))
-    expect(cache.stats().bytesEstimated).toBe(false)
+    // The bytes come from the estimator, so they are estimated (issue 16: this read false).
+    expect(cache.stats().bytesEstimated).toBe(true)
     expect(cache.byteCapacity).toBe(1_000_000)
   })
 
@@ -162,8 +163,43 @@ describe('a managed lru cache', () => {
     expect(counter.reads).toBeLessThanOrEqual(64)
     // Every row is alike, so the extrapolation is the exact per-row figure times the count.
     const perRow = estimateSize({ id: 0, label: 'row' })
-    expect(cache.stats().bytes).toBe(32 + 8 * 100_000 + perRow * 100_000 + estimateSize('rows'))
+    expect(cache.stats().bytes).toBe(32 + 16 + 8 * 100_000 + perRow * 100_000 + estimateSize('rows'))
     expect(cache.stats().bytes).toBe(estimateSize(rows, { maxNodes: 64 }) + estimateSize('rows', { maxNodes: 64 }))
+  })
+
+  it('1,000 ASCII strings of 10 KB count about 10 MB, not 20 MB (issue 16): a maxSize budget is not halved', () => {
+    const { pressure } = drive()
+    const cache = pressure.caches.lru<string, string>('pages', { max: 2000, maxSize: 12_000_000 })
+    for (let i = 0; i < 1000; i++) cache.set(`page:${i}`, `${i}:`.padEnd(10_240, 'abcdefghij'))
+    const { bytes, entries, bytesEstimated } = cache.stats()
+    expect(entries).toBe(1000) // all fit: at two bytes a character they would have been cut to ~585
+    expect(bytes).toBe(1000 * (10_256 + 24)) // keys `page:0`…`page:999`: 24 bytes each
+    expect(bytesEstimated).toBe(true)
+  })
+
+  it('a sizeCalculation that returns no usable size fails the set with the cache, the option and the value (not lru-cache’s bare TypeError)', async () => {
+    const { pressure } = drive()
+    const sizes: unknown[] = [0]
+    const cache = pressure.caches.lru<string, string>('users', {
+      max: 10,
+      maxSize: 1000,
+      sizeCalculation: () => sizes[0] as number,
+    })
+    expect(() => cache.set('user:1', 'Ada')).toThrow(
+      new RangeError(
+        'caches.lru("users"): option `sizeCalculation` must return an integer >= 1, got 0 (number) for key "user:1" (string)',
+      ),
+    )
+    sizes[0] = '12'
+    expect(() => cache.set('user:1', 'Ada')).toThrow(TypeError)
+    expect(cache.size).toBe(0)
+    // Through getOrLoad, the load's promise rejects with it; nothing is stored.
+    sizes[0] = -1
+    await expect(cache.getOrLoad('user:2', () => Promise.resolve('Grace'))).rejects.toThrow(
+      'option `sizeCalculation` must return an integer >= 1, got -1 (number)',
+    )
+    sizes[0] = 3
+    expect(cache.set('user:1', 'Ada').stats().bytes).toBe(3)
   })
 
   it('sizeCalculation without maxSize tracks exact bytes without a budget', () => {

@@ -308,12 +308,12 @@ describe('real processes', () => {
     expect(events(app)).toEqual(['hook server', 'hook db', 'hook done db', 'hook from options', 'closed', 'exit'])
   })
 
-  it('a process with tasks, level hooks, signal handlers and a pending withTimeout exits by itself', async () => {
+  it('a process with tasks, level hooks, signal handlers and a settled withTimeout of a minute exits by itself', async () => {
     const run = startFixture('degrade-exits.mjs')
     const exit = await run.exited
     expect(exit.timedOut, run.stderr()).toBe(false)
     expect(exit.code).toBe(0)
-    expect(exit.ms).toBeLessThan(15_000) // the pending timers are 30 s and 60 s
+    expect(exit.ms).toBeLessThan(15_000) // the pending timers are 30 s and 60 s, the cleared deadline 60 s
     expect(run.lines).toEqual([{ event: 'done', tasks: 2, level: expect.any(String) }])
   })
 
@@ -325,5 +325,42 @@ describe('real processes', () => {
       { event: 'shared', twoCopies: true, same: true, pollTimers: 1, slot: true },
       { event: 'replaced', fresh: true, pollTimers: 2 },
     ])
+  })
+})
+
+describe('error classes across the built ESM and CJS copies (issue 16)', () => {
+  beforeAll(requireBuild)
+
+  it('errors raised by the controller the ESM copy built are instanceof either copy’s classes, with a stable code', async () => {
+    const run = startFixture('errors-across-copies.mjs')
+    const exit = await run.exited
+    expect(exit.code, run.stderr()).toBe(0)
+    const line = (name: string) => run.lines.find((l) => l.event === 'error' && l.name === name)
+    const codes = {
+      ShedError: 'HEAPGUARD_SHED',
+      TimeoutError: 'HEAPGUARD_TIMEOUT',
+      PageError: 'HEAPGUARD_PAGE',
+      TaskError: 'HEAPGUARD_TASK',
+      SourceError: 'HEAPGUARD_SOURCE',
+    }
+    for (const [name, code] of Object.entries(codes)) {
+      expect(line(name), name).toEqual({
+        event: 'error',
+        name,
+        built: true,
+        cjs: true,
+        code,
+        isError: true,
+        range: name === 'PageError', // still a RangeError
+        others: [],
+      })
+    }
+    expect(run.lines.find((l) => l.event === 'subclass')).toEqual({
+      event: 'subclass',
+      mineIsShed: true,
+      mineIsQuota: true,
+      shedIsQuota: false,
+      plainIsShed: false,
+    })
   })
 })

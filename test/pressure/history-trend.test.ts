@@ -180,3 +180,82 @@ describe('trend(): the post-GC floor', () => {
     pressure.close()
   })
 })
+
+describe('trend(): ageing by the controller clock (issue 16)', () => {
+  const MINUTE = 60_000
+  /** A burst: 10 major GCs a second apart, the floor rising 1 MiB/s from 100 MiB (ends at t = 9 s, 109 MiB). */
+  function burst(limit = 200 * MiB) {
+    const run = withGc(limit)
+    for (let i = 0; i < 10; i++) run.floor(i * 1000, 100 * MiB + i * MiB)
+    return run
+  }
+  /** A sample with no GC (the poll timer's) at `at`, with the heap at `used`. */
+  const poll = (run: ReturnType<typeof withGc>, at: number, used: number) => {
+    run.clock.t = at
+    run.heap.used = used
+    run.pressure.sample()
+  }
+
+  it('after a burst, an idle heap with no major GC reads as no growth, not as the burst projection', () => {
+    const run = burst()
+    expect(run.pressure.trend().msToLimit).toBeCloseTo(91_000, 3)
+    // Three minutes of polls, the heap where the last major GC left it, no major GC.
+    for (let at = 10_000; at <= 9000 + 3 * MINUTE; at += 1000) poll(run, at, 109 * MiB)
+    const trend = run.pressure.trend()
+    expect(trend.growthBytesPerSec).toBe(0)
+    expect(trend.msToLimit).toBeNull()
+    expect(trend).toMatchObject({ floor: 109 * MiB, points: 10 })
+    run.pressure.close()
+  })
+
+  it('the heap growth since the last floor caps the growth: the floor cannot have grown faster than the heap', () => {
+    const run = burst()
+    // 60 s later the heap is 6 MiB above the last floor: the floor grew 0.1 MiB/s at most, not 1 MiB/s.
+    poll(run, 69_000, 115 * MiB)
+    const trend = run.pressure.trend()
+    expect(trend.growthBytesPerSec).toBeCloseTo(0.1 * MiB, 6)
+    // (200 − 115) MiB left at 0.1 MiB/s
+    expect(trend.msToLimit).toBeCloseTo(850_000, 3)
+    // A heap that grew faster than the fit leaves the fit alone.
+    poll(run, 70_000, 190 * MiB)
+    expect(run.pressure.trend().growthBytesPerSec).toBeCloseTo(MiB, 6)
+    run.pressure.close()
+  })
+
+  it('a projection counts down with the clock', () => {
+    const run = burst()
+    expect(run.pressure.trend().msToLimit).toBeCloseTo(91_000, 3)
+    run.clock.t = 19_000 // 10 s later, no sample since the last floor
+    expect(run.pressure.trend().msToLimit).toBeCloseTo(81_000, 3)
+    run.clock.t = 200_000
+    expect(run.pressure.trend().msToLimit).toBe(0)
+    run.pressure.close()
+  })
+
+  it('floors older than 10 minutes are dropped: the projection ages out, the last floor stays', () => {
+    const run = burst()
+    run.clock.t = 5000 + 10 * MINUTE // the floors of t = 0…4 s are older than 10 minutes
+    expect(run.pressure.trend()).toMatchObject({ points: 5, floor: 109 * MiB })
+    run.clock.t = 9001 + 10 * MINUTE
+    expect(run.pressure.trend()).toEqual({ floor: 109 * MiB, growthBytesPerSec: null, msToLimit: null, points: 0 })
+    run.pressure.close()
+  })
+
+  it('with the floors aged out, a heap that stayed flat still reads as no growth; one that grew reads as unknown', () => {
+    const run = burst()
+    poll(run, 20 * MINUTE, 109 * MiB)
+    expect(run.pressure.trend()).toMatchObject({ growthBytesPerSec: 0, msToLimit: null, points: 0 })
+    poll(run, 21 * MINUTE, 150 * MiB)
+    expect(run.pressure.trend()).toMatchObject({ growthBytesPerSec: null, msToLimit: null, points: 0 })
+    run.pressure.close()
+  })
+
+  it('a new major GC starts a new trend from the floors still in the window', () => {
+    const run = burst()
+    for (let i = 0; i < 3; i++) run.floor(20 * MINUTE + i * 1000, (120 + 2 * i) * MiB)
+    const trend = run.pressure.trend()
+    expect(trend.points).toBe(3)
+    expect(trend.growthBytesPerSec).toBeCloseTo(2 * MiB, 6)
+    run.pressure.close()
+  })
+})

@@ -22,8 +22,9 @@ import { manageQueryCache } from '../../src/query.js'
 
 // The bad-input table: every option of every public constructor and function, with wrong types
 // and out-of-range values. The contract's rule: a wrong type is a TypeError, a value out of range
-// a RangeError, thrown at the call (or, for functions that return a promise, as its rejection),
-// with a message that names the option — and the value received, where the value says something.
+// a RangeError, thrown at the call (or, for functions that return a promise, as its rejection and
+// never at the call: see REJECTS), with a message that names the option — and the value received,
+// where the value says something.
 // The cases are counted, and the count is pinned below and quoted in the README.
 
 type ErrorClass = new (...args: any[]) => Error
@@ -492,17 +493,53 @@ afterAll(() => {
 
 // ---- sharedController ------------------------------------------------------------------------
 {
+  // The messages name sharedController, the function called, not the createController it builds with.
   const S = 'sharedController'
-  bad(S, 'options: a string', () => sharedController(as('shared')), TypeError, 'options', '"shared" (string)')
-  bad(S, 'an unknown option', () => sharedController(as({ interval: 5 })), TypeError, '`interval`')
-  bad(S, 'intervalMs: 0', () => sharedController({ intervalMs: 0 }), RangeError, '`intervalMs`', '0 (number)')
+  bad(
+    S,
+    'options: a string',
+    () => sharedController(as('shared')),
+    TypeError,
+    'sharedController: options',
+    '"shared" (string)',
+  )
+  bad(
+    S,
+    'an unknown option',
+    () => sharedController(as({ interval: 5 })),
+    TypeError,
+    'sharedController: unknown option `interval`',
+  )
+  bad(
+    S,
+    'an unknown option (intervalMS)',
+    () => sharedController(as({ intervalMS: 1 })),
+    TypeError,
+    'sharedController: unknown option `intervalMS`',
+  )
+  bad(
+    S,
+    'intervalMs: 0',
+    () => sharedController({ intervalMs: 0 }),
+    RangeError,
+    'sharedController: option `intervalMs`',
+    '0 (number)',
+  )
   bad(
     S,
     'shed.retryAfter: a string',
     () => sharedController(as({ autoStart: false, sources: [fake()], shed: { retryAfter: 'x' } })),
     TypeError,
-    '`shed.retryAfter`',
+    'sharedController: option `shed.retryAfter`',
     '"x" (string)',
+  )
+  bad(
+    S,
+    'emergency: a string',
+    () => sharedController(as({ autoStart: false, sources: [fake()], emergency: 'gc' })),
+    TypeError,
+    'sharedController: emergency',
+    '"gc" (string)',
   )
 }
 
@@ -610,6 +647,23 @@ afterAll(() => {
     '`sizeCalculation`',
     '"length" (string)',
   )
+  // What a sizeCalculation returns is checked at each set, with the cache's name (not lru-cache's bare TypeError).
+  const sized = (size: unknown, maxSize?: number) => () =>
+    ctl()
+      .caches.lru<string, string>('users', {
+        max: 10,
+        ...(maxSize === undefined ? {} : { maxSize }),
+        sizeCalculation: () => as(size),
+      })
+      .set('user:1', 'Ada')
+  const SIZED = 'caches.lru("users"): option `sizeCalculation` must return an integer >= 1'
+  bad(L, 'sizeCalculation: returns 0', sized(0, 1000), RangeError, SIZED, '0 (number)')
+  bad(L, 'sizeCalculation: returns a negative number', sized(-5, 1000), RangeError, SIZED, '-5 (number)')
+  bad(L, 'sizeCalculation: returns NaN', sized(Number.NaN, 1000), RangeError, SIZED, 'NaN (number)')
+  bad(L, 'sizeCalculation: returns a fraction', sized(1.5, 1000), RangeError, SIZED, '1.5 (number)')
+  bad(L, 'sizeCalculation: returns a string', sized('100', 1000), TypeError, SIZED, '"100" (string)')
+  bad(L, 'sizeCalculation: returns undefined', sized(undefined, 1000), TypeError, SIZED, 'undefined')
+  bad(L, 'sizeCalculation: returns 0 (no maxSize)', sized(0), RangeError, SIZED, '0 (number)')
   bad(L, 'ttl: negative', lru('c', { max: 1, ttl: -1 }), RangeError, '`ttl`', '-1 (number)')
   bad(L, 'ttl: fractional', lru('c', { max: 1, ttl: 1.5 }), RangeError, '`ttl`', '1.5 (number)')
   bad(L, 'ttl: a string', lru('c', { max: 1, ttl: '1m' }), TypeError, '`ttl`', '"1m" (string)')
@@ -918,20 +972,20 @@ afterAll(() => {
   const L = 'limits.scale'
   const scale = (values: unknown) => () => ctl().limits.scale(as(values))
   bad(L, 'values: missing', scale(undefined), TypeError, '`values`', 'undefined')
-  bad(L, 'values: a number', scale(100), TypeError, 'values', '100 (number)')
-  bad(L, 'an unknown level', scale({ normal: 100, busy: 1 }), TypeError, '`busy`')
-  bad(L, 'normal: missing', scale({ critical: 10 }), TypeError, 'values.normal', 'undefined')
-  bad(L, 'normal: a string', scale({ normal: '100' }), TypeError, 'values.normal', '"100" (string)')
-  bad(L, 'normal: NaN', scale({ normal: Number.NaN }), RangeError, 'values.normal', 'NaN (number)')
+  bad(L, 'values: a number', scale(100), TypeError, 'argument `values`', '100 (number)')
+  bad(L, 'an unknown level', scale({ normal: 100, busy: 1 }), TypeError, 'unknown key in argument `values` `busy`')
+  bad(L, 'normal: missing', scale({ critical: 10 }), TypeError, 'limits.scale: argument `values.normal`', 'undefined')
+  bad(L, 'normal: a string', scale({ normal: '100' }), TypeError, 'argument `values.normal`', '"100" (string)')
+  bad(L, 'normal: NaN', scale({ normal: Number.NaN }), RangeError, 'argument `values.normal`', 'NaN (number)')
   bad(
     L,
     'critical: Infinity',
     scale({ normal: 100, critical: Infinity }),
     RangeError,
-    'values.critical',
+    'argument `values.critical`',
     'Infinity (number)',
   )
-  bad(L, 'warning: null', scale({ normal: 100, warning: null }), TypeError, 'values.warning', 'null')
+  bad(L, 'warning: null', scale({ normal: 100, warning: null }), TypeError, 'argument `values.warning`', 'null')
   bad(
     'scaledValue.at',
     'level: unknown',
@@ -974,10 +1028,19 @@ afterAll(() => {
   bad(P, 'input: a string', page('take=5', { max: 10 }), TypeError, '`input`', '"take=5" (string)')
   bad(P, 'input: an array', page([5], { max: 10 }), TypeError, '`input`', 'an array')
   // A client's bad input: a PageError, which is a RangeError with statusCode 400.
-  bad(P, 'client take: negative', page({ take: -1 }, { max: 10 }), PageError, '`take`', '-1 (number)')
-  bad(P, 'client take: not digits', page({ take: 'abc' }, { max: 10 }), PageError, '`take`', '"abc" (string)')
-  bad(P, 'client take: fractional', page({ take: '1.5' }, { max: 10 }), PageError, '`take`', '"1.5" (string)')
-  bad(P, 'client skip: negative', page({ skip: '-3' }, { max: 10 }), PageError, '`skip`', '"-3" (string)')
+  // The message says what a client can send, with the page size in force.
+  const TAKE = 'page: `take` must be a whole number in digits, such as 10 (at most 10 per page)'
+  bad(P, 'client take: negative', page({ take: -1 }, { max: 10 }), PageError, TAKE, '-1 (number)')
+  bad(P, 'client take: not digits', page({ take: 'abc' }, { max: 10 }), PageError, TAKE, '"abc" (string)')
+  bad(P, 'client take: fractional', page({ take: '1.5' }, { max: 10 }), PageError, TAKE, '"1.5" (string)')
+  bad(
+    P,
+    'client skip: negative',
+    page({ skip: '-3' }, { max: 10 }),
+    PageError,
+    'page: `skip` must be a whole number in digits',
+    '"-3" (string)',
+  )
   bad(
     P,
     'client skip: beyond a safe integer',
@@ -991,8 +1054,16 @@ afterAll(() => {
     'client skip: beyond maxSkip',
     page({ skip: '50' }, { max: 10, maxSkip: 10 }),
     PageError,
-    '`skip`',
+    'page: `skip` must be a whole number in digits from 0 to 10',
     '"50" (string)',
+  )
+  bad(
+    P,
+    'client skip: not digits, with maxSkip',
+    page({ skip: 'last' }, { max: 10, maxSkip: 10 }),
+    PageError,
+    'page: `skip` must be a whole number in digits from 0 to 10',
+    '"last" (string)',
   )
 
   const W = 'withTimeout'
@@ -1289,20 +1360,31 @@ afterAll(() => {
   bad(D, 'title: empty', () => dashboardHandler(ctl(), { token, title: '' }), TypeError, '`title`', '"" (string)')
 }
 
-/** Calls the case; returns what it threw or what its promise rejected with (undefined when it succeeded). */
-async function failureOf(call: () => unknown): Promise<unknown> {
+/**
+ * The functions that return a promise: one rule for them, bad arguments reject the promise (a
+ * caller's `.catch` or `await` sees them), they never throw at the call.
+ */
+const REJECTS = new Set(['withTimeout', 'shed.run', 'cache.getOrLoad'])
+
+/** Calls the case; returns what it threw (`thrown`) or what its promise rejected with (`rejected`), or nothing when it succeeded. */
+async function failureOf(call: () => unknown): Promise<{ error?: unknown; how?: 'thrown' | 'rejected' }> {
+  let result: unknown
   try {
-    const result = call()
+    result = call()
+  } catch (error) {
+    return { error, how: 'thrown' }
+  }
+  try {
     if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function')
       await (result as Promise<unknown>)
   } catch (error) {
-    return error
+    return { error, how: 'rejected' }
   }
-  return undefined
+  return {}
 }
 
 /** How many cases the table holds; printed, pinned here and quoted in the README (Reliability). */
-const EXPECTED_CASES = 373
+const EXPECTED_CASES = 383
 
 describe('bad input: the right error class, with a message naming the option and the value', () => {
   it(`the table holds ${EXPECTED_CASES} cases over ${new Set(cases.map((c) => c.fn)).size} public functions`, () => {
@@ -1317,8 +1399,9 @@ describe('bad input: the right error class, with a message naming the option and
   })
 
   it.each(cases.map((c) => [`${c.fn} — ${c.input}`, c] as const))('%s', async (_title, c) => {
-    const error = await failureOf(c.call)
+    const { error, how } = await failureOf(c.call)
     expect(error, 'accepted the bad input').toBeInstanceOf(c.error)
+    if (REJECTS.has(c.fn)) expect(how, 'a function that returns a promise threw at the call').toBe('rejected')
     // A TypeError is never also a RangeError (and the other way round): the class says which mistake it was.
     expect(error).not.toBeInstanceOf(c.error === TypeError ? RangeError : TypeError)
     const message = (error as Error).message

@@ -1,3 +1,4 @@
+import { brandError } from '../../util/error-brand.js'
 import { checkNumber, checkOptions, describe } from '../../util/validate.js'
 import { readCount, type Scalable } from './scaled-value.js'
 
@@ -25,9 +26,15 @@ export interface Page {
 /**
  * A client asked for a page that cannot be served (not a whole number, negative, too deep).
  * A RangeError with `statusCode` 400, so Fastify and Express error handlers answer 400 with it.
+ * `instanceof PageError` holds whichever copy of heapguard (ESM or CJS) built it.
  */
 export class PageError extends RangeError {
+  static {
+    brandError(this, 'PageError')
+  }
   override readonly name = 'PageError'
+  /** Stable code for logs and `catch` filters. */
+  readonly code = 'HEAPGUARD_PAGE'
   readonly statusCode = 400
   readonly status = 400
   constructor(
@@ -41,12 +48,16 @@ export class PageError extends RangeError {
 
 const W = 'limits.page'
 const DIGITS = /^\d+$/
-const WHOLE = `a whole number between 0 and ${Number.MAX_SAFE_INTEGER}`
+/** What every client value must be; the messages add the bounds a client can use. */
+const WHOLE = 'a whole number in digits'
 
 /**
  * Parses `{ take, skip }` from a client and clamps `take` to `max` (read now). Absent values
- * (undefined, null, '') take the defaults: `take = min(default, max)`, `skip = 0`.
- * Anything else that is not a whole number >= 0 (a number, or a string of digits) throws a PageError.
+ * (undefined, null, '') take the defaults: `take = min(default, max)`, `skip = 0`. A value must
+ * be a whole number >= 0 (a number, or a string of digits); any such `take` is served, clamped to
+ * `max`; a `skip` must be a safe integer, at most `maxSkip` when it is set. Anything else throws
+ * a PageError whose message says what the client can send: "`take` must be a whole number in
+ * digits, such as 20 (at most 100 per page)", "`skip` must be a whole number in digits from 0 to 1000".
  */
 export function parsePage(input: PageInput | undefined | null, options: PageOptions): Page {
   const opts = checkOptions<PageOptions>(W, 'options', options, ['default', 'max', 'maxSkip'])
@@ -56,24 +67,35 @@ export function parsePage(input: PageInput | undefined | null, options: PageOpti
     )
   }
   const max = readCount(W, 'option `max`', opts.max, 0)
-  const fallback = checkNumber(W, 'option `default`', opts.default ?? 20, { min: 1, integer: true })
+  const fallback = Math.min(checkNumber(W, 'option `default`', opts.default ?? 20, { min: 1, integer: true }), max)
+  const maxSkip = opts.maxSkip === undefined ? undefined : readCount(W, 'option `maxSkip`', opts.maxSkip, 0)
   if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) {
     throw new TypeError(`${W}: argument \`input\` must be an object such as req.query, got ${describe(input)}`)
   }
-  const take = parseField('take', input?.take)
-  const skip = parseField('skip', input?.skip) ?? 0
-  if (opts.maxSkip !== undefined) {
-    const maxSkip = readCount(W, 'option `maxSkip`', opts.maxSkip, 0)
-    if (skip > maxSkip) throw new PageError('skip', input?.skip, `at most ${maxSkip}`)
+  const rawTake = input?.take
+  const take = wholeNumber(rawTake)
+  if (Number.isNaN(take))
+    throw new PageError('take', rawTake, `${WHOLE}, such as ${fallback} (at most ${max} per page)`)
+  const rawSkip = input?.skip
+  const skip = wholeNumber(rawSkip)
+  const skipLimit = maxSkip ?? Number.MAX_SAFE_INTEGER
+  if (Number.isNaN(skip) || (skip !== undefined && skip > skipLimit)) {
+    // Without maxSkip a client meets the bound only past it, so it is named only then.
+    const bounded = maxSkip !== undefined || !Number.isNaN(skip)
+    throw new PageError('skip', rawSkip, bounded ? `${WHOLE} from 0 to ${skipLimit}` : WHOLE)
   }
-  return { take: Math.min(take ?? fallback, max), skip }
+  return { take: take === undefined ? fallback : Math.min(take, max), skip: skip ?? 0 }
 }
 
-function parseField(field: 'take' | 'skip', raw: unknown): number | undefined {
+/**
+ * A client's whole number >= 0: undefined when absent (undefined, null, ''), NaN when malformed.
+ * A string of digits too long for a double is Infinity (a `take` is clamped, a `skip` refused).
+ */
+function wholeNumber(raw: unknown): number | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && DIGITS.test(raw) ? Number(raw) : NaN
-  if (!Number.isSafeInteger(n) || n < 0) throw new PageError(field, raw, WHOLE)
-  return n === 0 ? 0 : n // no -0
+  if (typeof raw === 'string') return DIGITS.test(raw) ? Number(raw) : NaN
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 0) return NaN
+  return raw === 0 ? 0 : raw // no -0
 }
 
 /** The client's value for the message, cut short: a query string can be long. */

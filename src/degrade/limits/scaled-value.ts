@@ -1,6 +1,7 @@
 import type { ControllerCore } from '../../pressure/core.js'
 import { LEVELS, type Level } from '../../pressure/levels.js'
 import { checkNumber, checkOneOf, checkOptions, describe, type NumberRule } from '../../util/validate.js'
+import { warnOnce } from '../../util/warn-once.js'
 
 /** A number per level; `normal` is required, a missing level takes the value of the level below it. */
 export type LevelValues = { normal: number; warning?: number; critical?: number; emergency?: number }
@@ -55,13 +56,17 @@ export class ScaledValue implements Scaled {
   }
 }
 
-/** Validates a `LevelValues` table and fills the missing levels from the level below. */
+/**
+ * Validates a `LevelValues` table and fills the missing levels from the level below. A table
+ * whose values grow with the level is accepted, with a warning (once per table): a scaled limit
+ * should tighten under pressure, and growing is usually a mistake (unless it is a delay).
+ */
 export function resolveLevelValues(where: string, input: unknown): Readonly<Record<Level, number>> {
   if (input === undefined)
     throw new TypeError(
       `${where}: argument \`values\` must be an object such as { normal: 100, critical: 20 }, got undefined`,
     )
-  const given = checkOptions<LevelValues>(where, 'values', input, LEVELS)
+  const given = checkOptions<LevelValues>(where, 'argument `values`', input, LEVELS)
   const table = {} as Record<Level, number>
   let previous: number | undefined
   for (const level of LEVELS) {
@@ -71,9 +76,25 @@ export function resolveLevelValues(where: string, input: unknown): Readonly<Reco
       continue
     }
     // `normal` has nothing below it to inherit from, so it is required (checkNumber rejects undefined).
-    previous = table[level] = checkNumber(where, `values.${level}`, value)
+    previous = table[level] = checkNumber(where, `argument \`values.${level}\``, value)
   }
+  warnIfGrowing(where, table)
   return Object.freeze(table)
+}
+
+/** Warns (once per table, code HEAPGUARD_SCALE_GROWS) when a level's value is above the value of the level below it. */
+function warnIfGrowing(where: string, table: Readonly<Record<Level, number>>): void {
+  for (let i = 1; i < LEVELS.length; i++) {
+    const lower = LEVELS[i - 1]!
+    const level = LEVELS[i]!
+    if (table[level] <= table[lower]) continue
+    warnOnce(
+      'HEAPGUARD_SCALE_GROWS',
+      `${where}: argument \`values\` grows with pressure (${level} ${table[level]} > ${lower} ${table[lower]}): a scaled limit should tighten as the level rises; if growing is meant (a delay, a backoff), ignore this warning`,
+      LEVELS.map((l) => table[l]).join(','),
+    )
+    return
+  }
 }
 
 /**

@@ -1,11 +1,19 @@
 import { checkOptions, checkString, describe, MAX_TIMER_MS } from '../../util/validate.js'
 import { checkSignal } from '../../util/abort-signal.js'
+import { brandError } from '../../util/error-brand.js'
 import { isThenable } from '../../util/safe-call.js'
 import { readScalable, type Scalable } from './scaled-value.js'
 
-/** The work given to `withTimeout` did not settle in time. Also the `reason` of the signal it was given. */
+/**
+ * The work given to `withTimeout` did not settle in time. Also the `reason` of the signal it was
+ * given. `instanceof TimeoutError` holds whichever copy of heapguard (ESM or CJS) built it.
+ */
 export class TimeoutError extends Error {
+  static {
+    brandError(this, 'TimeoutError')
+  }
   override readonly name = 'TimeoutError'
+  /** Stable code for logs and `catch` filters. */
   readonly code = 'HEAPGUARD_TIMEOUT'
   constructor(
     /** The limit that was exceeded, in ms. */
@@ -33,8 +41,14 @@ export type TimeoutWork<T> = ((signal: AbortSignal) => T | PromiseLike<T>) | Pro
  * instead of running on unseen. A bare promise cannot be stopped, only no longer waited for.
  *
  * `ms` may be a scaled value (`pressure.limits.scale(...)`), read at the call, so timeouts shorten
- * under pressure. The timer is unref'd and always cleared; a late result or rejection of timed-out
- * work is swallowed, never left unhandled. Bad arguments reject the returned promise.
+ * under pressure. A late result or rejection of timed-out work is swallowed, never left unhandled.
+ * Bad arguments reject the returned promise.
+ *
+ * The deadline keeps the process alive until it fires (its timer is not unref'd, unlike
+ * heapguard's own timers): a deadline on your work is bounded, and a script whose work is stuck
+ * must end with the TimeoutError, not exit 0 as if the work had succeeded. The timer is cleared
+ * the moment the work settles (or the caller's signal aborts), so a settled `withTimeout` holds
+ * nothing.
  */
 export function withTimeout<T>(
   work: TimeoutWork<T>,
@@ -64,13 +78,13 @@ export function withTimeout<T>(
       inner?.abort(outer!.reason)
       reject(outer!.reason)
     }
+    // Not unref'd: a deadline on user work is bounded, and it must fire (see above).
     const timer = setTimeout(() => {
       const error = new TimeoutError(limit, label)
       settle()
       inner?.abort(error)
       reject(error)
     }, limit)
-    timer.unref()
     outer?.addEventListener('abort', onAbort, { once: true })
 
     let pending: T | PromiseLike<T>

@@ -1,4 +1,5 @@
 import type { Level } from '../../pressure/levels.js'
+import { brandError } from '../../util/error-brand.js'
 import type { Priority } from './priority.js'
 
 /**
@@ -26,8 +27,14 @@ const EXPLAIN: Record<ShedReason, string> = {
   closed: 'the controller closed while it waited',
 }
 
-/** The rejection of `shed.run()` (and the error an `acquire()` callback receives) when work is shed. */
+/**
+ * The rejection of `shed.run()` (and the error an `acquire()` callback receives) when work is shed.
+ * `instanceof ShedError` holds whichever copy of heapguard (ESM or CJS) built it.
+ */
 export class ShedError extends Error implements ShedRefusal {
+  static {
+    brandError(this, 'ShedError')
+  }
   override readonly name = 'ShedError'
   /** Stable code for logs and `catch` filters. */
   readonly code = 'HEAPGUARD_SHED'

@@ -176,14 +176,14 @@ const METRICS: readonly MetricDef[] = [
   },
   {
     name: 'memory_heap_floor_growth_bytes_per_second',
-    help: 'Growth of the post-GC heap floor, in bytes per second (absent with too few GCs).',
+    help: 'Growth of the post-GC heap floor over the last 10 minutes, capped by the heap growth since the last major GC, in bytes per second (absent when unknown).',
     type: 'gauge',
     labelNames: [],
     read: (p, emit) => emitKnown(emit, p.trend().growthBytesPerSec),
   },
   {
     name: 'memory_seconds_to_limit',
-    help: 'Projected time until the post-GC heap floor reaches the limit at its current growth, in seconds (absent when flat, falling or unknown).',
+    help: 'Projected time from now until the post-GC heap floor reaches the limit at its current growth, in seconds (absent when flat, falling or unknown).',
     type: 'gauge',
     labelNames: [],
     read: (p, emit) => {

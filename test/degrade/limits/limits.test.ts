@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import express from 'express'
 import type { AddressInfo } from 'node:net'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { drive } from '../../pressure/helpers.js'
 import { LEVELS, PageError } from '../../../src/index.js'
 
@@ -38,19 +38,53 @@ describe('limits.scale', () => {
     const { limits } = pressure
     expect(() => limits.scale(undefined as never)).toThrow(TypeError)
     expect(() => limits.scale({ warning: 5 } as never)).toThrow(
-      new TypeError('limits.scale: values.normal must be a finite number, got undefined (undefined)'),
+      new TypeError('limits.scale: argument `values.normal` must be a finite number, got undefined (undefined)'),
     )
     expect(() => limits.scale({ normal: 10, critical: NaN })).toThrow(
-      new RangeError('limits.scale: values.critical must be a finite number, got NaN (number)'),
+      new RangeError('limits.scale: argument `values.critical` must be a finite number, got NaN (number)'),
     )
     expect(() => limits.scale({ normal: 10, critical: '5' as never })).toThrow(TypeError)
     expect(() => limits.scale({ normal: Infinity })).toThrow(RangeError)
     expect(() => limits.scale({ normal: 1, crtical: 2 } as never)).toThrow(
-      new TypeError('limits.scale: unknown key in values `crtical` (known: normal, warning, critical, emergency)'),
+      new TypeError(
+        'limits.scale: unknown key in argument `values` `crtical` (known: normal, warning, critical, emergency)',
+      ),
     )
-    expect(() => limits.scale([1, 2] as never)).toThrow(TypeError)
+    expect(() => limits.scale([1, 2] as never)).toThrow(
+      new TypeError('limits.scale: argument `values` must be an object, got an array'),
+    )
     expect(() => limits.scale({ normal: 1 }).at('high' as never)).toThrow(RangeError)
     pressure.close()
+  })
+})
+
+describe('limits.scale: values that grow with pressure', () => {
+  it('warns once per table (code HEAPGUARD_SCALE_GROWS) when a value grows as the level rises, and still builds it', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    try {
+      const { pressure } = drive()
+      const { limits } = pressure
+      const loose = limits.scale({ normal: 10, warning: 50 })
+      expect(loose.values()).toEqual({ normal: 10, warning: 50, critical: 50, emergency: 50 })
+      limits.scale({ normal: 10, warning: 50 }) // the same table again: no second warning
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(warn.mock.calls[0]![0]).toBe(
+        'limits.scale: argument `values` grows with pressure (warning 50 > normal 10): a scaled limit should tighten as the level rises; if growing is meant (a delay, a backoff), ignore this warning',
+      )
+      expect(warn.mock.calls[0]![1]).toMatchObject({ type: 'HeapguardWarning', code: 'HEAPGUARD_SCALE_GROWS' })
+      // Tables that tighten, or stay flat, say nothing.
+      limits.scale({ normal: 100, warning: 50, critical: 20, emergency: 5 })
+      limits.scale({ normal: 7 })
+      limits.scale({ normal: 100, critical: 100 })
+      expect(warn).toHaveBeenCalledTimes(1)
+      // Another growing table warns once too, naming its first rise.
+      limits.scale({ normal: 100, critical: 20, emergency: 40 })
+      expect(warn).toHaveBeenCalledTimes(2)
+      expect(warn.mock.calls[1]![0]).toContain('(emergency 40 > critical 20)')
+      pressure.close()
+    } finally {
+      warn.mockRestore()
+    }
   })
 })
 
@@ -61,6 +95,7 @@ describe('limits.page', () => {
     expect(page({ take: '50', skip: '200' })).toEqual({ take: 50, skip: 200 })
     expect(page({ take: 30, skip: 0 })).toEqual({ take: 30, skip: 0 })
     expect(page({ take: '1000000' })).toEqual({ take: 100, skip: 0 })
+    expect(page({ take: '99999999999999999999' })).toEqual({ take: 100, skip: 0 }) // any whole number: clamped to max
     expect(page({})).toEqual({ take: 20, skip: 0 })
     expect(page(undefined)).toEqual({ take: 20, skip: 0 })
     expect(page({ take: '', skip: null })).toEqual({ take: 20, skip: 0 })
@@ -92,22 +127,51 @@ describe('limits.page', () => {
   })
 
   it.each([
-    ['take', 'abc', 'page: `take` must be a whole number between 0 and 9007199254740991, got "abc" (string)'],
-    ['take', '-1', 'page: `take` must be a whole number between 0 and 9007199254740991, got "-1" (string)'],
-    ['take', '1.5', 'page: `take` must be a whole number between 0 and 9007199254740991, got "1.5" (string)'],
-    ['take', '1e3', 'page: `take` must be a whole number between 0 and 9007199254740991, got "1e3" (string)'],
-    ['take', ' 5', 'page: `take` must be a whole number between 0 and 9007199254740991, got " 5" (string)'],
-    ['take', '0x10', 'page: `take` must be a whole number between 0 and 9007199254740991, got "0x10" (string)'],
-    ['take', -1, 'page: `take` must be a whole number between 0 and 9007199254740991, got -1 (number)'],
-    ['take', 2.5, 'page: `take` must be a whole number between 0 and 9007199254740991, got 2.5 (number)'],
-    ['take', NaN, 'page: `take` must be a whole number between 0 and 9007199254740991, got NaN (number)'],
-    ['take', ['1', '2'], 'page: `take` must be a whole number between 0 and 9007199254740991, got an array'],
-    ['skip', true, 'page: `skip` must be a whole number between 0 and 9007199254740991, got true (boolean)'],
-    ['skip', {}, 'page: `skip` must be a whole number between 0 and 9007199254740991, got an object'],
+    // What a client can send: digits, and the page size in force (max 100 here, default 20).
+    [
+      'take',
+      'abc',
+      'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got "abc" (string)',
+    ],
+    [
+      'take',
+      '-1',
+      'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got "-1" (string)',
+    ],
+    [
+      'take',
+      '1.5',
+      'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got "1.5" (string)',
+    ],
+    [
+      'take',
+      '1e3',
+      'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got "1e3" (string)',
+    ],
+    [
+      'take',
+      ' 5',
+      'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got " 5" (string)',
+    ],
+    [
+      'take',
+      '0x10',
+      'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got "0x10" (string)',
+    ],
+    ['take', -1, 'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got -1 (number)'],
+    ['take', 2.5, 'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got 2.5 (number)'],
+    ['take', NaN, 'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got NaN (number)'],
+    [
+      'take',
+      ['1', '2'],
+      'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got an array',
+    ],
+    ['skip', true, 'page: `skip` must be a whole number in digits, got true (boolean)'],
+    ['skip', {}, 'page: `skip` must be a whole number in digits, got an object'],
     [
       'skip',
       '99999999999999999999',
-      'page: `skip` must be a whole number between 0 and 9007199254740991, got "99999999999999999999" (string)',
+      'page: `skip` must be a whole number in digits from 0 to 9007199254740991, got "99999999999999999999" (string)',
     ],
   ])(
     'rejects %s = %j with a PageError (a RangeError, status 400) naming the field and the value',
@@ -115,7 +179,7 @@ describe('limits.page', () => {
       const { pressure } = drive()
       let error: unknown
       try {
-        pressure.limits.page({ [field]: value }, { max: 100 })
+        pressure.limits.page({ [field]: value }, { max: 100, default: 20 })
       } catch (e) {
         error = e
       }
@@ -130,7 +194,7 @@ describe('limits.page', () => {
   it('cuts a long client value short in the message', () => {
     const { pressure } = drive()
     expect(() => pressure.limits.page({ take: 'x'.repeat(5000) }, { max: 10 })).toThrow(
-      `page: \`take\` must be a whole number between 0 and 9007199254740991, got "${'x'.repeat(40)}"… (string of 5000 characters)`,
+      `page: \`take\` must be a whole number in digits, such as 10 (at most 10 per page), got "${'x'.repeat(40)}"… (string of 5000 characters)`,
     )
     pressure.close()
   })
@@ -141,10 +205,14 @@ describe('limits.page', () => {
     expect(pressure.limits.page({ skip: '5000' }, { max: 50, maxSkip })).toEqual({ take: 20, skip: 5000 })
     pressure.force('critical')
     expect(() => pressure.limits.page({ skip: '5000' }, { max: 50, maxSkip })).toThrow(
-      new PageError('skip', '5000', 'at most 1000'),
+      new PageError('skip', '5000', 'a whole number in digits from 0 to 1000'),
     )
     expect(() => pressure.limits.page({ skip: '5000' }, { max: 50, maxSkip })).toThrow(
-      'page: `skip` must be at most 1000, got "5000" (string)',
+      'page: `skip` must be a whole number in digits from 0 to 1000, got "5000" (string)',
+    )
+    // A malformed skip says the same: what the client can send.
+    expect(() => pressure.limits.page({ skip: 'last' }, { max: 50, maxSkip })).toThrow(
+      'page: `skip` must be a whole number in digits from 0 to 1000, got "last" (string)',
     )
     pressure.close()
   })
@@ -206,9 +274,12 @@ describe('a page-size cap on real routes', () => {
     expect((await app.inject('/products?take=500')).json()).toHaveLength(10)
     const bad = await app.inject('/products?take=lots')
     expect(bad.statusCode).toBe(400)
-    expect(bad.json().message).toBe(
-      'page: `take` must be a whole number between 0 and 9007199254740991, got "lots" (string)',
-    )
+    // What the client reads: what it can send, with the page size in force now (critical: 10).
+    expect(bad.json()).toMatchObject({
+      statusCode: 400,
+      code: 'HEAPGUARD_PAGE',
+      message: 'page: `take` must be a whole number in digits, such as 10 (at most 10 per page), got "lots" (string)',
+    })
     await app.close()
     pressure.close()
   })

@@ -27,9 +27,9 @@ export interface Source {
 /** What a controller hands its sources: its clock and its error channel. */
 export interface SourceContext {
   /** The controller's clock (ms). */
-  now(): number
+  readonly now: () => number
   /** Reports a failure the source survived (on `'error'`, or to the logger); never throws. */
-  report(error: unknown): void
+  readonly report: (error: unknown) => void
 }
 
 /** A level a signal calls for at least, whatever the ratio: the measured level is never below it while it holds. */

@@ -53,13 +53,13 @@ export class GcEffort {
   }
 
   /** Feeds one notification; returns the floor it calls for, or undefined. */
-  observe(info: GcInfo): SourceFloor | undefined {
-    const entries = info.entries
-    if (entries === undefined) return undefined
+  observe(info: GcInfo | null | undefined): SourceFloor | undefined {
+    const entries = info?.entries
+    if (!Array.isArray(entries)) return undefined
     let major = false
-    for (const entry of entries) if (this.#entry(entry)) major = true
+    for (const entry of entries as readonly (GcEntry | null)[]) if (entry !== null && this.#entry(entry)) major = true
     if (!major) return undefined
-    const old = info.oldGeneration
+    const old = info!.oldGeneration
     if (old === undefined || !(old.limit > 0) || !Number.isFinite(old.used)) return undefined
     this.#share = old.used / old.limit
     for (const rule of GC_EFFORT_RULES) {

@@ -95,7 +95,9 @@ export class Signals {
 
   #raise(from: string, floor: SourceFloor, at: number): void {
     if (this.#floors.raise(from, floor, at)) {
-      this.#logger.warn?.(`heapguard: ${from} ${floor.signal}: ${floor.reason}; the level stays at ${floor.level} or above`)
+      this.#logger.warn?.(
+        `heapguard: ${from} ${floor.signal}: ${floor.reason}; the level stays at ${floor.level} or above`,
+      )
     }
   }
 }

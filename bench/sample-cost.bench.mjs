@@ -90,5 +90,7 @@ for (const [name, xs] of Object.entries(results)) {
 }
 const old = median(results['pressure.sample() (0.1.0: heap + rss())'])
 const now = median(results['pressure.sample() (heap + rss + cgroup)'])
-console.log(`\nheap + rss + cgroup against 0.1.0's heap + rss(): ${(now / old).toFixed(2)}× (${now.toFixed(0)} vs ${old.toFixed(0)} ns)`)
+console.log(
+  `\nheap + rss + cgroup against 0.1.0's heap + rss(): ${(now / old).toFixed(2)}× (${now.toFixed(0)} vs ${old.toFixed(0)} ns)`,
+)
 if (!(sink > 0) || seen !== 0) console.error('unexpected:', { sink, seen })

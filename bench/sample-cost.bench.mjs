@@ -3,11 +3,12 @@
 // process.memoryUsage(), the source reads alone (the difference is the controller's own work:
 // level machine, history, events), and the sample with:
 // - today's defaults as of 0.1.0: heap + an RSS source reading process.memoryUsage.rss();
-// - the new defaults: heap + rssSource() (a kept-open /proc/self/statm) + cgroupSource() (a
-//   kept-open memory.current / memory.usage_in_bytes), as in a container with a memory limit.
-//   (On a machine without a container limit the defaults leave cgroupSource() out; it is added
-//   by hand here so that its cost is measured.)
+// - the new defaults in a container: heap + rssSource() (a kept-open /proc/self/statm) +
+//   cgroupSource() (a kept-open memory.current / memory.usage_in_bytes). On a machine without a
+//   container limit the defaults leave cgroupSource() out; it is added by hand here so that its
+//   cost is measured, and the defaults outside a container (heap + rss) are measured too.
 //   node bench/sample-cost.bench.mjs [--rounds N] [--ms PER_ROUND]
+import { closeSync, openSync, readSync } from 'node:fs'
 import v8 from 'node:v8'
 import { cgroupSource, createController, detectMemoryLimit, heapSource, rssSource } from '../dist/index.js'
 import { median, nsPerCall } from './lib/timing.mjs'
@@ -37,6 +38,7 @@ const logger = { warn() {}, error: console.error }
 const build = (sources) => withListeners(createController({ autoStart: false, sources, logger }))
 const before = build([heapSource(), oldRss()])
 const pressure = build([heapSource(), rssSource(), cgroupSource()])
+const outside = build([heapSource(), rssSource()])
 const heapOnly = build([heapSource()])
 
 let sink = 0
@@ -65,6 +67,9 @@ const cases = {
   'pressure.sample() (heap + rss + cgroup)': () => {
     sink += pressure.sample().ratio
   },
+  'pressure.sample() (heap + rss, statm)': () => {
+    sink += outside.sample().ratio
+  },
   'pressure.sample() (heap only)': () => {
     sink += heapOnly.sample().ratio
   },
@@ -76,7 +81,7 @@ const results = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
 for (let r = 0; r < rounds; r++) {
   for (const [name, fn] of Object.entries(cases)) results[name].push(nsPerCall(fn, msPerRound))
 }
-for (const c of [before, pressure, heapOnly]) c.close()
+for (const c of [before, pressure, outside, heapOnly]) c.close()
 rss.close?.()
 cgroup.close?.()
 
@@ -90,6 +95,11 @@ for (const [name, xs] of Object.entries(results)) {
 }
 const old = median(results['pressure.sample() (0.1.0: heap + rss())'])
 const now = median(results['pressure.sample() (heap + rss + cgroup)'])
+const zero = Buffer.alloc(16)
+const fd = openSync('/dev/zero', 'r')
+const preadFloor = nsPerCall(() => readSync(fd, zero, 0, 16, 0), msPerRound)
+closeSync(fd)
+console.log(`one fs.readSync() of /dev/zero (the floor of any pread from JavaScript here): ${preadFloor.toFixed(0)} ns`)
 console.log(
   `\nheap + rss + cgroup against 0.1.0's heap + rss(): ${(now / old).toFixed(2)}× (${now.toFixed(0)} vs ${old.toFixed(0)} ns)`,
 )

@@ -92,12 +92,7 @@ export class PressureController {
     const now = this.#clock.now
     this.#signals = new Signals({ sources, holdMs: recoveryMs, pollMs: intervalMs, now, report, logger })
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.release()))
-    this.#gc = new GcSampler(
-      gcCoalesceMs,
-      now,
-      (gc) => this.#safeSample(gc),
-      (gc) => this.#signals.onGc(gc),
-    )
+    this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), this.#signals.onGc)
     this.#core = makeCore(this, this.#hooks, { logger, now, report })
     if (this.#options.autoStart) this.#start()
   }

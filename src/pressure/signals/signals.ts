@@ -51,7 +51,7 @@ export class Signals {
   }
 
   /** Feeds a GC notification to the GC-effort signal; true when it raised a floor (sample now). */
-  onGc(info: GcInfo): boolean {
+  readonly onGc = (info: GcInfo): boolean => {
     const floor = this.#gc.observe(info)
     if (floor === undefined) return false
     this.#raise('gc', floor, this.context.now())

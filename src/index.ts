@@ -11,9 +11,18 @@ export {
   type MemoryLimitOrigin,
   type MemoryLimitProbe,
 } from './pressure/sources/rss.js'
+export { cgroupSource, type CgroupSourceOptions } from './pressure/sources/cgroup.js'
+export { externalSource, type ExternalSourceOptions } from './pressure/sources/external.js'
+export { defaultSources } from './pressure/sources/defaults.js'
+export type { CgroupPaths } from './pressure/sources/cgroup-layout.js'
+export { GC_EFFORT_RULES, type GcEffortRule } from './pressure/signals/gc-effort.js'
+export { PSI_RULES } from './pressure/sources/psi.js'
 export type { Trend } from './pressure/trend.js'
 export type {
   Source,
+  SourceContext,
+  SourceFloor,
+  Floor,
   Reading,
   SourceReading,
   Sample,
@@ -21,6 +30,7 @@ export type {
   Thresholds,
   Logger,
   GcInfo,
+  GcEntry,
   GcSubscribe,
   ControllerEvents,
 } from './pressure/types.js'

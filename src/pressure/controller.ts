@@ -10,10 +10,11 @@ import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOpti
 import { pollDelay, PollTimer } from './poll-timer.js'
 import { SampleHistory } from './sample-history.js'
 import { readSources } from './source-reader.js'
+import { Signals } from './signals/signals.js'
 import { checkNesting, SubsystemHooks } from './subsystem-hooks.js'
 import { logChange, TransitionLog } from './transition-log.js'
 import type { Trend } from './trend.js'
-import type { ControllerEvents, GcInfo, LevelChange, Sample, Thresholds } from './types.js'
+import type { ControllerEvents, Floor, GcInfo, LevelChange, Sample, Thresholds } from './types.js'
 
 export { SourceError } from './source-reader.js'
 
@@ -49,6 +50,7 @@ export class PressureController {
   readonly #forced: ForcedLevel
   readonly #poll = new PollTimer(() => this.#safeSample())
   readonly #gc: GcSampler
+  readonly #signals: Signals
   readonly #hooks: SubsystemHooks
   readonly #core: ControllerCore
 
@@ -71,7 +73,7 @@ export class PressureController {
 
   constructor(options: PressureOptions = {}) {
     this.#options = resolvePressureOptions(options)
-    const { thresholds, hysteresis, recoveryMs, historySize, logger, sources, gcCoalesceMs } = this.#options
+    const { thresholds, hysteresis, recoveryMs, historySize, logger, sources, gcCoalesceMs, intervalMs } = this.#options
     this.#machine = new LevelMachine(thresholds, hysteresis, recoveryMs)
     this.#history = new SampleHistory(historySize, sources)
     this.#events = new SafeEmitter(logger, 'heapguard', EVENT_NAMES)
@@ -79,8 +81,9 @@ export class PressureController {
     this.#clock = new SafeClock(this.#options.now, report)
     this.#hooks = new SubsystemHooks(report)
     const now = this.#clock.now
+    this.#signals = new Signals({ sources, holdMs: recoveryMs, pollMs: intervalMs, now, report, logger })
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.release()))
-    this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc))
+    this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), this.#signals.onGc)
     this.#core = makeCore(this, this.#hooks, { logger, now, report })
     if (this.#options.autoStart) this.#start()
   }
@@ -217,13 +220,19 @@ export class PressureController {
     return this.#history.trend(this.#clock.now())
   }
 
-  /** Stops the timer and the GC observer, runs subsystem cleanup and detaches all listeners. Idempotent. */
+  /** The floors that hold now (GC effort, cgroup events, stall information), highest first; see docs/sources.md. */
+  floors(): Floor[] {
+    return this.#signals.active(this.#clock.now())
+  }
+
+  /** Stops the timer and the GC observer, closes the sources, runs subsystem cleanup and detaches all listeners. Idempotent. */
   close(): void {
     if (this.#closed) return
     this.#closed = true
     this.#poll.stop()
     this.#forced.clear()
     this.#gc.close(this.#core.report)
+    this.#signals.close()
     this.#hooks.close()
     this.#events.removeAll()
   }
@@ -245,13 +254,14 @@ export class PressureController {
     const at = this.#clock.now()
     this.#sampling = true
     try {
-      const { readings: sources, ratio } = readSources(this.#options.sources, this.#core.report)
+      const floor = this.#signals.floor(at)
+      const { readings: sources, ratio } = readSources(this.#options.sources, this.#signals.context)
       const measured = ratio !== -Infinity
       if (measured) this.#ratio = ratio
       const forceExpired = this.#forced.expiredAt(at)
       if (forceExpired) this.#forced.clear()
       // With no source readable the level machine does not step: absence of data is not recovery.
-      if (measured) this.#machine.step(this.#ratio, at)
+      if (measured) this.#machine.step(this.#ratio, at, floor)
       this.#settle(forceExpired, at)
       const sample: Sample = { at, ratio: this.#ratio, level: this.#level, sources }
       this.#history.record(sample, gc?.major === true)

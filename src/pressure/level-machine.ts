@@ -8,6 +8,9 @@ import type { Thresholds } from './types.js'
  * - De-escalation goes one level at a time, after the ratio has stayed below
  *   `threshold(level) - hysteresis` (the exit line) for `recoveryMs`. The dwell clock restarts
  *   at every transition, and a sample at or above the exit line resets it.
+ * - A floor (see signals/floors.ts) is a level reached whatever the ratio: it escalates like a
+ *   ratio would, and while it holds at or above the current level it counts as a sample above
+ *   the exit line. Once it lapses, recovery follows the same staged rules.
  */
 export class LevelMachine {
   #level: Level = 'normal'
@@ -41,16 +44,17 @@ export class LevelMachine {
     return level === 'normal' ? -Infinity : this.#thresholds[level] - this.#hysteresis
   }
 
-  /** Feeds one ratio observed at `now`; returns the level afterwards. */
-  step(ratio: number, now: number): Level {
-    const reached = this.levelFor(ratio)
+  /** Feeds one ratio observed at `now`, with the floor that holds then; returns the level afterwards. */
+  step(ratio: number, now: number, floor: Level = 'normal'): Level {
+    const byRatio = this.levelFor(ratio)
+    const reached = levelRank(floor) > levelRank(byRatio) ? floor : byRatio
     if (levelRank(reached) > levelRank(this.#level)) {
       this.#level = reached
       this.#belowSince = null
       return this.#level
     }
     if (this.#level === 'normal') return this.#level
-    if (ratio >= this.exitLine()) {
+    if (ratio >= this.exitLine() || levelRank(floor) >= levelRank(this.#level)) {
       this.#belowSince = null
       return this.#level
     }
@@ -59,7 +63,7 @@ export class LevelMachine {
       this.#level = LEVELS[levelRank(this.#level) - 1]!
       // The next step down needs its own dwell, counted from this transition, and only if the
       // ratio is already below the new level's exit line.
-      this.#belowSince = ratio < this.exitLine() ? now : null
+      this.#belowSince = ratio < this.exitLine() && levelRank(floor) < levelRank(this.#level) ? now : null
     }
     return this.#level
   }

@@ -1,5 +1,4 @@
-import { heapSource } from './sources/heap.js'
-import { rssSource } from './sources/rss.js'
+import { defaultSources } from './sources/defaults.js'
 import type { GcSubscribe, Logger, Source, Thresholds } from './types.js'
 import {
   checkBoolean,
@@ -16,7 +15,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ warning:
 
 /** The options of the pressure controller itself; subsystems validate their own keys. */
 export interface PressureOptions {
-  /** Default `[heapSource(), rssSource()]`. */
+  /** Default `[heapSource(), rssSource()]`, plus `cgroupSource()` in a cgroup with a memory limit (`defaultSources()`). */
   sources?: Source[]
   /** Default `{ warning: 0.70, critical: 0.85, emergency: 0.95 }`; partial objects are merged. */
   thresholds?: Partial<Thresholds>
@@ -76,7 +75,7 @@ const defaultLogger: Logger = {
 }
 
 function resolveSources(value: unknown): Source[] {
-  if (value === undefined) return [heapSource(), rssSource()]
+  if (value === undefined) return defaultSources()
   if (!Array.isArray(value))
     throw new TypeError(`${W}: option \`sources\` must be an array of sources, got ${describe(value)}`)
   if (value.length === 0)
@@ -89,6 +88,10 @@ function resolveSources(value: unknown): Source[] {
     const { name, read } = source as Partial<Source>
     checkString(W, `option \`sources[${i}].name\``, name)
     checkFunction(W, `option \`sources[${i}].read\``, read)
+    for (const hook of ['poll', 'close'] as const) {
+      const fn = (source as Partial<Source>)[hook]
+      if (fn !== undefined) checkFunction(W, `option \`sources[${i}].${hook}\``, fn)
+    }
     if (names.has(name!)) throw new TypeError(`${W}: option \`sources\` has two sources named ${JSON.stringify(name)}`)
     names.add(name!)
   })

@@ -1,6 +1,6 @@
 import { brandError } from '../util/error-brand.js'
 import { describe, messageOf } from '../util/validate.js'
-import type { Source, SourceReading } from './types.js'
+import type { Source, SourceContext, SourceReading } from './types.js'
 
 /**
  * A source that failed to read is reported with this error; `source` names it. `instanceof
@@ -25,12 +25,12 @@ export class SourceError extends Error {
 /** Reads every source: the readings that passed, and the pressure ratio (their maximum; -Infinity when none did). */
 export function readSources(
   sources: readonly Source[],
-  report: (error: unknown) => void,
+  context: SourceContext,
 ): { readings: Record<string, SourceReading>; ratio: number } {
   const readings: Record<string, SourceReading> = {}
   let ratio = -Infinity
   for (const source of sources) {
-    const reading = readSource(source, report)
+    const reading = readSource(source, context)
     if (reading === undefined) continue
     readings[source.name] = reading
     if (reading.ratio > ratio) ratio = reading.ratio
@@ -43,11 +43,12 @@ export function readSources(
  * returns anything but a finite `used >= 0` over a finite `limit > 0` is reported (as a
  * `SourceError`) and gives no reading: it never stops the sample.
  */
-export function readSource(source: Source, report: (error: unknown) => void): SourceReading | undefined {
+export function readSource(source: Source, context: SourceContext): SourceReading | undefined {
   const name = source.name
+  const report = context.report
   let value: unknown
   try {
-    value = source.read()
+    value = source.read(context)
   } catch (error) {
     report(
       new SourceError(name, `heapguard: source "${name}" threw: ${messageOf(error)}`, {

@@ -12,7 +12,42 @@ export interface Reading {
  */
 export interface Source {
   readonly name: string
-  read(): Reading
+  /** Reads it now, synchronously. The controller passes its context (a source of yours may ignore it). */
+  read(context?: SourceContext): Reading
+  /**
+   * Optional: the source's slower signals, read on the controller's slow poll (about once per
+   * `intervalMs`, before that sample's `read()`): the floors they call for, each held for
+   * `recoveryMs` (cgroup `memory.events`, pressure stall information). Nothing or `[]` for none.
+   */
+  poll?(context: SourceContext): readonly SourceFloor[] | undefined | void
+  /** Optional: called once by the controller's `close()`, to release what the source holds open (file descriptors). */
+  close?(): void
+}
+
+/** What a controller hands its sources: its clock and its error channel. */
+export interface SourceContext {
+  /** The controller's clock (ms). */
+  readonly now: () => number
+  /** Reports a failure the source survived (on `'error'`, or to the logger); never throws. */
+  readonly report: (error: unknown) => void
+}
+
+/** A level a signal calls for at least, whatever the ratio: the measured level is never below it while it holds. */
+export interface SourceFloor {
+  level: Level
+  /** The signal, e.g. `'memory.events'`, `'psi'`, `'gc'`. */
+  signal: string
+  /** Why, in a few words (for logs and `pressure.floors()`). */
+  reason: string
+}
+
+/** A floor that holds now (from `pressure.floors()`). */
+export interface Floor extends SourceFloor {
+  /** The source that raised it, or `'gc'` for garbage-collection effort. */
+  from: string
+  /** When it was last raised, and until when it holds (ms, the controller's clock). */
+  at: number
+  until: number
 }
 
 export interface SourceReading extends Reading {
@@ -53,6 +88,24 @@ export interface Logger {
 /** What a GC notification says: `major` for a full mark-sweep/compact. */
 export interface GcInfo {
   major: boolean
+  /**
+   * The collections it covers, oldest first, on the `performance.now()` timeline (the default
+   * seam gives the `PerformanceObserver` entries). Without them no GC effort is measured.
+   */
+  entries?: readonly GcEntry[]
+  /**
+   * The old generation right after a major GC: bytes held by its objects and the most V8 lets it
+   * hold. The default seam reads it from `v8.getHeapSpaceStatistics()`.
+   */
+  oldGeneration?: { used: number; limit: number }
+}
+
+/** One garbage collection: its kind, when it started and how long its pause lasted (ms). */
+export interface GcEntry {
+  /** `incremental`: the start of incremental marking, which ends with the next `major`. */
+  kind: 'major' | 'minor' | 'incremental' | 'weakcb'
+  start: number
+  duration: number
 }
 
 /**

@@ -1,6 +1,7 @@
 import {
   createController,
   type ControllerOptions,
+  type GcInfo,
   type LevelChange,
   type Sample,
   type Source,
@@ -60,13 +61,16 @@ export function drive(options: ControllerOptions = {}) {
   }
 }
 
-/** A GC seam for tests: `gc(major)` plays a garbage collection; `unsubscribed` counts disconnects. */
+/**
+ * A GC seam for tests: `gc(major)` plays a garbage collection, `play(info)` a notification with
+ * entries (GC effort); `unsubscribed` counts disconnects.
+ */
 export function gcSeam() {
   const seam = {
-    listeners: [] as ((info: { major: boolean }) => void)[],
+    listeners: [] as ((info: GcInfo) => void)[],
     subscribed: 0,
     unsubscribed: 0,
-    subscribeGc: (fn: (info: { major: boolean }) => void) => {
+    subscribeGc: (fn: (info: GcInfo) => void) => {
       seam.subscribed++
       seam.listeners.push(fn)
       return () => {
@@ -76,6 +80,9 @@ export function gcSeam() {
     },
     gc(major = true) {
       for (const fn of seam.listeners) fn({ major })
+    },
+    play(info: GcInfo) {
+      for (const fn of seam.listeners) fn(info)
     },
   }
   return seam

@@ -43,4 +43,21 @@ describe('a real process', () => {
     expect((done.trend as { points: number }).points).toBeGreaterThan(0) // major GCs recorded floors
     expect(r.lines.filter((l) => l.event === 'error')).toEqual([])
   }, 90_000)
+
+  it('with DEFAULT options under --max-old-space-size=64, a process that leaks until V8 kills it says emergency last', async () => {
+    // Many small retained objects at 40 MB/s: the leak that used to end at `critical` or `warning`
+    // ("Ineffective mark-compacts near heap limit" at a ratio near 0.8). GC effort now sees it.
+    const r = await runFixture('pressure-oom.mjs', {
+      nodeArgs: ['--max-old-space-size=64'],
+      args: ['small', '40'],
+      timeoutMs: 120_000,
+    })
+    expect(r.timedOut, `the child was still running after 120 s; stderr: ${r.stderr.slice(-2000)}`).toBe(false)
+    expect(r.stderr).toMatch(/FATAL ERROR: .*JavaScript heap out of memory/)
+    expect(r.event('start')).toMatchObject({ level: 'normal', sources: expect.arrayContaining(['heap', 'rss']) })
+    const levels = r.lines.filter((l) => l.event === 'level')
+    expect(levels.length).toBeGreaterThanOrEqual(1)
+    expect(levels.at(-1)).toMatchObject({ to: 'emergency' })
+    expect(r.lines.filter((l) => l.event === 'error')).toEqual([])
+  }, 150_000)
 })

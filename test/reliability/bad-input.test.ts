@@ -3,8 +3,10 @@ import Fastify from 'fastify'
 import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
+  cgroupSource,
   createController,
   estimateSize,
+  externalSource,
   heapSource,
   inBatches,
   PageError,
@@ -611,6 +613,31 @@ afterAll(() => {
   bad(R, 'limit: 0', () => rssSource({ limit: 0 }), RangeError, '`limit`', '0 (number)')
   bad(R, 'limit: Infinity', () => rssSource({ limit: Infinity }), RangeError, '`limit`', 'Infinity (number)')
   bad(R, 'limit: a string', () => rssSource(as({ limit: '512m' })), TypeError, '`limit`', '"512m" (string)')
+
+  const C = 'cgroupSource'
+  bad(C, 'options: a string', () => cgroupSource(as('v2')), TypeError, 'options', '"v2" (string)')
+  bad(C, 'an unknown option', () => cgroupSource(as({ version: 2 })), TypeError, '`version`')
+  bad(C, 'name: empty', () => cgroupSource({ name: '' }), TypeError, '`name`', '"" (string)')
+  bad(C, 'limit: negative', () => cgroupSource({ limit: -1 }), RangeError, '`limit`', '-1 (number)')
+  bad(C, 'events: a string', () => cgroupSource(as({ events: 'yes' })), TypeError, '`events`', '"yes" (string)')
+  bad(C, 'psi: a number', () => cgroupSource(as({ psi: 0 })), TypeError, '`psi`', '0 (number)')
+  bad(C, 'paths: a string', () => cgroupSource(as({ paths: '/sys' })), TypeError, '`paths`', '"/sys" (string)')
+  bad(C, 'paths: an unknown key', () => cgroupSource(as({ paths: { sys: '/' } })), TypeError, '`sys`')
+  bad(
+    C,
+    'paths.proc: a number',
+    () => cgroupSource(as({ paths: { proc: 1 } })),
+    TypeError,
+    '`paths.proc`',
+    '1 (number)',
+  )
+
+  const X = 'externalSource'
+  bad(X, 'options: missing', () => externalSource(as(undefined)), TypeError, '`limit`', 'undefined')
+  bad(X, 'an unknown option', () => externalSource(as({ limit: 1, budget: 1 })), TypeError, '`budget`')
+  bad(X, 'limit: 0', () => externalSource({ limit: 0 }), RangeError, '`limit`', '0 (number)')
+  bad(X, 'limit: a string', () => externalSource(as({ limit: '40MB' })), TypeError, '`limit`', '"40MB" (string)')
+  bad(X, 'name: a number', () => externalSource(as({ limit: 1, name: 3 })), TypeError, '`name`', '3 (number)')
 
   const E = 'estimateSize'
   bad(E, 'options: a string', () => estimateSize({}, as('deep')), TypeError, 'options', '"deep" (string)')
@@ -1384,7 +1411,7 @@ async function failureOf(call: () => unknown): Promise<{ error?: unknown; how?: 
 }
 
 /** How many cases the table holds; printed, pinned here and quoted in the README (Reliability). */
-const EXPECTED_CASES = 383
+const EXPECTED_CASES = 397
 
 describe('bad input: the right error class, with a message naming the option and the value', () => {
   it(`the table holds ${EXPECTED_CASES} cases over ${new Set(cases.map((c) => c.fn)).size} public functions`, () => {

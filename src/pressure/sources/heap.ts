@@ -1,3 +1,4 @@
+import os from 'node:os'
 import v8 from 'node:v8'
 import { resourceLimits as workerResourceLimits } from 'node:worker_threads'
 import type { Source } from '../types.js'
@@ -47,12 +48,45 @@ export function readSizeFlagMiB(name: string, execArgv: readonly string[], nodeO
 }
 
 /**
+ * `--max-old-space-size-percentage=P` (Node ≥ 22.20 / 24.8): P % of the available memory, in
+ * (0, 100]. It is a Node option, not a V8 flag, so `--flag P` counts as well as `--flag=P`.
+ * NODE_OPTIONS first, the command line last, the last occurrence winning, as for the size flag.
+ */
+export function readPercentFlag(execArgv: readonly string[], nodeOptions: string): number | undefined {
+  let found: number | undefined
+  const scan = (args: readonly string[]): void => {
+    args.forEach((arg, i) => {
+      const eq = arg.indexOf('=')
+      const name = (eq === -1 ? arg : arg.slice(0, eq)).replace(/_/g, '-')
+      if (name !== '--max-old-space-size-percentage') return
+      const raw = eq === -1 ? args[i + 1] : arg.slice(eq + 1)
+      const value = Number(raw)
+      if (raw !== undefined && raw !== '' && value > 0 && value <= 100) found = value
+    })
+  }
+  scan(nodeOptions.split(/\s+/).filter(Boolean))
+  scan(execArgv)
+  return found
+}
+
+/**
+ * The memory `--max-old-space-size-percentage` takes its share of, as Node computes it: the
+ * constrained memory when there is a real constraint (not 0, not 2^64 − 1), else total memory.
+ */
+export function availableMemory(): number {
+  const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : 0
+  return constrained > 0 && constrained < 2 ** 60 ? constrained : os.totalmem()
+}
+
+/**
  * The heap a process can really use before V8 gives up with "heap out of memory".
  *
  * `heap_size_limit` counts the old generation plus a young-generation reserve of three
  * semi-spaces (two semi-spaces and the new large-object space), which live objects never fill:
  * under `--max-old-space-size=64` it reads 112 MiB while the process dies at about 64 MiB used.
  * The rule, first that applies:
+ * 0. `--max-old-space-size-percentage=P` given (it takes precedence over the size flag, as in
+ *    Node): P % of `availableMemory()`, in whole MiB.
  * 1. `--max-old-space-size=N` given (command line or NODE_OPTIONS): the limit is N MiB. V8 flags
  *    are process-wide, so this holds in worker threads too.
  * 2. In a worker thread: its `resourceLimits.maxOldGenerationSizeMb`.
@@ -66,7 +100,14 @@ export function usableHeapLimit(
   nodeOptions: string = process.env.NODE_OPTIONS ?? '',
   /** A worker's `resourceLimits.maxOldGenerationSizeMb`; 0 for none. Default: this thread's. */
   workerOldGenerationMb: number | undefined = workerResourceLimits.maxOldGenerationSizeMb,
+  /** What `--max-old-space-size-percentage` takes its share of (bytes). Default: `availableMemory()`. */
+  memory?: number,
 ): number {
+  const percent = readPercentFlag(execArgv, nodeOptions)
+  if (percent !== undefined) {
+    const mib = Math.floor(((memory ?? availableMemory()) * percent) / 100 / MiB)
+    if (mib > 0) return Math.min(heapSizeLimit, mib * MiB)
+  }
   const oldSpaceMiB = readSizeFlagMiB('max-old-space-size', execArgv, nodeOptions) ?? positive(workerOldGenerationMb)
   if (oldSpaceMiB !== undefined) return Math.min(heapSizeLimit, oldSpaceMiB * MiB)
   const semiSpaceMiB = readSizeFlagMiB('max-semi-space-size', execArgv, nodeOptions) ?? DEFAULT_SEMI_SPACE_MiB

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
-import type { Source } from '../types.js'
+import type { Source, SourceContext } from '../types.js'
 import { warnOnce } from '../../util/warn-once.js'
-import { checkNumber, checkOptions, checkString } from '../../util/validate.js'
+import { checkNumber, checkOptions, checkString, messageOf } from '../../util/validate.js'
+import { Faults } from './faults.js'
+import { Statm } from './statm.js'
+import { cgroupPath, NO_LIMIT } from './cgroup-layout.js'
 
 const W = 'rssSource'
-
-/** cgroup files write "max" or a huge number (v1: about 2^63, page-aligned) for "no limit". */
-const NO_LIMIT = 2 ** 60
 
 export type MemoryLimitOrigin = 'constrainedMemory' | 'cgroup-v2' | 'cgroup-v1' | 'totalmem'
 
@@ -53,26 +53,6 @@ function tryRead(readFile: (path: string) => string, path: string): string | und
   }
 }
 
-/**
- * This process's cgroup path from `/proc/self/cgroup`: v2 lines read "0::/path" (the empty
- * controller list), v1 lines "4:memory:/path". A path may itself contain ':'.
- */
-function ownCgroupPath(text: string | undefined, v1Controller?: string): string | undefined {
-  for (const line of text?.split('\n') ?? []) {
-    const first = line.indexOf(':')
-    const second = line.indexOf(':', first + 1)
-    if (first === -1 || second === -1) continue
-    const controllers = line.slice(first + 1, second)
-    const match = v1Controller === undefined ? controllers === '' : controllers.split(',').includes(v1Controller)
-    if (match)
-      return line
-        .slice(second + 1)
-        .trim()
-        .replace(/\/$/, '')
-  }
-  return undefined
-}
-
 /** The smallest limit over a cgroup and its ancestors: a limit set on a parent applies to its children. */
 function smallestUpTree(
   read: (path: string) => number | undefined,
@@ -89,14 +69,22 @@ function smallestUpTree(
 }
 
 /**
- * The memory this process may use, first found of:
- * 1. `process.constrainedMemory()`, when it gives a real limit;
+ * The memory this process may use, first found of (never more than total system memory: a
+ * cgroup limit above the RAM there is does not make more of it):
+ * 1. `process.constrainedMemory()`, when it gives a real limit (not 0, not 2^64 − 1);
  * 2. cgroup v2: `memory.max` of this process's cgroup and its ancestors (the smallest), under `/sys/fs/cgroup`;
  * 3. cgroup v1: `hierarchical_memory_limit` in the memory controller's `memory.stat` (which
  *    already folds in the ancestors), else `memory.limit_in_bytes`, own cgroup then the mount root;
  * 4. total system memory (`os.totalmem()`).
  */
 export function detectMemoryLimit(probe: MemoryLimitProbe = {}): MemoryLimit {
+  const { totalmem } = { ...realProbe, ...probe }
+  const found = findMemoryLimit(probe)
+  const total = totalmem()
+  return found.origin !== 'totalmem' && total > 0 && found.bytes > total ? { ...found, bytes: total } : found
+}
+
+function findMemoryLimit(probe: MemoryLimitProbe): MemoryLimit {
   const { constrainedMemory, readFile, totalmem } = { ...realProbe, ...probe }
   const constrained = constrainedMemory()
   if (typeof constrained === 'number' && constrained > 0 && constrained < NO_LIMIT) {
@@ -105,7 +93,7 @@ export function detectMemoryLimit(probe: MemoryLimitProbe = {}): MemoryLimit {
   const cgroups = tryRead(readFile, '/proc/self/cgroup')
   const readLimit = (path: string): number | undefined => limitFrom(tryRead(readFile, path))
 
-  const v2Path = ownCgroupPath(cgroups)
+  const v2Path = cgroupPath(cgroups)
   const v2 =
     v2Path === undefined
       ? readLimit('/sys/fs/cgroup/memory.max')
@@ -113,7 +101,7 @@ export function detectMemoryLimit(probe: MemoryLimitProbe = {}): MemoryLimit {
   if (v2 !== undefined) return { bytes: v2, origin: 'cgroup-v2' }
 
   const v1Root = '/sys/fs/cgroup/memory'
-  const v1Path = ownCgroupPath(cgroups, 'memory') ?? ''
+  const v1Path = cgroupPath(cgroups, 'memory') ?? ''
   for (const dir of v1Path === '' ? [''] : [v1Path, '']) {
     const stat = tryRead(readFile, `${v1Root}${dir}/memory.stat`)
     const hierarchical = limitFrom(/^hierarchical_memory_limit (\d+)$/m.exec(stat ?? '')?.[1])
@@ -124,9 +112,11 @@ export function detectMemoryLimit(probe: MemoryLimitProbe = {}): MemoryLimit {
 }
 
 /**
- * Resident memory (`process.memoryUsage.rss()`) against the container limit, or total system
- * memory when no limit is found (warned once, code `HEAPGUARD_NO_CONTAINER_LIMIT`).
- * The limit is detected once, when the source is created.
+ * Resident memory against the container limit, or total system memory when no limit is found
+ * (warned once, code `HEAPGUARD_NO_CONTAINER_LIMIT`). The limit is detected once, when the
+ * source is created. Where the platform has it (Linux), RSS is read from a kept-open
+ * `/proc/self/statm` (see `Statm`), else with `process.memoryUsage.rss()`; `close()` releases
+ * the descriptor (a later read opens it again).
  */
 export function rssSource(options: RssSourceOptions = {}): Source {
   const o = checkOptions<RssSourceOptions>(W, 'options', options, ['name', 'limit'])
@@ -142,6 +132,34 @@ export function rssSource(options: RssSourceOptions = {}): Source {
     }
     limit = detected.bytes
   }
-  const bytes = limit
-  return { name, read: () => ({ used: process.memoryUsage.rss(), limit: bytes }) }
+  return residentSource(name, limit)
+}
+
+/** `{ name, read, close }` reading resident memory against `limit`: statm where there is one, with a fallback. */
+function residentSource(name: string, limit: number): Source {
+  const statm = Statm.open()
+  const resident = residentReader(name, statm)
+  return { name, read: (context) => ({ used: resident(context), limit }), close: () => statm?.close() }
+}
+
+/**
+ * This process's resident bytes: from `statm` when it was opened, falling back to
+ * `process.memoryUsage.rss()` for a read that fails (reported once).
+ */
+export function residentReader(name: string, statm: Statm | undefined): (context?: SourceContext) => number {
+  if (statm === undefined) return () => process.memoryUsage.rss()
+  const faults = new Faults(name)
+  return (context) => {
+    try {
+      return statm.rss()
+    } catch (error) {
+      faults.report(
+        context,
+        'statm',
+        `cannot read /proc/self/statm (${messageOf(error)}); reading process.memoryUsage.rss() instead`,
+        error,
+      )
+      return process.memoryUsage.rss()
+    }
+  }
 }

@@ -1,6 +1,8 @@
 import v8 from 'node:v8'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { detectMemoryLimit, heapSource, rssSource, usableHeapLimit } from '../../../src/index.js'
+import { readdirSync, readlinkSync } from 'node:fs'
+import os from 'node:os'
+import { detectMemoryLimit, externalSource, heapSource, rssSource, usableHeapLimit } from '../../../src/index.js'
 import { MiB } from '../helpers.js'
 
 afterEach(() => {
@@ -68,6 +70,47 @@ describe('usableHeapLimit(heapSizeLimit, execArgv, nodeOptions, workerOldGenerat
     expect(usableHeapLimit(304 * MiB, ['--max-old-space-size=256'], '', 48)).toBe(256 * MiB)
   })
 
+  describe('--max-old-space-size-percentage=P (Node ≥ 22.20): P % of the available memory', () => {
+    const GiB = 1024 * MiB
+    const hsl = 16 * GiB
+
+    it('takes P % of the given memory, in whole MiB, and wins over --max-old-space-size wherever that is', () => {
+      expect(usableHeapLimit(hsl, ['--max-old-space-size-percentage=50'], '', 0, 8 * GiB)).toBe(4 * GiB)
+      expect(usableHeapLimit(hsl, ['--max_old_space_size_percentage=25.5'], '', 0, 1000 * MiB)).toBe(255 * MiB)
+      expect(
+        usableHeapLimit(
+          hsl,
+          ['--max-old-space-size=3000', '--max-old-space-size-percentage=25'],
+          '--max-old-space-size=2000',
+          0,
+          8 * GiB,
+        ),
+      ).toBe(2 * GiB)
+      expect(usableHeapLimit(hsl, [], '--max-old-space-size-percentage=75', 0, 4 * GiB)).toBe(3 * GiB)
+    })
+
+    it('reads the space-separated form (a Node option, not a V8 flag), and the last occurrence wins', () => {
+      expect(usableHeapLimit(hsl, ['--max-old-space-size-percentage', '50'], '', 0, 8 * GiB)).toBe(4 * GiB)
+      expect(
+        usableHeapLimit(hsl, ['--max-old-space-size-percentage=10'], '--max-old-space-size-percentage=90', 0, 10 * GiB),
+      ).toBe(1 * GiB)
+    })
+
+    it('ignores values Node refuses (0, above 100, not a number) and never exceeds heap_size_limit', () => {
+      for (const bad of ['0', '101', '-1', 'abc', '1%', '']) {
+        expect(usableHeapLimit(hsl, [`--max-old-space-size-percentage=${bad}`], '', 0, 8 * GiB)).toBe(hsl - 48 * MiB)
+      }
+      expect(usableHeapLimit(2 * GiB, ['--max-old-space-size-percentage=100'], '', 0, 8 * GiB)).toBe(2 * GiB)
+    })
+
+    it('by default takes its share of the constrained memory when there is one, else of total memory', () => {
+      const constrained = process.constrainedMemory?.() ?? 0
+      const memory = constrained > 0 && constrained < 2 ** 60 ? constrained : os.totalmem()
+      const expected = Math.floor((memory * 0.1) / MiB) * MiB
+      expect(usableHeapLimit(2 ** 50, ['--max-old-space-size-percentage=10'], '', 0)).toBe(expected)
+    })
+  })
+
   it('defaults to this process: the same figure heapSource() uses', () => {
     const expected = usableHeapLimit(v8.getHeapStatistics().heap_size_limit)
     expect(heapSource().read().limit).toBe(expected)
@@ -105,6 +148,30 @@ describe('rssSource()', () => {
     expect(limit).toBe(8 * 1024 * MiB)
     expect(used).toBeGreaterThan(10 * MiB)
     expect(used).toBeLessThanOrEqual(process.memoryUsage().rss * 2)
+  })
+
+  it('reads a kept-open /proc/self/statm on Linux: the figure process.memoryUsage.rss() gives, and close() releases it', () => {
+    const statmFds = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).endsWith('/statm')
+        } catch {
+          return false
+        }
+      }).length
+    const before = statmFds()
+    const source = rssSource({ limit: 64 * 1024 * MiB })
+    const a = process.memoryUsage.rss()
+    const { used } = source.read()
+    const b = process.memoryUsage.rss()
+    // Both read the kernel's resident-page counters (each with its own per-CPU slack): within a few pages.
+    expect(used).toBeGreaterThan(Math.min(a, b) - 64 * 4096)
+    expect(used).toBeLessThan(Math.max(a, b) + 64 * 4096)
+    if (process.platform === 'linux') expect(statmFds()).toBe(before + 1)
+    source.close!()
+    expect(statmFds()).toBe(before)
+    expect(source.read().used).toBeGreaterThan(0) // opened again
+    source.close!()
   })
 
   it('detects the limit once, and warns once (with a code) when only total memory is known', () => {
@@ -216,9 +283,47 @@ describe('detectMemoryLimit(): where the RSS limit comes from, in order', () => 
     })
   })
 
+  it('never gives more than total memory: a cgroup limit above the RAM there is does not make more of it', () => {
+    const readFile = files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': `${128 * GiB}\n` })
+    expect(detectMemoryLimit({ constrainedMemory: none, readFile, totalmem: total })).toEqual({
+      bytes: 64 * GiB,
+      origin: 'cgroup-v2',
+    })
+    expect(detectMemoryLimit({ constrainedMemory: () => 100 * GiB, readFile, totalmem: total })).toEqual({
+      bytes: 64 * GiB,
+      origin: 'constrainedMemory',
+    })
+  })
+
   it('on this machine, gives a positive limit with a known origin', () => {
     const { bytes, origin } = detectMemoryLimit()
     expect(bytes).toBeGreaterThan(0)
     expect(['constrainedMemory', 'cgroup-v2', 'cgroup-v1', 'totalmem']).toContain(origin)
+  })
+})
+
+describe('externalSource({ limit })', () => {
+  it('reads memory outside the heap (external, which includes every ArrayBuffer and Buffer) against the budget', () => {
+    const source = externalSource({ limit: 40 * MiB })
+    expect(source.name).toBe('external')
+    const held = Buffer.alloc(8 * MiB, 1)
+    const { used, limit } = source.read()
+    const { external, arrayBuffers } = process.memoryUsage()
+    expect(limit).toBe(40 * MiB)
+    expect(used).toBeGreaterThanOrEqual(arrayBuffers)
+    expect(Math.abs(used - external)).toBeLessThan(MiB)
+    expect(held.length).toBe(8 * MiB)
+    expect(externalSource({ name: 'prisma', limit: 1 }).name).toBe('prisma')
+  })
+
+  it.each([
+    [undefined, TypeError, 'externalSource: option `limit` (the byte budget) is required, got undefined'],
+    [{}, TypeError, 'externalSource: option `limit` (the byte budget) is required, got undefined'],
+    [{ limit: -1 }, RangeError, 'externalSource: option `limit` must be a finite number > 0, got -1 (number)'],
+    [{ limit: NaN }, RangeError, 'externalSource: option `limit` must be a finite number > 0, got NaN (number)'],
+    [{ limit: 5, name: 7 }, TypeError, 'externalSource: option `name` must be a non-empty string, got 7 (number)'],
+    [{ limit: 5, budget: 7 }, TypeError, 'externalSource: unknown option `budget` (known: name, limit)'],
+  ])('%o throws %s', (options, type, message) => {
+    expect(() => externalSource(options as never)).toThrow(new type(message))
   })
 })

@@ -1,0 +1,64 @@
+import { levelRank, type Level } from '../levels.js'
+import type { Floor, SourceFloor } from '../types.js'
+
+/**
+ * The floors that hold now: levels that signals other than the ratio call for (GC effort,
+ * cgroup `memory.events`, pressure stall information). A floor holds for `holdMs` (the
+ * controller's `recoveryMs`) after it was last raised; the measured level is never below the
+ * highest floor that holds, and once it lapses the level steps down by the usual staged rules.
+ */
+export class Floors {
+  readonly #holdMs: number
+  /** By `from`, signal and level. */
+  readonly #held = new Map<string, Floor>()
+  /** The highest level held, and until when nothing needs recomputing (the hot path reads these). */
+  #level: Level = 'normal'
+  #validUntil = Infinity
+
+  constructor(holdMs: number) {
+    this.#holdMs = holdMs
+  }
+
+  /**
+   * Raises (or refreshes) a floor at `at`. Each level of each signal holds on its own, so a
+   * `critical` raised once still lapses on time while the same signal keeps raising `warning`.
+   * Returns true when the floor is new (or had lapsed), so that the caller says so once, not at
+   * every refresh.
+   */
+  raise(from: string, floor: SourceFloor, at: number): boolean {
+    if (floor.level === 'normal') return false
+    const key = `${from}\0${floor.signal}\0${floor.level}`
+    const before = this.#held.get(key)
+    this.#held.set(key, { ...floor, from, at, until: at + this.#holdMs })
+    this.#recompute(at)
+    return before === undefined || before.until < at
+  }
+
+  /** The highest level held at `at` ('normal' when none). */
+  level(at: number): Level {
+    if (at > this.#validUntil) this.#recompute(at)
+    return this.#level
+  }
+
+  /** The floors that hold at `at`, highest first. */
+  active(at: number): Floor[] {
+    return [...this.#held.values()]
+      .filter((f) => f.until >= at && f.level !== 'normal')
+      .sort((a, b) => levelRank(b.level) - levelRank(a.level))
+  }
+
+  #recompute(at: number): void {
+    let level: Level = 'normal'
+    let validUntil = Infinity
+    for (const [key, floor] of this.#held) {
+      if (floor.until < at) {
+        this.#held.delete(key)
+        continue
+      }
+      if (levelRank(floor.level) > levelRank(level)) level = floor.level
+      if (floor.until < validUntil) validUntil = floor.until
+    }
+    this.#level = level
+    this.#validUntil = validUntil
+  }
+}

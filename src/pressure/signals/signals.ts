@@ -1,0 +1,114 @@
+import type { Level } from '../levels.js'
+import type { Floor, GcInfo, Logger, Source, SourceContext, SourceFloor } from '../types.js'
+import { messageOf } from '../../util/validate.js'
+import { Floors } from './floors.js'
+import { GcEffort } from './gc-effort.js'
+
+export interface SignalsOptions {
+  sources: readonly Source[]
+  /** How long a floor holds after it was last raised (the controller's `recoveryMs`). */
+  holdMs: number
+  /** The slow poll's period (the controller's `intervalMs`): sources' `poll()` runs at most this often. */
+  pollMs: number
+  now: () => number
+  report: (error: unknown) => void
+  logger: Logger
+}
+
+/**
+ * Everything besides the ratio that can raise the measured level: GC effort (from the GC seam)
+ * and the sources' slower signals (`poll()`, on the slow poll). Their floors are combined in
+ * `Floors`; the level machine takes the highest as the least level it may show. Also hands the
+ * sources their context, and closes them.
+ */
+export class Signals {
+  readonly #sources: readonly Source[]
+  readonly #polled: readonly Source[]
+  readonly #floors: Floors
+  readonly #gc = new GcEffort()
+  readonly #pollMs: number
+  readonly #logger: Logger
+  /** The context every source's `read()` and `poll()` gets: one object, built once. */
+  readonly context: SourceContext
+  #lastPoll = -Infinity
+
+  constructor(options: SignalsOptions) {
+    this.#sources = options.sources
+    this.#polled = options.sources.filter((source) => typeof source.poll === 'function')
+    this.#floors = new Floors(options.holdMs)
+    this.#pollMs = options.pollMs
+    this.#logger = options.logger
+    this.context = Object.freeze({ now: options.now, report: options.report })
+  }
+
+  /** The floor at `at`: runs the sources' `poll()` first when the slow poll is due. */
+  floor(at: number): Level {
+    if (this.#polled.length > 0 && at - this.#lastPoll >= this.#pollMs) {
+      this.#lastPoll = at
+      for (const source of this.#polled) this.#poll(source, at)
+    }
+    return this.#floors.level(at)
+  }
+
+  /** Feeds a GC notification to the GC-effort signal; true when it raised a floor (sample now). */
+  readonly onGc = (info: GcInfo): boolean => {
+    const floor = this.#gc.observe(info)
+    if (floor === undefined) return false
+    this.#raise('gc', floor, this.context.now())
+    return true
+  }
+
+  /** The floors that hold at `at`, highest first. */
+  active(at: number): Floor[] {
+    return this.#floors.active(at)
+  }
+
+  /** Closes every source that has `close()`; a failing one is reported, the others still close. */
+  close(): void {
+    for (const source of this.#sources) {
+      if (typeof source.close !== 'function') continue
+      try {
+        source.close()
+      } catch (error) {
+        this.context.report(
+          new Error(`heapguard: source "${source.name}" close() threw: ${messageOf(error)}`, { cause: error }),
+        )
+      }
+    }
+  }
+
+  #poll(source: Source, at: number): void {
+    let floors: unknown
+    try {
+      floors = source.poll!(this.context)
+    } catch (error) {
+      this.context.report(
+        new Error(`heapguard: source "${source.name}" poll() threw: ${messageOf(error)}`, { cause: error }),
+      )
+      return
+    }
+    if (!Array.isArray(floors)) return
+    for (const floor of floors as unknown[]) {
+      if (isFloor(floor)) this.#raise(source.name, floor, at)
+    }
+  }
+
+  #raise(from: string, floor: SourceFloor, at: number): void {
+    if (this.#floors.raise(from, floor, at)) {
+      this.#logger.warn?.(
+        `heapguard: ${from} ${floor.signal}: ${floor.reason}; the level stays at ${floor.level} or above`,
+      )
+    }
+  }
+}
+
+function isFloor(value: unknown): value is SourceFloor {
+  const floor = value as Partial<SourceFloor> | null
+  return (
+    typeof floor === 'object' &&
+    floor !== null &&
+    (floor.level === 'warning' || floor.level === 'critical' || floor.level === 'emergency') &&
+    typeof floor.signal === 'string' &&
+    typeof floor.reason === 'string'
+  )
+}

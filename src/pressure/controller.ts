@@ -1,6 +1,7 @@
 import { SafeEmitter } from '../util/safe-emitter.js'
 import { SafeClock } from './clock.js'
 import { makeCore, type ControllerCore } from './core.js'
+import { EventQueue, type PendingEvent } from './event-queue.js'
 import { checkForce, ForcedLevel, type ForceOptions } from './forced-level.js'
 import { observeGc } from './gc-observer.js'
 import { GcSampler } from './gc-sampler.js'
@@ -8,23 +9,19 @@ import { LevelMachine } from './level-machine.js'
 import type { Level } from './levels.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import { PollTimer } from './poll-timer.js'
+import { Rollout, type Mode } from './rollout.js'
 import { SampleHistory } from './sample-history.js'
 import { readSources } from './source-reader.js'
 import { SubsystemHooks } from './subsystem-hooks.js'
 import { logChange, TransitionLog } from './transition-log.js'
 import type { Trend } from './trend.js'
+import type { PressureTuning } from './tuning.js'
 import type { ControllerEvents, GcInfo, LevelChange, Sample, Thresholds } from './types.js'
 
 export { SourceError } from './source-reader.js'
 
 /** How close to `warning` (in ratio) the fast polling starts. */
 const FAST_ZONE = 0.1
-
-/**
- * The most events one `sample()`/`force()`/`release()` call delivers. Listeners that keep
- * changing the level from inside a listener would otherwise loop forever.
- */
-const MAX_EVENTS_PER_CALL = 1000
 
 /**
  * How deep level changes may nest: a flag listener that calls `force()` changes the level again
@@ -35,9 +32,6 @@ const MAX_NESTED_CHANGES = 100
 const EVENT_NAMES: readonly (keyof ControllerEvents)[] = ['sample', 'level', 'error']
 
 export type { ForceOptions } from './forced-level.js'
-
-/** An event waiting for delivery; see `#flush`. */
-type Pending = { level: LevelChange; sample?: undefined } | { sample: Sample; level?: undefined }
 
 /** The subsystems' view of a controller (caches, shedding, flags, …); module-private, never on a public type. */
 export let controllerCore: (controller: PressureController) => ControllerCore
@@ -59,15 +53,14 @@ export class PressureController {
   readonly #poll = new PollTimer(() => this.#safeSample())
   readonly #gc: GcSampler
   readonly #hooks: SubsystemHooks
+  readonly #rollout: Rollout
+  readonly #queue: EventQueue
   readonly #core: ControllerCore
 
   #ratio = 0
   #level: Level = 'normal'
   /** True while a sample is taken and its events delivered: sample() may not re-enter. */
   #sampling = false
-  /** Events not yet delivered, and whether a call up the stack is delivering them. */
-  #pending: Pending[] = []
-  #flushing = false
   /** How many level changes are running their state hooks now (nested when a hook changes the level). */
   #changing = 0
   /** Counts level changes: a state-hook loop stops once a nested change has updated every hook. */
@@ -80,17 +73,19 @@ export class PressureController {
 
   constructor(options: PressureOptions = {}) {
     this.#options = resolvePressureOptions(options)
-    const { thresholds, hysteresis, recoveryMs, historySize, logger, sources, gcCoalesceMs } = this.#options
-    this.#machine = new LevelMachine(thresholds, hysteresis, recoveryMs)
+    const { tuning, historySize, logger, sources, gcCoalesceMs } = this.#options
+    this.#machine = new LevelMachine(tuning)
     this.#history = new SampleHistory(historySize, sources)
     this.#events = new SafeEmitter(logger, 'heapguard', EVENT_NAMES)
     const report = (error: unknown): void => this.#events.report(error)
     this.#clock = new SafeClock(this.#options.now, report)
     this.#hooks = new SubsystemHooks(report)
+    this.#rollout = new Rollout(this.#options.mode, this.#hooks, logger)
+    this.#queue = new EventQueue((event) => this.#deliver(event), report)
     const now = this.#clock.now
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.release()))
     this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc))
-    this.#core = makeCore(this, this.#hooks, { logger, now, report })
+    this.#core = makeCore(this, this.#rollout, this.#hooks, { logger, now, report })
     if (this.#options.autoStart) this.#start()
   }
 
@@ -115,15 +110,41 @@ export class PressureController {
   }
 
   get thresholds(): Readonly<Thresholds> {
-    return this.#options.thresholds
+    return this.#options.tuning.thresholds
   }
 
   get hysteresis(): number {
-    return this.#options.hysteresis
+    return this.#options.tuning.hysteresis
   }
 
   get recoveryMs(): number {
-    return this.#options.recoveryMs
+    return this.#options.tuning.recoveryMs
+  }
+
+  /** `'enforce'`, or `'observe'`: measure, emit and log what would be done, but apply `normal` everywhere. */
+  get mode(): Mode {
+    return this.#rollout.mode
+  }
+
+  /** Switches the mode at run time; switching to `'enforce'` applies the current level at once. */
+  set mode(mode: Mode) {
+    this.#checkNesting('mode')
+    const change = this.#rollout.switchTo(mode, this.#level, this.#clock.now(), this.#ratio)
+    if (change === null || this.#closed) return
+    this.#queue.push({ level: change, hooks: true, listeners: false })
+    this.#changeState(change)
+    this.#flush()
+  }
+
+  /** The level the subsystems apply: `level` in enforce mode, `normal` in observe mode. */
+  get appliedLevel(): Level {
+    return this.#rollout.applied
+  }
+
+  /** Changes the level rules and the poll of a live controller, checked as at construction; the next sample uses them. */
+  configure(options: PressureTuning): void {
+    this.#options.tuning.prepare('configure', options)()
+    if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
   }
 
   get closed(): boolean {
@@ -262,8 +283,9 @@ export class PressureController {
       if (measured) this.#machine.step(this.#ratio, at)
       this.#settle(forceExpired, at)
       const sample: Sample = { at, ratio: this.#ratio, level: this.#level, sources }
+      this.#hooks.sampled(sample)
       this.#history.record(sample, gc?.major === true)
-      this.#pending.push({ sample })
+      this.#queue.push({ sample })
       if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
       this.#flush()
       return sample
@@ -274,7 +296,7 @@ export class PressureController {
 
   /** Fast near or above warning, slow well below it. */
   #pollDelay(): number {
-    const { intervalMs, fastIntervalMs, thresholds } = this.#options
+    const { intervalMs, fastIntervalMs, thresholds } = this.#options.tuning
     return this.#ratio >= thresholds.warning - FAST_ZONE ? fastIntervalMs : intervalMs
   }
 
@@ -299,8 +321,14 @@ export class PressureController {
     this.#level = to
     const change: LevelChange = { from, to, at, ratio: this.#ratio, forced }
     this.#transitions.record(change)
+    const applied = this.#rollout.follow(change)
     // Queued before the hooks run: a change they cause is delivered after this one.
-    this.#pending.push({ level: change })
+    this.#queue.push({ level: change, hooks: applied !== null, listeners: true })
+    if (applied !== null) this.#changeState(applied)
+  }
+
+  /** Brings subsystem state to a change of the applied level. */
+  #changeState(change: LevelChange): void {
     const generation = ++this.#generation
     this.#changing++
     try {
@@ -311,42 +339,19 @@ export class PressureController {
     }
   }
 
-  /**
-   * Delivers queued events in order, synchronously. A level change made by a listener (say,
-   * `force()` inside a `'level'` listener) takes effect at once but is delivered after the current
-   * event has reached everyone, so every hook and listener sees the changes in the order they
-   * happened, each `from` equal to the previous `to`.
-   */
+  /** Delivers queued events in order (see EventQueue). */
   #flush(): void {
     // Nested inside a level change (a hook called force()): the outer call flushes once its change is complete.
-    if (this.#flushing || this.#changing > 0) return
-    this.#flushing = true
-    try {
-      for (let i = 0; i < this.#pending.length && !this.#closed; i++) {
-        if (i === MAX_EVENTS_PER_CALL) {
-          this.#events.report(
-            new Error(
-              `heapguard: listeners caused more than ${MAX_EVENTS_PER_CALL} events in one call (a listener that keeps changing the level?); the rest were dropped`,
-            ),
-          )
-          break
-        }
-        const event = this.#pending[i]!
-        if (event.level !== undefined) this.#deliverLevel(event.level)
-        else this.#events.emit('sample', event.sample)
-      }
-    } finally {
-      // A fresh array is cheaper than truncating this one (setting .length is slow in V8).
-      if (this.#pending.length > 0) this.#pending = []
-      this.#flushing = false
-    }
+    if (this.#changing === 0) this.#queue.flush(() => this.#closed)
   }
 
-  /** Level hooks first (subsystem state has followed already, in #settle), then the log line, then user listeners. */
-  #deliverLevel(change: LevelChange): void {
-    this.#hooks.deliver(change)
-    logChange(this.#options.logger, change)
-    this.#events.emit('level', change)
+  /** A level change: level hooks first (subsystem state has followed already, in #settle), then the log line, then user listeners. */
+  #deliver(event: PendingEvent): void {
+    if (event.level === undefined) return void this.#events.emit('sample', event.sample)
+    if (event.hooks) this.#hooks.deliver(event.level)
+    if (!event.listeners) return
+    logChange(this.#options.logger, event.level)
+    this.#events.emit('level', event.level)
   }
 
   /** Sampling from a timer or observer: nothing may escape into the event loop. */

@@ -1,5 +1,5 @@
 import { LEVELS, levelRank, type Level } from './levels.js'
-import type { Thresholds } from './types.js'
+import type { Tuning } from './tuning.js'
 
 /**
  * The measured level as a step function of (ratio, time).
@@ -8,19 +8,17 @@ import type { Thresholds } from './types.js'
  * - De-escalation goes one level at a time, after the ratio has stayed below
  *   `threshold(level) - hysteresis` (the exit line) for `recoveryMs`. The dwell clock restarts
  *   at every transition, and a sample at or above the exit line resets it.
+ *
+ * The rules are read from `tuning` at every step, so `configure()` takes effect at the next sample.
  */
 export class LevelMachine {
   #level: Level = 'normal'
   /** When the ratio first went (and stayed) below the current level's exit line; null if not. */
   #belowSince: number | null = null
-  readonly #thresholds: Thresholds
-  readonly #hysteresis: number
-  readonly #recoveryMs: number
+  readonly #tuning: Pick<Tuning, 'thresholds' | 'hysteresis' | 'recoveryMs'>
 
-  constructor(thresholds: Thresholds, hysteresis: number, recoveryMs: number) {
-    this.#thresholds = thresholds
-    this.#hysteresis = hysteresis
-    this.#recoveryMs = recoveryMs
+  constructor(tuning: Pick<Tuning, 'thresholds' | 'hysteresis' | 'recoveryMs'>) {
+    this.#tuning = tuning
   }
 
   get level(): Level {
@@ -29,7 +27,7 @@ export class LevelMachine {
 
   /** The level a ratio reaches on the way up: the highest whose threshold it meets. */
   levelFor(ratio: number): Level {
-    const t = this.#thresholds
+    const t = this.#tuning.thresholds
     if (ratio >= t.emergency) return 'emergency'
     if (ratio >= t.critical) return 'critical'
     if (ratio >= t.warning) return 'warning'
@@ -38,7 +36,7 @@ export class LevelMachine {
 
   /** The ratio below which the current level may start to recover. */
   exitLine(level: Level = this.#level): number {
-    return level === 'normal' ? -Infinity : this.#thresholds[level] - this.#hysteresis
+    return level === 'normal' ? -Infinity : this.#tuning.thresholds[level] - this.#tuning.hysteresis
   }
 
   /** Feeds one ratio observed at `now`; returns the level afterwards. */
@@ -55,7 +53,7 @@ export class LevelMachine {
       return this.#level
     }
     this.#belowSince ??= now
-    if (now - this.#belowSince >= this.#recoveryMs) {
+    if (now - this.#belowSince >= this.#tuning.recoveryMs) {
       this.#level = LEVELS[levelRank(this.#level) - 1]!
       // The next step down needs its own dwell, counted from this transition, and only if the
       // ratio is already below the new level's exit line.

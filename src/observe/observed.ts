@@ -3,6 +3,7 @@ import type { FlagInfo } from '../degrade/features.js'
 import type { ShedStats } from '../degrade/shed/shedder.js'
 import type { TaskInfo } from '../degrade/task.js'
 import type { Level } from '../pressure/levels.js'
+import type { Mode } from '../pressure/rollout.js'
 import type { Trend } from '../pressure/trend.js'
 import type { ControllerEvents, LevelChange, Sample, Thresholds } from '../pressure/types.js'
 import { checkMethods } from '../util/validate.js'
@@ -20,6 +21,10 @@ export interface ObservedController {
   readonly measuredLevel: Level
   readonly ratio: number
   readonly forced: Level | null
+  /** The level the subsystems apply (`normal` in observe mode); absent on controllers that predate modes. */
+  readonly appliedLevel?: Level
+  /** `'enforce'` or `'observe'`; absent on controllers that predate modes (they enforce). */
+  readonly mode?: Mode
   readonly thresholds: Readonly<Thresholds>
   readonly hysteresis: number
   readonly lastSample: Sample | undefined

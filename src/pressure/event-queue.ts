@@ -12,8 +12,7 @@ const MAX_EVENTS_PER_CALL = 1000
  * the effective level changed.
  */
 export type PendingEvent =
-  | { level: LevelChange; hooks: boolean; listeners: boolean; sample?: undefined }
-  | { sample: Sample; level?: undefined }
+  { level: LevelChange; hooks: boolean; listeners: boolean; sample?: undefined } | { sample: Sample; level?: undefined }
 
 /**
  * The controller's events in the order they happened. A level change made by a listener (say,

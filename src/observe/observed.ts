@@ -33,9 +33,11 @@ export interface ObservedController {
   transitions(): LevelChange[]
   transitionCounts(): Record<Level, number>
   trend(): Trend
+  /** Reports a failure on the controller's `'error'` event (or its logger); never throws. */
+  report?(error: unknown): void
   on<E extends keyof ControllerEvents>(event: E, fn: (...args: ControllerEvents[E]) => void): unknown
   off<E extends keyof ControllerEvents>(event: E, fn?: (...args: ControllerEvents[E]) => void): unknown
-  readonly caches?: { stats(): CacheStats[] }
+  readonly caches?: { stats(): CacheStats[]; readonly regrowing?: boolean }
   readonly shed?: { stats(): ObservedShedStats }
   readonly features?: { list(): FlagInfo[] }
   readonly tasks?: { list(): TaskInfo[] }

@@ -342,8 +342,10 @@ export class PressureController {
   /** Delivers queued events in order (see EventQueue). */
   #flush(): void {
     // Nested inside a level change (a hook called force()): the outer call flushes once its change is complete.
-    if (this.#changing === 0) this.#queue.flush(() => this.#closed)
+    if (this.#changing === 0) this.#queue.flush(this.#isClosed)
   }
+
+  readonly #isClosed = (): boolean => this.#closed
 
   /** A level change: level hooks first (subsystem state has followed already, in #settle), then the log line, then user listeners. */
   #deliver(event: PendingEvent): void {

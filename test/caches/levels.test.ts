@@ -132,7 +132,7 @@ describe('caches follow the level (default policy)', () => {
   })
 
   it('multiplier 0 disables a cache: get misses, set stores nothing, has is false', () => {
-    const { pressure } = drive()
+    const { pressure } = drive({ regrowMs: 0 })
     const cache = pressure.caches.lru<string, string>('extras', { max: 10, priority: 'optional' })
     fill(cache, 10)
     cache.get('k1')

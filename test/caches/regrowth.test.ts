@@ -63,15 +63,11 @@ describe('gradual regrowth after pressure (regrowMs)', () => {
     expect(cache.stats()).toMatchObject({ capacity: 1000, multiplier: 1 })
   })
 
-  it('grows slowly at first (slow start): below the straight line from what was left to max', () => {
+  it('grows in a straight line from what was left to max, rounded down', () => {
     const { cache, feed, backAt } = afterWarning()
     for (const share of [0.1, 0.25, 0.5, 0.75, 0.9]) {
       feed(0, backAt + share * 30_000)
-      const linear = 750 + 250 * share
-      expect(cache.capacity).toBeLessThan(linear)
-      expect(cache.capacity).toBeGreaterThan(750)
-      // Half way, the capacity has grown by the same factor it still has to grow by: √(750 × 1000).
-      if (share === 0.5) expect(cache.capacity).toBe(Math.floor(Math.sqrt(750 * 1000)))
+      expect(cache.capacity).toBe(Math.floor(750 + 250 * share))
     }
   })
 
@@ -145,13 +141,14 @@ describe('gradual regrowth after pressure (regrowMs)', () => {
     expect(cache.capacity).toBe(75)
     expect(cache.byteCapacity).toBe(7500)
     feed(0, 2001 + 15_000)
-    expect(cache.byteCapacity).toBe(Math.floor(Math.sqrt(7500 * 10_000)))
+    expect(cache.byteCapacity).toBe(8750)
+    expect(cache.capacity).toBe(87)
     feed(0, 2001 + 30_000)
     expect(cache.byteCapacity).toBe(10_000)
     expect(cache.capacity).toBe(100)
   })
 
-  it('a cache pressure disabled starts again from one entry', () => {
+  it('a cache pressure disabled stays disabled at the return, then grows back from nothing', () => {
     const { pressure, feed } = drive({ recoveryMs: 1000 })
     const cache = pressure.caches.lru<string, string>('extras', { max: 1000, priority: 'optional' })
     fill(cache, 1000)
@@ -159,11 +156,13 @@ describe('gradual regrowth after pressure (regrowMs)', () => {
     expect(cache.disabled).toBe(true)
     pressure.release()
     expect(pressure.level).toBe('normal')
-    expect(cache.capacity).toBe(1)
+    expect(cache.capacity).toBe(0)
+    feed(0, 300) // the first step: 1 % of regrowMs
+    expect(cache.capacity).toBe(10)
     cache.set('a', '1')
     expect(cache.get('a')).toBe('1')
     feed(0, 15_000)
-    expect(cache.capacity).toBe(Math.floor(Math.sqrt(1000)))
+    expect(cache.capacity).toBe(500)
     feed(0, 30_000)
     expect(cache.capacity).toBe(1000)
   })

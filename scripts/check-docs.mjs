@@ -190,7 +190,8 @@ function typecheck(blocks) {
   const tsconfig = {
     extends: join(root, 'tsconfig.docs.json'),
     compilerOptions: { typeRoots: [join(root, 'node_modules', '@types')] },
-    files: [...byModule.keys()],
+    // The ambient declaration of the dashboard's virtual script module, which heapguard/http reaches.
+    files: [...byModule.keys(), join(root, 'src', 'observe', 'dashboard', 'dashboard-script.d.ts')],
     include: [],
   }
   writeFileSync(join(out, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2) + '\n')

@@ -87,32 +87,22 @@ export function resolveTuning(where: string, options: PressureTuning): Tuning {
  * been built with it. Nothing changes unless every value passes.
  */
 export class LiveTuning implements Tuning {
+  // Plain fields, not getters: the sampler reads them at every sample.
+  thresholds: Readonly<Thresholds>
+  hysteresis: number
+  recoveryMs: number
+  intervalMs: number
+  fastIntervalMs: number
   #given: PressureTuning
-  #values: Tuning
 
   constructor(given: PressureTuning) {
-    this.#values = resolveTuning('createController', given)
+    const values = resolveTuning('createController', given)
+    this.thresholds = values.thresholds
+    this.hysteresis = values.hysteresis
+    this.recoveryMs = values.recoveryMs
+    this.intervalMs = values.intervalMs
+    this.fastIntervalMs = values.fastIntervalMs
     this.#given = { ...given }
-  }
-
-  get thresholds(): Readonly<Thresholds> {
-    return this.#values.thresholds
-  }
-
-  get hysteresis(): number {
-    return this.#values.hysteresis
-  }
-
-  get recoveryMs(): number {
-    return this.#values.recoveryMs
-  }
-
-  get intervalMs(): number {
-    return this.#values.intervalMs
-  }
-
-  get fastIntervalMs(): number {
-    return this.#values.fastIntervalMs
   }
 
   /**
@@ -132,7 +122,7 @@ export class LiveTuning implements Tuning {
     const values = resolveTuning(where, given)
     return () => {
       this.#given = given
-      this.#values = values
+      Object.assign(this, values)
     }
   }
 }

@@ -201,26 +201,29 @@ describe('promtool', () => {
     expect(run('test', 'rules', RULE_TESTS)).toContain('SUCCESS')
   })
 
-  it.skipIf(!req.available)('the prefix command of docs/observation.md gives valid rules naming prefixed metrics', () => {
-    const docs = readFileSync(join(root, 'docs', 'observation.md'), 'utf8')
-    const command = /sed -E 's\/(.+?)\/myapp_\\1\/g'/.exec(docs)
-    expect(command, 'the sed command in docs/observation.md').not.toBeNull()
-    // The same substitution in JavaScript (\b and the alternation mean the same in both).
-    const prefixed = readFileSync(RULES, 'utf8').replace(new RegExp(command![1]!, 'g'), 'myapp_$1')
-    for (const { alert, expr } of ruleExpressions(prefixed)) {
-      for (const name of metricNames(expr)) {
-        expect(name.startsWith('myapp_'), `${alert}: ${name}`).toBe(true)
-        expect(published, `${alert}: ${name}`).toContain(name.slice('myapp_'.length))
+  it.skipIf(!req.available)(
+    'the prefix command of docs/observation.md gives valid rules naming prefixed metrics',
+    () => {
+      const docs = readFileSync(join(root, 'docs', 'observation.md'), 'utf8')
+      const command = /sed -E 's\/(.+?)\/myapp_\\1\/g'/.exec(docs)
+      expect(command, 'the sed command in docs/observation.md').not.toBeNull()
+      // The same substitution in JavaScript (\b and the alternation mean the same in both).
+      const prefixed = readFileSync(RULES, 'utf8').replace(new RegExp(command![1]!, 'g'), 'myapp_$1')
+      for (const { alert, expr } of ruleExpressions(prefixed)) {
+        for (const name of metricNames(expr)) {
+          expect(name.startsWith('myapp_'), `${alert}: ${name}`).toBe(true)
+          expect(published, `${alert}: ${name}`).toContain(name.slice('myapp_'.length))
+        }
       }
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'heapguard-rules-'))
-    try {
-      writeFileSync(join(dir, 'rules.yml'), prefixed)
-      expect(run('check', 'rules', join(dir, 'rules.yml'))).toMatch(/SUCCESS: \d+ rules found/)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
+      const dir = mkdtempSync(join(tmpdir(), 'heapguard-rules-'))
+      try {
+        writeFileSync(join(dir, 'rules.yml'), prefixed)
+        expect(run('check', 'rules', join(dir, 'rules.yml'))).toMatch(/SUCCESS: \d+ rules found/)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  )
 
   it.skipIf(!req.available)('parses every dashboard expression as PromQL', () => {
     const dir = mkdtempSync(join(tmpdir(), 'heapguard-dashboard-'))

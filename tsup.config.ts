@@ -8,6 +8,7 @@ export default defineConfig({
     fastify: 'src/fastify.ts',
     prometheus: 'src/prometheus.ts',
     http: 'src/http.ts',
+    otel: 'src/otel.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -49,7 +49,11 @@ try {
       if (types && !existsSync(join(root, types))) throw new Error(`missing declaration file ${types}`)
     }
   }
-  console.log('smoke: the packed build loads as ESM and CommonJS')
+  // Files shipped beside the code: the alert rules and the Grafana dashboard.
+  for (const file of ['observability/prometheus-rules.yml', 'observability/grafana-dashboard.json']) {
+    if (!existsSync(join(dir, 'node_modules', 'heapguard', file))) throw new Error(`the tarball lacks ${file}`)
+  }
+  console.log('smoke: the packed build loads as ESM and CommonJS, with the observability files')
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

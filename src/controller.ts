@@ -1,6 +1,12 @@
 import { controllerCore, PressureController } from './pressure/controller.js'
 import { PRESSURE_OPTION_KEYS, type PressureOptions } from './pressure/options.js'
-import { createCacheRegistry, type CacheRegistry, type CachePolicyOptions } from './caches/registry.js'
+import {
+  createCacheRegistry,
+  prepareCacheTuning,
+  type CacheRegistry,
+  type CachePolicyOptions,
+} from './caches/registry.js'
+import { TUNING_KEYS, type PressureTuning } from './pressure/tuning.js'
 import { createShedder, type Shedder, type ShedOptions } from './degrade/shed/shedder.js'
 import { createFeatureFlags, type FeatureFlags } from './degrade/features.js'
 import { createTaskScheduler, type TaskScheduler } from './degrade/tasks.js'
@@ -14,6 +20,8 @@ import { checkOptions, optionKeys } from './util/validate.js'
 export interface ControllerOptions extends PressureOptions {
   /** Size multipliers per level and cache priority, merged over the defaults. */
   cachePolicy?: CachePolicyOptions
+  /** Default 30_000: after pressure, caches grow back to full capacity over this long (0: at once). */
+  regrowMs?: number
   /** Admission table, concurrency limits and Retry-After for load shedding. */
   shed?: ShedOptions
   /** Opt-in emergency actions (GC, heap snapshot near the limit). */
@@ -22,7 +30,24 @@ export interface ControllerOptions extends PressureOptions {
 
 const OPTION_KEYS: readonly (keyof ControllerOptions & string)[] = [
   ...PRESSURE_OPTION_KEYS,
-  ...optionKeys<Omit<ControllerOptions, keyof PressureOptions>>({ cachePolicy: true, shed: true, emergency: true }),
+  ...optionKeys<Omit<ControllerOptions, keyof PressureOptions>>({
+    cachePolicy: true,
+    regrowMs: true,
+    shed: true,
+    emergency: true,
+  }),
+]
+
+/** What `configure()` changes on a live controller: the level rules, the poll, the cache policy and regrowth. */
+export interface ControllerTuning extends PressureTuning {
+  /** Merged over the policy in force; the caches are resized to it at once. */
+  cachePolicy?: CachePolicyOptions
+  regrowMs?: number
+}
+
+const CONFIGURE_KEYS: readonly (keyof ControllerTuning & string)[] = [
+  ...TUNING_KEYS,
+  ...optionKeys<Omit<ControllerTuning, keyof PressureTuning>>({ cachePolicy: true, regrowMs: true }),
 ]
 
 /**
@@ -46,7 +71,7 @@ export class Controller extends PressureController {
   readonly #shutdown: Shutdown
 
   constructor(options: ControllerOptions = {}) {
-    const { cachePolicy, shed, emergency, ...pressure } = checkOptions<ControllerOptions>(
+    const { cachePolicy, regrowMs, shed, emergency, ...pressure } = checkOptions<ControllerOptions>(
       'createController',
       'options',
       options,
@@ -55,7 +80,7 @@ export class Controller extends PressureController {
     super(pressure)
     try {
       const core = controllerCore(this)
-      this.caches = createCacheRegistry(core, cachePolicy)
+      this.caches = createCacheRegistry(core, cachePolicy, regrowMs)
       this.shed = createShedder(core, shed)
       this.features = createFeatureFlags(core)
       this.tasks = createTaskScheduler(core)
@@ -67,6 +92,26 @@ export class Controller extends PressureController {
       this.close()
       throw error
     }
+  }
+
+  /**
+   * Changes options of the live controller: `thresholds`, `hysteresis`, `recoveryMs`,
+   * `intervalMs`, `fastIntervalMs`, `cachePolicy` and `regrowMs`. Each is checked as at
+   * construction, merged over what is in force (a partial `thresholds` or `cachePolicy` keeps the
+   * rest); a bad value or an unknown key throws and changes nothing. The next sample uses the new
+   * level rules; a new cache policy resizes the caches at once.
+   */
+  override configure(options: ControllerTuning): void {
+    const { cachePolicy, regrowMs, ...tuning } = checkOptions<ControllerTuning>(
+      'configure',
+      'options',
+      options,
+      CONFIGURE_KEYS,
+    )
+    // Every value is checked before anything changes: the caches' part first, then the level rules (which apply on success).
+    const applyCaches = prepareCacheTuning(this.caches, 'configure', { cachePolicy, regrowMs })
+    super.configure(tuning)
+    applyCaches()
   }
 
   /**

@@ -1,6 +1,8 @@
 // ---- pressure (src/pressure) ----
 export { LEVELS, type Level } from './pressure/levels.js'
-export { createController, Controller, type ControllerOptions } from './controller.js'
+export { createController, Controller, type ControllerOptions, type ControllerTuning } from './controller.js'
+export { MODES, type Mode } from './pressure/rollout.js'
+export type { PressureTuning } from './pressure/tuning.js'
 export { PressureController, SourceError, type ForceOptions } from './pressure/controller.js'
 export { heapSource, usableHeapLimit, type HeapSourceOptions } from './pressure/sources/heap.js'
 export {

@@ -29,8 +29,9 @@ export function percentile(sorted, p) {
 /**
  * Runs the load and returns the counts, latencies (ms, from send to the end of the answer),
  * the hot-set hits and misses seen in `x-cache`, and a per-second timeline of outcomes.
+ * `until()`, when given, ends the load early: no request is sent once it returns true.
  */
-export async function runLoad({ port, durationMs, rate, connections, keys, timeoutMs = 5000 }) {
+export async function runLoad({ port, durationMs, rate, connections, keys, timeoutMs = 5000, until = () => false }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections })
   const perWorkerMs = (connections * 1000) / rate
   const start = performance.now()
@@ -56,9 +57,10 @@ export async function runLoad({ port, durationMs, rate, connections, keys, timeo
 
   async function worker(index) {
     let next = start + (index * perWorkerMs) / connections // stagger the workers
-    while (next < end) {
+    while (next < end && !until()) {
       const wait = next - performance.now()
       if (wait > 0) await sleep(wait)
+      if (until()) break
       const { key, hot } = keys.next()
       const sentAt = performance.now()
       result.sent++

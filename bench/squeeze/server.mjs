@@ -3,21 +3,24 @@
 // It caches a ~10 KB computed value per key, samples its own heap every 100 ms and reports
 // everything to the parent over IPC, so the series survives an out-of-memory crash.
 import Fastify from 'fastify'
+import { REGROWTH_VARIANTS } from './regrowth-variants.mjs'
 import { computeValue } from './value.mjs'
 import { VARIANTS } from './variants.mjs'
 
 const SAMPLE_EVERY_MS = 100
 
 const name = process.argv[2]
-const variant = VARIANTS[name]
+const ALL = { ...VARIANTS, ...REGROWTH_VARIANTS }
+const variant = ALL[name]
 if (variant === undefined || typeof process.send !== 'function') {
-  console.error(`usage: fork server.mjs <${Object.keys(VARIANTS).join('|')}> (with an IPC channel)`)
+  console.error(`usage: fork server.mjs <${Object.keys(ALL).join('|')}> (with an IPC channel)`)
   process.exit(2)
 }
 
 const send = (message) => {
-  // The parent may be gone (killed run); a server that cannot report has nothing left to do.
-  if (process.connected) process.send(message)
+  // The parent may be gone (killed run, or disconnecting at the end): a server that cannot report
+  // has nothing left to do, and a send that races the disconnect must not crash it (EPIPE).
+  if (process.connected) process.send(message, () => {})
 }
 
 const app = Fastify({ logger: false })

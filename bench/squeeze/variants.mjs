@@ -52,31 +52,36 @@ export const VARIANTS = {
 
   heapguard: {
     title: '3. heapguard: managed cache { max: 100,000 } + heapguardFastify',
-    async setup(app) {
-      // The BUILT library, as a user would get it (`npx tsup` first).
-      const { createController } = await import('../../dist/index.js')
-      const { heapguardFastify } = await import('../../dist/fastify.js')
-      // Defaults everywhere: heap + RSS sources, thresholds 0.70/0.85/0.95, hysteresis 0.05,
-      // recoveryMs 5000, intervalMs 1000 (25 ms near warning), sampling after each GC.
-      const pressure = createController()
-      const cache = pressure.caches.lru('values', { max: CACHE_MAX, priority: 'normal' })
-      await app.register(heapguardFastify, { pressure })
-      app.addHook('onClose', async () => pressure.close())
-      return {
-        cache,
-        probe: () => ({ entries: cache.size, capacity: cache.capacity, level: pressure.level, ratio: pressure.ratio }),
-        onChange: (send) => {
-          pressure.on('level', (change) =>
-            send({ type: 'level', at: Date.now(), from: change.from, to: change.to, ratio: change.ratio }),
-          )
-        },
-        report: () => ({
-          transitionCounts: pressure.transitionCounts(),
-          transitions: pressure.transitions(),
-          caches: pressure.caches.stats(),
-          shed: typeof pressure.shed.stats === 'function' ? pressure.shed.stats() : undefined,
-        }),
-      }
-    },
+    // Defaults everywhere: heap + RSS sources, thresholds 0.70/0.85/0.95, hysteresis 0.05,
+    // recoveryMs 5000, intervalMs 1000 (25 ms near warning), sampling after each GC, regrowMs 30 s.
+    setup: (app) => heapguardSetup(app),
   },
+}
+
+/**
+ * The heapguard server: the managed cache and the Fastify plugin. `index` is the library entry
+ * (default the BUILT library, as a user gets it: `npx tsup` first); `options` go to createController.
+ */
+export async function heapguardSetup(app, { index = '../../dist/index.js', options = {} } = {}) {
+  const { createController } = await import(new URL(index, import.meta.url).href)
+  const { heapguardFastify } = await import('../../dist/fastify.js')
+  const pressure = createController(options)
+  const cache = pressure.caches.lru('values', { max: CACHE_MAX, priority: 'normal' })
+  await app.register(heapguardFastify, { pressure })
+  app.addHook('onClose', async () => pressure.close())
+  return {
+    cache,
+    probe: () => ({ entries: cache.size, capacity: cache.capacity, level: pressure.level, ratio: pressure.ratio }),
+    onChange: (send) => {
+      pressure.on('level', (change) =>
+        send({ type: 'level', at: Date.now(), from: change.from, to: change.to, ratio: change.ratio }),
+      )
+    },
+    report: () => ({
+      transitionCounts: pressure.transitionCounts(),
+      transitions: pressure.transitions(),
+      caches: pressure.caches.stats(),
+      shed: typeof pressure.shed.stats === 'function' ? pressure.shed.stats() : undefined,
+    }),
+  }
 }

@@ -1,5 +1,6 @@
 import type { Level } from '../pressure/levels.js'
 import { checkNumber } from '../util/validate.js'
+import { regrownCapacity } from './regrowth-curve.js'
 
 /**
  * `multiplier × reference` rounded down, except that a multiplier above 0 on a reference above
@@ -27,17 +28,29 @@ export function checkMultiplier(where: string, multiplier: unknown): number {
   return checkNumber(where, 'argument `multiplier`', multiplier, { min: 0, max: 1 })
 }
 
+/** Checks the regrowth progress of a `resize()`: undefined (regrown) or a finite number in 0..1. */
+export function checkProgress(where: string, progress: unknown): number {
+  return progress === undefined ? 1 : checkNumber(where, 'argument `progress`', progress, { min: 0, max: 1 })
+}
+
 /**
  * The "caches do not grow under pressure" rule for one quantity (entries or bytes), and the
  * capacity it gives. At `normal` the reference is the configured maximum; when pressure begins
  * it becomes the smaller of the maximum and what is held at that moment, and stays so until
  * pressure is over. The capacity is `multiplier × reference` (see `capacityFor`).
+ *
+ * When pressure ends, the capacity does not jump back: it regrows from what pressure left it to
+ * `multiplier × max` as the registry's `progress` goes from 0 to 1 over `regrowMs` (the curve is
+ * in regrowth-curve.ts). Pressure during regrowth freezes the reference at what is held, as at
+ * any onset.
  */
 export class Capacity {
   readonly max: number
   #reference: number
   #frozen = false
   #value: number
+  /** The capacity pressure left, while regrowing; null when not regrowing. */
+  #regrowFrom: number | null = null
 
   constructor(max: number) {
     this.max = max
@@ -50,18 +63,36 @@ export class Capacity {
     return this.#value
   }
 
+  /** True while growing back after pressure. */
+  get regrowing(): boolean {
+    return this.#regrowFrom !== null
+  }
+
   /**
    * The capacity for a resize to `multiplier`: under pressure (see `isPressure`) against the
-   * frozen reference, else against `max`. `held` is read only when pressure begins.
+   * frozen reference, else against `max`, `progress` (0..1) of the way back from what pressure
+   * left when pressure has just ended. `held` is read only when pressure begins.
    */
-  resize(multiplier: number, pressure: boolean, held: () => number): number {
-    if (!pressure) {
+  resize(multiplier: number, pressure: boolean, held: () => number, progress = 1): number {
+    if (pressure) {
+      if (!this.#frozen) {
+        this.#frozen = true
+        this.#reference = Math.min(this.max, held())
+      }
+      this.#regrowFrom = null
+      return (this.#value = capacityFor(multiplier, this.#reference))
+    }
+    if (this.#frozen) {
       this.#frozen = false
       this.#reference = this.max
-    } else if (!this.#frozen) {
-      this.#frozen = true
-      this.#reference = Math.min(this.max, held())
+      this.#regrowFrom = this.#value
     }
-    return (this.#value = capacityFor(multiplier, this.#reference))
+    const target = capacityFor(multiplier, this.max)
+    const from = this.#regrowFrom
+    if (from === null || progress >= 1 || from >= target) {
+      this.#regrowFrom = null
+      return (this.#value = target)
+    }
+    return (this.#value = regrownCapacity(from, target, progress))
   }
 }

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkFunction, checkOneOf, describe } from '../util/validate.js'
-import { Capacity, checkMultiplier, isPressure } from './capacity.js'
+import { Capacity, checkMultiplier, checkProgress, isPressure } from './capacity.js'
 import { removeWhere, sampleBytes } from './lru-entries.js'
 import type { ResolvedLruOptions } from './lru-options.js'
 import { checkLoad, InFlightLoads, type Loader } from './loader.js'
@@ -271,20 +271,24 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   }
 
   /**
-   * Sets the capacity to `multiplier` of the reference (docs/caches.md, the reference rule) and evicts what no longer
-   * fits, least recently used first; the registry calls it on every level change, with the level.
+   * Sets the capacity to `multiplier` of the reference (docs/caches.md, the reference rule) and
+   * evicts what no longer fits, least recently used first; the registry calls it on every level
+   * change, with the level, and while regrowing after pressure with the `progress` of the regrowth (0..1).
    * Called directly without a level, a multiplier below 1 counts as pressure (the reference
-   * freezes at what the cache holds) and 1 restores the configured maximum.
+   * freezes at what the cache holds) and 1 restores the configured maximum (at once, unless a
+   * `progress` below 1 is given).
    */
-  resize(multiplier: number, level?: Level): void {
-    checkMultiplier(`cache "${this.name}" resize`, multiplier)
-    if (level !== undefined) checkOneOf(`cache "${this.name}" resize`, 'argument `level`', level, LEVELS)
+  resize(multiplier: number, level?: Level, progress?: number): void {
+    const where = `cache "${this.name}" resize`
+    checkMultiplier(where, multiplier)
+    if (level !== undefined) checkOneOf(where, 'argument `level`', level, LEVELS)
+    const share = checkProgress(where, progress)
     const pressure = isPressure(multiplier, level)
     const lru = this.#lru
     this.#multiplier = multiplier
-    this.#capacity = this.#entries.resize(multiplier, pressure, () => lru.size)
+    this.#capacity = this.#entries.resize(multiplier, pressure, () => lru.size, share)
     if (this.#bytes !== undefined) {
-      this.#byteCapacity = this.#bytes.resize(multiplier, pressure, () => lru.calculatedSize)
+      this.#byteCapacity = this.#bytes.resize(multiplier, pressure, () => lru.calculatedSize, share)
     }
     this.#trimmer.run(this.#job)
   }

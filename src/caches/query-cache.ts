@@ -3,7 +3,7 @@
 import type { Query, QueryCache, QueryCacheNotifyEvent } from '@tanstack/query-core'
 import type { Level } from '../pressure/levels.js'
 import { checkMethods, checkNumber, checkOptions } from '../util/validate.js'
-import { Capacity, checkMultiplier, isPressure } from './capacity.js'
+import { Capacity, checkMultiplier, checkProgress, isPressure } from './capacity.js'
 import { estimateSize } from './estimate-size.js'
 import { CacheCounters, type CachePriority, type CacheStats, type Managed, type ManagedContext } from './types.js'
 
@@ -33,7 +33,7 @@ export interface ManagedQueryCache extends Managed {
   readonly attached: boolean
   /** Removes least-recently-updated inactive queries beyond the capacity now; returns how many. */
   trim(): number
-  resize(multiplier: number, level?: Level): void
+  resize(multiplier: number, level?: Level, progress?: number): void
   stats(): ManagedQueryCacheStats
   /** Unsubscribes from the QueryCache and cancels a pending trim; `resize()` attaches again. */
   dispose(): void
@@ -128,11 +128,15 @@ class QueryCacheManager implements ManagedQueryCache {
     this.#report = context.report
   }
 
-  resize(multiplier: number, level?: Level): void {
-    checkMultiplier(`manageQueryCache "${this.#name}" resize`, multiplier)
+  /** As a managed LRU cache: the reference rule under pressure, and regrowth by `progress` (0..1) after it. */
+  resize(multiplier: number, level?: Level, progress?: number): void {
+    const where = `manageQueryCache "${this.#name}" resize`
+    checkMultiplier(where, multiplier)
+    const share = checkProgress(where, progress)
     this.#attach()
     this.#multiplier = multiplier
-    this.#capacity = this.#reference.resize(multiplier, isPressure(multiplier, level), () => this.#order.size)
+    const pressure = isPressure(multiplier, level)
+    this.#capacity = this.#reference.resize(multiplier, pressure, () => this.#order.size, share)
     this.trim()
   }
 

@@ -1,6 +1,7 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
-import { checkMethods, checkOneOf, checkOptions, checkString } from '../util/validate.js'
+import { checkMethods, checkNumber, checkOneOf, checkOptions, checkString, MAX_TIMER_MS } from '../util/validate.js'
+import { CachePreview } from './cache-preview.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
 import { isThenable } from '../util/safe-call.js'
 import { createManagedLru, type ManagedLru } from './managed-lru.js'
@@ -16,31 +17,79 @@ interface Registration {
 }
 
 /** Builds the controller's `caches`; the constructor is private to this module. */
-export let createCacheRegistry: (core: ControllerCore, policy?: CachePolicyOptions) => CacheRegistry
+export let createCacheRegistry: (core: ControllerCore, policy?: CachePolicyOptions, regrowMs?: number) => CacheRegistry
 
 /**
- * `pressure.caches`: every managed cache of a controller. On each change of the effective level
+ * `configure({ cachePolicy, regrowMs })` on a live registry: checks both as at construction (the
+ * policy merged over the one in force) and returns the function that puts them in force, or throws.
+ */
+export let prepareCacheTuning: (
+  registry: CacheRegistry,
+  where: string,
+  tuning: { cachePolicy?: CachePolicyOptions; regrowMs?: number },
+) => () => void
+
+/** Default 30 s: after pressure, caches grow back to full capacity over this long. */
+export const DEFAULT_REGROW_MS = 30_000
+
+/** Regrowth resizes the caches each time it has come this much further (at most ~100 resizes per regrowth). */
+const REGROW_STEP = 0.01
+
+export function checkRegrowMs(where: string, value: unknown): number {
+  return checkNumber(where, 'option `regrowMs`', value, { min: 0, max: MAX_TIMER_MS })
+}
+
+/**
+ * `pressure.caches`: every managed cache of a controller. On each change of the applied level
  * it resizes every cache to the multiplier the cache policy gives its priority, synchronously,
- * before user `'level'` listeners run.
+ * before user `'level'` listeners run. Back at `normal`, caches grow back over `regrowMs`,
+ * advanced by the controller's samples.
  */
 export class CacheRegistry {
-  /** The multipliers in force: the defaults with `createController({ cachePolicy })` merged over them. */
-  readonly policy: CachePolicy
+  #policy: CachePolicy
+  #regrowMs: number
   readonly #core: ControllerCore
   readonly #caches = new Map<string, Registration>()
   readonly #names = new Map<Managed, string>()
   readonly #trimmer: SliceTrimmer
+  readonly #preview = new CachePreview()
+  /** The level the caches were last resized to. */
+  #level: Level
+  /** When regrowth began (controller clock), or null when the caches are not growing back. */
+  #regrowSince: number | null = null
+  /** How far regrowth had come at the last resize (0..1). */
+  #progress = 1
 
   static {
-    createCacheRegistry = (core, policy) => new CacheRegistry(core, policy)
+    createCacheRegistry = (core, policy, regrowMs = DEFAULT_REGROW_MS) => new CacheRegistry(core, policy, regrowMs)
+    prepareCacheTuning = (registry, where, { cachePolicy, regrowMs }) => registry.#prepare(where, cachePolicy, regrowMs)
   }
 
-  private constructor(core: ControllerCore, policy?: CachePolicyOptions) {
+  private constructor(core: ControllerCore, policy: CachePolicyOptions | undefined, regrowMs: number) {
     this.#core = core
-    this.policy = resolveCachePolicy('createController', policy)
+    this.#policy = resolveCachePolicy('createController', policy)
+    this.#regrowMs = checkRegrowMs('createController', regrowMs)
+    this.#level = core.level
     this.#trimmer = new SliceTrimmer({ report: (error) => core.report(error) })
-    core.onLevelChange((change) => this.#resizeAll(change.to))
+    core.onLevelChange((change) => this.#follow(change.at))
+    core.onSample((sample) => this.#regrow(sample.at))
+    core.onPreview((change) => this.#preview.describe(change, this.#caches, this.#policy, this.#regrowMs))
     core.onClose(() => this.#close())
+  }
+
+  /** The multipliers in force: the defaults with `createController({ cachePolicy })` (and `configure()`) merged over them. */
+  get policy(): CachePolicy {
+    return this.#policy
+  }
+
+  /** How long caches take to grow back to full capacity after pressure (ms; 0: at once). */
+  get regrowMs(): number {
+    return this.#regrowMs
+  }
+
+  /** True while the caches grow back after pressure. */
+  get regrowing(): boolean {
+    return this.#regrowSince !== null
   }
 
   /**
@@ -135,7 +184,7 @@ export class CacheRegistry {
   multiplier(priority: CachePriority, level: Level = this.#core.level): number {
     checkOneOf('caches.multiplier', 'argument `priority`', priority, CACHE_PRIORITIES)
     checkOneOf('caches.multiplier', 'argument `level`', level, LEVELS)
-    return this.policy[level][priority]
+    return this.#policy[level][priority]
   }
 
   #checkName(where: string, name: unknown): asserts name is string {
@@ -150,6 +199,30 @@ export class CacheRegistry {
     this.#resize(managed, priority, this.#core.level)
   }
 
+  /** Follows the applied level; a return to `normal` from pressure starts the regrowth. */
+  #follow(at: number): void {
+    const level = this.#core.level
+    if (level !== 'normal') {
+      this.#regrowSince = null
+    } else if (this.#level !== 'normal' && this.#regrowMs > 0) {
+      this.#regrowSince = at
+      this.#progress = 0
+    }
+    this.#level = level
+    this.#resizeAll(level)
+  }
+
+  /** After each sample: regrowth advances by the controller's clock, in steps of at least REGROW_STEP. */
+  #regrow(at: number): void {
+    if (this.#regrowSince === null || this.#level !== 'normal') return
+    const elapsed = (at - this.#regrowSince) / this.#regrowMs
+    const progress = this.#regrowMs === 0 ? 1 : Math.min(1, Math.max(0, elapsed))
+    if (progress < 1 && progress - this.#progress < REGROW_STEP) return
+    this.#progress = progress
+    if (progress === 1) this.#regrowSince = null
+    this.#resizeAll('normal')
+  }
+
   #resizeAll(level: Level): void {
     for (const { managed, priority } of this.#caches.values()) this.#resize(managed, priority, level)
   }
@@ -157,7 +230,12 @@ export class CacheRegistry {
   /** Resizes one cache; a throw or a rejected promise is reported, never raised into the controller. */
   #resize(managed: Managed, priority: CachePriority, level: Level): void {
     try {
-      const result = managed.resize(this.policy[level][priority], level)
+      const multiplier = this.#policy[level][priority]
+      // The progress only while regrowing: a Managed that is not growing back sees the two-argument call it always saw.
+      const result =
+        this.#regrowSince === null
+          ? managed.resize(multiplier, level)
+          : managed.resize(multiplier, level, this.#progress)
       if (isThenable(result)) result.then(undefined, (error: unknown) => this.#core.report(error))
     } catch (error) {
       this.#core.report(error)
@@ -170,6 +248,24 @@ export class CacheRegistry {
       managed.dispose?.()
     } catch (error) {
       this.#core.report(error)
+    }
+  }
+
+  /** Checks a new policy (merged over the one in force) and `regrowMs`; the returned function applies them at once. */
+  #prepare(where: string, cachePolicy: CachePolicyOptions | undefined, regrowMs: number | undefined): () => void {
+    let policy = this.#policy
+    if (cachePolicy !== undefined) {
+      // The partial alone first, so that a bad key or value is named as the caller wrote it.
+      resolveCachePolicy(where, cachePolicy)
+      const merged: CachePolicyOptions = {}
+      for (const level of LEVELS) merged[level] = { ...this.#policy[level], ...cachePolicy[level] }
+      policy = resolveCachePolicy(where, merged)
+    }
+    const regrow = regrowMs === undefined ? this.#regrowMs : checkRegrowMs(where, regrowMs)
+    return () => {
+      this.#policy = policy
+      this.#regrowMs = regrow
+      if (cachePolicy !== undefined) this.#resizeAll(this.#level)
     }
   }
 

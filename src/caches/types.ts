@@ -47,10 +47,13 @@ export interface ManagedContext {
 export interface Managed {
   /**
    * Shrinks (or lets grow back) to `multiplier` of the reference. The registry passes the level
-   * as a second argument; implementations may ignore it. A returned promise that rejects is
-   * reported on the controller's `'error'` event.
+   * as a second argument, and, while the cache grows back after pressure (`regrowMs`), how far
+   * that regrowth has come (`progress`, 0..1, 1 = fully regrown) as a third: the registry calls
+   * `resize` again as it advances, at most about 100 times per regrowth. Implementations may
+   * ignore both (one that ignores `progress` grows back at once). A returned promise that
+   * rejects is reported on the controller's `'error'` event.
    */
-  resize(multiplier: number, level?: Level): void | Promise<void>
+  resize(multiplier: number, level?: Level, progress?: number): void | Promise<void>
   /** Drops every entry. */
   clear(): void
   stats(): CacheStats

@@ -31,6 +31,17 @@ export class FeatureFlags {
     core.onLevelChange(() => {
       for (const flag of this.#flags.values()) flagControl.sync(flag)
     })
+    // Observe mode: which flags a change of the effective level would switch.
+    core.onPreview(({ from, to }) => {
+      const actions: string[] = []
+      for (const flag of this.#flags.values()) {
+        const after = flagControl.enabledAt(flag, to)
+        if (after !== flagControl.enabledAt(flag, from)) {
+          actions.push(`flag ${JSON.stringify(flag.name)} would switch ${after ? 'on' : 'off'}`)
+        }
+      }
+      return actions
+    })
     core.onClose(() => {
       for (const flag of this.#flags.values()) flagControl.detach(flag)
     })

@@ -35,6 +35,8 @@ export let flagControl: {
   create(core: ControllerCore, name: string, offAt: ThresholdLevel): Flag
   /** Recomputes `enabled` from the controller's level; the registry calls it on level changes. */
   sync(flag: Flag): void
+  /** Whether the flag would be on at `level` (observe mode's preview). */
+  enabledAt(flag: Flag, level: Level): boolean
   redeclare(flag: Flag, offAt: ThresholdLevel): void
   detach(flag: Flag): void
 }
@@ -55,6 +57,7 @@ export class Flag {
     flagControl = {
       create: (core, name, offAt) => new Flag(core, name, offAt),
       sync: (flag) => flag.#sync(),
+      enabledAt: (flag, level) => flag.#compute(level),
       redeclare: (flag, offAt) => {
         flag.#offAt = offAt
         flag.#sync()

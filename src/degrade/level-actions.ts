@@ -29,6 +29,8 @@ interface Registered {
   rank: number
   enter: boolean
   fn: LevelHook
+  /** What observe mode logs when the hook would run. */
+  preview: string
 }
 
 /**
@@ -47,6 +49,8 @@ export class LevelActions {
     // In delivery order, not at the moment of change: a hook that calls force() must not make the
     // next hooks see crossings out of order.
     core.onLevelEvent((change) => this.#dispatch(change))
+    // Observe mode: hooks follow the applied level, so they stay quiet; say which would have run.
+    core.onPreview((change) => this.#crossedBy(change).map((hook) => hook.preview))
     core.onClose(() => {
       clearImmediate(this.#gcImmediate)
       this.#hooks = []
@@ -54,7 +58,7 @@ export class LevelActions {
     if (heapSnapshots > 0) armHeapSnapshots(heapSnapshots)
     if (gcAt !== null) {
       if (!gcExposed()) warnGcUnavailable()
-      this.onLevel(gcAt, () => this.#scheduleGc())
+      this.#add(gcAt, () => this.#scheduleGc(), 'enter', 'a full garbage collection would run (emergency.gc)')
       // The first sample came before this hook existed: a controller built at that level collects too.
       if (levelRank(core.level) >= levelRank(gcAt)) this.#scheduleGc()
     }
@@ -72,7 +76,11 @@ export class LevelActions {
     checkFunction('onLevel', 'argument `fn`', fn)
     const { on = 'enter' } = checkOptions<LevelHookOptions>('onLevel', 'options', options, ['on'])
     checkOneOf('onLevel', 'option `on`', on, ['enter', 'leave'])
-    const hook: Registered = { rank: levelRank(level), enter: on === 'enter', fn }
+    return this.#add(level, fn, on, `onLevel('${level}', { on: '${on}' }) hook would run`)
+  }
+
+  #add(level: ThresholdLevel, fn: LevelHook, on: 'enter' | 'leave', preview: string): () => void {
+    const hook: Registered = { rank: levelRank(level), enter: on === 'enter', fn, preview }
     this.#hooks.push(hook)
     return () => {
       this.#hooks = this.#hooks.filter((h) => h !== hook)
@@ -80,13 +88,17 @@ export class LevelActions {
   }
 
   #dispatch(change: LevelChange): void {
+    // A copy (from filter): a hook may unsubscribe itself or add another.
+    for (const hook of this.#crossedBy(change)) callSafely(this.#core, hook.fn, change)
+  }
+
+  /** The hooks whose level `change` crosses in their direction. */
+  #crossedBy(change: LevelChange): Registered[] {
     const from = levelRank(change.from)
     const to = levelRank(change.to)
-    // A copy: a hook may unsubscribe itself or add another.
-    for (const hook of [...this.#hooks]) {
-      const crossed = hook.enter ? from < hook.rank && to >= hook.rank : from >= hook.rank && to < hook.rank
-      if (crossed) callSafely(this.#core, hook.fn, change)
-    }
+    return this.#hooks.filter((hook) =>
+      hook.enter ? from < hook.rank && to >= hook.rank : from >= hook.rank && to < hook.rank,
+    )
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { ControllerCore } from '../pressure/core.js'
-import { THRESHOLD_LEVELS, type ThresholdLevel } from '../pressure/levels.js'
+import { atOrAbove, THRESHOLD_LEVELS, type ThresholdLevel } from '../pressure/levels.js'
 import { checkFunction, checkNumber, checkOneOf, checkOptions, checkString, MAX_TIMER_MS } from '../util/validate.js'
 import { createTask, type Task, type TaskFn, type TaskInfo } from './task.js'
 
@@ -25,6 +25,17 @@ export class TaskScheduler {
 
   private constructor(core: ControllerCore) {
     this.#core = core
+    // Observe mode: which tasks a change of the effective level would pause or resume.
+    core.onPreview(({ from, to }) => {
+      const actions: string[] = []
+      for (const task of this.#tasks.values()) {
+        const paused = atOrAbove(to, task.pauseAt)
+        if (paused !== atOrAbove(from, task.pauseAt)) {
+          actions.push(`task ${JSON.stringify(task.name)} would ${paused ? 'pause' : 'resume'}`)
+        }
+      }
+      return actions
+    })
     core.onClose(() => {
       // A copy: each task leaves the map as it stops.
       for (const task of [...this.#tasks.values()]) void task.stop()

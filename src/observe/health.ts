@@ -13,6 +13,8 @@ const W = 'healthHandler'
 
 /**
  * A readiness probe: `200 { level, ratio }` below `failAt`, `503` at or above it, never cached.
+ * In observe mode the probe is one of the actions that wait for enforcement: it answers 200
+ * whatever the level, with `mode: 'observe'` in the body.
  * Use it for readiness (the load balancer stops sending traffic until the pod recovers), never
  * for liveness: restarting a pod under memory pressure throws away its caches and moves its
  * load onto siblings that are likely under the same pressure.
@@ -24,6 +26,11 @@ export function healthHandler(pressure: ObservedController, options: HealthOptio
   return function heapguardHealth(req: IncomingMessage, res: ServerResponse): void {
     if (rejectMethod(req, res)) return
     const level = controller.level
-    sendJson(req, res, atOrAbove(level, failAt) ? 503 : 200, { level, ratio: controller.ratio })
+    const applied = controller.appliedLevel ?? level
+    const body =
+      controller.mode === 'observe'
+        ? { level, ratio: controller.ratio, mode: 'observe' }
+        : { level, ratio: controller.ratio }
+    sendJson(req, res, atOrAbove(applied, failAt) ? 503 : 200, body)
   }
 }

@@ -3,6 +3,7 @@ import type { FlagInfo } from '../degrade/features.js'
 import type { ShedStats } from '../degrade/shed/shedder.js'
 import type { TaskInfo } from '../degrade/task.js'
 import type { Level } from '../pressure/levels.js'
+import type { Mode } from '../pressure/rollout.js'
 import type { Trend } from '../pressure/trend.js'
 import type { ControllerEvents, LevelChange, Sample, Thresholds } from '../pressure/types.js'
 import { checkMethods } from '../util/validate.js'
@@ -20,6 +21,10 @@ export interface ObservedController {
   readonly measuredLevel: Level
   readonly ratio: number
   readonly forced: Level | null
+  /** The level the subsystems apply (`normal` in observe mode); absent on controllers that predate modes. */
+  readonly appliedLevel?: Level
+  /** `'enforce'` or `'observe'`; absent on controllers that predate modes (they enforce). */
+  readonly mode?: Mode
   readonly thresholds: Readonly<Thresholds>
   readonly hysteresis: number
   readonly lastSample: Sample | undefined
@@ -28,9 +33,11 @@ export interface ObservedController {
   transitions(): LevelChange[]
   transitionCounts(): Record<Level, number>
   trend(): Trend
+  /** Reports a failure on the controller's `'error'` event (or its logger); never throws. */
+  report?(error: unknown): void
   on<E extends keyof ControllerEvents>(event: E, fn: (...args: ControllerEvents[E]) => void): unknown
   off<E extends keyof ControllerEvents>(event: E, fn?: (...args: ControllerEvents[E]) => void): unknown
-  readonly caches?: { stats(): CacheStats[] }
+  readonly caches?: { stats(): CacheStats[]; readonly regrowing?: boolean }
   readonly shed?: { stats(): ObservedShedStats }
   readonly features?: { list(): FlagInfo[] }
   readonly tasks?: { list(): TaskInfo[] }

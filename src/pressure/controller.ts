@@ -1,6 +1,7 @@
 import { SafeEmitter } from '../util/safe-emitter.js'
 import { SafeClock } from './clock.js'
 import { makeCore, type ControllerCore } from './core.js'
+import { EventQueue, type PendingEvent } from './event-queue.js'
 import { checkForce, ForcedLevel, type ForceOptions } from './forced-level.js'
 import { observeGc } from './gc-observer.js'
 import { GcSampler } from './gc-sampler.js'
@@ -8,28 +9,21 @@ import { LevelMachine } from './level-machine.js'
 import type { Level } from './levels.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import { pollDelay, PollTimer } from './poll-timer.js'
+import { Rollout, type Mode } from './rollout.js'
 import { SampleHistory } from './sample-history.js'
 import { readSources } from './source-reader.js'
 import { Signals } from './signals/signals.js'
 import { checkNesting, SubsystemHooks } from './subsystem-hooks.js'
 import { logChange, TransitionLog } from './transition-log.js'
 import type { Trend } from './trend.js'
+import type { PressureTuning } from './tuning.js'
 import type { ControllerEvents, Floor, GcInfo, LevelChange, Sample, Thresholds } from './types.js'
 
 export { SourceError } from './source-reader.js'
 
-/**
- * The most events one `sample()`/`force()`/`release()` call delivers. Listeners that keep
- * changing the level from inside a listener would otherwise loop forever.
- */
-const MAX_EVENTS_PER_CALL = 1000
-
 const EVENT_NAMES: readonly (keyof ControllerEvents)[] = ['sample', 'level', 'error']
 
 export type { ForceOptions } from './forced-level.js'
-
-/** An event waiting for delivery; see `#flush`. */
-type Pending = { level: LevelChange; sample?: undefined } | { sample: Sample; level?: undefined }
 
 /** The subsystems' view of a controller (caches, shedding, flags, …); module-private, never on a public type. */
 export let controllerCore: (controller: PressureController) => ControllerCore
@@ -52,15 +46,14 @@ export class PressureController {
   readonly #gc: GcSampler
   readonly #signals: Signals
   readonly #hooks: SubsystemHooks
+  readonly #rollout: Rollout
+  readonly #queue: EventQueue
   readonly #core: ControllerCore
 
   #ratio = 0
   #level: Level = 'normal'
   /** True while a sample is taken and its events delivered: sample() may not re-enter. */
   #sampling = false
-  /** Events not yet delivered, and whether a call up the stack is delivering them. */
-  #pending: Pending[] = []
-  #flushing = false
   /** How many level changes are running their state hooks now (nested when a hook changes the level). */
   #changing = 0
   /** Counts level changes: a state-hook loop stops once a nested change has updated every hook. */
@@ -73,18 +66,20 @@ export class PressureController {
 
   constructor(options: PressureOptions = {}) {
     this.#options = resolvePressureOptions(options)
-    const { thresholds, hysteresis, recoveryMs, historySize, logger, sources, gcCoalesceMs, intervalMs } = this.#options
-    this.#machine = new LevelMachine(thresholds, hysteresis, recoveryMs)
+    const { tuning, historySize, logger, sources, gcCoalesceMs } = this.#options
+    this.#machine = new LevelMachine(tuning)
     this.#history = new SampleHistory(historySize, sources)
     this.#events = new SafeEmitter(logger, 'heapguard', EVENT_NAMES)
     const report = (error: unknown): void => this.#events.report(error)
     this.#clock = new SafeClock(this.#options.now, report)
     this.#hooks = new SubsystemHooks(report)
+    this.#rollout = new Rollout(this.#options.mode, this.#hooks, logger)
+    this.#queue = new EventQueue((event) => this.#deliver(event), report)
     const now = this.#clock.now
-    this.#signals = new Signals({ sources, holdMs: recoveryMs, pollMs: intervalMs, now, report, logger })
+    this.#signals = new Signals({ sources, tuning, now, report, logger })
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.release()))
     this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), this.#signals.onGc)
-    this.#core = makeCore(this, this.#hooks, { logger, now, report })
+    this.#core = makeCore(this, this.#rollout, this.#hooks, { logger, now, report })
     if (this.#options.autoStart) this.#start()
   }
 
@@ -109,15 +104,41 @@ export class PressureController {
   }
 
   get thresholds(): Readonly<Thresholds> {
-    return this.#options.thresholds
+    return this.#options.tuning.thresholds
   }
 
   get hysteresis(): number {
-    return this.#options.hysteresis
+    return this.#options.tuning.hysteresis
   }
 
   get recoveryMs(): number {
-    return this.#options.recoveryMs
+    return this.#options.tuning.recoveryMs
+  }
+
+  /** `'enforce'`, or `'observe'`: measure, emit and log what would be done, but apply `normal` everywhere. */
+  get mode(): Mode {
+    return this.#rollout.mode
+  }
+
+  /** Switches the mode at run time; switching to `'enforce'` applies the current level at once. */
+  set mode(mode: Mode) {
+    checkNesting('mode', this.#changing)
+    const change = this.#rollout.switchTo(mode, this.#level, this.#clock.now(), this.#ratio)
+    if (change === null || this.#closed) return
+    this.#queue.push({ level: change, hooks: true, listeners: false })
+    this.#changeState(change)
+    this.#flush()
+  }
+
+  /** The level the subsystems apply: `level` in enforce mode, `normal` in observe mode. */
+  get appliedLevel(): Level {
+    return this.#rollout.applied
+  }
+
+  /** Changes the level rules and the poll of a live controller, checked as at construction; the next sample uses them. */
+  configure(options: PressureTuning): void {
+    this.#options.tuning.prepare('configure', options)()
+    if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
   }
 
   get closed(): boolean {
@@ -264,8 +285,9 @@ export class PressureController {
       if (measured) this.#machine.step(this.#ratio, at, floor)
       this.#settle(forceExpired, at)
       const sample: Sample = { at, ratio: this.#ratio, level: this.#level, sources }
+      this.#hooks.sampled(sample)
       this.#history.record(sample, gc?.major === true)
-      this.#pending.push({ sample })
+      this.#queue.push({ sample })
       if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
       this.#flush()
       return sample
@@ -275,7 +297,7 @@ export class PressureController {
   }
 
   #pollDelay(): number {
-    return pollDelay(this.#ratio, this.#options)
+    return pollDelay(this.#ratio, this.#options.tuning)
   }
 
   /**
@@ -290,8 +312,14 @@ export class PressureController {
     this.#level = to
     const change: LevelChange = { from, to, at, ratio: this.#ratio, forced }
     this.#transitions.record(change)
+    const applied = this.#rollout.follow(change)
     // Queued before the hooks run: a change they cause is delivered after this one.
-    this.#pending.push({ level: change })
+    this.#queue.push({ level: change, hooks: applied !== null, listeners: true })
+    if (applied !== null) this.#changeState(applied)
+  }
+
+  /** Brings subsystem state to a change of the applied level. */
+  #changeState(change: LevelChange): void {
     const generation = ++this.#generation
     this.#changing++
     try {
@@ -302,42 +330,21 @@ export class PressureController {
     }
   }
 
-  /**
-   * Delivers queued events in order, synchronously. A level change made by a listener (say,
-   * `force()` inside a `'level'` listener) takes effect at once but is delivered after the current
-   * event has reached everyone, so every hook and listener sees the changes in the order they
-   * happened, each `from` equal to the previous `to`.
-   */
+  /** Delivers queued events in order (see EventQueue). */
   #flush(): void {
     // Nested inside a level change (a hook called force()): the outer call flushes once its change is complete.
-    if (this.#flushing || this.#changing > 0) return
-    this.#flushing = true
-    try {
-      for (let i = 0; i < this.#pending.length && !this.#closed; i++) {
-        if (i === MAX_EVENTS_PER_CALL) {
-          this.#events.report(
-            new Error(
-              `heapguard: listeners caused more than ${MAX_EVENTS_PER_CALL} events in one call (a listener that keeps changing the level?); the rest were dropped`,
-            ),
-          )
-          break
-        }
-        const event = this.#pending[i]!
-        if (event.level !== undefined) this.#deliverLevel(event.level)
-        else this.#events.emit('sample', event.sample)
-      }
-    } finally {
-      // A fresh array is cheaper than truncating this one (setting .length is slow in V8).
-      if (this.#pending.length > 0) this.#pending = []
-      this.#flushing = false
-    }
+    if (this.#changing === 0) this.#queue.flush(this.#isClosed)
   }
 
-  /** Level hooks first (subsystem state has followed already, in #settle), then the log line, then user listeners. */
-  #deliverLevel(change: LevelChange): void {
-    this.#hooks.deliver(change)
-    logChange(this.#options.logger, change)
-    this.#events.emit('level', change)
+  readonly #isClosed = (): boolean => this.#closed
+
+  /** A level change: level hooks first (subsystem state has followed already, in #settle), then the log line, then user listeners. */
+  #deliver(event: PendingEvent): void {
+    if (event.level === undefined) return void this.#events.emit('sample', event.sample)
+    if (event.hooks) this.#hooks.deliver(event.level)
+    if (!event.listeners) return
+    logChange(this.#options.logger, event.level)
+    this.#events.emit('level', event.level)
   }
 
   /** Sampling from a timer or observer: nothing may escape into the event loop. */

@@ -1,21 +1,26 @@
 import type { Level } from './levels.js'
 import type { SubsystemHooks } from './subsystem-hooks.js'
-import type { LevelChange, Logger } from './types.js'
+import type { LevelChange, Logger, Sample } from './types.js'
 
 /**
  * What the controller shares with its subsystems (caches, shedding, flags, tasks, limits).
  *
+ * `level` is the APPLIED level: the effective level in enforce mode, `normal` in observe mode
+ * (see rollout.ts). Subsystems enforce it; they never read the controller's own `level`.
+ *
  * Two kinds of level subscription:
  * - `onLevelChange`: state that follows the level (cache sizes, admission, flags, task pauses).
- *   Runs at the very moment the effective level changes, inside the `sample()`/`force()`/
- *   `release()` that changed it, even when that call comes from a listener, so code right after
- *   `force()` sees the new level everywhere. It may run nested (a flag listener that calls
- *   `force()`), so it must bring its state in line with `core.level` rather than trust `change.to`.
- * - `onLevelEvent`: reactions to a transition (level hooks). Delivered with the `'level'` event,
- *   in the order the changes happened and just before user `'level'` listeners, each `from`
- *   equal to the previous `to`.
+ *   Runs at the very moment the applied level changes, inside the `sample()`/`force()`/
+ *   `release()` (or `mode` switch) that changed it, even when that call comes from a listener, so
+ *   code right after `force()` sees the new level everywhere. It may run nested (a flag listener
+ *   that calls `force()`), so it must bring its state in line with `core.level` rather than trust
+ *   `change.to`.
+ * - `onLevelEvent`: reactions to a transition (level hooks). Delivered with the `'level'` event
+ *   (or, for a mode switch, on its own), in the order the changes happened and just before user
+ *   `'level'` listeners, each `from` equal to the previous `to`.
  */
 export interface ControllerCore {
+  /** The applied level. */
   readonly level: Level
   readonly closed: boolean
   readonly logger: Logger
@@ -26,26 +31,36 @@ export interface ControllerCore {
   onLevelChange(fn: (change: LevelChange) => void): () => void
   /** Called for every change in delivery order, before user `'level'` listeners; returns the unsubscribe function. */
   onLevelEvent(fn: (change: LevelChange) => void): () => void
+  /** Called after every sample, once the level is settled (time-driven state: cache regrowth); returns the unsubscribe function. */
+  onSample(fn: (sample: Sample) => void): () => void
+  /**
+   * Observe mode: called for each change of the effective level, which is not applied; returns
+   * what the subsystem would do, one sentence per action (`cache "users" would shrink …`), for the log.
+   */
+  onPreview(fn: (change: LevelChange) => readonly string[]): () => void
   /** Called once by `close()`, in registration order. */
   onClose(fn: () => void): void
 }
 
-/** The core a controller hands its subsystems: live `level` and `closed`, and its hooks. */
+/** The core a controller hands its subsystems: the live applied level and `closed`, and its hooks. */
 export function makeCore(
-  state: { readonly level: Level; readonly closed: boolean },
+  controller: { readonly closed: boolean },
+  rollout: { readonly applied: Level },
   hooks: SubsystemHooks,
   fields: { logger: Logger; now: () => number; report: (error: unknown) => void },
 ): ControllerCore {
   return {
     get level() {
-      return state.level
+      return rollout.applied
     },
     get closed() {
-      return state.closed
+      return controller.closed
     },
     ...fields,
     onLevelChange: (fn) => hooks.onLevelChange(fn),
     onLevelEvent: (fn) => hooks.onLevelEvent(fn),
+    onSample: (fn) => hooks.onSample(fn),
+    onPreview: (fn) => hooks.onPreview(fn),
     onClose: (fn) => hooks.onClose(fn),
   }
 }

@@ -1,5 +1,5 @@
 import { LEVELS, levelRank, type Level } from './levels.js'
-import type { Thresholds } from './types.js'
+import type { Tuning } from './tuning.js'
 
 /**
  * The measured level as a step function of (ratio, time).
@@ -11,19 +11,17 @@ import type { Thresholds } from './types.js'
  * - A floor (see signals/floors.ts) is a level reached whatever the ratio: it escalates like a
  *   ratio would, and while it holds at or above the current level it counts as a sample above
  *   the exit line. Once it lapses, recovery follows the same staged rules.
+ *
+ * The rules are read from `tuning` at every step, so `configure()` takes effect at the next sample.
  */
 export class LevelMachine {
   #level: Level = 'normal'
   /** When the ratio first went (and stayed) below the current level's exit line; null if not. */
   #belowSince: number | null = null
-  readonly #thresholds: Thresholds
-  readonly #hysteresis: number
-  readonly #recoveryMs: number
+  readonly #tuning: Pick<Tuning, 'thresholds' | 'hysteresis' | 'recoveryMs'>
 
-  constructor(thresholds: Thresholds, hysteresis: number, recoveryMs: number) {
-    this.#thresholds = thresholds
-    this.#hysteresis = hysteresis
-    this.#recoveryMs = recoveryMs
+  constructor(tuning: Pick<Tuning, 'thresholds' | 'hysteresis' | 'recoveryMs'>) {
+    this.#tuning = tuning
   }
 
   get level(): Level {
@@ -32,7 +30,7 @@ export class LevelMachine {
 
   /** The level a ratio reaches on the way up: the highest whose threshold it meets. */
   levelFor(ratio: number): Level {
-    const t = this.#thresholds
+    const t = this.#tuning.thresholds
     if (ratio >= t.emergency) return 'emergency'
     if (ratio >= t.critical) return 'critical'
     if (ratio >= t.warning) return 'warning'
@@ -41,7 +39,7 @@ export class LevelMachine {
 
   /** The ratio below which the current level may start to recover. */
   exitLine(level: Level = this.#level): number {
-    return level === 'normal' ? -Infinity : this.#thresholds[level] - this.#hysteresis
+    return level === 'normal' ? -Infinity : this.#tuning.thresholds[level] - this.#tuning.hysteresis
   }
 
   /** Feeds one ratio observed at `now`, with the floor that holds then; returns the level afterwards. */
@@ -59,7 +57,7 @@ export class LevelMachine {
       return this.#level
     }
     this.#belowSince ??= now
-    if (now - this.#belowSince >= this.#recoveryMs) {
+    if (now - this.#belowSince >= this.#tuning.recoveryMs) {
       this.#level = LEVELS[levelRank(this.#level) - 1]!
       // The next step down needs its own dwell, counted from this transition, and only if the
       // ratio is already below the new level's exit line.

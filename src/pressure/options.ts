@@ -1,9 +1,12 @@
 import { defaultSources } from './sources/defaults.js'
-import type { GcSubscribe, Logger, Source, Thresholds } from './types.js'
+import { MODES, type Mode } from './rollout.js'
+import { LiveTuning, type PressureTuning } from './tuning.js'
+import type { GcSubscribe, Logger, Source } from './types.js'
 import {
   checkBoolean,
   checkFunction,
   checkNumber,
+  checkOneOf,
   checkOptions,
   checkString,
   describe,
@@ -11,22 +14,17 @@ import {
   optionKeys,
 } from '../util/validate.js'
 
-export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ warning: 0.7, critical: 0.85, emergency: 0.95 })
+export { DEFAULT_THRESHOLDS } from './tuning.js'
 
 /** The options of the pressure controller itself; subsystems validate their own keys. */
-export interface PressureOptions {
+export interface PressureOptions extends PressureTuning {
   /** Default `[heapSource(), rssSource()]`, plus `cgroupSource()` in a cgroup with a memory limit (`defaultSources()`). */
   sources?: Source[]
-  /** Default `{ warning: 0.70, critical: 0.85, emergency: 0.95 }`; partial objects are merged. */
-  thresholds?: Partial<Thresholds>
-  /** Default 0.05: a level is left only when the ratio is below its threshold minus this. */
-  hysteresis?: number
-  /** Default 5000: time below the exit line before stepping down one level. */
-  recoveryMs?: number
-  /** Default 1000: polling period while the ratio is well below warning. */
-  intervalMs?: number
-  /** Default 25 (or `intervalMs` when that is shorter): polling period from `warning − 0.10` up; must not exceed `intervalMs`. */
-  fastIntervalMs?: number
+  /**
+   * Default `'enforce'`. `'observe'`: levels, events and metrics as usual, but every subsystem
+   * applies `normal` and the actions it would take are logged; switch with `pressure.mode`.
+   */
+  mode?: Mode
   /** Default true: also sample right after garbage collections. */
   sampleOnGc?: boolean
   /** Default 5: GC-triggered samples are at least this far apart (a burst of GCs samples once, then once more at its end). */
@@ -45,11 +43,9 @@ export interface PressureOptions {
 
 export interface ResolvedPressureOptions {
   sources: readonly Source[]
-  thresholds: Readonly<Thresholds>
-  hysteresis: number
-  recoveryMs: number
-  intervalMs: number
-  fastIntervalMs: number
+  /** The level rules and the poll; `configure()` changes them in place. */
+  tuning: LiveTuning
+  mode: Mode
   sampleOnGc: boolean
   gcCoalesceMs: number
   autoStart: boolean
@@ -60,8 +56,6 @@ export interface ResolvedPressureOptions {
 }
 
 const W = 'createController'
-
-const DEFAULT_FAST_INTERVAL_MS = 25
 
 /** Read once: the getter goes through the binding on every call. */
 const timeOrigin = performance.timeOrigin
@@ -96,21 +90,6 @@ function resolveSources(value: unknown): Source[] {
     names.add(name!)
   })
   return value as Source[]
-}
-
-function resolveThresholds(value: unknown): Thresholds {
-  const partial = checkOptions<Thresholds>(W, 'option `thresholds`', value, ['warning', 'critical', 'emergency'])
-  const thresholds = { ...DEFAULT_THRESHOLDS, ...partial }
-  for (const key of ['warning', 'critical', 'emergency'] as const) {
-    checkNumber(W, `option \`thresholds.${key}\``, thresholds[key], { above: 0, max: 1 })
-  }
-  if (!(thresholds.warning < thresholds.critical && thresholds.critical < thresholds.emergency)) {
-    throw new RangeError(
-      `${W}: option \`thresholds\` must be strictly increasing (warning < critical < emergency), got ` +
-        `warning ${thresholds.warning}, critical ${thresholds.critical}, emergency ${thresholds.emergency}`,
-    )
-  }
-  return thresholds
 }
 
 /** The clock is read once here, so a clock that returns garbage fails at construction, not at the first sample. */
@@ -151,35 +130,16 @@ export const PRESSURE_OPTION_KEYS = optionKeys<PressureOptions>({
   historySize: true,
   logger: true,
   subscribeGc: true,
+  mode: true,
 })
 
 export function resolvePressureOptions(input: PressureOptions | undefined): ResolvedPressureOptions {
   const options = checkOptions<PressureOptions>(W, 'options', input, PRESSURE_OPTION_KEYS)
-  const thresholds = Object.freeze(resolveThresholds(options.thresholds))
-  const hysteresis = checkNumber(W, 'option `hysteresis`', options.hysteresis ?? 0.05, { min: 0 })
-  if (hysteresis >= thresholds.warning) {
-    throw new RangeError(
-      `${W}: option \`hysteresis\` must be below thresholds.warning (${thresholds.warning}), got ${hysteresis}`,
-    )
-  }
-  const intervalMs = checkNumber(W, 'option `intervalMs`', options.intervalMs ?? 1000, { above: 0, max: MAX_TIMER_MS })
-  // The default follows a short `intervalMs` down: an option the caller never set must not make theirs fail.
-  const fastIntervalMs =
-    options.fastIntervalMs === undefined
-      ? Math.min(DEFAULT_FAST_INTERVAL_MS, intervalMs)
-      : checkNumber(W, 'option `fastIntervalMs`', options.fastIntervalMs, { above: 0, max: MAX_TIMER_MS })
-  if (fastIntervalMs > intervalMs) {
-    throw new RangeError(
-      `${W}: option \`fastIntervalMs\` (${fastIntervalMs}) must not exceed \`intervalMs\` (${intervalMs})`,
-    )
-  }
+  const { thresholds, hysteresis, recoveryMs, intervalMs, fastIntervalMs } = options
   return {
     sources: Object.freeze(resolveSources(options.sources)),
-    thresholds,
-    hysteresis,
-    recoveryMs: checkNumber(W, 'option `recoveryMs`', options.recoveryMs ?? 5000, { min: 0 }),
-    intervalMs,
-    fastIntervalMs,
+    tuning: new LiveTuning({ thresholds, hysteresis, recoveryMs, intervalMs, fastIntervalMs }),
+    mode: checkOneOf(W, 'option `mode`', options.mode ?? 'enforce', MODES),
     sampleOnGc: checkBoolean(W, 'option `sampleOnGc`', options.sampleOnGc ?? true),
     gcCoalesceMs: checkNumber(W, 'option `gcCoalesceMs`', options.gcCoalesceMs ?? 5, { min: 0, max: MAX_TIMER_MS }),
     autoStart: checkBoolean(W, 'option `autoStart`', options.autoStart ?? true),

@@ -1,6 +1,8 @@
-import type { LevelChange } from './types.js'
+import type { LevelChange, Sample } from './types.js'
 
 type Hook = (change: LevelChange) => void
+type SampleHook = (sample: Sample) => void
+type Preview = (change: LevelChange) => readonly string[]
 
 /**
  * How deep level changes may nest: a flag listener that calls `force()` changes the level again
@@ -19,13 +21,16 @@ export function checkNesting(where: string, depth: number): void {
 
 /**
  * The subsystems' subscriptions to a controller (see `ControllerCore`): state hooks run at the
- * moment the effective level changes, event hooks in delivery order with the `'level'` event,
- * close hooks once, in registration order. Every hook is fault-isolated: a throw is reported
- * and the next hook still runs.
+ * moment the applied level changes, event hooks in delivery order with the `'level'` event,
+ * sample hooks after each sample has settled the level, previews in observe mode, close hooks
+ * once, in registration order. Every hook is fault-isolated: a throw is reported and the next
+ * hook still runs.
  */
 export class SubsystemHooks {
   readonly #state = new Set<Hook>()
   readonly #events = new Set<Hook>()
+  readonly #samples = new Set<SampleHook>()
+  readonly #previews = new Set<Preview>()
   readonly #close: (() => void)[] = []
   readonly #report: (error: unknown) => void
 
@@ -41,6 +46,16 @@ export class SubsystemHooks {
   onLevelEvent(fn: Hook): () => void {
     this.#events.add(fn)
     return () => this.#events.delete(fn)
+  }
+
+  onSample(fn: SampleHook): () => void {
+    this.#samples.add(fn)
+    return () => this.#samples.delete(fn)
+  }
+
+  onPreview(fn: Preview): () => void {
+    this.#previews.add(fn)
+    return () => this.#previews.delete(fn)
   }
 
   onClose(fn: () => void): void {
@@ -59,6 +74,29 @@ export class SubsystemHooks {
     for (const hook of this.#events) this.#call(hook, change)
   }
 
+  sampled(sample: Sample): void {
+    for (const hook of this.#samples) {
+      try {
+        hook(sample)
+      } catch (error) {
+        this.#report(error)
+      }
+    }
+  }
+
+  /** What every subsystem would do for `change`, one sentence per action (observe mode). */
+  preview(change: LevelChange): string[] {
+    const actions: string[] = []
+    for (const preview of this.#previews) {
+      try {
+        actions.push(...preview(change))
+      } catch (error) {
+        this.#report(error)
+      }
+    }
+    return actions
+  }
+
   /** Runs the close hooks once, then forgets every hook. */
   close(): void {
     for (const hook of this.#close.splice(0)) {
@@ -70,6 +108,8 @@ export class SubsystemHooks {
     }
     this.#state.clear()
     this.#events.clear()
+    this.#samples.clear()
+    this.#previews.clear()
   }
 
   #call(hook: Hook, change: LevelChange): void {

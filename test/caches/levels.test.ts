@@ -75,8 +75,10 @@ describe('caches follow the level (default policy)', () => {
     expect(cache.has('big2')).toBe(false)
   })
 
+  // `regrowMs: 0` where a test needs the capacity back at max the moment the level is normal;
+  // gradual regrowth has its own tests (regrowth.test.ts).
   it('sized by guess: max 1,000,000 holding 2,000 keeps 1,500 at warning and does not grow', () => {
-    const { pressure } = drive()
+    const { pressure } = drive({ regrowMs: 0 })
     const cache = pressure.caches.lru<string, string>('guess', { max: 1_000_000 })
     fill(cache, 2000)
     pressure.force('warning')
@@ -101,7 +103,7 @@ describe('caches follow the level (default policy)', () => {
   })
 
   it('a cache that was empty when pressure began stays empty until normal', () => {
-    const { pressure } = drive()
+    const { pressure } = drive({ regrowMs: 0 })
     const cache = pressure.caches.lru<string, string>('empty', { max: 100, priority: 'essential' })
     pressure.force('warning')
     expect(cache.capacity).toBe(0)
@@ -119,7 +121,7 @@ describe('caches follow the level (default policy)', () => {
   })
 
   it('a cache created under pressure starts at the current multiplier of what it holds (nothing)', () => {
-    const { pressure } = drive()
+    const { pressure } = drive({ regrowMs: 0 })
     pressure.force('critical')
     const cache = pressure.caches.lru<string, string>('late', { max: 50, priority: 'essential' })
     expect(cache.stats()).toMatchObject({ capacity: 0, multiplier: 0.75, entries: 0 })
@@ -130,7 +132,7 @@ describe('caches follow the level (default policy)', () => {
   })
 
   it('multiplier 0 disables a cache: get misses, set stores nothing, has is false', () => {
-    const { pressure } = drive()
+    const { pressure } = drive({ regrowMs: 0 })
     const cache = pressure.caches.lru<string, string>('extras', { max: 10, priority: 'optional' })
     fill(cache, 10)
     cache.get('k1')
@@ -149,7 +151,7 @@ describe('caches follow the level (default policy)', () => {
   })
 
   it('recovers through staged levels: capacity grows back, nothing is refilled', () => {
-    const { pressure, feed } = drive({ recoveryMs: 1000 })
+    const { pressure, feed } = drive({ recoveryMs: 1000, regrowMs: 0 })
     const cache = pressure.caches.lru<string, string>('pages', { max: 400 })
     fill(cache, 400)
     feed(0.9, 0) // critical (0.85)

@@ -10,14 +10,14 @@ afterEach(() => {
 })
 
 function setup(maxQueries = 10) {
-  const { pressure, errors } = drive()
+  const { pressure, errors, feed } = drive()
   const client = new QueryClient({
     defaultOptions: { queries: { gcTime: Infinity, retry: false, staleTime: Infinity } },
   })
   clients.push(client)
   const queryCache = client.getQueryCache()
   const managed = manageQueryCache(queryCache, { maxQueries })
-  return { pressure, errors, client, queryCache, managed }
+  return { pressure, errors, feed, client, queryCache, managed }
 }
 
 const turn = () => new Promise((resolve) => setImmediate(resolve))
@@ -88,8 +88,8 @@ describe('manageQueryCache (heapguard/query) with a real QueryClient', () => {
     expect(ids(client)).toEqual([])
   })
 
-  it('follows the reference rule: at warning it keeps a share of what it held, and does not grow', async () => {
-    const { pressure, client, managed } = setup(1000)
+  it('follows the reference rule: at warning it keeps a share of what it held, does not grow, and regrows after', async () => {
+    const { pressure, feed, client, managed } = setup(1000)
     pressure.caches.register('queries', managed)
     await prefetch(client, [0, 1, 2, 3, 4, 5, 6, 7])
     pressure.force('warning') // normal × 0.75 of the 8 held, not of 1000
@@ -99,6 +99,12 @@ describe('manageQueryCache (heapguard/query) with a real QueryClient', () => {
     await turn()
     expect(ids(client)).toEqual([4, 5, 6, 7, 8, 9])
     pressure.force('normal')
+    // Regrowth: from the 6 pressure left, slowly at first, to maxQueries once regrowMs (30 s) has passed.
+    expect(managed.capacity).toBe(6)
+    feed(0, 15_000)
+    expect(managed.capacity).toBeGreaterThan(6)
+    expect(managed.capacity).toBeLessThan(1000)
+    feed(0, 30_000)
     expect(managed.capacity).toBe(1000)
     await prefetch(client, [10, 11])
     await turn()

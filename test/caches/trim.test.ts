@@ -122,7 +122,7 @@ describe('large trims run in slices', () => {
   })
 
   it('a further level change during a trim retargets it; recovery stops it', async () => {
-    const { pressure } = drive()
+    const { pressure } = drive({ regrowMs: 0 })
     const cache = pressure.caches.lru<number, number>('r', { max: 200_000 })
     fillNumbers(cache, 200_000)
     pressure.force('critical')

@@ -56,6 +56,19 @@ describe('healthHandler', () => {
     expect((await get(url)).status).toBe(200)
   })
 
+  it('in observe mode answers 200 at every level, saying so; enforce mode brings the 503 back at once', async () => {
+    const { pressure, url } = await serve()
+    pressure.mode = 'observe'
+    pressure.force('emergency')
+    const r = await get(url)
+    expect(r.status).toBe(200)
+    expect(JSON.parse(r.body)).toEqual({ level: 'emergency', ratio: 0, mode: 'observe' })
+    pressure.mode = 'enforce'
+    const enforced = await get(url)
+    expect(enforced.status).toBe(503)
+    expect(JSON.parse(enforced.body)).toEqual({ level: 'emergency', ratio: 0 })
+  })
+
   it('fails from the failAt level up', async () => {
     const { pressure, url } = await serve({ failAt: 'critical' })
     pressure.force('warning')

@@ -19,6 +19,7 @@ import {
 } from '../../src/index.js'
 import { heapguardFastify } from '../../src/fastify.js'
 import { dashboardHandler, healthHandler } from '../../src/http.js'
+import { collectMetrics as collectOtelMetrics } from '../../src/otel.js'
 import { collectMetrics } from '../../src/prometheus.js'
 import { manageQueryCache } from '../../src/query.js'
 
@@ -233,6 +234,8 @@ afterAll(() => {
   bad(C, 'logger.info: a string', make({ logger: { info: 'x' } }), TypeError, '`logger.info`', '"x" (string)')
   bad(C, 'logger.error: a number', make({ logger: { error: 5 } }), TypeError, '`logger.error`', '5 (number)')
   bad(C, 'subscribeGc: an object', make({ subscribeGc: {} }), TypeError, '`subscribeGc`', 'an object')
+  bad(C, "mode: 'dry-run'", make({ mode: 'dry-run' }), RangeError, '`mode`', '"dry-run" (string)')
+  bad(C, 'mode: a boolean', make({ mode: true }), TypeError, '`mode`', 'true (boolean)')
 }
 
 // ---- createController: cachePolicy, shed, emergency -----------------------------------------
@@ -240,6 +243,9 @@ afterAll(() => {
   const C = 'createController'
   const make = (options: unknown) => () => ctl(as<ControllerOptions>(options))
   bad(C, 'cachePolicy: a string', make({ cachePolicy: 'strict' }), TypeError, 'cachePolicy', '"strict" (string)')
+  bad(C, 'regrowMs: negative', make({ regrowMs: -1 }), RangeError, '`regrowMs`', '-1 (number)')
+  bad(C, 'regrowMs: a string', make({ regrowMs: '30s' }), TypeError, '`regrowMs`', '"30s" (string)')
+  bad(C, 'regrowMs: beyond a timer', make({ regrowMs: 2 ** 31 }), RangeError, '`regrowMs`', '2147483648 (number)')
   bad(C, 'cachePolicy: an unknown level', make({ cachePolicy: { busy: {} } }), TypeError, '`busy`')
   bad(
     C,
@@ -863,6 +869,58 @@ afterAll(() => {
 
 // ---- controller methods: force, on/once/off, onLevel, onShutdown, shutdown, closeOnSignals --------
 {
+  const setMode = (value: unknown) => () => {
+    ;(ctl() as { mode: unknown }).mode = value
+  }
+  const MO = 'pressure.mode'
+  bad(MO, "value: 'Observe'", setMode('Observe'), RangeError, 'pressure.mode', '"Observe" (string)')
+  bad(MO, 'value: null', setMode(null), TypeError, 'pressure.mode', 'null')
+  bad(MO, 'value: a number', setMode(1), TypeError, 'pressure.mode', '1 (number)')
+
+  const CF = 'configure'
+  const configure = (options: unknown) => () => ctl().configure(as(options))
+  bad(CF, 'options: a string', configure('fast'), TypeError, 'options', '"fast" (string)')
+  bad(CF, 'an unknown option', configure({ recoveryMS: 5 }), TypeError, '`recoveryMS`')
+  bad(CF, 'mode (has its own setter)', configure({ mode: 'observe' }), TypeError, '`mode`')
+  bad(CF, 'thresholds: a number', configure({ thresholds: 0.7 }), TypeError, '`thresholds`', '0.7 (number)')
+  bad(
+    CF,
+    'thresholds.critical: 0',
+    configure({ thresholds: { critical: 0 } }),
+    RangeError,
+    '`thresholds.critical`',
+    '0 (number)',
+  )
+  bad(
+    CF,
+    'thresholds: not increasing',
+    configure({ thresholds: { warning: 0.9 } }),
+    RangeError,
+    '`thresholds`',
+    'warning 0.9',
+  )
+  bad(CF, 'hysteresis: at warning', configure({ hysteresis: 0.7 }), RangeError, '`hysteresis`', '0.7')
+  bad(CF, 'recoveryMs: NaN', configure({ recoveryMs: NaN }), RangeError, '`recoveryMs`', 'NaN (number)')
+  bad(CF, 'intervalMs: a string', configure({ intervalMs: '1s' }), TypeError, '`intervalMs`', '"1s" (string)')
+  bad(
+    CF,
+    'fastIntervalMs: above intervalMs',
+    configure({ fastIntervalMs: 5000 }),
+    RangeError,
+    '`fastIntervalMs`',
+    '5000',
+  )
+  bad(
+    CF,
+    'cachePolicy: 2 for a multiplier',
+    configure({ cachePolicy: { warning: { optional: 2 } } }),
+    RangeError,
+    '`cachePolicy.warning.optional`',
+    '2 (number)',
+  )
+  bad(CF, 'cachePolicy: an unknown priority', configure({ cachePolicy: { warning: { low: 0.5 } } }), TypeError, '`low`')
+  bad(CF, 'regrowMs: negative', configure({ regrowMs: -1 }), RangeError, '`regrowMs`', '-1 (number)')
+
   const F = 'force'
   bad(F, "level: 'high'", () => ctl().force(as('high')), RangeError, '`level`', '"high" (string)')
   bad(F, 'level: a number', () => ctl().force(as(3)), TypeError, '`level`', '3 (number)')
@@ -1330,6 +1388,54 @@ afterAll(() => {
     '"my-app_" (string)',
   )
 
+  const O = 'otel collectMetrics'
+  const meter = () => ({
+    createObservableGauge: noop,
+    createObservableCounter: noop,
+    addBatchObservableCallback: noop,
+    removeBatchObservableCallback: noop,
+  })
+  bad(
+    O,
+    'pressure: an object',
+    () => collectOtelMetrics(as({}), { meter: as(meter()) }),
+    TypeError,
+    '`pressure`',
+    'an object',
+  )
+  bad(O, 'options: missing', () => collectOtelMetrics(ctl(), as(undefined)), TypeError, 'meter')
+  bad(
+    O,
+    'meter: a prom-client Registry',
+    () => collectOtelMetrics(ctl(), { meter: as(new Registry()) }),
+    TypeError,
+    '`meter`',
+    'an object',
+  )
+  bad(
+    O,
+    'an unknown option',
+    () => collectOtelMetrics(ctl(), as({ meter: meter(), registry: {} })),
+    TypeError,
+    '`registry`',
+  )
+  bad(
+    O,
+    'prefix: a number',
+    () => collectOtelMetrics(ctl(), as({ meter: meter(), prefix: 5 })),
+    TypeError,
+    '`prefix`',
+    '5 (number)',
+  )
+  bad(
+    O,
+    'prefix: a leading digit',
+    () => collectOtelMetrics(ctl(), { meter: as(meter()), prefix: '1app' }),
+    RangeError,
+    '`prefix`',
+    '"1app" (string)',
+  )
+
   const H = 'healthHandler'
   bad(H, 'pressure: a string', () => healthHandler(as('pressure')), TypeError, '`pressure`', '"pressure" (string)')
   bad(H, 'options: a string', () => healthHandler(ctl(), as('critical')), TypeError, 'options', '"critical" (string)')
@@ -1411,7 +1517,7 @@ async function failureOf(call: () => unknown): Promise<{ error?: unknown; how?: 
 }
 
 /** How many cases the table holds; printed, pinned here and quoted in the README (Reliability). */
-const EXPECTED_CASES = 397
+const EXPECTED_CASES = 424
 
 describe('bad input: the right error class, with a message naming the option and the value', () => {
   it(`the table holds ${EXPECTED_CASES} cases over ${new Set(cases.map((c) => c.fn)).size} public functions`, () => {

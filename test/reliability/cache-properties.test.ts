@@ -171,6 +171,8 @@ describe('managed caches stay within capacity under random operations and level 
             autoStart: false,
             now: () => t,
             recoveryMs: 100,
+            // At normal the capacity is max at once here; regrowth has its own properties (test/caches/regrowth.test.ts).
+            regrowMs: 0,
             cachePolicy: policy.options,
           })
           const errors: Error[] = []
@@ -341,6 +343,7 @@ describe('a big cache trimmed in slices converges to its capacity', () => {
             sources: [{ name: 'fake', read: () => ({ used: 0, limit: 1 }) }],
             autoStart: false,
             now: () => 0,
+            regrowMs: 0, // the capacity back at max at normal, as this property expects
           })
           const errors: Error[] = []
           pressure.on('error', (e) => errors.push(e))

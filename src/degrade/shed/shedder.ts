@@ -11,6 +11,7 @@ import { HttpGuard, type ShedHttpOptions } from './http/guard.js'
 import { createShedMiddleware, type ShedMiddleware } from './http/middleware.js'
 import { checkRetryAfter, resolveShedOptions, type ResolvedShedOptions, type ShedOptions } from './options.js'
 import { permitControl, type Permit, type PermitCallback, type PermitIssuer, type ShedPermit } from './permit.js'
+import { previewAdmission } from './preview.js'
 import { PRIORITIES, type Priority } from './priority.js'
 import { runInSlot } from './run.js'
 import type { AcquireOptions, RunOptions, ShedEvents, ShedStats } from './types.js'
@@ -86,6 +87,7 @@ export class Shedder {
     this.#allowed = this.#options.admission[core.level]
     this.#limiter.setLimit(this.#options.limits[core.level])
     core.onLevelChange(() => this.#applyLevel())
+    core.onPreview((change) => previewAdmission(this.#options.admission, this.#options.limits, change))
     core.onClose(() => this.#close())
   }
 

@@ -57,6 +57,7 @@ export function renderPage({ title, token }: { title: string; token: string }): 
   <span class="muted">pressure</span>
   <span class="big" id="ratio" title="pressure ratio: the highest used/limit over the sources">\u2014</span>
   <span id="forced" class="tag" hidden></span>
+  <span id="mode" class="tag" hidden title="heapguard measures and logs what it would do, but changes nothing">observe mode: nothing enforced</span>
   <span id="conn" data-state="connecting">connecting</span>
 </header>
 <main>

@@ -1,4 +1,5 @@
 import { levelRank, type Level } from '../../pressure/levels.js'
+import type { Mode } from '../../pressure/rollout.js'
 import type { Trend } from '../../pressure/trend.js'
 import type { LevelChange, Sample, Thresholds } from '../../pressure/types.js'
 import type { CacheStats } from '../../caches/types.js'
@@ -27,6 +28,8 @@ export interface DashboardState {
   level: Level
   measuredLevel: Level
   forced: Level | null
+  /** `'observe'`: measured, not enforced (see docs/rollout.md); null for a controller without modes. */
+  mode: Mode | null
   ratio: number
   thresholds: Readonly<Thresholds>
   hysteresis: number
@@ -75,6 +78,7 @@ export function readState(pressure: ObservedController): DashboardState {
     level: pressure.level,
     measuredLevel: pressure.measuredLevel,
     forced: pressure.forced,
+    mode: pressure.mode ?? null,
     ratio: pressure.ratio,
     thresholds: pressure.thresholds,
     hysteresis: pressure.hysteresis,

@@ -2,6 +2,7 @@ import type { CacheStats } from '../../caches/types.js'
 import type { FlagInfo } from '../../degrade/features.js'
 import type { TaskInfo } from '../../degrade/task.js'
 import type { Level } from '../../pressure/levels.js'
+import type { Mode } from '../../pressure/rollout.js'
 import type { Trend } from '../../pressure/trend.js'
 import type { Sample, Thresholds } from '../../pressure/types.js'
 import type { ObservedController, ObservedShedStats } from '../observed.js'
@@ -28,6 +29,15 @@ export class ScrapeSnapshot {
 
   get measuredLevel(): Level {
     return this.#once('measuredLevel', () => this.#pressure.measuredLevel)
+  }
+
+  /** undefined for a controller that predates modes. */
+  get appliedLevel(): Level | undefined {
+    return this.#once('appliedLevel', () => this.#pressure.appliedLevel)
+  }
+
+  get mode(): Mode | undefined {
+    return this.#once('mode', () => this.#pressure.mode)
   }
 
   get forced(): Level | null {
@@ -57,6 +67,11 @@ export class ScrapeSnapshot {
   /** Empty without a cache registry. */
   caches(): CacheStats[] {
     return this.#once('caches', () => this.#pressure.caches?.stats() ?? [])
+  }
+
+  /** undefined without a cache registry (or one that predates regrowth). */
+  get cachesRegrowing(): boolean | undefined {
+    return this.#once('cachesRegrowing', () => this.#pressure.caches?.regrowing)
   }
 
   /** undefined without a shedder. */

@@ -3,20 +3,20 @@ import type { Floor, SourceFloor } from '../types.js'
 
 /**
  * The floors that hold now: levels that signals other than the ratio call for (GC effort,
- * cgroup `memory.events`, pressure stall information). A floor holds for `holdMs` (the
+ * cgroup `memory.events`, pressure stall information). A floor holds for `recoveryMs` (the
  * controller's `recoveryMs`) after it was last raised; the measured level is never below the
  * highest floor that holds, and once it lapses the level steps down by the usual staged rules.
  */
 export class Floors {
-  readonly #holdMs: number
+  readonly #tuning: { readonly recoveryMs: number }
   /** By `from`, signal and level. */
   readonly #held = new Map<string, Floor>()
   /** The highest level held, and until when nothing needs recomputing (the hot path reads these). */
   #level: Level = 'normal'
   #validUntil = Infinity
 
-  constructor(holdMs: number) {
-    this.#holdMs = holdMs
+  constructor(tuning: { readonly recoveryMs: number }) {
+    this.#tuning = tuning
   }
 
   /**
@@ -29,7 +29,7 @@ export class Floors {
     if (floor.level === 'normal') return false
     const key = `${from}\0${floor.signal}\0${floor.level}`
     const before = this.#held.get(key)
-    this.#held.set(key, { ...floor, from, at, until: at + this.#holdMs })
+    this.#held.set(key, { ...floor, from, at, until: at + this.#tuning.recoveryMs })
     this.#recompute(at)
     return before === undefined || before.until < at
   }

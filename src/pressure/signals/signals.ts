@@ -6,10 +6,12 @@ import { GcEffort } from './gc-effort.js'
 
 export interface SignalsOptions {
   sources: readonly Source[]
-  /** How long a floor holds after it was last raised (the controller's `recoveryMs`). */
-  holdMs: number
-  /** The slow poll's period (the controller's `intervalMs`): sources' `poll()` runs at most this often. */
-  pollMs: number
+  /**
+   * The controller's live settings: a floor holds for `recoveryMs` after it was last raised, and
+   * sources' `poll()` runs at most every `intervalMs` (the slow poll). Read at each use, so
+   * `configure()` applies.
+   */
+  tuning: { readonly recoveryMs: number; readonly intervalMs: number }
   now: () => number
   report: (error: unknown) => void
   logger: Logger
@@ -26,7 +28,7 @@ export class Signals {
   readonly #polled: readonly Source[]
   readonly #floors: Floors
   readonly #gc = new GcEffort()
-  readonly #pollMs: number
+  readonly #tuning: { readonly intervalMs: number }
   readonly #logger: Logger
   /** The context every source's `read()` and `poll()` gets: one object, built once. */
   readonly context: SourceContext
@@ -35,15 +37,15 @@ export class Signals {
   constructor(options: SignalsOptions) {
     this.#sources = options.sources
     this.#polled = options.sources.filter((source) => typeof source.poll === 'function')
-    this.#floors = new Floors(options.holdMs)
-    this.#pollMs = options.pollMs
+    this.#floors = new Floors(options.tuning)
+    this.#tuning = options.tuning
     this.#logger = options.logger
     this.context = Object.freeze({ now: options.now, report: options.report })
   }
 
   /** The floor at `at`: runs the sources' `poll()` first when the slow poll is due. */
   floor(at: number): Level {
-    if (this.#polled.length > 0 && at - this.#lastPoll >= this.#pollMs) {
+    if (this.#polled.length > 0 && at - this.#lastPoll >= this.#tuning.intervalMs) {
       this.#lastPoll = at
       for (const source of this.#polled) this.#poll(source, at)
     }

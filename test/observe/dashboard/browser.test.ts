@@ -130,6 +130,12 @@ describe.skipIf(!CHROMIUM.available)('dashboard in a browser', () => {
     pressure.release()
     await poll(() => level.getAttribute('data-level')).toBe('warning')
     expect(await page.locator('#forced').isVisible()).toBe(false)
+    expect(await page.locator('#mode').isVisible()).toBe(false)
+    pressure.mode = 'observe'
+    pressure.force('critical') // a level change pushes the new state at once
+    await poll(() => page.locator('#mode').isVisible()).toBe(true)
+    expect(await page.locator('#mode').textContent()).toBe('observe mode: nothing enforced')
+    pressure.release()
     void task.stop()
     expect(pageErrors).toEqual([])
   })

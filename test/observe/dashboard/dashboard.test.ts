@@ -137,7 +137,17 @@ describe('dashboardHandler: access', () => {
     const r = await get(`${s.base}?format=json`, { headers: { Authorization: `Bearer ${TOKEN}` } })
     expect(r.status).toBe(200)
     const body = JSON.parse(r.body)
-    expect(body.state).toMatchObject({ level: 'warning', ratio: 0.72, forced: null, closed: false, errors: [] })
+    expect(body.state).toMatchObject({
+      level: 'warning',
+      ratio: 0.72,
+      forced: null,
+      mode: 'enforce',
+      closed: false,
+      errors: [],
+    })
+    s.pressure.mode = 'observe'
+    const observed = await get(`${s.base}?format=json`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+    expect(JSON.parse(observed.body).state).toMatchObject({ level: 'warning', mode: 'observe' })
     expect(body.state.sources).toEqual([{ name: 'heap', used: 720, limit: 1000, ratio: 0.72 }])
     expect(body.state.thresholds).toEqual({ warning: 0.7, critical: 0.85, emergency: 0.95 })
     expect(body.history).toHaveLength(1)

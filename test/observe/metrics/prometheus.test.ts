@@ -191,6 +191,27 @@ describe('collectMetrics', () => {
     expect(m.value('memory_pressure_transitions_total', { to: 'normal' })).toBe(1)
   })
 
+  it('shows the rollout mode, the applied level and cache regrowth', async () => {
+    const { pressure, scrape } = setup()
+    pressure.sample()
+    pressure.caches.lru('users', { max: 10 })
+    let m = await scrape()
+    expect(m.value('memory_pressure_mode', { mode: 'enforce' })).toBe(1)
+    expect(m.value('memory_pressure_mode', { mode: 'observe' })).toBe(0)
+    expect(m.value('memory_pressure_applied_level')).toBe(0)
+    expect(m.value('cache_regrowing')).toBe(0)
+    pressure.force('critical')
+    pressure.mode = 'observe'
+    m = await scrape()
+    expect(m.value('memory_pressure_mode', { mode: 'observe' })).toBe(1)
+    expect(m.value('memory_pressure_mode', { mode: 'enforce' })).toBe(0)
+    expect(m.value('memory_pressure_level')).toBe(2)
+    expect(m.value('memory_pressure_applied_level')).toBe(0)
+    expect(m.value('cache_regrowing')).toBe(1) // released from critical: growing back over regrowMs
+    pressure.mode = 'enforce'
+    expect((await scrape()).value('memory_pressure_applied_level')).toBe(2)
+  })
+
   it('reports each managed cache, and its shrinking under pressure', async () => {
     const { pressure, scrape } = setup()
     pressure.sample()

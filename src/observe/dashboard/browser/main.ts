@@ -34,6 +34,7 @@ function renderHeader(state: DashboardState): void {
   const forced = byId('forced')
   forced.hidden = state.forced === null
   forced.textContent = state.forced === null ? '' : `forced by operator (measured: ${state.measuredLevel})`
+  byId('mode').hidden = state.mode !== 'observe'
   document.title = `${state.level} \u00b7 ${title}`
   // The tab's icon carries the level, so a background tab still shows it.
   const icon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="${LEVEL_COLORS[state.level]}"/></svg>`

@@ -1,0 +1,241 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Registry } from 'prom-client'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createController } from '../../src/index.js'
+import { collectMetrics } from '../../src/prometheus.js'
+import { isExecutable, requirement } from '../support/machine.js'
+import { scriptedSource } from './helpers.js'
+
+// The alert rules and the Grafana dashboard shipped in observability/ (package.json `files`):
+// every expression must name metrics heapguard publishes, and parse as PromQL.
+
+const root = join(import.meta.dirname, '..', '..')
+const RULES = join(root, 'observability', 'prometheus-rules.yml')
+const RULE_TESTS = join(root, 'test', 'observe', 'prometheus-rules.test.yml')
+const DASHBOARD = join(root, 'observability', 'grafana-dashboard.json')
+
+/** Metrics being added with reservations (issue 12); accepted until their exporter lands. */
+const RESERVATION_METRICS = ['memory_reserved_bytes', 'reservations_refused_total']
+
+const pressure = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
+afterAll(() => pressure.close())
+const published = new Set([...collectMetrics(pressure, { registry: new Registry() }).names, ...RESERVATION_METRICS])
+
+const PROMQL_WORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+])
+
+/**
+ * The metric names a PromQL expression reads: identifiers that are not functions, keywords,
+ * label names (inside `{…}` or a `by (…)` list), durations or strings.
+ */
+function metricNames(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '')
+  const names = new Set<string>()
+  for (const match of bare.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
+    const word = match[0]
+    const before = bare[match.index - 1]
+    if (before !== undefined && /[0-9.]/.test(before)) continue // the unit of a number: 5m, 1e8
+    if (/^\s*\(/.test(bare.slice(match.index + word.length))) continue // a function
+    if (!PROMQL_WORDS.has(word.toLowerCase())) names.add(word)
+  }
+  return [...names]
+}
+
+/** The `expr:` of every rule of the rules file: on one line, or a `>-`/`|` block. */
+function ruleExpressions(yaml: string): { alert: string; expr: string }[] {
+  const lines = yaml.split('\n')
+  const out: { alert: string; expr: string }[] = []
+  let alert = ''
+  for (let i = 0; i < lines.length; i++) {
+    const name = /^\s*- alert: (\S+)/.exec(lines[i]!)
+    if (name) alert = name[1]!
+    const expr = /^(\s*)expr: ?(.*)$/.exec(lines[i]!)
+    if (!expr) continue
+    const [, indent, rest] = expr
+    if (rest !== '>-' && rest !== '|' && rest !== '>') {
+      out.push({ alert, expr: rest! })
+      continue
+    }
+    const block: string[] = []
+    while (i + 1 < lines.length && lines[i + 1]!.startsWith(`${indent}  `)) block.push(lines[++i]!.trim())
+    out.push({ alert, expr: block.join(' ') })
+  }
+  return out
+}
+
+interface Panel {
+  id: number
+  type: string
+  title: string
+  gridPos: { h: number; w: number; x: number; y: number }
+  targets?: { expr: string; refId: string }[]
+}
+
+const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+  uid: string
+  title: string
+  panels: Panel[]
+  templating: { list: { name: string; type: string }[] }
+}
+const panels = dashboard.panels.filter((p) => p.type !== 'row')
+const dashboardExpressions = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })))
+
+/** A dashboard expression as Prometheus would receive it: Grafana's variables filled in. */
+function asPromql(expr: string): string {
+  return expr
+    .replaceAll('${prefix}', '')
+    .replaceAll('$__rate_interval', '5m')
+    .replaceAll('$__range', '3h')
+    .replace(/\$(job|instance)\b/g, '.*')
+}
+
+describe('the shipped Prometheus alert rules', () => {
+  const rules = ruleExpressions(readFileSync(RULES, 'utf8'))
+
+  it('alert on each level, the time to the limit from the trend, and the shedding rate', () => {
+    const alerts = rules.map((r) => r.alert)
+    for (const alert of [
+      'HeapguardMemoryWarning',
+      'HeapguardMemoryCritical',
+      'HeapguardMemoryEmergency',
+      'HeapguardHeapReachesLimitSoon',
+      'HeapguardShedding',
+    ]) {
+      expect(alerts).toContain(alert)
+    }
+  })
+
+  it('name only metrics heapguard publishes', () => {
+    expect(rules.length).toBeGreaterThan(5)
+    for (const { alert, expr } of rules) {
+      const names = metricNames(expr)
+      expect(names.length, alert).toBeGreaterThan(0)
+      for (const name of names) expect(published, `${alert}: ${name} in ${expr}`).toContain(name)
+    }
+  })
+
+  it('the name extraction sees through functions, label matchers, grouping and durations', () => {
+    expect(
+      metricNames(
+        'sum without (priority) (rate(requests_shed_total{priority="high"}[5m])) / on (job) foo_total > 0.01 and bar == 1e8',
+      ),
+    ).toEqual(['requests_shed_total', 'foo_total', 'bar'])
+  })
+})
+
+describe('the shipped Grafana dashboard', () => {
+  it('is a dashboard: unique panel ids, a uid, every panel within the 24-column grid with a query', () => {
+    expect(dashboard.uid).toBe('heapguard')
+    const ids = dashboard.panels.map((p) => p.id)
+    expect(new Set(ids).size).toBe(ids.length)
+    for (const panel of panels) {
+      expect(panel.gridPos.x + panel.gridPos.w, panel.title).toBeLessThanOrEqual(24)
+      expect(panel.targets?.length, panel.title).toBeGreaterThan(0)
+      for (const target of panel.targets!) expect(target.expr.trim(), panel.title).not.toBe('')
+    }
+    expect(dashboard.templating.list.map((v) => v.name)).toEqual(['datasource', 'prefix', 'job', 'instance'])
+  })
+
+  it('names only metrics heapguard publishes (or the reservation metrics being added)', () => {
+    for (const { panel, expr } of dashboardExpressions) {
+      expect(expr, panel).toContain('${prefix}') // so the prefix variable reaches every name
+      for (const name of metricNames(asPromql(expr))) expect(published, `${panel}: ${name}`).toContain(name)
+    }
+  })
+
+  it('shows pressure ratio and level, per-source usage, caches, shedding, reservations and the trend', () => {
+    const shown = new Set(dashboardExpressions.flatMap(({ expr }) => metricNames(asPromql(expr))))
+    for (const name of [
+      'memory_pressure_ratio',
+      'memory_pressure_level',
+      'memory_pressure_mode',
+      'memory_usage_bytes',
+      'memory_limit_bytes',
+      'cache_size_bytes',
+      'cache_entries',
+      'cache_capacity',
+      'requests_shed_total',
+      'memory_reserved_bytes',
+      'memory_heap_floor_bytes',
+      'memory_seconds_to_limit',
+    ]) {
+      expect(shown, name).toContain(name)
+    }
+  })
+})
+
+describe('promtool', () => {
+  const promtool = process.env.HEAPGUARD_PROMTOOL || '/usr/bin/promtool'
+  const req = requirement(
+    'promtool',
+    isExecutable(promtool),
+    `apt-get install -y prometheus (Debian's package provides promtool), or set HEAPGUARD_PROMTOOL; ${promtool} was not found`,
+  )
+  const run = (...args: string[]) => execFileSync(promtool, args, { encoding: 'utf8', stdio: 'pipe' })
+
+  it.skipIf(!req.available)('checks the rules file', () => {
+    expect(run('check', 'rules', RULES)).toMatch(/SUCCESS: \d+ rules found/)
+  })
+
+  it.skipIf(!req.available)('passes the rules unit tests (test/observe/prometheus-rules.test.yml)', () => {
+    expect(run('test', 'rules', RULE_TESTS)).toContain('SUCCESS')
+  })
+
+  it.skipIf(!req.available)(
+    'the prefix command of docs/observation.md gives valid rules naming prefixed metrics',
+    () => {
+      const docs = readFileSync(join(root, 'docs', 'observation.md'), 'utf8')
+      const command = /sed -E 's\/(.+?)\/myapp_\\1\/g'/.exec(docs)
+      expect(command, 'the sed command in docs/observation.md').not.toBeNull()
+      // The same substitution in JavaScript (\b and the alternation mean the same in both).
+      const prefixed = readFileSync(RULES, 'utf8').replace(new RegExp(command![1]!, 'g'), 'myapp_$1')
+      for (const { alert, expr } of ruleExpressions(prefixed)) {
+        for (const name of metricNames(expr)) {
+          expect(name.startsWith('myapp_'), `${alert}: ${name}`).toBe(true)
+          expect(published, `${alert}: ${name}`).toContain(name.slice('myapp_'.length))
+        }
+      }
+      const dir = mkdtempSync(join(tmpdir(), 'heapguard-rules-'))
+      try {
+        writeFileSync(join(dir, 'rules.yml'), prefixed)
+        expect(run('check', 'rules', join(dir, 'rules.yml'))).toMatch(/SUCCESS: \d+ rules found/)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  )
+
+  it.skipIf(!req.available)('parses every dashboard expression as PromQL', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'heapguard-dashboard-'))
+    try {
+      const file = join(dir, 'dashboard-rules.yml')
+      const rules = dashboardExpressions.map(
+        ({ expr }, i) => `      - record: heapguard:dashboard_${i}\n        expr: ${JSON.stringify(asPromql(expr))}`,
+      )
+      writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules.join('\n')}\n`)
+      expect(run('check', 'rules', file)).toContain(`SUCCESS: ${rules.length} rules found`)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

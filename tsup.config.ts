@@ -8,6 +8,8 @@ export default defineConfig({
     fastify: 'src/fastify.ts',
     prometheus: 'src/prometheus.ts',
     http: 'src/http.ts',
+    web: 'src/web.ts',
+    hono: 'src/hono.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { atOrAbove, THRESHOLD_LEVELS, type ThresholdLevel } from '../pressure/levels.js'
+import { atOrAbove, THRESHOLD_LEVELS, type Level, type ThresholdLevel } from '../pressure/levels.js'
 import { checkOneOf, checkOptions } from '../util/validate.js'
 import { checkController, type ObservedController } from './observed.js'
 import { rejectMethod, sendJson, type RequestHandler } from './respond.js'
@@ -9,7 +9,22 @@ export interface HealthOptions {
   failAt?: ThresholdLevel
 }
 
-const W = 'healthHandler'
+/** The probe's answer, whichever kind of server sends it. */
+export interface HealthAnswer {
+  status: 200 | 503
+  body: { level: Level; ratio: number }
+}
+
+/** The probe of one controller, options checked: what the node and the Web handlers share. */
+export function healthProbe(where: string, pressure: unknown, options: unknown): () => HealthAnswer {
+  const controller = checkController(where, pressure)
+  const { failAt = 'emergency' } = checkOptions<HealthOptions>(where, 'options', options, ['failAt'])
+  checkOneOf(where, 'option `failAt`', failAt, THRESHOLD_LEVELS)
+  return () => {
+    const level = controller.level
+    return { status: atOrAbove(level, failAt) ? 503 : 200, body: { level, ratio: controller.ratio } }
+  }
+}
 
 /**
  * A readiness probe: `200 { level, ratio }` below `failAt`, `503` at or above it, never cached.
@@ -18,12 +33,10 @@ const W = 'healthHandler'
  * load onto siblings that are likely under the same pressure.
  */
 export function healthHandler(pressure: ObservedController, options: HealthOptions = {}): RequestHandler {
-  const controller = checkController(W, pressure)
-  const { failAt = 'emergency' } = checkOptions<HealthOptions>(W, 'options', options, ['failAt'])
-  checkOneOf(W, 'option `failAt`', failAt, THRESHOLD_LEVELS)
+  const probe = healthProbe('healthHandler', pressure, options)
   return function heapguardHealth(req: IncomingMessage, res: ServerResponse): void {
     if (rejectMethod(req, res)) return
-    const level = controller.level
-    sendJson(req, res, atOrAbove(level, failAt) ? 503 : 200, { level, ratio: controller.ratio })
+    const { status, body } = probe()
+    sendJson(req, res, status, body)
   }
 }

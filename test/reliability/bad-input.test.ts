@@ -1300,8 +1300,8 @@ afterAll(() => {
 {
   const ok = () => new Response('ok')
   const W = 'withPressure'
-  bad(W, 'handler: a string', () => withPressure(as('GET')), TypeError, '`handler`', '"GET" (string)')
-  bad(W, 'handler: missing', () => withPressure(as(undefined)), TypeError, '`handler`', 'undefined')
+  bad(W, 'handler: a string', () => withPressure(as<() => Response>('GET')), TypeError, '`handler`', '"GET" (string)')
+  bad(W, 'handler: missing', () => withPressure(as<() => Response>(undefined)), TypeError, '`handler`', 'undefined')
   // One table for both adapters: they share their options.
   const shared = (fn: string, make: (options: unknown) => unknown) => {
     bad(fn, 'options: a string', () => make('low'), TypeError, 'options', '"low" (string)')
@@ -1314,7 +1314,7 @@ afterAll(() => {
     bad(fn, 'retryAfter: a fraction', () => make({ retryAfter: 1.5 }), RangeError, '`retryAfter`', '1.5 (number)')
     bad(fn, 'retryAfter: a string', () => make({ retryAfter: '10' }), TypeError, '`retryAfter`', '"10" (string)')
   }
-  shared(W, (options) => withPressure(ok, as(options)))
+  shared(W, (options) => withPressure(ok, as<object>(options)))
   shared('heapguardHono', (options) => heapguardHono(as(options)))
 
   const H = 'healthHandler (web)'

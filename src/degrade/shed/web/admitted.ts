@@ -11,7 +11,7 @@ import { holdBody, isByteStream } from './held-body.js'
  * a listener and a body check per request for no decision: the slot is then given back as soon as
  * the handler's Response is produced (or the handler fails).
  *
- * `release` is the permit's, idempotent: every exit path may call it, the slot is given back once.
+ * `release` is idempotent: every exit path may call it, and the slot is given back once.
  */
 export class AdmittedRequest {
   readonly release: () => void
@@ -21,13 +21,23 @@ export class AdmittedRequest {
   readonly #report: (error: unknown) => void
 
   constructor(permit: ShedPermit, request: Request, follows: boolean, where: string, report: (error: unknown) => void) {
-    this.release = permit.release
     this.#request = request
     this.#follows = follows
     this.#where = where
     this.#report = report
     // Optional calls: a request from another realm or a framework's own Request class is used by shape.
-    if (follows) request.signal?.addEventListener?.('abort', this.release, { once: true })
+    const signal = follows ? request.signal : undefined
+    if (signal?.addEventListener === undefined) {
+      this.release = permit.release
+      return
+    }
+    // The listener goes when the slot does: a signal may outlive the request (one shared by calls).
+    const release = (): void => {
+      signal.removeEventListener?.('abort', release)
+      permit.release()
+    }
+    this.release = release
+    signal.addEventListener('abort', release, { once: true })
   }
 
   /**
@@ -80,13 +90,16 @@ export class AdmittedRequest {
   }
 }
 
-/** By shape, so that a Response of another realm or a framework's subclass passes. */
+/**
+ * By shape, so that a Response of another realm or a framework's own class passes. `in` reads no
+ * getter: @hono/node-server's Response builds its Headers (or a whole undici Response) when asked.
+ */
 function isResponse(value: unknown): value is Response {
   return (
     typeof value === 'object' &&
     value !== null &&
     typeof (value as Response).status === 'number' &&
-    typeof (value as Response).headers === 'object' &&
+    'headers' in value &&
     'body' in value
   )
 }

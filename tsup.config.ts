@@ -9,6 +9,8 @@ export default defineConfig({
     prometheus: 'src/prometheus.ts',
     http: 'src/http.ts',
     otel: 'src/otel.ts',
+    web: 'src/web.ts',
+    hono: 'src/hono.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -1,8 +1,9 @@
 // What load shedding costs an HTTP server at level normal. Three measurements, in one run:
 //
-// 1. Separate processes: requests/s and p99 of a bare node:http server and a bare Fastify app,
-//    against the same with heapguard's middleware / plugin (with a real, sampling controller),
-//    and against @fastify/under-pressure on the same Fastify app. Each server is a child process
+// 1. Separate processes: requests/s and p99 of a bare node:http server, a bare Fastify app and a
+//    bare Hono app (on @hono/node-server), against the same with heapguard's middleware / plugin /
+//    Hono middleware / withPressure (with a real, sampling controller), and against
+//    @fastify/under-pressure on the same Fastify app. Each server is a child process
 //    (autocannon, here, never shares its event loop); cases are interleaved round by round and
 //    compared with their baseline of the same round. A second, identical bare server shows the
 //    noise floor: on a shared 2-core machine it is often ±10 %.
@@ -37,12 +38,43 @@ const VARIANTS = {
     const priority = (req) => (req.url === '/health' ? 'critical' : 'normal')
     return fastifyVariant((app) => app.register(heapguardFastify, { pressure, priority }))
   },
+  // Hono on @hono/node-server, the Web Request → Response path: heapguard/hono in front of every
+  // route, or heapguard/web's withPressure around one route handler.
+  'hono bare': () => honoVariant(() => {}),
+  // What any middleware costs Hono (it then runs its compose chain instead of calling the handler).
+  'hono + no-op middleware': () => honoVariant((app) => app.use((_c, next) => next())),
+  'hono + heapguard middleware': async () => {
+    const { createController } = await import('../dist/index.js')
+    const { heapguardHono } = await import('../dist/hono.js')
+    const pressure = createController()
+    const priority = (c) => (c.req.path === '/health' ? 'critical' : 'normal')
+    return honoVariant((app) => app.use(heapguardHono({ pressure, priority })))
+  },
+  'hono + withPressure route': async () => {
+    const { createController } = await import('../dist/index.js')
+    const { withPressure } = await import('../dist/web.js')
+    const pressure = createController()
+    const route = withPressure(() => new Response('hello world'), { pressure })
+    return honoVariant(
+      () => {},
+      (c) => route(c.req.raw),
+    )
+  },
   'fastify + @fastify/under-pressure': async () => {
     const { default: underPressure } = await import('@fastify/under-pressure')
     // Limits it never reaches, so that, like heapguard at level normal, it admits everything.
     const limits = { maxHeapUsedBytes: 64 * 2 ** 30, maxRssBytes: 64 * 2 ** 30, maxEventLoopDelay: 10_000 }
     return fastifyVariant((app) => app.register(underPressure, limits))
   },
+}
+
+async function honoVariant(register, route = (c) => c.text('hello world')) {
+  const { Hono } = await import('hono')
+  const { getRequestListener } = await import('@hono/node-server')
+  const app = new Hono()
+  register(app)
+  app.get('/', route)
+  return { handler: getRequestListener(app.fetch) }
 }
 
 async function fastifyVariant(register) {
@@ -62,12 +94,17 @@ const CASES = {
   'fastify bare': { variant: 'fastify bare', baseline: 'fastify bare' },
   'fastify + heapguard plugin': { variant: 'fastify + heapguard plugin', baseline: 'fastify bare' },
   'fastify + @fastify/under-pressure': { variant: 'fastify + @fastify/under-pressure', baseline: 'fastify bare' },
+  'hono bare': { variant: 'hono bare', baseline: 'hono bare' },
+  'hono + no-op middleware': { variant: 'hono + no-op middleware', baseline: 'hono bare' },
+  'hono + heapguard middleware': { variant: 'hono + heapguard middleware', baseline: 'hono bare' },
+  'hono + withPressure route': { variant: 'hono + withPressure route', baseline: 'hono bare' },
 }
 
 /** The alternating groups: the first variant of each is the baseline. */
 const GROUPS = {
   'node:http': ['node:http bare', 'node:http + heapguard middleware'],
   fastify: ['fastify bare', 'fastify + heapguard plugin', 'fastify + @fastify/under-pressure'],
+  hono: ['hono bare', 'hono + no-op middleware', 'hono + heapguard middleware', 'hono + withPressure route'],
 }
 
 // ---------------------------------------------------------------- servers (child processes)

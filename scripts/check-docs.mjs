@@ -5,6 +5,8 @@
 // - Every ```ts block is a complete module: it is written to a file of its own and the lot is
 //   type-checked with `tsc --noEmit` against the source (tsconfig.docs.json maps `heapguard` and
 //   `heapguard/*` to src/, as the root tsconfig does). Errors name the markdown file and line.
+//   A block whose first line names its file (`// lib/pressure.ts`) is written at that path, so that
+//   the other blocks of its page may import it (`import('./lib/pressure.js')`).
 // - Relative links point at files that exist, and `#anchors` at headings that exist.
 // - The bad-input case count quoted in the docs is the one test/reliability/bad-input.test.ts pins.
 //
@@ -183,15 +185,21 @@ function typecheck(blocks) {
   writeFileSync(join(out, 'package.json'), JSON.stringify({ private: true, type: 'module' }) + '\n')
   const byModule = new Map()
   for (const block of blocks) {
-    const name = `${relative(root, block.file).replace(/[^A-Za-z0-9.-]+/g, '_')}-L${block.line}.ts`
-    writeFileSync(join(out, name), block.code + '\n')
-    byModule.set(resolve(out, name), block)
+    const page = relative(root, block.file).replace(/[^A-Za-z0-9.-]+/g, '_')
+    // A block that starts with its file's path (`// lib/pressure.ts`) is written at that path, in a
+    // folder per page, so that the page's other blocks can import it (`./lib/pressure.js`).
+    const path = /^\/\/ ((?:[\w.[\]-]+\/)*[\w.[\]-]+\.tsx?)\b/.exec(block.code)?.[1]
+    let name = join(out, `${page}-L${block.line}.ts`)
+    if (path !== undefined && !existsSync(join(out, page, path))) name = join(out, page, path)
+    mkdirSync(dirname(name), { recursive: true })
+    writeFileSync(name, block.code + '\n')
+    byModule.set(resolve(name), block)
   }
   const tsconfig = {
     extends: join(root, 'tsconfig.docs.json'),
     compilerOptions: { typeRoots: [join(root, 'node_modules', '@types')] },
-    // The ambient declaration of the dashboard's virtual script module, which heapguard/http reaches.
-    files: [...byModule.keys(), join(root, 'src', 'observe', 'dashboard', 'dashboard-script.d.ts')],
+    // The source's ambient declarations (the dashboard script's virtual module) come with it.
+    files: [join(root, 'src/observe/dashboard/dashboard-script.d.ts'), ...byModule.keys()],
     include: [],
   }
   writeFileSync(join(out, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2) + '\n')

@@ -38,10 +38,10 @@ describe('published declarations', () => {
     ).toEqual([])
   })
 
-  it('show no subsystem wiring: the controller core, limiter, trimmer, guard or factories', () => {
+  it('show no subsystem wiring: the controller core, limiter, trimmer, guards, streams or factories', () => {
     expect(
       linesMatching(
-        /\bControllerCore\b|\bConcurrencyLimiter\b|\bSliceTrimmer\b|\bHttpGuard\b|\bflagControl\b|\bcontrollerCore\b|\bcreate(Shedder|CacheRegistry|ManagedLru|FeatureFlags|TaskScheduler|Task|Limits|ScaledValue)\b/,
+        /\bControllerCore\b|\bConcurrencyLimiter\b|\bSliceTrimmer\b|\bHttpGuard\b|\bWebGuard\b|\bAdmittedRequest\b|\bDashboardStream\b|\bflagControl\b|\bcontrollerCore\b|\bcreate(Shedder|CacheRegistry|ManagedLru|FeatureFlags|TaskScheduler|Task|Limits|ScaledValue)\b/,
       ),
     ).toEqual([])
   })

@@ -22,13 +22,17 @@ type Global = typeof globalThis & { [KEY]?: Slot }
  *   When those options differ from the first call's (compared by value; functions by their
  *   source text, so a reloaded module's identical options count as the same), a warning is
  *   emitted once per controller: `close()` it to apply new ones.
+ * - Called without an argument it takes the shared controller as it is, never warning: that is
+ *   how code that only uses the controller (`withPressure` from `heapguard/web`) finds the one
+ *   the application built with its options. With none built yet, it builds one with the defaults.
  * - A closed shared controller is replaced by a new one on the next call.
  * - Bad options throw as for `createController`, with messages that name `sharedController`.
  */
-export function sharedController(options: ControllerOptions = {}): Controller {
+export function sharedController(options?: ControllerOptions): Controller {
   const g = globalThis as Global
-  const fingerprint = fingerprintOf(options)
   const slot = g[KEY]
+  if (options === undefined && slot !== undefined && isLive(slot.controller)) return slot.controller
+  const fingerprint = fingerprintOf(options ?? {})
   if (slot !== undefined && isLive(slot.controller)) {
     if (slot.fingerprint !== fingerprint && !slot.warned) {
       slot.warned = true

@@ -34,18 +34,27 @@ export function sendJson(
   send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(value), headers)
 }
 
-/** Only GET and HEAD are served; anything else is told which methods are. */
+/** The observation handlers serve only reads; anything else is told which methods are. */
+export function isReadMethod(method: string | undefined): boolean {
+  return method === 'GET' || method === 'HEAD'
+}
+
+export const METHOD_NOT_ALLOWED = Object.freeze({
+  status: 405,
+  body: Object.freeze({ error: 'method not allowed' }),
+  headers: Object.freeze({ Allow: 'GET, HEAD' }),
+})
+
 export function rejectMethod(req: IncomingMessage, res: ServerResponse): boolean {
-  if (req.method === 'GET' || req.method === 'HEAD') return false
-  sendJson(req, res, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' })
+  if (isReadMethod(req.method)) return false
+  sendJson(req, res, METHOD_NOT_ALLOWED.status, METHOD_NOT_ALLOWED.body, METHOD_NOT_ALLOWED.headers)
   return true
 }
 
-/** The query string of a request, whatever path the application mounted the handler at. */
-export function queryOf(req: IncomingMessage): URLSearchParams {
-  const url = req.url ?? ''
-  const q = url.indexOf('?')
-  return new URLSearchParams(q === -1 ? '' : url.slice(q + 1))
+/** The query string of a request URL (a path or a whole URL), wherever the application mounted the handler. */
+export function queryOf(url: string | undefined): URLSearchParams {
+  const q = url?.indexOf('?') ?? -1
+  return new URLSearchParams(q === -1 ? '' : url!.slice(q + 1))
 }
 
 /** A node:http handler that also fits Connect/Express (`next` is accepted and never needed). */

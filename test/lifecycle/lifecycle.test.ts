@@ -66,6 +66,24 @@ describe('sharedController', () => {
     expect(warn.mock.calls[0]![1]).toMatchObject({ code: 'HEAPGUARD_SHARED_OPTIONS_DIFFER' })
   })
 
+  it('called without an argument, takes the shared controller as it is and never warns', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const a = sharedController({ autoStart: false, sources: [fake()], recoveryMs: 1000 })
+    expect(sharedController()).toBe(a)
+    expect(sharedController()).toBe(a)
+    expect(warn).not.toHaveBeenCalled()
+  })
+
+  it('called without an argument and with none built yet, builds one with the defaults', () => {
+    const a = sharedController()
+    try {
+      expect(a.closed).toBe(false)
+      expect(sharedController()).toBe(a)
+    } finally {
+      a.close()
+    }
+  })
+
   it('lets bad options throw, and keeps nothing when they do', () => {
     expect(() => sharedController({ autoStart: false, sources: [fake()], hysteresis: -1 })).toThrow(RangeError)
     expect((globalThis as Record<symbol, unknown>)[SLOT]).toBeUndefined()

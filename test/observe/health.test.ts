@@ -1,7 +1,9 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type RequestListener, type Server } from 'node:http'
+import { getRequestListener } from '@hono/node-server'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createController, type Controller } from '../../src/index.js'
-import { healthHandler, type HealthOptions } from '../../src/http.js'
+import { healthHandler as nodeHealthHandler, type HealthOptions } from '../../src/http.js'
+import { healthHandler as webHealthHandler } from '../../src/web.js'
 import { close, get, listen, scriptedSource } from './helpers.js'
 
 const cleanup: (() => Promise<void> | void)[] = []
@@ -10,13 +12,24 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn()
 })
 
+/** The node handler, and the Web one behind @hono/node-server's adapter: the same answers from both. */
+const KINDS = {
+  node: (pressure: Controller, options?: HealthOptions): RequestListener => {
+    const health = nodeHealthHandler(pressure, options)
+    return (req, res) => health(req, res)
+  },
+  web: (pressure: Controller, options?: HealthOptions): RequestListener =>
+    getRequestListener(webHealthHandler(pressure, options)),
+}
+type Kind = keyof typeof KINDS
+
 async function serve(
   options?: HealthOptions,
+  kind: Kind = 'node',
 ): Promise<{ pressure: Controller; heap: ReturnType<typeof scriptedSource>; url: string }> {
   const heap = scriptedSource('heap', 1000)
   const pressure = createController({ autoStart: false, sources: [heap], logger: {} })
-  const health = healthHandler(pressure, options)
-  const server: Server = createServer((req, res) => health(req, res))
+  const server: Server = createServer(KINDS[kind](pressure, options))
   const url = `${await listen(server)}/ready`
   cleanup.push(
     () => pressure.close(),
@@ -25,9 +38,9 @@ async function serve(
   return { pressure, heap, url }
 }
 
-describe('healthHandler', () => {
+describe.each(Object.keys(KINDS) as Kind[])('healthHandler (%s)', (kind) => {
   it('answers 200 with { level, ratio } below emergency, never cached', async () => {
-    const { pressure, heap, url } = await serve()
+    const { pressure, heap, url } = await serve(undefined, kind)
     heap.used = 500
     pressure.sample()
     const r = await get(url)
@@ -44,7 +57,7 @@ describe('healthHandler', () => {
   })
 
   it('answers 503 at emergency, and 200 again once the level is back down', async () => {
-    const { pressure, heap, url } = await serve()
+    const { pressure, heap, url } = await serve(undefined, kind)
     heap.used = 970
     pressure.sample()
     const r = await get(url)
@@ -70,7 +83,7 @@ describe('healthHandler', () => {
   })
 
   it('fails from the failAt level up', async () => {
-    const { pressure, url } = await serve({ failAt: 'critical' })
+    const { pressure, url } = await serve({ failAt: 'critical' }, kind)
     pressure.force('warning')
     expect((await get(url)).status).toBe(200)
     pressure.force('critical')
@@ -80,7 +93,7 @@ describe('healthHandler', () => {
   })
 
   it('answers HEAD with the status and no body, and refuses other methods', async () => {
-    const { pressure, url } = await serve()
+    const { pressure, url } = await serve(undefined, kind)
     pressure.force('emergency')
     const head = await get(url, { method: 'HEAD' })
     expect(head.status).toBe(503)
@@ -93,6 +106,7 @@ describe('healthHandler', () => {
   it('rejects bad options at construction', () => {
     const pressure = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
     cleanup.push(() => pressure.close())
+    const healthHandler = kind === 'node' ? nodeHealthHandler : webHealthHandler
     // @ts-expect-error normal cannot be a failing level
     expect(() => healthHandler(pressure, { failAt: 'normal' })).toThrow(RangeError)
     // @ts-expect-error not a level

@@ -22,6 +22,13 @@ import { dashboardHandler, healthHandler } from '../../src/http.js'
 import { collectMetrics as collectOtelMetrics } from '../../src/otel.js'
 import { collectMetrics } from '../../src/prometheus.js'
 import { manageQueryCache } from '../../src/query.js'
+import { heapguardHono } from '../../src/hono.js'
+import {
+  dashboardHandler as webDashboardHandler,
+  healthHandler as webHealthHandler,
+  metricsHandler,
+  withPressure,
+} from '../../src/web.js'
 
 // The bad-input table: every option of every public constructor and function, with wrong types
 // and out-of-range values. The contract's rule: a wrong type is a TypeError, a value out of range
@@ -1493,6 +1500,66 @@ afterAll(() => {
   bad(D, 'title: empty', () => dashboardHandler(ctl(), { token, title: '' }), TypeError, '`title`', '"" (string)')
 }
 
+// ---- heapguard/web and heapguard/hono ----------------------------------------------------------
+{
+  const ok = () => new Response('ok')
+  const W = 'withPressure'
+  bad(W, 'handler: a string', () => withPressure(as<() => Response>('GET')), TypeError, '`handler`', '"GET" (string)')
+  bad(W, 'handler: missing', () => withPressure(as<() => Response>(undefined)), TypeError, '`handler`', 'undefined')
+  // One table for both adapters: they share their options.
+  const shared = (fn: string, make: (options: unknown) => unknown) => {
+    bad(fn, 'options: a string', () => make('low'), TypeError, 'options', '"low" (string)')
+    bad(fn, 'an unknown option', () => make({ budget: 1 }), TypeError, '`budget`')
+    bad(fn, 'pressure: an object', () => make({ pressure: {} }), TypeError, '`pressure`', 'an object')
+    bad(fn, 'pressure: a string', () => make({ pressure: 'shared' }), TypeError, '`pressure`', '"shared" (string)')
+    bad(fn, "priority: 'urgent'", () => make({ priority: 'urgent' }), RangeError, '`priority`', '"urgent" (string)')
+    bad(fn, 'priority: a number', () => make({ priority: 1 }), TypeError, '`priority`', '1 (number)')
+    bad(fn, 'retryAfter: negative', () => make({ retryAfter: -1 }), RangeError, '`retryAfter`', '-1 (number)')
+    bad(fn, 'retryAfter: a fraction', () => make({ retryAfter: 1.5 }), RangeError, '`retryAfter`', '1.5 (number)')
+    bad(fn, 'retryAfter: a string', () => make({ retryAfter: '10' }), TypeError, '`retryAfter`', '"10" (string)')
+  }
+  shared(W, (options) => withPressure(ok, as<object>(options)))
+  shared('heapguardHono', (options) => heapguardHono(as(options)))
+
+  const H = 'healthHandler (web)'
+  bad(H, 'pressure: a string', () => webHealthHandler(as('pressure')), TypeError, '`pressure`', '"pressure" (string)')
+  bad(H, 'an unknown option', () => webHealthHandler(ctl(), as({ fail: 'critical' })), TypeError, '`fail`')
+  bad(
+    H,
+    "failAt: 'normal'",
+    () => webHealthHandler(ctl(), as({ failAt: 'normal' })),
+    RangeError,
+    '`failAt`',
+    '"normal" (string)',
+  )
+
+  const D = 'dashboardHandler (web)'
+  bad(
+    D,
+    'pressure: an object',
+    () => webDashboardHandler(as({}), { token: 'a-token-of-24-characters' }),
+    TypeError,
+    '`pressure`',
+    'an object',
+  )
+  bad(D, 'options: missing', () => webDashboardHandler(ctl(), as(undefined)), TypeError, 'token')
+  bad(D, 'token: too short', () => webDashboardHandler(ctl(), { token: 'secret' }), RangeError, '`token`', '6')
+
+  const M = 'metricsHandler'
+  bad(M, 'pressure: null', () => metricsHandler(as(null)), TypeError, '`pressure`', 'null')
+  bad(M, 'options: a string', () => metricsHandler(ctl(), as('app_')), TypeError, 'options', '"app_" (string)')
+  bad(M, 'an unknown option', () => metricsHandler(ctl(), as({ registry: {} })), TypeError, '`registry`')
+  bad(M, 'prefix: a number', () => metricsHandler(ctl(), as({ prefix: 5 })), TypeError, '`prefix`', '5 (number)')
+  bad(
+    M,
+    'prefix: starts with a digit',
+    () => metricsHandler(ctl(), { prefix: '1app_' }),
+    RangeError,
+    '`prefix`',
+    '"1app_" (string)',
+  )
+}
+
 /**
  * The functions that return a promise: one rule for them, bad arguments reject the promise (a
  * caller's `.catch` or `await` sees them), they never throw at the call.
@@ -1517,7 +1584,7 @@ async function failureOf(call: () => unknown): Promise<{ error?: unknown; how?: 
 }
 
 /** How many cases the table holds; printed, pinned here and quoted in the README (Reliability). */
-const EXPECTED_CASES = 424
+const EXPECTED_CASES = 455
 
 describe('bad input: the right error class, with a message naming the option and the value', () => {
   it(`the table holds ${EXPECTED_CASES} cases over ${new Set(cases.map((c) => c.fn)).size} public functions`, () => {

@@ -1,7 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { LevelChange, Sample } from '../../pressure/types.js'
 import type { ObservedController } from '../observed.js'
-import { BASE_HEADERS } from '../respond.js'
 import { changeToPoint, readState, toPoint, type ChartPoint, type DashboardState } from './state.js'
 
 /** What the page receives: the state, and chart points newer than what it has. */
@@ -17,8 +15,22 @@ export interface StreamOptions {
   heartbeatMs: number
 }
 
+/**
+ * One open event stream, whatever carries it: a node:http response, or a Web ReadableStream
+ * returned as a Response body. The server side tells the stream when its client leaves (`drop`).
+ */
+export interface StreamClient {
+  /** Bytes written that the client has not taken yet. */
+  readonly backlog: number
+  write(text: string): void
+  /** Ends the stream normally. */
+  end(): void
+  /** Cuts off a client that stopped reading. */
+  abort(): void
+}
+
 /** A client that stops reading is dropped once this much is waiting for it. */
-const MAX_BUFFERED_BYTES = 1024 * 1024
+export const MAX_BUFFERED_BYTES = 1024 * 1024
 /**
  * Chart points kept while updates keep failing to go out; older ones are dropped (the chart just
  * has a gap) rather than growing without end.
@@ -35,7 +47,7 @@ const MAX_PENDING_POINTS = 1024
 export class DashboardStream {
   readonly #pressure: ObservedController
   readonly #options: StreamOptions
-  readonly #clients = new Set<ServerResponse>()
+  readonly #clients = new Set<StreamClient>()
   #timer: NodeJS.Timeout | undefined
   #dirty = false
   /** Chart points (samples and level changes) seen since the last update went out. */
@@ -52,39 +64,39 @@ export class DashboardStream {
     return this.#clients.size
   }
 
-  /** Answers `req` with an event stream that starts with the whole state and its history. */
-  open(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, {
-      ...BASE_HEADERS,
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      Connection: 'keep-alive',
-      // Proxies such as nginx buffer responses by default, which would hold the events back.
-      'X-Accel-Buffering': 'no',
-    })
-    if (req.method === 'HEAD') {
-      res.end()
-      return
-    }
+  /**
+   * Starts `client`'s event stream with the whole state and its history. Returns false when the
+   * stream ended at once (the controller is closed); otherwise the client gets every update until
+   * `drop(client)` (it left) or `closeAll()`.
+   */
+  open(client: StreamClient): boolean {
     // Bring the pages already open up to date first, so the new one is not sent the pending points
     // again after its snapshot (which holds them).
     if (this.#pendingPoints.length > 0) this.#pushOrRetry()
     const first: DashboardMessage = { state: readState(this.#pressure), points: this.#pressure.history().map(toPoint) }
-    res.write(`retry: 2000\n${frame('snapshot', first)}`)
+    client.write(`retry: 2000\n${frame('snapshot', first)}`)
     if (this.#pressure.closed) {
-      res.end()
-      return
+      client.end()
+      return false
     }
-    this.#clients.add(res)
-    // 'close' fires when the client goes away or the response ends, whichever comes first.
-    res.once('close', () => this.#drop(res))
-    req.socket.setNoDelay?.(true)
+    this.#clients.add(client)
     // The snapshot above holds the history so far; the events from now on hold what follows it.
     if (this.#clients.size === 1) this.#attach()
+    return true
+  }
+
+  /** The client left (or its stream ended): it gets nothing more; the last one out detaches. */
+  drop(client: StreamClient): void {
+    if (!this.#clients.delete(client)) return
+    if (this.#clients.size === 0) this.#detach()
   }
 
   /** Ends every stream (e.g. before `server.close()`, which waits for open connections). */
   closeAll(): void {
-    for (const res of [...this.#clients]) res.end()
+    for (const client of [...this.#clients]) {
+      this.#clients.delete(client)
+      client.end()
+    }
     this.#detach()
   }
 
@@ -105,11 +117,6 @@ export class DashboardStream {
     this.#pressure.off('sample', this.#onSample)
     this.#pressure.off('level', this.#onLevel)
     this.#pendingPoints = []
-  }
-
-  #drop(res: ServerResponse): void {
-    if (!this.#clients.delete(res)) return
-    if (this.#clients.size === 0) this.#detach()
   }
 
   readonly #onSample = (sample: Sample): void => {
@@ -169,12 +176,13 @@ export class DashboardStream {
 
   #broadcast(text: string): void {
     this.#lastWriteAt = Date.now()
-    for (const res of this.#clients) {
-      if (res.writableLength > MAX_BUFFERED_BYTES) {
-        res.destroy()
+    for (const client of [...this.#clients]) {
+      if (client.backlog > MAX_BUFFERED_BYTES) {
+        this.drop(client)
+        client.abort()
         continue
       }
-      res.write(text)
+      client.write(text)
     }
   }
 }

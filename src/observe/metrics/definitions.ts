@@ -1,3 +1,4 @@
+import { describe } from '../../util/validate.js'
 import { LEVELS, levelRank } from '../../pressure/levels.js'
 import { MODES } from '../../pressure/rollout.js'
 import type { CacheStats } from '../../caches/types.js'
@@ -10,6 +11,21 @@ import type { ScrapeSnapshot } from './scrape-snapshot.js'
 // controller. The Prometheus exporter (prometheus.ts) and the OpenTelemetry one (otel.ts) both
 // publish exactly this table, so the two can never disagree; the shipped alert rules and the
 // Grafana dashboard (observability/) are checked against it by the tests.
+
+/** What a Prometheus metric name may start with (a prefix must be a valid start). */
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+
+/** Checks a metric-name prefix: a string that can start a Prometheus metric name (or ''). */
+export function checkPrefix(where: string, prefix: unknown): string {
+  if (typeof prefix !== 'string')
+    throw new TypeError(`${where}: option \`prefix\` must be a string, got ${describe(prefix)}`)
+  if (prefix !== '' && !METRIC_NAME.test(prefix)) {
+    throw new RangeError(
+      `${where}: option \`prefix\` must start a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got ${describe(prefix)}`,
+    )
+  }
+  return prefix
+}
 
 export type Labels = Record<string, string>
 /** Hands one value (with its labels) to the metric being collected. */

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { checkOptions, describe } from '../../util/validate.js'
 import { checkController, type ObservedController } from '../observed.js'
-import { METRICS } from './definitions.js'
+import { checkPrefix, METRICS } from './definitions.js'
 import { snapshotPerScrape } from './scrape-snapshot.js'
 
 export interface CollectMetricsOptions {
@@ -14,7 +14,6 @@ export interface CollectMetricsOptions {
   prefix?: string
 }
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 const W = 'collectMetrics'
 
 export interface CollectedMetrics {
@@ -63,13 +62,7 @@ export function collectMetrics(pressure: ObservedController, options: CollectMet
   }
   const { registry, prefix = '' } = checkOptions<CollectMetricsOptions>(W, 'options', options, ['registry', 'prefix'])
   const target = checkRegistry(registry)
-  if (typeof prefix !== 'string')
-    throw new TypeError(`${W}: option \`prefix\` must be a string, got ${describe(prefix)}`)
-  if (prefix !== '' && !METRIC_NAME.test(prefix)) {
-    throw new RangeError(
-      `${W}: option \`prefix\` must start a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got ${describe(prefix)}`,
-    )
-  }
+  checkPrefix(W, prefix)
 
   const names = METRICS.map((def) => prefix + def.name)
   // Check every name first, so a clash registers nothing rather than half the metrics.

@@ -151,7 +151,8 @@ export class HttpGuard<Req> {
   }
 }
 
-const FAILURE_BODY = JSON.stringify({ error: 'Internal Server Error' })
+/** What a request gets when heapguard itself cannot let it through (its priority function failed, say). */
+export const FAILURE_BODY = JSON.stringify({ error: 'Internal Server Error' })
 
 /** The request's handler threw after a wait, with nobody up the stack to answer: answer here. */
 function answerFailure(res: ServerResponse): void {

@@ -1,0 +1,25 @@
+// The process's one controller, shared by instrumentation.ts and every route handler. Next.js
+// compiles each of them into a bundle of its own, so this module may be evaluated more than
+// once per process: sharedController() hands every evaluation the same controller, and the
+// caches are taken back from it rather than registered twice.
+import { sharedController, type ManagedLru } from 'heapguard'
+
+export const pressure = sharedController({
+  shed: {
+    retryAfter: 5,
+    // Under pressure, at most this much work at once (critical work is never held back).
+    concurrency: { critical: 32, emergency: 8 },
+  },
+})
+
+export interface Item {
+  id: string
+  name: string
+  price: number
+  description: string
+}
+
+/** Items by id: the hot path of the app, shrunk by heapguard when memory runs short. */
+export const items =
+  (pressure.caches.get('items') as ManagedLru<string, Item> | undefined) ??
+  pressure.caches.lru<string, Item>('items', { max: 20_000, priority: 'normal' })

@@ -1,0 +1,174 @@
+import type { Controller } from '../../../controller.js'
+import { sharedController } from '../../../lifecycle/shared-controller.js'
+import { checkFunction, checkOneOf, checkOptions, describe } from '../../../util/validate.js'
+import type { ShedError } from '../error.js'
+import { FAILURE_BODY, guardTargetOf, type GuardTarget } from '../http/guard.js'
+import { REFUSAL_STATUS, refusalBody, refusalHeaders } from '../http/refusal.js'
+import { checkRetryAfter } from '../options.js'
+import { isPriority, PRIORITIES, type Priority } from '../priority.js'
+import type { AcquireOptions } from '../types.js'
+import { AdmittedRequest } from './admitted.js'
+
+/** Options shared by `withPressure()` and the Hono middleware; `In` is what `priority` is given. */
+export interface WebShedOptions<In> {
+  /**
+   * The controller (its `shed` and `report` are used). Default `sharedController()`, looked up at
+   * the first request: the one `instrumentation.ts` (or any module) built, in whatever bundle.
+   */
+  pressure?: GuardTarget
+  /**
+   * The priority of a request: a fixed one, or a function of the request. Default `'normal'`.
+   * Decide it on the server (route, method, authenticated caller), never from a client header.
+   */
+  priority?: Priority | ((input: In) => Priority)
+  /** Seconds sent in `Retry-After` when refused; default the controller's `shed.retryAfter`. */
+  retryAfter?: number
+}
+
+export const WEB_OPTION_KEYS: readonly (keyof WebShedOptions<unknown> & string)[] = [
+  'pressure',
+  'priority',
+  'retryAfter',
+]
+
+/** A controller as the guard uses it. */
+interface WebTarget extends GuardTarget {
+  /** Whether the slot can matter: some level has a concurrency limit (see AdmittedRequest). */
+  readonly follows: boolean
+}
+
+/** The outcome of an admission: the request holds a slot, or this is its answer. */
+export type Admission = AdmittedRequest | Response
+
+/** Status for a request whose client left while it waited: nobody reads it (nginx's "client closed request"). */
+export const GONE_STATUS = 499
+
+/**
+ * One Web request's way through the shedder: its priority, the decision, and the answer when it
+ * is not let in. Uses only the controller's public API (`shed.acquire`, `shed.retryAfter`,
+ * `shed.limits`, `report`, `closed`), so an adapter of one copy of heapguard serves a controller
+ * built by another: Next.js compiles `instrumentation.ts` and each route into bundles of their own.
+ */
+export class WebGuard<In> {
+  readonly #where: string
+  readonly #given: WebTarget | undefined
+  readonly #priority: Priority
+  readonly #priorityOf: ((input: In) => Priority) | undefined
+  readonly #acquire: AcquireOptions | undefined
+  #shared: { controller: Controller; target: WebTarget } | undefined
+
+  constructor(where: string, options: unknown) {
+    const { pressure, priority, retryAfter } = checkOptions<WebShedOptions<In>>(
+      where,
+      'options',
+      options,
+      WEB_OPTION_KEYS,
+    )
+    this.#where = where
+    this.#given = pressure === undefined ? undefined : webTargetOf(where, pressure)
+    if (typeof priority === 'function') {
+      this.#priority = 'normal'
+      this.#priorityOf = checkFunction(where, 'option `priority`', priority)
+    } else {
+      this.#priority =
+        priority === undefined
+          ? 'normal'
+          : checkOneOf(where, 'option `priority` (a priority or a function returning one)', priority, PRIORITIES)
+    }
+    // Frozen and reused: the shedder checks an options object once, not per request.
+    this.#acquire =
+      retryAfter === undefined
+        ? undefined
+        : Object.freeze({ retryAfter: checkRetryAfter(where, 'option `retryAfter`', retryAfter) })
+  }
+
+  /**
+   * Admits `request` (at once, or after a wait in the queue) or answers it: 503 with `Retry-After`
+   * when refused, 500 when the priority function failed (reported), 499 when its client left
+   * while it waited. Without a wait nothing here allocates a promise.
+   */
+  admit(input: In, request: Request): Admission | Promise<Admission> {
+    const target = this.#target()
+    const priority = this.#priorityOf === undefined ? this.#priority : this.#priorityFor(input, target)
+    if (priority === undefined) return failure()
+    if (target.follows && request.signal?.aborted === true) return gone()
+    let decided: Admission | undefined
+    let later: ((outcome: Admission) => void) | undefined
+    const permit = target.shed.acquire(
+      priority,
+      (error, granted) => {
+        const outcome =
+          error === undefined
+            ? new AdmittedRequest(granted, request, target.follows, this.#where, target.report)
+            : refusal(error)
+        if (later === undefined) decided = outcome
+        else later(outcome)
+      },
+      this.#acquire,
+    )
+    if (decided !== undefined) return decided
+    // Queued for a slot: a client that leaves meanwhile leaves the queue, and its handler never runs.
+    return new Promise<Admission>((resolve) => {
+      later = resolve
+      const leave = (): void => {
+        if (permit.state !== 'waiting') return
+        permit.release()
+        resolve(gone())
+      }
+      if (request.signal?.aborted === true) leave()
+      else request.signal?.addEventListener?.('abort', leave, { once: true })
+    })
+  }
+
+  /** The given controller, or the shared one: looked up again once it closed (it is then replaced). */
+  #target(): WebTarget {
+    if (this.#given !== undefined) return this.#given
+    const shared = this.#shared
+    if (shared !== undefined && !shared.controller.closed) return shared.target
+    const controller = sharedController()
+    const target = webTargetOf(this.#where, controller)
+    this.#shared = { controller, target }
+    return target
+  }
+
+  /** A broken priority function must not take the server down: reported, and the request answered with 500. */
+  #priorityFor(input: In, target: WebTarget): Priority | undefined {
+    let priority: unknown
+    try {
+      priority = this.#priorityOf!(input)
+    } catch (error) {
+      target.report(error)
+      return undefined
+    }
+    if (isPriority(priority)) return priority
+    target.report(
+      new TypeError(
+        `${this.#where}: option \`priority\` must return one of ${PRIORITIES.map((p) => `'${p}'`).join(', ')}, got ${describe(priority)}; the request was answered with 500`,
+      ),
+    )
+    return undefined
+  }
+}
+
+function webTargetOf(where: string, pressure: unknown): WebTarget {
+  const target = guardTargetOf(where, pressure)
+  // A copy of heapguard without `shed.limits` cannot say: follow every request to be safe.
+  const limits = (target.shed as { limits?: unknown }).limits
+  const follows = typeof limits !== 'object' || limits === null || Object.values(limits).some((limit) => limit !== null)
+  return { ...target, follows }
+}
+
+function refusal(error: ShedError): Response {
+  return new Response(refusalBody(error), { status: REFUSAL_STATUS, headers: refusalHeaders(error) })
+}
+
+function failure(): Response {
+  return new Response(FAILURE_BODY, {
+    status: 500,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  })
+}
+
+function gone(): Response {
+  return new Response(null, { status: GONE_STATUS })
+}

@@ -1,7 +1,18 @@
 import { controllerCore, PressureController } from './pressure/controller.js'
 import { PRESSURE_OPTION_KEYS, type PressureOptions } from './pressure/options.js'
-import { createCacheRegistry, type CacheRegistry, type CachePolicyOptions } from './caches/registry.js'
-import { createShedder, type Shedder, type ShedOptions } from './degrade/shed/shedder.js'
+import { resolveBudget } from './caches/budget.js'
+import {
+  cacheRoom,
+  createCacheRegistry,
+  type CacheOptions,
+  type CachePolicyOptions,
+  type CacheRegistry,
+} from './caches/registry.js'
+import { createShedder, refuseMemory, type Shedder, type ShedOptions } from './degrade/shed/shedder.js'
+import { createReservations, type Reservations, type ReserveOptions } from './degrade/reserve/ledger.js'
+import { reservationLines } from './degrade/reserve/lines.js'
+import { resolveReservationOptions, type ReservationOptions } from './degrade/reserve/options.js'
+import type { Reservation } from './degrade/reserve/reservation.js'
 import { createFeatureFlags, type FeatureFlags } from './degrade/features.js'
 import { createTaskScheduler, type TaskScheduler } from './degrade/tasks.js'
 import { createLimits, type Limits } from './degrade/limits/limits.js'
@@ -10,6 +21,8 @@ import { Shutdown, type ShutdownHook, type ShutdownHookOptions, type ShutdownOpt
 import type { CloseOnSignalsOptions } from './lifecycle/signals.js'
 import type { ThresholdLevel } from './pressure/levels.js'
 import { checkOptions, optionKeys } from './util/validate.js'
+import type { ControllerCore } from './pressure/core.js'
+import type { Thresholds } from './pressure/types.js'
 
 export interface ControllerOptions extends PressureOptions {
   /** Size multipliers per level and cache priority, merged over the defaults. */
@@ -18,12 +31,23 @@ export interface ControllerOptions extends PressureOptions {
   shed?: ShedOptions
   /** Opt-in emergency actions (GC, heap snapshot near the limit). */
   emergency?: EmergencyOptions
+  /** One byte budget for all managed caches: `{ budget }` in bytes, or a ratio of the heap limit. */
+  caches?: CacheOptions
+  /** The leak guard, the reconciliation rule and the default source of reservations (`reserve()`). */
+  reservations?: ReservationOptions
 }
 
 const OPTION_KEYS: readonly (keyof ControllerOptions & string)[] = [
   ...PRESSURE_OPTION_KEYS,
-  ...optionKeys<Omit<ControllerOptions, keyof PressureOptions>>({ cachePolicy: true, shed: true, emergency: true }),
+  ...optionKeys<Omit<ControllerOptions, keyof PressureOptions>>({
+    cachePolicy: true,
+    shed: true,
+    emergency: true,
+    caches: true,
+    reservations: true,
+  }),
 ]
+const CACHE_OPTION_KEYS = optionKeys<CacheOptions>({ budget: true })
 
 /**
  * The controller users hold: pressure levels plus everything that reacts to them.
@@ -42,11 +66,13 @@ export class Controller extends PressureController {
   readonly tasks: TaskScheduler
   /** Values that scale with the level. */
   readonly limits: Limits
+  /** The reservation ledger: its lines per priority, `stats()` and the live reservations. */
+  readonly reservations: Reservations
   readonly #actions: LevelActions
   readonly #shutdown: Shutdown
 
   constructor(options: ControllerOptions = {}) {
-    const { cachePolicy, shed, emergency, ...pressure } = checkOptions<ControllerOptions>(
+    const { cachePolicy, shed, emergency, caches, reservations, ...pressure } = checkOptions<ControllerOptions>(
       'createController',
       'options',
       options,
@@ -55,8 +81,9 @@ export class Controller extends PressureController {
     super(pressure)
     try {
       const core = controllerCore(this)
-      this.caches = createCacheRegistry(core, cachePolicy)
-      this.shed = createShedder(core, shed)
+      this.caches = createCacheRegistry(core, cachePolicy, budgetOf(core, caches))
+      this.shed = createShedder(core, shed, (bytes, o) => this.reserve(bytes, o))
+      this.reservations = reservationsOf(core, reservations, this.thresholds, this.shed, this.caches)
       this.features = createFeatureFlags(core)
       this.tasks = createTaskScheduler(core)
       this.limits = createLimits(core)
@@ -67,6 +94,21 @@ export class Controller extends PressureController {
       this.close()
       throw error
     }
+  }
+
+  /**
+   * Reserves `bytes` for work about to allocate them, counted against the heap source (or
+   * `source`) at once, and refused with a `ShedError` (reason `'memory'`) when they do not fit
+   * below the line of `priority`, even with the room the caches can give back. Release it when
+   * the work ends (`release()`, or `using`). See docs/reservations.md.
+   */
+  reserve(bytes: number, options?: ReserveOptions): Reservation {
+    return this.reservations.reserve(bytes, options)
+  }
+
+  /** Bytes live reservations add to their sources now (0 when none). */
+  get reserved(): number {
+    return this.reservations.reserved
   }
 
   /**
@@ -95,6 +137,35 @@ export class Controller extends PressureController {
   closeOnSignals(options?: CloseOnSignalsOptions): () => void {
     return this.#shutdown.closeOnSignals(options)
   }
+}
+
+/** The cache budget in bytes (Infinity without one); a ratio is taken of the heap source's limit. */
+function budgetOf(core: ControllerCore, value: unknown): number {
+  const { budget } = checkOptions<CacheOptions>('createController', 'option `caches`', value, CACHE_OPTION_KEYS)
+  const names = core.readings.sources.map((s) => s.name)
+  const heap = names.includes('heap') ? 'heap' : names[0]!
+  return resolveBudget('createController', budget, () => core.readings.read(heap)?.limit)
+}
+
+function reservationsOf(
+  core: ControllerCore,
+  value: unknown,
+  thresholds: Readonly<Thresholds>,
+  shed: Shedder,
+  caches: CacheRegistry,
+): Reservations {
+  const options = resolveReservationOptions(
+    value,
+    core.readings.sources.map((s) => s.name),
+  )
+  const room = cacheRoom(caches)
+  return createReservations(core, {
+    lines: reservationLines(shed.admission, thresholds),
+    options,
+    reclaimable: () => room.reclaimable(),
+    reclaim: (bytes) => room.reclaim(bytes),
+    refuse: (priority) => refuseMemory(shed, priority),
+  })
 }
 
 /** Builds a controller; see the README for every option and its default. */

@@ -1,3 +1,25 @@
+import { checkFunction, checkOptions, describe } from '../util/validate.js'
+
+/** Options of `cache.getOrLoad(key, loader, options)`. */
+export interface GetOrLoadOptions {
+  /**
+   * Skip the cached entry and any load in flight: always call the loader, then store its result
+   * (replacing the entry). For reads where a stale answer is a risk, such as permission checks.
+   */
+  bypass?: boolean
+}
+
+/** Checks the arguments of `getOrLoad`; returns whether the call bypasses the cache. */
+export function checkGetOrLoad(where: string, loader: unknown, options: unknown): boolean {
+  checkFunction(where, 'argument `loader`', loader)
+  if (options === undefined) return false
+  const { bypass } = checkOptions<GetOrLoadOptions>(where, 'options', options, ['bypass'])
+  if (bypass !== undefined && typeof bypass !== 'boolean') {
+    throw new TypeError(`${where}: option \`bypass\` must be a boolean, got ${describe(bypass)}`)
+  }
+  return bypass === true
+}
+
 /** Computes the value for a key on a miss; may return it or a promise of it. */
 export type Loader<K, V> = (key: K) => V | PromiseLike<V>
 

@@ -1,43 +1,32 @@
-import { LRUCache } from 'lru-cache'
+import type { LRUCache } from 'lru-cache'
 import { LEVELS, type Level } from '../pressure/levels.js'
-import { checkFunction, checkOneOf, checkOptions, describe } from '../util/validate.js'
+import { checkFunction, checkOneOf, describe } from '../util/validate.js'
+import { CacheBudget, type BudgetMember } from './budget.js'
 import { Capacity, checkMultiplier, isPressure } from './capacity.js'
-import { estimateEntrySize, type ResolvedLruOptions } from './lru-options.js'
-import { InFlightLoads, type Loader } from './loader.js'
+import type { ResolvedLruOptions } from './lru-options.js'
+import { createLruStore } from './lru-store.js'
+import { checkGetOrLoad, InFlightLoads, type GetOrLoadOptions, type Loader } from './loader.js'
+import { coldestTick, slotEntries, slotSetOptions, slotValues, type Slot } from './slots.js'
 import type { SliceTrimmer, TrimJob } from './trim.js'
-import { CacheCounters, type CachePriority, type CacheStats, type Managed } from './types.js'
+import { CacheCounters, type CachePriority, type Managed } from './types.js'
+import type { ManagedLruStats } from './lru-stats.js'
+import { popColdest, sampleBytes } from './entry-bytes.js'
+import { deleteMatching } from './invalidate.js'
 
-/** Options of `cache.getOrLoad(key, loader, options)`. */
-export interface GetOrLoadOptions {
-  /**
-   * Skip the cached entry and any load in flight: always call the loader, then store its result
-   * (replacing the entry). For reads where a stale answer is a risk, such as permission checks.
-   */
-  bypass?: boolean
-}
+export type { GetOrLoadOptions } from './loader.js'
 
-/** `stats()` of a managed LRU cache: the contract's fields plus a few of its own. */
-export interface ManagedLruStats extends CacheStats {
-  byteCapacity: number | null
-  /** The configured `max` (entries at full capacity). */
-  max: number
-  /** The configured `maxSize`, or null. */
-  maxSize: number | null
-  /** True when `bytes` is estimated from a sample of entries (no `maxSize` or `sizeCalculation`). */
-  bytesEstimated: boolean
-  /** Loader calls started by `getOrLoad`, and how many of them failed. */
-  loads: number
-  loadFailures: number
-}
+export type { ManagedLruStats } from './lru-stats.js'
 
 /** What a managed cache needs from its registry. */
 export interface ManagedLruContext {
   trimmer: SliceTrimmer
   readonly report: (error: unknown) => void
+  /** The registry's caches as a whole: the cache joins it (for reservations), and obeys its byte budget when one is set. */
+  readonly budget: CacheBudget
 }
 
-/** Entries sampled to estimate `bytes` when sizes are not tracked. */
-const BYTES_SAMPLE = 32
+/** Where a cache that left its registry's budget points: no limit, so it never evicts elsewhere. */
+const DETACHED = new CacheBudget(Infinity)
 
 /** Builds a managed cache for `pressure.caches.lru()`; the constructor is private to this module. */
 export let createManagedLru: <K extends {}, V extends {}>(
@@ -72,8 +61,11 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   /** Created by the first `getOrLoad`, so caches that never load pay nothing for it in `set`. */
   #loads: InFlightLoads<K, V> | undefined
   readonly #trimmer: SliceTrimmer
-  readonly #report: (error: unknown) => void
   readonly #job: TrimJob = { scheduled: false, trimSome: (limit) => this.#trimSome(limit) }
+  /** Set under a byte budget: values are stored in slots stamped by its recency clock, and sets obey it. */
+  #budget: CacheBudget | undefined
+  readonly #member: BudgetMember
+  readonly #pool: CacheBudget
 
   static {
     createManagedLru = (name, options, context) => new ManagedLru(name, options, context)
@@ -83,28 +75,28 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     this.name = name
     this.priority = options.priority
     this.#trimmer = context.trimmer
-    this.#report = context.report
     this.#entries = new Capacity(options.max)
     this.#bytes = options.maxSize === undefined ? undefined : new Capacity(options.maxSize)
     this.#capacity = options.max
     this.#byteCapacity = options.maxSize ?? Infinity
-    this.#sizeTracked = options.sizeTracked
-    const { dispose, disposeAfter } = options
-    this.#lru = new LRUCache<K, V>({
-      ...options.lru,
-      // Always installed: evictions are counted here, and a throwing user disposer is reported
-      // rather than left to escape from a trim slice (lru-cache calls it before the entry is gone).
-      dispose: (value, key, reason) => {
-        if (reason === 'evict') this.#counters.evictions++
-        if (dispose !== undefined) this.#callDisposer(dispose, value, key, reason)
+    this.#pool = context.budget
+    const budgeted = context.budget.enforced
+    if (budgeted) this.#budget = context.budget
+    this.#sizeTracked = options.sizeTracked || budgeted
+    this.#lru = createLruStore(options, {
+      slots: budgeted,
+      evicted: () => {
+        this.#counters.evictions++
       },
-      ...(disposeAfter === undefined
-        ? {}
-        : {
-            disposeAfter: (value: V, key: K, reason: LRUCache.DisposeReason) =>
-              this.#callDisposer(disposeAfter, value, key, reason),
-          }),
+      report: context.report,
     })
+    this.#member = {
+      priority: this.priority,
+      bytes: () => (this.#sizeTracked ? this.#lru.calculatedSize : sampleBytes(this.#lru)),
+      coldest: () => (this.#budget === undefined ? NaN : coldestTick(this.#slots())),
+      evictColdest: () => popColdest(this.#lru, this.#sizeTracked),
+    }
+    context.budget.join(this.#member)
   }
 
   /** The value for `key` (marking it recently used), or undefined; counts a hit or a miss. */
@@ -115,9 +107,16 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     }
     // Without options, call lru-cache without the argument: passing undefined measured ~12 ns slower a call.
     const value = options === undefined ? this.#lru.get(key) : this.#lru.get(key, options)
-    if (value === undefined) this.#counters.misses++
-    else this.#counters.hits++
-    return value
+    if (value === undefined) {
+      this.#counters.misses++
+      return undefined
+    }
+    this.#counters.hits++
+    const budget = this.#budget
+    if (budget === undefined) return value
+    const slot = value as unknown as Slot<V>
+    slot.t = ++budget.tick
+    return slot.v
   }
 
   /**
@@ -130,6 +129,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     const capacity = this.#capacity
     if (capacity === 0) return this
     if (this.#loads !== undefined) this.#loads.drop(key)
+    if (this.#budget !== undefined) return this.#setInSlot(key, value, options)
     if (this.#job.scheduled) return this.#setDuringTrim(key, value, options)
     const lru = this.#lru
     if (options === undefined) lru.set(key, value)
@@ -147,7 +147,8 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
 
   /** The value for `key` without marking it used or counting a lookup. */
   peek(key: K, options?: LRUCache.PeekOptions<K, V, unknown>): V | undefined {
-    return this.#capacity === 0 ? undefined : this.#lru.peek(key, options)
+    const value = this.#capacity === 0 ? undefined : this.#lru.peek(key, options)
+    return value === undefined ? undefined : this.#out(value)
   }
 
   /** Removes `key` (and makes a load of it in flight stale); true when an entry was removed. */
@@ -205,12 +206,12 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
 
   /** Values, most recently used first. */
   values(): IterableIterator<V> {
-    return this.#lru.values()
+    return this.#budget === undefined ? this.#lru.values() : slotValues(this.#slots().values())
   }
 
   /** `[key, value]` pairs, most recently used first. */
   entries(): IterableIterator<[K, V]> {
-    return this.#lru.entries()
+    return this.#budget === undefined ? this.#lru.entries() : slotEntries(this.#slots().entries())
   }
 
   /**
@@ -221,18 +222,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
    * returned but not stored. A hit or a miss is counted as for `get` (a bypass is not a lookup).
    */
   getOrLoad(key: K, loader: Loader<K, V>, options?: GetOrLoadOptions): Promise<V> {
-    checkFunction(`cache "${this.name}" getOrLoad`, 'argument `loader`', loader)
-    let bypass = false
-    if (options !== undefined) {
-      const checked = checkOptions<GetOrLoadOptions>(`cache "${this.name}" getOrLoad`, 'options', options, ['bypass'])
-      if (checked.bypass !== undefined && typeof checked.bypass !== 'boolean') {
-        throw new TypeError(
-          `cache "${this.name}" getOrLoad: option \`bypass\` must be a boolean, got ${describe(checked.bypass)}`,
-        )
-      }
-      bypass = checked.bypass === true
-    }
-    if (!bypass) {
+    if (!checkGetOrLoad(`cache "${this.name}" getOrLoad`, loader, options)) {
       const cached = this.get(key)
       if (cached !== undefined) return Promise.resolve(cached)
       const current = this.#loads?.current(key)
@@ -254,11 +244,8 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
    */
   invalidateWhere(predicate: (key: K, value: V) => boolean): number {
     checkFunction(`cache "${this.name}" invalidateWhere`, 'argument `predicate`', predicate)
-    const doomed: K[] = []
-    for (const [key, value] of this.#lru.entries()) if (predicate(key, value)) doomed.push(key)
     this.#loads?.dropAll()
-    for (const key of doomed) this.#lru.delete(key)
-    return doomed.length
+    return deleteMatching(this.entries(), predicate, (key) => this.#lru.delete(key))
   }
 
   /** Removes every entry whose key is a string starting with `prefix` (and the loads of such keys); returns how many. */
@@ -269,11 +256,8 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
       )
     }
     const matches = (key: K): boolean => typeof key === 'string' && key.startsWith(prefix)
-    const doomed: K[] = []
-    for (const key of this.#lru.keys()) if (matches(key)) doomed.push(key)
     this.#loads?.dropWhere(matches)
-    for (const key of doomed) this.#lru.delete(key)
-    return doomed.length
+    return deleteMatching(this.#lru.entries(), matches, (key) => this.#lru.delete(key))
   }
 
   /**
@@ -299,7 +283,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     return {
       ...this.#counters.stats(this.name, this.priority, {
         entries: this.#lru.size,
-        bytes: this.#sizeTracked ? this.#lru.calculatedSize : this.#sampleBytes(),
+        bytes: this.#sizeTracked ? this.#lru.calculatedSize : sampleBytes(this.#lru),
         capacity: this.#capacity,
         multiplier: this.#multiplier,
       }),
@@ -319,6 +303,8 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
    */
   dispose(): void {
     this.#trimmer.cancel(this.#job)
+    this.#pool.leave(this.#member)
+    if (this.#budget !== undefined) this.#budget = DETACHED
     this.resize(1, 'normal')
   }
 
@@ -332,6 +318,26 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
    * the entries nor the bytes exceed the larger of what was held before the set and the capacity,
    * whatever the new entry's size.
    */
+  /**
+   * A set under the byte budget: the value goes in a slot stamped with the shared recency tick,
+   * the cache's own bounds apply as for any set, then the budget evicts across caches if the
+   * total is over.
+   */
+  #setInSlot(key: K, value: V, options: LRUCache.SetOptions<K, V, unknown> | undefined): this {
+    const budget = this.#budget!
+    const slot = { v: value, t: ++budget.tick } as unknown as V
+    const slotOptions = slotSetOptions(options) as LRUCache.SetOptions<K, V, unknown> | undefined
+    if (this.#job.scheduled) this.#setDuringTrim(key, slot, slotOptions)
+    else {
+      const lru = this.#lru
+      lru.set(key, slot, slotOptions)
+      if (lru.size > this.#capacity) lru.pop()
+      if (lru.calculatedSize > this.#byteCapacity) this.#trimSome(Infinity)
+    }
+    budget.enforce()
+    return this
+  }
+
   #setDuringTrim(key: K, value: V, options: LRUCache.SetOptions<K, V, unknown> | undefined): this {
     const lru = this.#lru
     const entryLimit = Math.max(lru.size, this.#capacity)
@@ -352,24 +358,12 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     return lru.size > this.#capacity || lru.calculatedSize > this.#byteCapacity
   }
 
-  #callDisposer(disposer: LRUCache.Disposer<K, V>, value: V, key: K, reason: LRUCache.DisposeReason): void {
-    try {
-      disposer(value, key, reason)
-    } catch (error) {
-      this.#report(error)
-    }
+  /** What a stored value is to the user: the value itself, or the value in its slot under a budget. */
+  #out(stored: V): V {
+    return this.#budget === undefined ? stored : (stored as unknown as Slot<V>).v
   }
 
-  /** Estimates bytes from the most recently used entries when sizes are not tracked. */
-  #sampleBytes(): number {
-    const count = this.#lru.size
-    if (count === 0) return 0
-    let sum = 0
-    let seen = 0
-    for (const [key, value] of this.#lru.entries()) {
-      sum += estimateEntrySize(value, key)
-      if (++seen === BYTES_SAMPLE) break
-    }
-    return seen === 0 ? 0 : Math.round((sum / seen) * count)
+  #slots(): LRUCache<K, Slot<V>> {
+    return this.#lru as unknown as LRUCache<K, Slot<V>>
   }
 }

@@ -1,6 +1,7 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkMethods, checkOneOf, checkOptions, checkString } from '../util/validate.js'
+import { CacheBudget, type CacheBudgetStats } from './budget.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
 import { isThenable } from '../util/safe-call.js'
 import { createManagedLru, type ManagedLru } from './managed-lru.js'
@@ -10,13 +11,34 @@ import { CACHE_PRIORITIES, type CachePriority, type CacheStats, type Managed, ty
 
 export type { CachePolicyOptions } from './policy.js'
 
+/** `createController({ caches })`. */
+export interface CacheOptions {
+  /**
+   * One byte budget for all caches from `caches.lru()` together: bytes (a whole number above 1)
+   * or a ratio in (0, 1] of the heap source's limit. When a `set` takes them past it, the least
+   * recently used entries of the lowest-priority caches are evicted first. Default: none.
+   */
+  budget?: number
+}
+
+/** What reservations need from the caches (module-private): the room they could give back, and the giving. */
+export interface CacheRoom {
+  /** Bytes the caches hold that a reservation may claim. */
+  reclaimable(): number
+  /** Evicts at least `bytes` if the caches hold that much, lowest priority and least recently used first; returns the bytes given back. */
+  reclaim(bytes: number): number
+}
+
 interface Registration {
   readonly managed: Managed
   readonly priority: CachePriority
 }
 
 /** Builds the controller's `caches`; the constructor is private to this module. */
-export let createCacheRegistry: (core: ControllerCore, policy?: CachePolicyOptions) => CacheRegistry
+export let createCacheRegistry: (core: ControllerCore, policy?: CachePolicyOptions, budget?: number) => CacheRegistry
+
+/** The caches' room for reservations; module-private. */
+export let cacheRoom: (registry: CacheRegistry) => CacheRoom
 
 /**
  * `pressure.caches`: every managed cache of a controller. On each change of the effective level
@@ -30,14 +52,20 @@ export class CacheRegistry {
   readonly #caches = new Map<string, Registration>()
   readonly #names = new Map<Managed, string>()
   readonly #trimmer: SliceTrimmer
+  readonly #budget: CacheBudget
 
   static {
-    createCacheRegistry = (core, policy) => new CacheRegistry(core, policy)
+    createCacheRegistry = (core, policy, budget) => new CacheRegistry(core, policy, budget)
+    cacheRoom = (registry) => ({
+      reclaimable: () => registry.#budget.reclaimable(),
+      reclaim: (bytes) => registry.#budget.reclaim(bytes),
+    })
   }
 
-  private constructor(core: ControllerCore, policy?: CachePolicyOptions) {
+  private constructor(core: ControllerCore, policy?: CachePolicyOptions, budget = Infinity) {
     this.#core = core
     this.policy = resolveCachePolicy('createController', policy)
+    this.#budget = new CacheBudget(budget)
     this.#trimmer = new SliceTrimmer({ report: (error) => core.report(error) })
     core.onLevelChange((change) => this.#resizeAll(change.to))
     core.onClose(() => this.#close())
@@ -56,6 +84,7 @@ export class CacheRegistry {
     const cache = createManagedLru<K, V>(name, resolved, {
       trimmer: this.#trimmer,
       report: (error) => this.#core.report(error),
+      budget: this.#budget,
     })
     this.#add(name, cache, resolved.priority)
     return cache
@@ -129,6 +158,11 @@ export class CacheRegistry {
       }
     }
     return all
+  }
+
+  /** The byte budget of all `caches.lru()` caches together, or null when none is set. */
+  get budget(): CacheBudgetStats | null {
+    return this.#budget.enforced ? this.#budget.stats() : null
   }
 
   /** The multiplier the policy gives `priority` at `level` (default: the level now). */

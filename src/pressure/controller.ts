@@ -4,12 +4,12 @@ import { makeCore, type ControllerCore } from './core.js'
 import { checkForce, ForcedLevel, type ForceOptions } from './forced-level.js'
 import { observeGc } from './gc-observer.js'
 import { GcSampler } from './gc-sampler.js'
+import { LatestReadings } from './latest-readings.js'
 import { LevelMachine } from './level-machine.js'
 import type { Level } from './levels.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import { PollTimer } from './poll-timer.js'
 import { SampleHistory } from './sample-history.js'
-import { readSources } from './source-reader.js'
 import { SubsystemHooks } from './subsystem-hooks.js'
 import { logChange, TransitionLog } from './transition-log.js'
 import type { Trend } from './trend.js'
@@ -59,6 +59,7 @@ export class PressureController {
   readonly #poll = new PollTimer(() => this.#safeSample())
   readonly #gc: GcSampler
   readonly #hooks: SubsystemHooks
+  readonly #readings: LatestReadings
   readonly #core: ControllerCore
 
   #ratio = 0
@@ -90,7 +91,8 @@ export class PressureController {
     const now = this.#clock.now
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.release()))
     this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc))
-    this.#core = makeCore(this, this.#hooks, { logger, now, report })
+    this.#readings = new LatestReadings(sources, report)
+    this.#core = makeCore(this, this.#hooks, this.#readings, { logger, now, report, regrade: () => this.#regrade() })
     if (this.#options.autoStart) this.#start()
   }
 
@@ -253,7 +255,7 @@ export class PressureController {
     const at = this.#clock.now()
     this.#sampling = true
     try {
-      const { readings: sources, ratio } = readSources(this.#options.sources, this.#core.report)
+      const { readings: sources, ratio } = this.#readings.readAll(gc?.major === true)
       const measured = ratio !== -Infinity
       if (measured) this.#ratio = ratio
       const forceExpired = this.#forced.expiredAt(at)
@@ -270,6 +272,19 @@ export class PressureController {
     } finally {
       this.#sampling = false
     }
+  }
+
+  /** The level logic on the latest readings, adjusted (a reservation counts at once): see `Readings.regrade`. */
+  #regrade(): void {
+    if (this.#closed || this.#changing >= MAX_NESTED_CHANGES) return
+    const ratio = this.#readings.ratio()
+    if (ratio === -Infinity) return
+    const at = this.#clock.now()
+    this.#ratio = ratio
+    this.#machine.step(ratio, at)
+    this.#settle(false, at)
+    if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
+    this.#flush()
   }
 
   /** Fast near or above warning, slow well below it. */

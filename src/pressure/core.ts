@@ -1,3 +1,4 @@
+import type { LatestReadings, Readings } from './latest-readings.js'
 import type { Level } from './levels.js'
 import type { SubsystemHooks } from './subsystem-hooks.js'
 import type { LevelChange, Logger } from './types.js'
@@ -28,14 +29,24 @@ export interface ControllerCore {
   onLevelEvent(fn: (change: LevelChange) => void): () => void
   /** Called once by `close()`, in registration order. */
   onClose(fn: () => void): void
+  /** The sources between samples: read one now, adjust readings, run the level logic at once (reservations). */
+  readonly readings: Readings
 }
 
 /** The core a controller hands its subsystems: live `level` and `closed`, and its hooks. */
 export function makeCore(
   state: { readonly level: Level; readonly closed: boolean },
   hooks: SubsystemHooks,
-  fields: { logger: Logger; now: () => number; report: (error: unknown) => void },
+  latest: LatestReadings,
+  fields: { logger: Logger; now: () => number; report: (error: unknown) => void; regrade: () => void },
 ): ControllerCore {
+  const { regrade, ...shared } = fields
+  const readings: Readings = {
+    sources: latest.sources,
+    read: (name) => latest.read(name),
+    adjust: (fn) => latest.setAdjust(fn),
+    regrade,
+  }
   return {
     get level() {
       return state.level
@@ -43,7 +54,8 @@ export function makeCore(
     get closed() {
       return state.closed
     },
-    ...fields,
+    ...shared,
+    readings,
     onLevelChange: (fn) => hooks.onLevelChange(fn),
     onLevelEvent: (fn) => hooks.onLevelEvent(fn),
     onClose: (fn) => hooks.onClose(fn),

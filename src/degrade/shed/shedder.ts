@@ -3,7 +3,8 @@ import type { ControllerCore } from '../../pressure/core.js'
 import type { Level } from '../../pressure/levels.js'
 import { checkSignal } from '../../util/abort-signal.js'
 import { SafeEmitter } from '../../util/safe-emitter.js'
-import { checkFunction, checkOneOf, checkOptions } from '../../util/validate.js'
+import { checkFunction, checkNumber, checkOneOf, checkOptions } from '../../util/validate.js'
+import type { ReserveTarget } from '../reserve/request.js'
 import type { AdmissionTable } from './admission.js'
 import { ConcurrencyLimiter } from './concurrency-limiter.js'
 import { ShedError, type ShedReason, type ShedRefusal } from './error.js'
@@ -19,7 +20,13 @@ export type { ShedOptions } from './options.js'
 export type { AcquireOptions, RunOptions, ShedEvents, ShedStats } from './types.js'
 
 const zerosByPriority = (): Record<Priority, number> => ({ critical: 0, high: 0, normal: 0, low: 0 })
-const zerosByReason = (): Record<ShedReason, number> => ({ level: 0, 'queue-full': 0, 'queue-timeout': 0, closed: 0 })
+const zerosByReason = (): Record<ShedReason, number> => ({
+  level: 0,
+  'queue-full': 0,
+  'queue-timeout': 0,
+  closed: 0,
+  memory: 0,
+})
 /** Everything admitted: the table a closed controller applies. */
 const ADMIT_ALL: Readonly<Record<Priority, boolean>> = Object.freeze({
   critical: true,
@@ -27,11 +34,17 @@ const ADMIT_ALL: Readonly<Record<Priority, boolean>> = Object.freeze({
   normal: true,
   low: true,
 })
-const RUN_OPTION_KEYS: readonly (keyof RunOptions & string)[] = ['priority', 'signal', 'retryAfter']
+const RUN_OPTION_KEYS: readonly (keyof RunOptions & string)[] = ['priority', 'signal', 'retryAfter', 'bytes']
 const ACQUIRE_OPTION_KEYS: readonly (keyof AcquireOptions & string)[] = ['retryAfter']
 
+/** `pressure.reserve`, as `run()` and the middleware use it. */
+export type ShedReserve = ReserveTarget['reserve']
+
 /** Builds the controller's shedder; the constructor is private to this module. */
-export let createShedder: (core: ControllerCore, options?: ShedOptions) => Shedder
+export let createShedder: (core: ControllerCore, options?: ShedOptions, reserve?: ShedReserve) => Shedder
+
+/** Counts a memory refusal (reason `'memory'`) as any other and builds its error; module-private, for the reservation ledger. */
+export let refuseMemory: (shedder: Shedder, priority: Priority) => ShedError
 
 /**
  * Load shedding by priority: an admission table per level, an optional concurrency limit per
@@ -55,13 +68,17 @@ export class Shedder {
   #checkedRetryAfter = 0
   #allowed: Readonly<Record<Priority, boolean>>
   #admitted = 0
+  readonly #reserve: ShedReserve | undefined
 
   static {
-    createShedder = (core, options) => new Shedder(core, options)
+    createShedder = (core, options, reserve) => new Shedder(core, options, reserve)
+    refuseMemory = (shedder, priority) =>
+      new ShedError(shedder.#refuse(priority, 'memory', shedder.#options.retryAfter))
   }
 
-  private constructor(core: ControllerCore, options?: ShedOptions) {
+  private constructor(core: ControllerCore, options?: ShedOptions, reserve?: ShedReserve) {
     this.#core = core
+    this.#reserve = reserve
     this.#options = resolveShedOptions(options)
     this.#limiter = new ConcurrencyLimiter(this.#options.queueSize, this.#options.queueTimeoutMs, PRIORITIES.length)
     // Listener failures go to the controller's 'error' event (or its logger), like every other.
@@ -142,18 +159,21 @@ export class Shedder {
 
   /**
    * Runs `fn` in a slot. Resolves with its result, or rejects with a `ShedError` when the work
-   * is refused (by the table, a full queue or a wait that ran out), with `fn`'s error, or with
-   * the signal's reason on abort. The slot is given back however it ends.
+   * is refused (by the table, a full queue, a wait that ran out, or, with `bytes`, memory that
+   * does not fit), with `fn`'s error, or with the signal's reason on abort. The slot and the
+   * reservation are given back however it ends.
    */
   run<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options: RunOptions = {}): Promise<T> {
     let priority: Priority
     let signal: AbortSignal | undefined
     let acquireOptions: AcquireOptions
+    let reserve: (() => { release(): void }) | undefined
     try {
       checkFunction('shed.run', 'argument `fn`', fn)
       const checked = checkOptions<RunOptions>('shed.run', 'options', options, RUN_OPTION_KEYS)
       priority = checkOneOf('shed.run', 'option `priority`', checked.priority ?? 'normal', PRIORITIES)
       signal = checkSignal('shed.run', 'option `signal`', checked.signal)
+      reserve = this.#reserverFor(checked.bytes, priority)
       acquireOptions =
         checked.retryAfter === undefined
           ? this.#defaultAcquire
@@ -161,7 +181,12 @@ export class Shedder {
     } catch (error) {
       return Promise.reject(error)
     }
-    return runInSlot((p, callback, o) => this.acquire(p, callback, o), fn, priority, signal, acquireOptions)
+    return runInSlot((p, callback, o) => this.acquire(p, callback, o), fn, {
+      priority,
+      signal,
+      acquireOptions,
+      reserve,
+    })
   }
 
   /**
@@ -173,7 +198,12 @@ export class Shedder {
     options: ShedHttpOptions<Req> = {},
   ): ShedMiddleware<Req, Res> {
     const core = this.#core
-    const guard = new HttpGuard<Req>({ shed: this, report: (error) => core.report(error) }, 'shed.middleware', options)
+    const target = {
+      shed: this,
+      report: (error: unknown) => core.report(error),
+      ...(this.#reserve === undefined ? {} : { reserve: this.#reserve }),
+    }
+    const guard = new HttpGuard<Req>(target, 'shed.middleware', options)
     return createShedMiddleware<Req, Res>(guard)
   }
 
@@ -223,6 +253,15 @@ export class Shedder {
       permitControl.rejected(permit, 'queue-full')
     }
     return permit
+  }
+
+  /** `run()`'s `bytes`: checked now, reserved once the work holds its slot. */
+  #reserverFor(bytes: unknown, priority: Priority): (() => { release(): void }) | undefined {
+    if (bytes === undefined) return undefined
+    const checked = checkNumber('shed.run', 'option `bytes`', bytes, { min: 0 })
+    const reserve = this.#reserve
+    if (reserve === undefined) throw new TypeError('shed.run: option `bytes` needs a controller with reserve()')
+    return () => reserve(checked, { priority })
   }
 
   #retryAfterOf(options: AcquireOptions): number {

@@ -33,6 +33,12 @@ export interface RunOptions extends AcquireOptions {
    * signal's reason and gives its slot back at once (so `fn` should honour the signal it gets).
    */
   signal?: AbortSignal
+  /**
+   * Bytes the work will hold: reserved (`pressure.reserve`) once it has its slot, released when
+   * it ends, however it ends. When they do not fit, `run()` rejects with a `ShedError` (reason
+   * `'memory'`) and `fn` never runs.
+   */
+  bytes?: number
 }
 
 export type ShedEvents = {

@@ -1,0 +1,181 @@
+import { checkNumber, describe } from '../util/validate.js'
+import { CACHE_PRIORITIES, type CachePriority } from './types.js'
+
+/** A cache of the registry as the budget and reservations see it (the caches from `caches.lru()`). */
+export interface BudgetMember {
+  readonly priority: CachePriority
+  /** Bytes held now: exact when sizes are tracked (always under a budget), else an estimate. */
+  bytes(): number
+  /** The recency tick of its least recently used entry (under a budget), Infinity when empty, NaN without ticks. */
+  coldest(): number
+  /** Evicts its least recently used entry; returns the bytes it held (0 when the cache is empty). */
+  evictColdest(): number
+}
+
+/** `pressure.caches.budget`: the byte budget of all managed caches together. */
+export interface CacheBudgetStats {
+  /** The budget in bytes. */
+  limit: number
+  /** Bytes all budgeted caches hold now. */
+  used: number
+  /** Entries evicted to keep the caches together within the budget. */
+  evictions: number
+}
+
+/** Cache priorities, least important first: the order in which caches give memory back. */
+const GIVE_BACK_ORDER: readonly CachePriority[] = Object.freeze([...CACHE_PRIORITIES].reverse())
+
+/**
+ * The caches of one registry as a whole: the optional byte budget they share, and the room they
+ * give back to reservations.
+ *
+ * Under a budget every cache counts its entries' bytes and stamps each entry with a tick of one
+ * clock shared by all caches on every `get` and `set`, so the entries of all caches form one
+ * recency order. When a `set` takes the total past the budget, the budget evicts the least
+ * recently used entries of the lowest-priority caches first (optional, then normal, then
+ * essential), comparing the coldest entry of each cache of that priority, until the total fits.
+ * A cache's own bounds (its level-scaled `max` and `maxSize`) still apply: the smaller bound wins.
+ */
+export class CacheBudget {
+  /** The budget in bytes; Infinity when none is set (the caches then stamp no ticks). */
+  readonly limit: number
+  /** The shared recency clock; caches under a budget increment it on every access. */
+  tick = 0
+  readonly #members = new Map<CachePriority, Set<BudgetMember>>(GIVE_BACK_ORDER.map((p) => [p, new Set()]))
+  #evictions = 0
+  #enforcing = false
+
+  constructor(limit: number) {
+    this.limit = limit
+  }
+
+  /** True when caches must count bytes and stamp ticks. */
+  get enforced(): boolean {
+    return this.limit !== Infinity
+  }
+
+  join(member: BudgetMember): void {
+    this.#members.get(member.priority)!.add(member)
+  }
+
+  leave(member: BudgetMember): void {
+    this.#members.get(member.priority)!.delete(member)
+  }
+
+  /** Bytes all member caches hold now. */
+  used(): number {
+    let total = 0
+    for (const members of this.#members.values()) for (const m of members) total += m.bytes()
+    return total
+  }
+
+  stats(): CacheBudgetStats {
+    return { limit: this.limit, used: this.used(), evictions: this.#evictions }
+  }
+
+  /** After a `set` under a budget: evicts globally, lowest priority and least recently used first, until the caches fit. */
+  enforce(): void {
+    // A disposer that sets into another cache re-enters here: the outer loop re-reads the total.
+    if (this.#enforcing || this.limit === Infinity) return
+    this.#enforcing = true
+    try {
+      for (const priority of GIVE_BACK_ORDER) {
+        const members = this.#members.get(priority)!
+        while (this.used() > this.limit) {
+          if (!this.#evictColdestOf(members)) break
+          this.#evictions++
+        }
+      }
+    } finally {
+      this.#enforcing = false
+    }
+  }
+
+  /**
+   * Room for a reservation: evicts at least `bytes` (when the caches hold that much), lowest
+   * priority first. Within a priority, under a budget, in the one recency order; without one,
+   * from each cache in proportion to the bytes it holds, least recently used first in each.
+   * Returns the bytes given back.
+   */
+  reclaim(bytes: number): number {
+    let freed = 0
+    for (const priority of GIVE_BACK_ORDER) {
+      if (freed >= bytes) break
+      const members = this.#members.get(priority)!
+      freed += this.enforced ? this.#reclaimByRecency(members, bytes - freed) : reclaimShares(members, bytes - freed)
+    }
+    return freed
+  }
+
+  /** What `reclaim` could give back at most: every member's bytes. */
+  reclaimable(): number {
+    return this.used()
+  }
+
+  #reclaimByRecency(members: Set<BudgetMember>, bytes: number): number {
+    let freed = 0
+    while (freed < bytes) {
+      const got = this.#evictColdestOf(members)
+      if (got === false) break
+      freed += got
+    }
+    return freed
+  }
+
+  /** Evicts the coldest entry among `members`; false when they are all empty. */
+  #evictColdestOf(members: Set<BudgetMember>): number | false {
+    let victim: BudgetMember | undefined
+    let oldest = Infinity
+    for (const member of members) {
+      const tick = member.coldest()
+      if (tick < oldest) {
+        oldest = tick
+        victim = member
+      }
+    }
+    return victim === undefined ? false : victim.evictColdest()
+  }
+}
+
+/** Without ticks: each cache gives its share of `bytes`, in proportion to what it holds. */
+function reclaimShares(members: Set<BudgetMember>, bytes: number): number {
+  const held = [...members].map((member) => ({ member, bytes: member.bytes() }))
+  const total = held.reduce((sum, h) => sum + h.bytes, 0)
+  if (total <= 0) return 0
+  let freed = 0
+  for (const { member, bytes: own } of held) {
+    const share = Math.min(own, Math.ceil((bytes * own) / total))
+    let given = 0
+    while (given < share) {
+      const got = member.evictColdest()
+      if (got === 0) break
+      given += got
+    }
+    freed += given
+  }
+  return freed
+}
+
+/**
+ * `createController({ caches: { budget } })`: bytes (a whole number above 1), or a ratio in
+ * (0, 1] of the heap source's limit. Returns the budget in bytes (Infinity when not set).
+ */
+export function resolveBudget(where: string, value: unknown, heapLimit: () => number | undefined): number {
+  if (value === undefined) return Infinity
+  const budget = checkNumber(where, 'option `caches.budget`', value, { above: 0 })
+  if (budget > 1) {
+    if (!Number.isInteger(budget)) {
+      throw new RangeError(
+        `${where}: option \`caches.budget\` must be a ratio in (0, 1] of the heap limit or a whole number of bytes, got ${describe(value)}`,
+      )
+    }
+    return budget
+  }
+  const limit = heapLimit()
+  if (limit === undefined) {
+    throw new RangeError(
+      `${where}: option \`caches.budget\` is a ratio (${budget}) of the heap source's limit, but that source could not be read; give the budget in bytes`,
+    )
+  }
+  return Math.max(1, Math.floor(budget * limit))
+}

@@ -1,0 +1,95 @@
+import { readSource } from './source-reader.js'
+import type { Source, SourceReading } from './types.js'
+
+/**
+ * Turns one raw reading into the one the level logic uses: reservations add the bytes they
+ * announced and subtract what caches gave back but the heap has not yet collected. Returns the
+ * reading itself for a source it does not adjust. `afterMajorGc` is true for the readings of a
+ * sample that follows a full garbage collection.
+ */
+export type ReadingAdjust = (name: string, reading: SourceReading, afterMajorGc: boolean) => SourceReading
+
+/**
+ * What a subsystem may do with the sources between samples (`core.readings`): read one now,
+ * adjust every reading, and have the level logic run again at once, as a sample would.
+ */
+export interface Readings {
+  /** The controller's sources, in order. */
+  readonly sources: readonly Source[]
+  /** Reads the named source now (a failure is reported and gives undefined); the level logic uses it from now on. */
+  read(name: string): SourceReading | undefined
+  /** Installs the adjustment applied to every reading from now on (one per controller). */
+  adjust(fn: ReadingAdjust): void
+  /**
+   * Runs the level logic now on the latest readings, adjusted: the level rises at once (or starts
+   * its recovery dwell) as a sample would, without reading every source, recording history or
+   * emitting `'sample'`. Works from inside a sample's listeners. Never throws.
+   */
+  regrade(): void
+}
+
+/**
+ * The latest raw reading of every source, and the adjustment applied to them. A sample reads
+ * every source through `readAll`; `read` refreshes one between samples; `ratio` recomputes the
+ * pressure ratio from what is kept, so a reservation counts at once without a full sample.
+ */
+export class LatestReadings {
+  readonly sources: readonly Source[]
+  readonly #report: (error: unknown) => void
+  readonly #raw = new Map<string, SourceReading>()
+  #adjust: ReadingAdjust | undefined
+
+  constructor(sources: readonly Source[], report: (error: unknown) => void) {
+    this.sources = sources
+    this.#report = report
+  }
+
+  setAdjust(fn: ReadingAdjust): void {
+    this.#adjust = fn
+  }
+
+  /** Reads every source (as `readSources` does), keeps the raw readings, returns the adjusted ones and their maximum ratio. */
+  readAll(afterMajorGc: boolean): { readings: Record<string, SourceReading>; ratio: number } {
+    const readings: Record<string, SourceReading> = {}
+    let ratio = -Infinity
+    for (const source of this.sources) {
+      const raw = readSource(source, this.#report)
+      if (raw === undefined) continue
+      this.#raw.set(source.name, raw)
+      const reading = this.#adjusted(source.name, raw, afterMajorGc)
+      readings[source.name] = reading
+      if (reading.ratio > ratio) ratio = reading.ratio
+    }
+    return { readings, ratio }
+  }
+
+  read(name: string): SourceReading | undefined {
+    const source = this.sources.find((s) => s.name === name)
+    if (source === undefined) return undefined
+    const raw = readSource(source, this.#report)
+    if (raw !== undefined) this.#raw.set(name, raw)
+    return raw
+  }
+
+  /** The pressure ratio of the kept readings, adjusted now; -Infinity when no source was ever read. */
+  ratio(): number {
+    let ratio = -Infinity
+    for (const [name, raw] of this.#raw) {
+      const r = this.#adjusted(name, raw, false).ratio
+      if (r > ratio) ratio = r
+    }
+    return ratio
+  }
+
+  #adjusted(name: string, raw: SourceReading, afterMajorGc: boolean): SourceReading {
+    const adjust = this.#adjust
+    if (adjust === undefined) return raw
+    try {
+      return adjust(name, raw, afterMajorGc)
+    } catch (error) {
+      // The adjustment is the library's own code; should it ever fail, the raw reading still counts.
+      this.#report(error)
+      return raw
+    }
+  }
+}

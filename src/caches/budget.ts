@@ -10,7 +10,22 @@ export interface BudgetMember {
   coldest(): number
   /** Evicts its least recently used entry; returns the bytes it held (0 when the cache is empty). */
   evictColdest(): number
+  /**
+   * Holds down room it gave back to a reservation: the cache may not grow back into `entries`
+   * (and `bytes`) until `unhold` gives them back, so that the room stays free for the work.
+   */
+  hold(entries: number, bytes: number): void
+  unhold(entries: number, bytes: number): void
 }
+
+/** Room the caches gave back to one reservation, held down until `release()` (idempotent). */
+export interface CacheClaim {
+  /** Bytes given back (estimated for caches that do not track sizes). */
+  readonly freed: number
+  release(): void
+}
+
+const NO_CLAIM: CacheClaim = Object.freeze({ freed: 0, release: () => {} })
 
 /** `pressure.caches.budget`: the byte budget of all managed caches together. */
 export interface CacheBudgetStats {
@@ -95,16 +110,38 @@ export class CacheBudget {
    * Room for a reservation: evicts at least `bytes` (when the caches hold that much), lowest
    * priority first. Within a priority, under a budget, in the one recency order; without one,
    * from each cache in proportion to the bytes it holds, least recently used first in each.
-   * Returns the bytes given back.
+   * The room stays held down (the caches do not refill it) until the claim is released.
    */
-  reclaim(bytes: number): number {
+  reclaim(bytes: number): CacheClaim {
+    const given = new Map<BudgetMember, { entries: number; bytes: number }>()
+    const evict = (member: BudgetMember): number => {
+      const got = member.evictColdest()
+      if (got === 0) return 0
+      const tally = given.get(member) ?? { entries: 0, bytes: 0 }
+      tally.entries++
+      tally.bytes += got
+      given.set(member, tally)
+      return got
+    }
     let freed = 0
     for (const priority of GIVE_BACK_ORDER) {
       if (freed >= bytes) break
       const members = this.#members.get(priority)!
-      freed += this.enforced ? this.#reclaimByRecency(members, bytes - freed) : reclaimShares(members, bytes - freed)
+      freed += this.enforced
+        ? this.#reclaimByRecency(members, bytes - freed, evict)
+        : reclaimShares(members, bytes - freed, evict)
     }
-    return freed
+    if (given.size === 0) return NO_CLAIM
+    for (const [member, tally] of given) member.hold(tally.entries, tally.bytes)
+    let released = false
+    return {
+      freed,
+      release: () => {
+        if (released) return
+        released = true
+        for (const [member, tally] of given) member.unhold(tally.entries, tally.bytes)
+      },
+    }
   }
 
   /** What `reclaim` could give back at most: every member's bytes. */
@@ -112,18 +149,24 @@ export class CacheBudget {
     return this.used()
   }
 
-  #reclaimByRecency(members: Set<BudgetMember>, bytes: number): number {
+  #reclaimByRecency(members: Set<BudgetMember>, bytes: number, evict: (member: BudgetMember) => number): number {
     let freed = 0
     while (freed < bytes) {
-      const got = this.#evictColdestOf(members)
-      if (got === false) break
-      freed += got
+      const victim = this.#coldestOf(members)
+      if (victim === undefined) break
+      freed += evict(victim)
     }
     return freed
   }
 
   /** Evicts the coldest entry among `members`; false when they are all empty. */
   #evictColdestOf(members: Set<BudgetMember>): number | false {
+    const victim = this.#coldestOf(members)
+    return victim === undefined ? false : victim.evictColdest()
+  }
+
+  /** The member whose least recently used entry is the oldest of all; undefined when every one is empty. */
+  #coldestOf(members: Set<BudgetMember>): BudgetMember | undefined {
     let victim: BudgetMember | undefined
     let oldest = Infinity
     for (const member of members) {
@@ -133,12 +176,12 @@ export class CacheBudget {
         victim = member
       }
     }
-    return victim === undefined ? false : victim.evictColdest()
+    return victim
   }
 }
 
 /** Without ticks: each cache gives its share of `bytes`, in proportion to what it holds. */
-function reclaimShares(members: Set<BudgetMember>, bytes: number): number {
+function reclaimShares(members: Set<BudgetMember>, bytes: number, evict: (member: BudgetMember) => number): number {
   const held = [...members].map((member) => ({ member, bytes: member.bytes() }))
   const total = held.reduce((sum, h) => sum + h.bytes, 0)
   if (total <= 0) return 0
@@ -147,7 +190,7 @@ function reclaimShares(members: Set<BudgetMember>, bytes: number): number {
     const share = Math.min(own, Math.ceil((bytes * own) / total))
     let given = 0
     while (given < share) {
-      const got = member.evictColdest()
+      const got = evict(member)
       if (got === 0) break
       given += got
     }

@@ -12,6 +12,7 @@ import { CacheCounters, type CachePriority, type Managed } from './types.js'
 import type { ManagedLruStats } from './lru-stats.js'
 import { popColdest, sampleBytes } from './entry-bytes.js'
 import { deleteMatching } from './invalidate.js'
+import { HeldRoom } from './held-room.js'
 
 export type { GetOrLoadOptions } from './loader.js'
 
@@ -66,6 +67,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   #budget: CacheBudget | undefined
   readonly #member: BudgetMember
   readonly #pool: CacheBudget
+  readonly #hold = new HeldRoom()
 
   static {
     createManagedLru = (name, options, context) => new ManagedLru(name, options, context)
@@ -95,6 +97,14 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
       bytes: () => (this.#sizeTracked ? this.#lru.calculatedSize : sampleBytes(this.#lru)),
       coldest: () => (this.#budget === undefined ? NaN : coldestTick(this.#slots())),
       evictColdest: () => popColdest(this.#lru, this.#sizeTracked),
+      hold: (entries, bytes) => {
+        this.#hold.add(entries, bytes, this.#lru.size, this.#lru.calculatedSize)
+        this.#applyCapacity()
+      },
+      unhold: (entries, bytes) => {
+        this.#hold.remove(entries, bytes)
+        this.#applyCapacity()
+      },
     }
     context.budget.join(this.#member)
   }
@@ -272,10 +282,15 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     const pressure = isPressure(multiplier, level)
     const lru = this.#lru
     this.#multiplier = multiplier
-    this.#capacity = this.#entries.resize(multiplier, pressure, () => lru.size)
-    if (this.#bytes !== undefined) {
-      this.#byteCapacity = this.#bytes.resize(multiplier, pressure, () => lru.calculatedSize)
-    }
+    this.#entries.resize(multiplier, pressure, () => lru.size)
+    this.#bytes?.resize(multiplier, pressure, () => lru.calculatedSize)
+    this.#applyCapacity()
+  }
+
+  /** The level's capacity, less the room reservations hold down; then evicts what no longer fits. */
+  #applyCapacity(): void {
+    this.#capacity = this.#hold.entryCapacity(this.#entries.value)
+    if (this.#bytes !== undefined) this.#byteCapacity = this.#hold.byteCapacity(this.#bytes.value)
     this.#trimmer.run(this.#job)
   }
 

@@ -1,7 +1,7 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkMethods, checkOneOf, checkOptions, checkString } from '../util/validate.js'
-import { CacheBudget, type CacheBudgetStats } from './budget.js'
+import { CacheBudget, type CacheBudgetStats, type CacheClaim } from './budget.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
 import { isThenable } from '../util/safe-call.js'
 import { createManagedLru, type ManagedLru } from './managed-lru.js'
@@ -25,8 +25,11 @@ export interface CacheOptions {
 export interface CacheRoom {
   /** Bytes the caches hold that a reservation may claim. */
   reclaimable(): number
-  /** Evicts at least `bytes` if the caches hold that much, lowest priority and least recently used first; returns the bytes given back. */
-  reclaim(bytes: number): number
+  /**
+   * Evicts at least `bytes` if the caches hold that much, lowest priority and least recently
+   * used first; the room stays held down until the claim is released.
+   */
+  reclaim(bytes: number): CacheClaim
 }
 
 interface Registration {

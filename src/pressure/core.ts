@@ -18,6 +18,8 @@ import type { LevelChange, Logger } from './types.js'
  */
 export interface ControllerCore {
   readonly level: Level
+  /** The level an operator forced, or null. */
+  readonly forced: Level | null
   readonly closed: boolean
   readonly logger: Logger
   now(): number
@@ -35,7 +37,7 @@ export interface ControllerCore {
 
 /** The core a controller hands its subsystems: live `level` and `closed`, and its hooks. */
 export function makeCore(
-  state: { readonly level: Level; readonly closed: boolean },
+  state: { readonly level: Level; readonly forced: Level | null; readonly closed: boolean },
   hooks: SubsystemHooks,
   latest: LatestReadings,
   fields: { logger: Logger; now: () => number; report: (error: unknown) => void; regrade: () => void },
@@ -50,6 +52,9 @@ export function makeCore(
   return {
     get level() {
       return state.level
+    },
+    get forced() {
+      return state.forced
     },
     get closed() {
       return state.closed

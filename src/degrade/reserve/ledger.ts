@@ -7,7 +7,7 @@ import { SourceAccount } from './account.js'
 import { ReservationLeakError } from './leak.js'
 import type { ReservationLines } from './lines.js'
 import { checkSource, type ReconcileRule, type ResolvedReservationOptions } from './options.js'
-import { createReservation, type HeldEntry, type Reservation } from './reservation.js'
+import { createReservation, type HeldEntry, type Reservation, type ReservationOwner } from './reservation.js'
 
 /** `pressure.reserve(bytes, options)`. */
 export interface ReserveOptions {
@@ -54,7 +54,8 @@ export interface LedgerDeps {
   readonly lines: ReservationLines
   readonly options: ResolvedReservationOptions
   reclaimable(): number
-  reclaim(bytes: number): number
+  /** Evicts at least `bytes` from the caches and holds the room down until the claim is released. */
+  reclaim(bytes: number): { readonly freed: number; release(): void }
   /** Counts a refusal (shed stats, `'refused'` event) and builds its `ShedError` with reason `'memory'`. */
   refuse(priority: Priority): ShedError
 }
@@ -92,7 +93,10 @@ export class Reservations {
     core.readings.adjust((name, reading, afterMajorGc) => this.#adjust(name, reading, afterMajorGc))
     // Reservations made before close() stop counting; their release() stays harmless.
     core.onClose(() => {
-      for (const account of this.#accounts.values()) account.clear()
+      for (const account of this.#accounts.values()) {
+        for (const entry of account.entries()) entry.claim?.release()
+        account.clear()
+      }
       this.#accounts.clear()
     })
   }
@@ -105,7 +109,7 @@ export class Reservations {
   /** Bytes live reservations add to their sources now (0 when none). */
   get reserved(): number {
     let total = 0
-    for (const account of this.#accounts.values()) total += account.outstanding
+    for (const account of this.#accounts.values()) total += account.outstanding(account.lastUsed ?? 0)
     return total
   }
 
@@ -123,27 +127,37 @@ export class Reservations {
     const name =
       source === undefined ? this.#deps.options.source : checkSource(W, 'option `source`', source, this.#sourceNames)
     const now = this.#core.now()
-    const entry: HeldEntry = { bytes, priority, source: name, grantedAt: now, outstanding: bytes, state: 'held' }
+    const entry: HeldEntry = {
+      bytes,
+      priority,
+      source: name,
+      grantedAt: now,
+      outstanding: bytes,
+      projected: 0,
+      state: 'held',
+    }
     if (this.#core.closed) {
       // A closed controller admits everything and counts nothing, as shedding does.
       entry.state = 'released'
       entry.outstanding = 0
-      return createReservation(entry, () => {})
+      return createReservation(entry, this.#owner)
     }
     const reading = this.#core.readings.read(name)
     const account = this.#accountFor(name, reading)
     if (reading !== undefined) {
       account.observe(reading.used, false)
       this.#expireLeaks(now)
-      if (!this.#fits(account, reading, bytes, priority)) {
+      const fit = this.#fit(account, reading, bytes, priority)
+      if (fit === false) {
         this.#refused[priority]++
         throw this.#deps.refuse(priority)
       }
+      entry.claim = fit
     }
-    account.add(entry)
+    account.add(entry, reading?.used ?? account.lastUsed ?? 0)
     this.#granted[priority]++
     this.#core.readings.regrade()
-    return createReservation(entry, this.#release)
+    return createReservation(entry, this.#owner)
   }
 
   /** The live reservations, oldest first. */
@@ -151,11 +165,12 @@ export class Reservations {
     const now = this.#core.now()
     const out: ReservationInfo[] = []
     for (const account of this.#accounts.values()) {
+      const used = account.lastUsed ?? 0
       for (const e of account.entries()) {
         out.push({
           priority: e.priority,
           bytes: e.bytes,
-          counted: e.outstanding,
+          counted: account.counted(e, used),
           source: e.source,
           ageMs: now - e.grantedAt,
         })
@@ -190,20 +205,30 @@ export class Reservations {
   }
 
   /**
-   * Whether `bytes` fits below the line, after claiming room from the caches if it does not at
-   * first. The caches are asked only when what they hold could make the difference, so a
-   * reservation that cannot fit anyway evicts nothing.
+   * Whether `bytes` fits below the line (undefined: it does; false: it does not), after claiming
+   * room from the caches when it does not at first (the claim, held for the reservation's life).
+   * The caches are asked only when what they hold could make the difference, so a reservation
+   * that cannot fit anyway evicts nothing.
    */
-  #fits(account: SourceAccount, reading: SourceReading, bytes: number, priority: Priority): boolean {
+  #fit(
+    account: SourceAccount,
+    reading: SourceReading,
+    bytes: number,
+    priority: Priority,
+  ): { release(): void } | undefined | false {
     const line = this.#deps.lines[priority] * reading.limit
     const projected = account.effective(reading.used) + bytes
-    if (projected < line) return true
+    if (projected < line) return undefined
     const need = projected - line + 1
-    if (this.#deps.reclaimable() < need) return false
-    const freed = this.#deps.reclaim(need)
-    this.#claimed += freed
-    account.credit(freed)
-    return account.effective(reading.used) + bytes < line
+    // A reservation claims room for its own bytes, never to relieve pressure others caused.
+    if (need > bytes || this.#deps.reclaimable() < need) return false
+    const claim = this.#deps.reclaim(need)
+    this.#claimed += claim.freed
+    // Evicted is not yet collected: the credit keeps the room counted as free until a GC frees it.
+    account.credit(claim.freed)
+    if (account.effective(reading.used) + bytes < line) return claim
+    claim.release()
+    return false
   }
 
   #accountFor(name: string, reading: SourceReading | undefined): SourceAccount {
@@ -225,7 +250,7 @@ export class Reservations {
       used: raw.used,
       limit: raw.limit,
       ratio: account.effective(raw.used) / raw.limit,
-      reserved: account.outstanding,
+      reserved: account.outstanding(raw.used),
       reclaimed: account.reclaimed,
     }
   }
@@ -237,6 +262,7 @@ export class Reservations {
       if (account.size === 0) continue
       for (const entry of account.grantedBefore(now - maxHoldMs)) {
         account.remove(entry)
+        entry.claim?.release()
         entry.state = 'expired'
         this.#expired++
         this.#core.report(
@@ -252,7 +278,14 @@ export class Reservations {
     }
   }
 
-  readonly #release = (entry: HeldEntry): void => {
-    this.#accounts.get(entry.source)?.remove(entry)
+  readonly #owner: ReservationOwner = {
+    release: (entry) => {
+      this.#accounts.get(entry.source)?.remove(entry)
+      entry.claim?.release()
+    },
+    counted: (entry) => {
+      const account = this.#accounts.get(entry.source)
+      return account === undefined ? 0 : account.counted(entry, account.lastUsed ?? 0)
+    },
   }
 }

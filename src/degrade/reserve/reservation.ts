@@ -13,13 +13,24 @@ export interface HeldEntry {
   readonly priority: Priority
   readonly source: string
   readonly grantedAt: number
-  /** Bytes it still adds to its source's reading: what its work has not yet allocated. */
+  /** `floor` and `hold`: bytes it still adds to its source's reading. */
   outstanding: number
+  /** `growth`: the reading of its source it holds room up to (the effective reading at grant plus its bytes, less later claims). */
+  projected: number
   state: ReservationState
+  /** The room caches gave back for it, held down until it is released. */
+  claim?: { release(): void } | undefined
 }
 
 /** Builds the handle of an entry; module-private, so only the ledger makes reservations. */
-export let createReservation: (entry: HeldEntry, onRelease: (entry: HeldEntry) => void) => Reservation
+export let createReservation: (entry: HeldEntry, ledger: ReservationOwner) => Reservation
+
+/** What a reservation asks of the ledger that made it. */
+export interface ReservationOwner {
+  release(entry: HeldEntry): void
+  /** What the entry adds to its source's reading now. */
+  counted(entry: HeldEntry): number
+}
 
 /**
  * Memory that work has announced it will hold, from `pressure.reserve(bytes, { priority })`.
@@ -36,28 +47,28 @@ export class Reservation implements Disposable {
   /** When it was granted, by the controller's clock. */
   readonly grantedAt: number
   readonly #entry: HeldEntry
-  readonly #onRelease: (entry: HeldEntry) => void
+  readonly #owner: ReservationOwner
 
   static {
-    createReservation = (entry, onRelease) => new Reservation(entry, onRelease)
+    createReservation = (entry, owner) => new Reservation(entry, owner)
   }
 
-  private constructor(entry: HeldEntry, onRelease: (entry: HeldEntry) => void) {
+  private constructor(entry: HeldEntry, owner: ReservationOwner) {
     this.bytes = entry.bytes
     this.priority = entry.priority
     this.source = entry.source
     this.grantedAt = entry.grantedAt
     this.#entry = entry
-    this.#onRelease = onRelease
+    this.#owner = owner
   }
 
   get state(): ReservationState {
     return this.#entry.state
   }
 
-  /** Bytes it adds to its source's reading now: its bytes less what the source has grown by since (see `reconcile`); 0 once released. */
+  /** Bytes it adds to its source's reading now: its bytes less what its work has allocated since, as the `reconcile` rule sees it; 0 once released. */
   get counted(): number {
-    return this.#entry.state === 'held' ? this.#entry.outstanding : 0
+    return this.#entry.state === 'held' ? this.#owner.counted(this.#entry) : 0
   }
 
   /** Stops counting. Idempotent; harmless after expiry and after the controller closed. */
@@ -65,7 +76,7 @@ export class Reservation implements Disposable {
     const entry = this.#entry
     if (entry.state !== 'held') return
     entry.state = 'released'
-    this.#onRelease(entry)
+    this.#owner.release(entry)
   };
 
   [Symbol.dispose](): void {

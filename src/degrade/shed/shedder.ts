@@ -3,7 +3,7 @@ import type { ControllerCore } from '../../pressure/core.js'
 import type { Level } from '../../pressure/levels.js'
 import { checkSignal } from '../../util/abort-signal.js'
 import { SafeEmitter } from '../../util/safe-emitter.js'
-import { checkFunction, checkNumber, checkOneOf, checkOptions } from '../../util/validate.js'
+import { checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions } from '../../util/validate.js'
 import type { ReserveTarget } from '../reserve/request.js'
 import type { AdmissionTable } from './admission.js'
 import { ConcurrencyLimiter } from './concurrency-limiter.js'
@@ -35,7 +35,13 @@ const ADMIT_ALL: Readonly<Record<Priority, boolean>> = Object.freeze({
   low: true,
 })
 const RUN_OPTION_KEYS: readonly (keyof RunOptions & string)[] = ['priority', 'signal', 'retryAfter', 'bytes']
-const ACQUIRE_OPTION_KEYS: readonly (keyof AcquireOptions & string)[] = ['retryAfter']
+const ACQUIRE_OPTION_KEYS: readonly (keyof AcquireOptions & string)[] = ['retryAfter', 'reserves']
+
+/** Checked `acquire()` options. */
+interface AcquirePlan {
+  readonly retryAfter: number
+  readonly reserves: boolean
+}
 
 /** `pressure.reserve`, as `run()` and the middleware use it. */
 export type ShedReserve = ReserveTarget['reserve']
@@ -65,7 +71,8 @@ export class Shedder {
   readonly #defaultAcquire: AcquireOptions
   /** The last options object `acquire()` checked (frozen, as the HTTP guards pass theirs): checked once. */
   #checkedAcquire: AcquireOptions | undefined
-  #checkedRetryAfter = 0
+  #checkedPlan: AcquirePlan = { retryAfter: 0, reserves: false }
+  readonly #defaultPlan: AcquirePlan
   #allowed: Readonly<Record<Priority, boolean>>
   #admitted = 0
   readonly #reserve: ShedReserve | undefined
@@ -89,6 +96,7 @@ export class Shedder {
       'shed.',
     )
     this.#defaultAcquire = Object.freeze({ retryAfter: this.#options.retryAfter })
+    this.#defaultPlan = Object.freeze({ retryAfter: this.#options.retryAfter, reserves: false })
     const limiter = this.#limiter
     this.#issuer = {
       releaseSlot: () => limiter.release(),
@@ -150,7 +158,7 @@ export class Shedder {
       checkOneOf('shed.acquire', 'argument `priority`', priority, PRIORITIES)
     }
     checkFunction('shed.acquire', 'argument `callback`', callback)
-    const permit = this.#decide(priority, this.#retryAfterOf(options))
+    const permit = this.#decide(priority, this.#planOf(options))
     if (permit.state === 'waiting') permitControl.whenDecided(permit, callback)
     // Immediate: called here, unguarded, so what the callback throws reaches the caller of acquire().
     else callback(permit.refusal, permit)
@@ -174,10 +182,14 @@ export class Shedder {
       priority = checkOneOf('shed.run', 'option `priority`', checked.priority ?? 'normal', PRIORITIES)
       signal = checkSignal('shed.run', 'option `signal`', checked.signal)
       reserve = this.#reserverFor(checked.bytes, priority)
-      acquireOptions =
+      const retryAfter =
         checked.retryAfter === undefined
+          ? undefined
+          : checkRetryAfter('shed.run', 'option `retryAfter`', checked.retryAfter)
+      acquireOptions =
+        retryAfter === undefined && reserve === undefined
           ? this.#defaultAcquire
-          : Object.freeze({ retryAfter: checkRetryAfter('shed.run', 'option `retryAfter`', checked.retryAfter) })
+          : Object.freeze({ retryAfter: retryAfter ?? this.#options.retryAfter, reserves: reserve !== undefined })
     } catch (error) {
       return Promise.reject(error)
     }
@@ -240,9 +252,10 @@ export class Shedder {
    * The admission itself, on arguments already checked: an immediate decision, or a permit
    * queued for a slot. Nobody is called here; the caller reads the permit's state.
    */
-  #decide(priority: Priority, retryAfter: number): Permit {
-    const permit = permitControl.create(this.#issuer, priority, retryAfter)
-    if (!this.#allowed[priority]) {
+  #decide(priority: Priority, plan: AcquirePlan): Permit {
+    const permit = permitControl.create(this.#issuer, priority, plan.retryAfter, plan.reserves)
+    // Work that reserves is refused by its reservation, not by the measured level (a forced one still holds).
+    if (!this.#allowed[priority] && !(plan.reserves && this.#core.forced === null)) {
       permitControl.rejected(permit, 'level')
     } else if (priority === 'critical') {
       this.#limiter.forceAcquire()
@@ -264,19 +277,27 @@ export class Shedder {
     return () => reserve(checked, { priority })
   }
 
-  #retryAfterOf(options: AcquireOptions): number {
-    if (options === this.#defaultAcquire) return this.#options.retryAfter
-    if (options === this.#checkedAcquire) return this.#checkedRetryAfter
-    const { retryAfter } = checkOptions<AcquireOptions>('shed.acquire', 'options', options, ACQUIRE_OPTION_KEYS)
-    const checked =
-      retryAfter === undefined
-        ? this.#options.retryAfter
-        : checkRetryAfter('shed.acquire', 'option `retryAfter`', retryAfter)
+  #planOf(options: AcquireOptions): AcquirePlan {
+    if (options === this.#defaultAcquire) return this.#defaultPlan
+    if (options === this.#checkedAcquire) return this.#checkedPlan
+    const { retryAfter, reserves } = checkOptions<AcquireOptions>(
+      'shed.acquire',
+      'options',
+      options,
+      ACQUIRE_OPTION_KEYS,
+    )
+    const plan: AcquirePlan = {
+      retryAfter:
+        retryAfter === undefined
+          ? this.#options.retryAfter
+          : checkRetryAfter('shed.acquire', 'option `retryAfter`', retryAfter),
+      reserves: reserves === undefined ? false : checkBoolean('shed.acquire', 'option `reserves`', reserves),
+    }
     if (Object.isFrozen(options)) {
       this.#checkedAcquire = options
-      this.#checkedRetryAfter = checked
+      this.#checkedPlan = plan
     }
-    return checked
+    return plan
   }
 
   /** Counts a refusal and tells the listeners; returns what it was. */
@@ -292,7 +313,8 @@ export class Shedder {
   #applyLevel(): void {
     const allowed = (this.#allowed = this.#options.admission[this.#core.level])
     // Work that waits for a slot the new level would refuse outright is refused now, not later.
-    this.#limiter.rejectWhere((waiter) => !allowed[waiter.priority], 'level')
+    const measured = this.#core.forced === null
+    this.#limiter.rejectWhere((waiter) => !allowed[waiter.priority] && !(waiter.reserves && measured), 'level')
     this.#limiter.setLimit(this.#options.limits[this.#core.level])
   }
 

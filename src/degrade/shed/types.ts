@@ -23,6 +23,12 @@ export interface ShedStats {
 export interface AcquireOptions {
   /** Seconds a refusal tells the client to wait; default the controller's `shed.retryAfter`. */
   retryAfter?: number
+  /**
+   * True for work that reserves its memory (`pressure.reserve`) once admitted: the admission
+   * table does not refuse it by the measured level, its reservation decides (a forced level
+   * still applies, and so does the concurrency limit). Default false.
+   */
+  reserves?: boolean
 }
 
 export interface RunOptions extends AcquireOptions {

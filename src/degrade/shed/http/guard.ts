@@ -105,6 +105,8 @@ export class HttpGuard<Req> {
   readonly #target: GuardTarget
   readonly #policy: GuardPolicy<Req>
   readonly #acquire: AcquireOptions
+  /** For requests that reserve: admitted by their reservation rather than by the measured level. */
+  readonly #acquireReserving: AcquireOptions
   /** What reserves a request's bytes; undefined when the controller has no `reserve()`. */
   readonly #reserver: ReserveTarget | undefined
 
@@ -125,10 +127,10 @@ export class HttpGuard<Req> {
       bytes: bytes === undefined ? undefined : this.#checkBytes(where, 'option `bytes`', bytes),
     }
     // Frozen and reused: the shedder checks an options object once, not per request.
-    this.#acquire = Object.freeze({
-      retryAfter:
-        retryAfter === undefined ? target.shed.retryAfter : checkRetryAfter(where, 'option `retryAfter`', retryAfter),
-    })
+    const seconds =
+      retryAfter === undefined ? target.shed.retryAfter : checkRetryAfter(where, 'option `retryAfter`', retryAfter)
+    this.#acquire = Object.freeze({ retryAfter: seconds })
+    this.#acquireReserving = Object.freeze({ retryAfter: seconds, reserves: true })
   }
 
   /**
@@ -178,7 +180,7 @@ export class HttpGuard<Req> {
           answerFailure(res)
         }
       },
-      this.#acquire,
+      policy.bytes === undefined ? this.#acquire : this.#acquireReserving,
     )
     if (permit.state !== 'waiting') return
     waited = true

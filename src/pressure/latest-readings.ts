@@ -16,7 +16,10 @@ export type ReadingAdjust = (name: string, reading: SourceReading, afterMajorGc:
 export interface Readings {
   /** The controller's sources, in order. */
   readonly sources: readonly Source[]
-  /** Reads the named source now (a failure is reported and gives undefined); the level logic uses it from now on. */
+  /**
+   * Reads the named source now; the level logic uses it from now on. A failure is reported and
+   * gives the last good reading instead (undefined when there was none).
+   */
   read(name: string): SourceReading | undefined
   /** Installs the adjustment applied to every reading from now on (one per controller). */
   adjust(fn: ReadingAdjust): void
@@ -67,7 +70,8 @@ export class LatestReadings {
     const source = this.sources.find((s) => s.name === name)
     if (source === undefined) return undefined
     const raw = readSource(source, this.#report)
-    if (raw !== undefined) this.#raw.set(name, raw)
+    if (raw === undefined) return this.#raw.get(name)
+    this.#raw.set(name, raw)
     return raw
   }
 

@@ -150,6 +150,8 @@ export class Reservations {
       const fit = this.#fit(account, reading, bytes, priority)
       if (fit === false) {
         this.#refused[priority]++
+        // The fresh reading counts either way: the level (and the refusal's) is what it says now.
+        this.#core.readings.regrade()
         throw this.#deps.refuse(priority)
       }
       entry.claim = fit

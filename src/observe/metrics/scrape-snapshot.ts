@@ -4,7 +4,8 @@ import type { TaskInfo } from '../../degrade/task.js'
 import type { Level } from '../../pressure/levels.js'
 import type { Trend } from '../../pressure/trend.js'
 import type { Sample, Thresholds } from '../../pressure/types.js'
-import type { ObservedController, ObservedShedStats } from '../observed.js'
+import type { CacheBudgetStats } from '../../caches/budget.js'
+import type { ObservedController, ObservedReservationStats, ObservedShedStats } from '../observed.js'
 
 type Outcome = { value: unknown } | { error: unknown }
 
@@ -57,6 +58,16 @@ export class ScrapeSnapshot {
   /** Empty without a cache registry. */
   caches(): CacheStats[] {
     return this.#once('caches', () => this.#pressure.caches?.stats() ?? [])
+  }
+
+  /** null without a budget (or a registry). */
+  cacheBudget(): CacheBudgetStats | null {
+    return this.#once('cacheBudget', () => this.#pressure.caches?.budget ?? null)
+  }
+
+  /** undefined on a controller without reservations. */
+  reservations(): ObservedReservationStats | undefined {
+    return this.#once('reservations', () => this.#pressure.reservations?.stats())
   }
 
   /** undefined without a shedder. */

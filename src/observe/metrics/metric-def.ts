@@ -1,0 +1,111 @@
+import type { CacheBudgetStats } from '../../caches/budget.js'
+import type { CacheStats } from '../../caches/types.js'
+import type { TaskInfo } from '../../degrade/task.js'
+import type { ObservedReservationStats, ObservedShedStats } from '../observed.js'
+import type { ScrapeSnapshot } from './scrape-snapshot.js'
+
+export type Labels = Record<string, string>
+/** Hands one value (with its labels) to the metric being collected. */
+export type Emit = (labels: Labels, value: number) => void
+
+/** One metric family: its name, help, type and labels, and how a scrape reads it. */
+export interface MetricDef {
+  name: string
+  help: string
+  type: 'gauge' | 'counter'
+  labelNames: readonly string[]
+  /** Reads the scrape's snapshot of the controller; values not emitted are absent from the scrape. */
+  read(state: ScrapeSnapshot, emit: Emit): void
+}
+
+export const NO_LABELS: Labels = {}
+
+/** Emits `value` without labels unless it is null (the series is then absent, never a fake 0). */
+export function emitKnown(emit: Emit, value: number | null | undefined): void {
+  if (value !== null && value !== undefined && Number.isFinite(value)) emit(NO_LABELS, value)
+}
+
+type NumericKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T]
+
+/** One series per managed cache, from one field of its stats. */
+export function perCache(
+  name: string,
+  help: string,
+  type: MetricDef['type'],
+  field: NumericKeys<CacheStats>,
+): MetricDef {
+  return {
+    name,
+    help,
+    type,
+    labelNames: ['cache'],
+    read: (p, emit) => {
+      for (const s of p.caches()) emit({ cache: s.name }, s[field])
+    },
+  }
+}
+
+/** One unlabelled series from the shedder's stats (absent without a shedder, or when null). */
+export function shedValue(
+  name: string,
+  help: string,
+  type: MetricDef['type'],
+  pick: (s: ObservedShedStats) => number | null,
+): MetricDef {
+  return {
+    name,
+    help,
+    type,
+    labelNames: [],
+    read: (p, emit) => {
+      const stats = p.shed()
+      emitKnown(emit, stats === undefined ? null : pick(stats))
+    },
+  }
+}
+
+/** One unlabelled series from the reservation ledger's stats (absent on a controller without one). */
+export function reservationValue(
+  name: string,
+  help: string,
+  type: MetricDef['type'],
+  pick: (s: ObservedReservationStats) => number,
+): MetricDef {
+  return {
+    name,
+    help,
+    type,
+    labelNames: [],
+    read: (p, emit) => {
+      const stats = p.reservations()
+      emitKnown(emit, stats === undefined ? null : pick(stats))
+    },
+  }
+}
+
+/** One gauge from the cache budget (absent without one). */
+export function budgetValue(name: string, help: string, pick: (b: CacheBudgetStats) => number): MetricDef {
+  return {
+    name,
+    help,
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => {
+      const budget = p.cacheBudget()
+      emitKnown(emit, budget === null ? null : pick(budget))
+    },
+  }
+}
+
+/** One series per task still scheduled. */
+export function perTask(name: string, help: string, type: MetricDef['type'], pick: (t: TaskInfo) => number): MetricDef {
+  return {
+    name,
+    help,
+    type,
+    labelNames: ['task'],
+    read: (p, emit) => {
+      for (const t of p.tasks()) if (!t.stopped) emit({ task: t.name }, pick(t))
+    },
+  }
+}

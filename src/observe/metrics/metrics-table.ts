@@ -1,0 +1,236 @@
+import { LEVELS, levelRank } from '../../pressure/levels.js'
+import { PRIORITIES } from '../../degrade/shed/priority.js'
+import {
+  budgetValue,
+  emitKnown,
+  NO_LABELS,
+  perCache,
+  perTask,
+  reservationValue,
+  shedValue,
+  type MetricDef,
+} from './metric-def.js'
+
+/**
+ * Every metric, read from the controller when Prometheus scrapes (each piece of state once per
+ * scrape, through one shared snapshot): sampling pays nothing for metrics, and label values are
+ * only names the application chose (sources, caches, flags, tasks) or fixed words (levels,
+ * request priorities), so series stay bounded.
+ */
+export const METRICS: readonly MetricDef[] = [
+  // ---- the pressure signal (contract) ----
+  {
+    name: 'memory_usage_bytes',
+    help: 'Memory used per source at the last sample, in bytes.',
+    type: 'gauge',
+    labelNames: ['source'],
+    read: (p, emit) => {
+      for (const [source, r] of Object.entries(p.lastSample?.sources ?? {})) emit({ source }, r.used)
+    },
+  },
+  {
+    name: 'memory_limit_bytes',
+    help: 'Memory limit per source at the last sample, in bytes.',
+    type: 'gauge',
+    labelNames: ['source'],
+    read: (p, emit) => {
+      for (const [source, r] of Object.entries(p.lastSample?.sources ?? {})) emit({ source }, r.limit)
+    },
+  },
+  {
+    name: 'memory_pressure_ratio',
+    help: 'The pressure ratio: the highest used/limit ratio over the sources (0..1).',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emit(NO_LABELS, p.ratio),
+  },
+  {
+    name: 'memory_pressure_level',
+    help: 'The effective pressure level: 0 normal, 1 warning, 2 critical, 3 emergency.',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emit(NO_LABELS, levelRank(p.level)),
+  },
+  {
+    name: 'memory_pressure_transitions_total',
+    help: 'Changes of the effective pressure level, by the level changed to.',
+    type: 'counter',
+    labelNames: ['to'],
+    read: (p, emit) => {
+      const counts = p.transitionCounts()
+      for (const to of LEVELS) emit({ to }, counts[to] ?? 0)
+    },
+  },
+  // ---- more of the pressure state ----
+  {
+    name: 'memory_pressure_measured_level',
+    help: 'The level the sources alone give (0..3), whatever level is forced.',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emit(NO_LABELS, levelRank(p.measuredLevel)),
+  },
+  {
+    name: 'memory_pressure_forced_level',
+    help: 'The level an operator forced with force() (0..3), or -1 when none is held.',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emit(NO_LABELS, p.forced === null ? -1 : levelRank(p.forced)),
+  },
+  {
+    name: 'memory_pressure_threshold',
+    help: 'The pressure ratio at which each level begins.',
+    type: 'gauge',
+    labelNames: ['level'],
+    read: (p, emit) => {
+      for (const [level, ratio] of Object.entries(p.thresholds)) emit({ level }, ratio)
+    },
+  },
+  {
+    name: 'memory_heap_floor_bytes',
+    help: 'Heap used right after the last major GC, in bytes (absent before the first one).',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emitKnown(emit, p.trend().floor),
+  },
+  {
+    name: 'memory_heap_floor_growth_bytes_per_second',
+    help: 'Growth of the post-GC heap floor, in bytes per second (absent with too few GCs).',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => emitKnown(emit, p.trend().growthBytesPerSec),
+  },
+  {
+    name: 'memory_seconds_to_limit',
+    help: 'Projected time until the post-GC heap floor reaches the limit at its current growth, in seconds (absent when flat, falling or unknown).',
+    type: 'gauge',
+    labelNames: [],
+    read: (p, emit) => {
+      const ms = p.trend().msToLimit
+      emitKnown(emit, ms === null ? null : ms / 1000)
+    },
+  },
+  // ---- caches (contract: size, entries, hit ratio, evictions) ----
+  perCache('cache_size_bytes', 'Bytes held per managed cache.', 'gauge', 'bytes'),
+  perCache('cache_entries', 'Entries held per managed cache.', 'gauge', 'entries'),
+  perCache(
+    'cache_hit_ratio',
+    'Hits / (hits + misses) per managed cache since it was created (0..1).',
+    'gauge',
+    'hitRatio',
+  ),
+  perCache(
+    'cache_evictions_total',
+    'Entries evicted per managed cache (capacity, pressure trims and byte budget).',
+    'counter',
+    'evictions',
+  ),
+  perCache(
+    'cache_capacity',
+    'Entries each managed cache may hold now (its max times the multiplier of the level).',
+    'gauge',
+    'capacity',
+  ),
+  perCache(
+    'cache_size_multiplier',
+    'The size multiplier the current level gives each managed cache (0 disables it).',
+    'gauge',
+    'multiplier',
+  ),
+  perCache('cache_hits_total', 'Lookups that found their entry, per managed cache.', 'counter', 'hits'),
+  perCache('cache_misses_total', 'Lookups that found nothing, per managed cache.', 'counter', 'misses'),
+  // ---- load shedding (contract: requests_shed_total) ----
+  {
+    name: 'requests_shed_total',
+    help: 'Requests refused by load shedding, by request priority.',
+    type: 'counter',
+    labelNames: ['priority'],
+    read: (p, emit) => {
+      const stats = p.shed()
+      if (stats === undefined) return
+      const { refused } = stats
+      for (const priority of PRIORITIES) emit({ priority }, refused[priority] ?? 0)
+    },
+  },
+  shedValue('requests_admitted_total', 'Requests admitted by load shedding.', 'counter', (s) => s.admitted),
+  shedValue('requests_in_flight', 'Admitted requests not yet finished.', 'gauge', (s) => s.inFlight),
+  shedValue('requests_queued', 'Requests waiting for a concurrency slot.', 'gauge', (s) => s.queued),
+  shedValue(
+    'requests_concurrency_limit',
+    'The concurrency limit now (absent when admission is by level only).',
+    'gauge',
+    (s) => s.limit,
+  ),
+  // ---- reservations (contract: memory_reserved_bytes, reservations_refused_total) ----
+  reservationValue(
+    'memory_reserved_bytes',
+    'Bytes live reservations add to their sources now: announced by work, not yet allocated.',
+    'gauge',
+    (r) => r.reserved,
+  ),
+  {
+    name: 'reservations_refused_total',
+    help: 'Reservations refused because they did not fit below their line, by priority (also in requests_shed_total).',
+    type: 'counter',
+    labelNames: ['priority'],
+    read: (p, emit) => {
+      const stats = p.reservations()
+      if (stats !== undefined) for (const priority of PRIORITIES) emit({ priority }, stats.refused[priority] ?? 0)
+    },
+  },
+  {
+    name: 'reservations_granted_total',
+    help: 'Reservations granted, by priority.',
+    type: 'counter',
+    labelNames: ['priority'],
+    read: (p, emit) => {
+      const stats = p.reservations()
+      if (stats !== undefined) for (const priority of PRIORITIES) emit({ priority }, stats.granted[priority] ?? 0)
+    },
+  },
+  reservationValue('reservations_active', 'Reservations held now.', 'gauge', (r) => r.active),
+  reservationValue(
+    'reservations_expired_total',
+    'Reservations the leak guard expired: held past reservations.maxHoldMs without release().',
+    'counter',
+    (r) => r.expired,
+  ),
+  reservationValue(
+    'cache_reclaimed_bytes_total',
+    'Bytes evicted from managed caches to make room for reservations.',
+    'counter',
+    (r) => r.claimedFromCaches,
+  ),
+  // ---- the cache budget ----
+  budgetValue(
+    'cache_budget_bytes',
+    'The byte budget of all managed caches together (absent without one).',
+    (b) => b.limit,
+  ),
+  budgetValue(
+    'cache_budget_used_bytes',
+    'Bytes all budgeted caches hold now (absent without a budget).',
+    (b) => b.used,
+  ),
+  {
+    name: 'cache_budget_evictions_total',
+    help: 'Entries evicted to keep the caches together within their byte budget (absent without one).',
+    type: 'counter',
+    labelNames: [],
+    read: (p, emit) => emitKnown(emit, p.cacheBudget()?.evictions),
+  },
+  // ---- flags and tasks ----
+  {
+    name: 'feature_enabled',
+    help: 'Whether each feature flag is on (1) or switched off by pressure or an override (0).',
+    type: 'gauge',
+    labelNames: ['feature'],
+    read: (p, emit) => {
+      for (const f of p.features()) emit({ feature: f.name }, f.enabled ? 1 : 0)
+    },
+  },
+  perTask('task_paused', 'Whether each background task is paused by pressure (1) or runs (0).', 'gauge', (t) =>
+    t.paused ? 1 : 0,
+  ),
+  perTask('task_runs_total', 'Runs of each background task.', 'counter', (t) => t.runs),
+  perTask('task_failures_total', 'Runs of each background task that threw or rejected.', 'counter', (t) => t.failures),
+]

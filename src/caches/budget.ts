@@ -56,9 +56,12 @@ export class CacheBudget {
   readonly limit: number
   /** The shared recency clock; caches under a budget increment it on every access. */
   tick = 0
-  readonly #members = new Map<CachePriority, Set<BudgetMember>>(GIVE_BACK_ORDER.map((p) => [p, new Set()]))
+  // Plain arrays, walked with indexes: `enforce` runs on every set of a full budget.
+  readonly #members = new Map<CachePriority, BudgetMember[]>(GIVE_BACK_ORDER.map((p) => [p, []]))
+  #all: BudgetMember[] = []
   #evictions = 0
   #enforcing = false
+  #reentered = false
 
   constructor(limit: number) {
     this.limit = limit
@@ -70,17 +73,25 @@ export class CacheBudget {
   }
 
   join(member: BudgetMember): void {
-    this.#members.get(member.priority)!.add(member)
+    const members = this.#members.get(member.priority)!
+    if (members.includes(member)) return
+    members.push(member)
+    this.#all = [...this.#all, member]
   }
 
   leave(member: BudgetMember): void {
-    this.#members.get(member.priority)!.delete(member)
+    const members = this.#members.get(member.priority)!
+    const at = members.indexOf(member)
+    if (at === -1) return
+    members.splice(at, 1)
+    this.#all = this.#all.filter((m) => m !== member)
   }
 
   /** Bytes all member caches hold now. */
   used(): number {
+    const all = this.#all
     let total = 0
-    for (const members of this.#members.values()) for (const m of members) total += m.bytes()
+    for (let i = 0; i < all.length; i++) total += all[i]!.bytes()
     return total
   }
 
@@ -90,20 +101,41 @@ export class CacheBudget {
 
   /** After a `set` under a budget: evicts globally, lowest priority and least recently used first, until the caches fit. */
   enforce(): void {
-    // A disposer that sets into another cache re-enters here: the outer loop re-reads the total.
-    if (this.#enforcing || this.limit === Infinity) return
+    if (this.#enforcing) {
+      // A disposer set into a cache while this evicts: the outer pass reads the total again.
+      this.#reentered = true
+      return
+    }
+    let over = this.used() - this.limit
+    if (over <= 0) return
     this.#enforcing = true
     try {
-      for (const priority of GIVE_BACK_ORDER) {
-        const members = this.#members.get(priority)!
-        while (this.used() > this.limit) {
-          if (!this.#evictColdestOf(members)) break
-          this.#evictions++
+      while (over > 0) {
+        this.#reentered = false
+        const before = this.#evictions
+        for (const priority of GIVE_BACK_ORDER) {
+          over = this.#evictWithin(this.#members.get(priority)!, over)
+          if (over <= 0) break
         }
+        if (!this.#reentered || this.#evictions === before) break
+        over = this.used() - this.limit
       }
     } finally {
       this.#enforcing = false
     }
+  }
+
+  /** Evicts from `members`, coldest first, until `over` bytes are gone or they are empty; returns what is still over. */
+  #evictWithin(members: readonly BudgetMember[], over: number): number {
+    while (over > 0) {
+      const victim = this.#coldestOf(members)
+      if (victim === undefined) break
+      const freed = victim.evictColdest()
+      if (freed === 0) break
+      over -= freed
+      this.#evictions++
+    }
+    return over
   }
 
   /**
@@ -149,7 +181,7 @@ export class CacheBudget {
     return this.used()
   }
 
-  #reclaimByRecency(members: Set<BudgetMember>, bytes: number, evict: (member: BudgetMember) => number): number {
+  #reclaimByRecency(members: readonly BudgetMember[], bytes: number, evict: (member: BudgetMember) => number): number {
     let freed = 0
     while (freed < bytes) {
       const victim = this.#coldestOf(members)
@@ -159,14 +191,17 @@ export class CacheBudget {
     return freed
   }
 
-  /** Evicts the coldest entry among `members`; false when they are all empty. */
-  #evictColdestOf(members: Set<BudgetMember>): number | false {
-    const victim = this.#coldestOf(members)
-    return victim === undefined ? false : victim.evictColdest()
-  }
-
   /** The member whose least recently used entry is the oldest of all; undefined when every one is empty. */
-  #coldestOf(members: Set<BudgetMember>): BudgetMember | undefined {
+  #coldestOf(members: readonly BudgetMember[]): BudgetMember | undefined {
+    // One cache holding anything needs no comparison: reading a cache's coldest tick walks lru-cache's iterator.
+    let holding = 0
+    let only: BudgetMember | undefined
+    for (let i = 0; i < members.length; i++) {
+      if (members[i]!.bytes() === 0) continue
+      holding++
+      only = members[i]
+    }
+    if (holding <= 1) return only
     let victim: BudgetMember | undefined
     let oldest = Infinity
     for (const member of members) {
@@ -181,7 +216,11 @@ export class CacheBudget {
 }
 
 /** Without ticks: each cache gives its share of `bytes`, in proportion to what it holds. */
-function reclaimShares(members: Set<BudgetMember>, bytes: number, evict: (member: BudgetMember) => number): number {
+function reclaimShares(
+  members: readonly BudgetMember[],
+  bytes: number,
+  evict: (member: BudgetMember) => number,
+): number {
   const held = [...members].map((member) => ({ member, bytes: member.bytes() }))
   const total = held.reduce((sum, h) => sum + h.bytes, 0)
   if (total <= 0) return 0

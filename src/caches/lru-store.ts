@@ -6,6 +6,11 @@ import { slotSizeOptions, type Slot } from './slots.js'
 export interface LruStoreHooks {
   /** True under a byte budget: values are stored in slots, and every entry is sized. */
   readonly slots: boolean
+  /**
+   * Under a budget: the value a `set` is storing. Setting the same value again replaces its slot,
+   * which lru-cache reports as a disposal (reason `'set'`); that one is not passed on.
+   */
+  incoming(): unknown
   /** An entry was evicted (to respect a capacity), not deleted or expired. */
   evicted(): void
   /** Where a throwing user disposer goes. */
@@ -35,10 +40,16 @@ export function createLruStore<K extends {}, V extends {}>(
     ...(hooks.slots ? slotSizeOptions(options.lru, estimateEntrySize) : {}),
     dispose: (value, key, reason) => {
       if (reason === 'evict') hooks.evicted()
+      else if (reason === 'set' && hooks.slots && out(value) === hooks.incoming()) return
       if (dispose !== undefined) call(dispose, value, key, reason)
     },
     ...(disposeAfter === undefined
       ? {}
-      : { disposeAfter: (value: V, key: K, reason: LRUCache.DisposeReason) => call(disposeAfter, value, key, reason) }),
+      : {
+          disposeAfter: (value: V, key: K, reason: LRUCache.DisposeReason) => {
+            if (reason === 'set' && hooks.slots && out(value) === hooks.incoming()) return
+            call(disposeAfter, value, key, reason)
+          },
+        }),
   })
 }

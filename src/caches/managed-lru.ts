@@ -68,6 +68,8 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   readonly #member: BudgetMember
   readonly #pool: CacheBudget
   readonly #hold = new HeldRoom()
+  /** Under a budget, the value a `set` is storing (see `LruStoreHooks.incoming`). */
+  #incoming: V | undefined
 
   static {
     createManagedLru = (name, options, context) => new ManagedLru(name, options, context)
@@ -87,6 +89,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     this.#sizeTracked = options.sizeTracked || budgeted
     this.#lru = createLruStore(options, {
       slots: budgeted,
+      incoming: () => this.#incoming,
       evicted: () => {
         this.#counters.evictions++
       },
@@ -117,16 +120,18 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     }
     // Without options, call lru-cache without the argument: passing undefined measured ~12 ns slower a call.
     const value = options === undefined ? this.#lru.get(key) : this.#lru.get(key, options)
-    if (value === undefined) {
-      this.#counters.misses++
-      return undefined
+    if (value === undefined) this.#counters.misses++
+    else {
+      this.#counters.hits++
+      const budget = this.#budget
+      if (budget !== undefined) {
+        // Under a budget: stamp the slot with the shared recency tick, hand out its value.
+        const slot = value as unknown as Slot<V>
+        slot.t = ++budget.tick
+        return slot.v
+      }
     }
-    this.#counters.hits++
-    const budget = this.#budget
-    if (budget === undefined) return value
-    const slot = value as unknown as Slot<V>
-    slot.t = ++budget.tick
-    return slot.v
+    return value
   }
 
   /**
@@ -342,12 +347,19 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     const budget = this.#budget!
     const slot = { v: value, t: ++budget.tick } as unknown as V
     const slotOptions = slotSetOptions(options) as LRUCache.SetOptions<K, V, unknown> | undefined
-    if (this.#job.scheduled) this.#setDuringTrim(key, slot, slotOptions)
-    else {
-      const lru = this.#lru
-      lru.set(key, slot, slotOptions)
-      if (lru.size > this.#capacity) lru.pop()
-      if (lru.calculatedSize > this.#byteCapacity) this.#trimSome(Infinity)
+    // A new slot replaces the old one even for the same value: its disposal is not the user's.
+    this.#incoming = value
+    try {
+      if (this.#job.scheduled) this.#setDuringTrim(key, slot, slotOptions)
+      else {
+        const lru = this.#lru
+        if (slotOptions === undefined) lru.set(key, slot)
+        else lru.set(key, slot, slotOptions)
+        if (lru.size > this.#capacity) lru.pop()
+        if (lru.calculatedSize > this.#byteCapacity) this.#trimSome(Infinity)
+      }
+    } finally {
+      this.#incoming = undefined
     }
     budget.enforce()
     return this

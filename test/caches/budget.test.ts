@@ -135,6 +135,25 @@ describe('one byte budget for all caches', () => {
     expect(c.stats().bytes).toBeLessThanOrEqual(3)
   })
 
+  it('disposes as a plain cache does: setting the same value again is not a disposal, a new value is', () => {
+    const disposed: string[] = []
+    const after: string[] = []
+    const { pressure } = open(100)
+    const c = pressure.caches.lru<string, string>('c', {
+      max: 10,
+      sizeCalculation: () => 1,
+      dispose: (value, _key, reason) => disposed.push(`${value}:${reason}`),
+      disposeAfter: (value, _key, reason) => after.push(`${value}:${reason}`),
+    })
+    const same = 'v1'
+    c.set('k', same)
+    c.set('k', same)
+    expect(disposed).toEqual([])
+    c.set('k', 'v2')
+    expect(disposed).toEqual(['v1:set'])
+    expect(after).toEqual(['v1:set'])
+  })
+
   it('lets go of a cache that is unregistered: its sets no longer evict from the others', () => {
     const { pressure } = open(4)
     const a = unit(pressure, 'a')

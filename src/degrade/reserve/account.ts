@@ -7,7 +7,9 @@ import type { HeldEntry } from './reservation.js'
  * - `growth`: a reservation granted when the source read E (reservations included) holds the
  *   source up to E + bytes, its projection: it counts only what the source is still below it.
  *   The reading the level logic uses is the larger of the source's own and the highest live
- *   projection, so work that allocates what it announced is never counted twice;
+ *   projection, so work that allocates what it announced is never counted twice. After a major
+ *   GC the garbage that was part of E is gone: projections are capped at the live heap plus what
+ *   the reservations have not yet been seen to allocate (as `floor` charges it);
  * - `floor`: rises of `used` at major GCs are charged to the live reservations oldest first;
  * - `hold`: a reservation counts its bytes until released.
  *
@@ -61,7 +63,8 @@ export class SourceAccount {
     if (this.#rule !== 'growth') return own + this.#outstanding
     let top = own
     for (const entry of this.#held) if (entry.projected > top) top = entry.projected
-    return top
+    // However far a GC took the reading down, reservations never add more than their bytes.
+    return Math.min(top, own + this.#heldBytes)
   }
 
   /** Bytes the live reservations add to a raw `used` now. */
@@ -98,14 +101,30 @@ export class SourceAccount {
     this.#floor ??= used
     if (delta < 0) this.#reclaimed = Math.max(0, this.#reclaimed + delta)
     if (afterMajorGc) this.#reclaimed = 0
-    if (this.#rule === 'floor' && afterMajorGc) {
-      const rise = used - this.#floor
+    if (this.#rule !== 'hold' && afterMajorGc) {
+      const rise = used - this.#floor!
       this.#floor = used
       if (rise > 0) this.#charge(rise)
+      if (this.#rule === 'growth') this.#rebase(used)
+    }
+  }
+
+  /**
+   * `growth`, after a major GC: the garbage that was part of the reading when a reservation was
+   * granted is gone, so its projection need not keep room for it. Each projection is capped at
+   * the live heap plus what the live reservations up to it have not yet been seen to allocate
+   * (their outstanding bytes, charged by rises of the post-GC heap as under `floor`).
+   */
+  #rebase(used: number): void {
+    let stack = used
+    for (const entry of this.#held) {
+      stack += entry.outstanding
+      if (entry.projected > stack) entry.projected = stack
     }
   }
 
   /** Adds a granted entry; under `growth` its projection is the effective reading at grant plus its bytes. */
+  // (Its outstanding bytes, its own bytes at first, only cap the projection after major GCs.)
   add(entry: HeldEntry, used: number): void {
     entry.projected = this.effective(used) + entry.bytes
     this.#held.add(entry)

@@ -85,6 +85,35 @@ describe("reconcile: 'growth' (the default): a reservation counts what the sourc
   })
 })
 
+describe("reconcile: 'growth' after a major GC", () => {
+  it('stops keeping room for the garbage the reading held at the grant', () => {
+    const { pressure, heap, gc } = withGc('growth', 50 * MiB)
+    const job = pressure.reserve(20 * MiB) // projection 70 MiB, of which 10 MiB were garbage
+    gc(45 * MiB, false)
+    expect(job.counted).toBe(20 * MiB) // a minor GC proves nothing: the projection holds (at most its bytes)
+    expect(pressure.reserved).toBe(20 * MiB)
+    gc(40 * MiB) // a major one: live heap 40, the work has allocated nothing yet
+    expect(job.counted).toBe(20 * MiB)
+    expect(pressure.sample().sources.heap).toMatchObject({ used: 40 * MiB, reserved: 20 * MiB, ratio: 0.6 })
+    heap.used = 58 * MiB
+    pressure.sample()
+    expect(job.counted).toBe(2 * MiB)
+    gc(58 * MiB) // the post-GC heap rose 18 MiB: charged to the reservation, 2 MiB still to come
+    expect(job.counted).toBe(2 * MiB)
+    gc(50 * MiB)
+    expect(job.counted).toBe(2 * MiB) // capped at 50 + 2: a projection only ever comes down
+  })
+
+  it('caps stacked projections in grant order', () => {
+    const { pressure, gc } = withGc('growth', 50 * MiB)
+    const first = pressure.reserve(10 * MiB) // up to 60
+    const second = pressure.reserve(10 * MiB) // up to 70
+    gc(30 * MiB)
+    expect([first.counted, second.counted]).toEqual([10 * MiB, 10 * MiB])
+    expect(pressure.reserved).toBe(20 * MiB)
+  })
+})
+
 describe("reconcile: 'floor': rises of the heap after major GCs are charged to reservations, oldest first", () => {
   it('counts in full until a major GC shows the heap risen, then by what is left', () => {
     const { pressure, heap, gc } = withGc('floor', 50 * MiB)

@@ -2,12 +2,13 @@
 // 20 s one export a second arrives that holds a large payload (20 MiB, or 12 MiB) for 4 s. Each
 // run is one server variant with one payload size; all of them in one run of the benchmark, so
 // heapguard with reservations is compared with heapguard without them on the same machine.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import { startServer } from './child.mjs'
 import { keyStream } from './keys.mjs'
 import { probeAfterLoad, runLoad } from './load.mjs'
+import { envNumbers, writeResults } from './squeeze.mjs'
 import { HEAP_MIB, MiB, RESERVE_FACTOR, TIDE_VARIANTS } from './variants.mjs'
 
 const RESULTS = new URL('./results/', import.meta.url)
@@ -28,12 +29,7 @@ export const DEFAULT_RUNS = [
 
 /** The scenario; each value can be overridden from the environment. */
 export function tideConfig(env = process.env) {
-  const number = (name, fallback) => {
-    const value = env[name] === undefined ? fallback : Number(env[name])
-    if (!Number.isFinite(value) || value <= 0)
-      throw new RangeError(`${name} must be a positive number, got ${env[name]}`)
-    return value
-  }
+  const number = envNumbers(env)
   return {
     seconds: number('TIDE_SECONDS', 40),
     rate: number('TIDE_RATE', 1500),
@@ -219,25 +215,12 @@ export async function runTide(runs = DEFAULT_RUNS, config = tideConfig()) {
   const canonical =
     runs.join() === DEFAULT_RUNS.join() && Object.keys(defaults).every((key) => defaults[key] === config[key])
   const file = canonical ? 'tide.json' : 'partial-tide.json'
-  writeFileSync(
-    new URL(file, RESULTS),
-    JSON.stringify(
-      {
-        started: started.toISOString(),
-        node: process.version,
-        machine: {
-          cpus: os.cpus().length,
-          model: os.cpus()[0]?.model,
-          loadavgBefore: loadBefore,
-          loadavgAfter: os.loadavg(),
-        },
-        config: { ...config, heapMiB: HEAP_MIB, reserveFactor: RESERVE_FACTOR },
-        results,
-      },
-      null,
-      1,
-    ) + '\n',
-  )
+  writeResults(file, {
+    started,
+    loadBefore,
+    config: { ...config, heapMiB: HEAP_MIB, reserveFactor: RESERVE_FACTOR },
+    results,
+  })
   console.log(`\nwrote ${new URL(file, RESULTS).pathname}`)
   return results
 }

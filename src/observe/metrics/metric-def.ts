@@ -1,5 +1,6 @@
 import type { CacheBudgetStats } from '../../caches/budget.js'
 import type { CacheStats } from '../../caches/types.js'
+import { PRIORITIES, type Priority } from '../../degrade/shed/priority.js'
 import type { TaskInfo } from '../../degrade/task.js'
 import type { ObservedReservationStats, ObservedShedStats } from '../observed.js'
 import type { ScrapeSnapshot } from './scrape-snapshot.js'
@@ -45,6 +46,21 @@ export function perCache(
   }
 }
 
+/** One unlabelled series; a value of null or undefined (or not finite) leaves it absent. */
+export function unlabelled(
+  name: string,
+  help: string,
+  type: MetricDef['type'],
+  value: (state: ScrapeSnapshot) => number | null | undefined,
+): MetricDef {
+  return { name, help, type, labelNames: [], read: (p, emit) => emitKnown(emit, value(p)) }
+}
+
+/** `pick` of a subsystem's stats, or null when the controller has no such subsystem. */
+function picked<S>(stats: S | null | undefined, pick: (s: S) => number | null): number | null {
+  return stats === undefined || stats === null ? null : pick(stats)
+}
+
 /** One unlabelled series from the shedder's stats (absent without a shedder, or when null). */
 export function shedValue(
   name: string,
@@ -52,16 +68,7 @@ export function shedValue(
   type: MetricDef['type'],
   pick: (s: ObservedShedStats) => number | null,
 ): MetricDef {
-  return {
-    name,
-    help,
-    type,
-    labelNames: [],
-    read: (p, emit) => {
-      const stats = p.shed()
-      emitKnown(emit, stats === undefined ? null : pick(stats))
-    },
-  }
+  return unlabelled(name, help, type, (p) => picked(p.shed(), pick))
 }
 
 /** One unlabelled series from the reservation ledger's stats (absent on a controller without one). */
@@ -71,28 +78,28 @@ export function reservationValue(
   type: MetricDef['type'],
   pick: (s: ObservedReservationStats) => number,
 ): MetricDef {
-  return {
-    name,
-    help,
-    type,
-    labelNames: [],
-    read: (p, emit) => {
-      const stats = p.reservations()
-      emitKnown(emit, stats === undefined ? null : pick(stats))
-    },
-  }
+  return unlabelled(name, help, type, (p) => picked(p.reservations(), pick))
 }
 
 /** One gauge from the cache budget (absent without one). */
 export function budgetValue(name: string, help: string, pick: (b: CacheBudgetStats) => number): MetricDef {
+  return unlabelled(name, help, 'gauge', (p) => picked(p.cacheBudget(), pick))
+}
+
+/** One counter per request priority, from counts that may be absent (no such subsystem). */
+export function perPriority(
+  name: string,
+  help: string,
+  counts: (state: ScrapeSnapshot) => Readonly<Record<Priority, number>> | undefined,
+): MetricDef {
   return {
     name,
     help,
-    type: 'gauge',
-    labelNames: [],
+    type: 'counter',
+    labelNames: ['priority'],
     read: (p, emit) => {
-      const budget = p.cacheBudget()
-      emitKnown(emit, budget === null ? null : pick(budget))
+      const byPriority = counts(p)
+      if (byPriority !== undefined) for (const priority of PRIORITIES) emit({ priority }, byPriority[priority] ?? 0)
     },
   }
 }

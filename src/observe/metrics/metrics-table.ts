@@ -1,13 +1,14 @@
 import { LEVELS, levelRank } from '../../pressure/levels.js'
-import { PRIORITIES } from '../../degrade/shed/priority.js'
 import {
   budgetValue,
   emitKnown,
   NO_LABELS,
   perCache,
+  perPriority,
   perTask,
   reservationValue,
   shedValue,
+  unlabelled,
   type MetricDef,
 } from './metric-def.js'
 
@@ -139,18 +140,11 @@ export const METRICS: readonly MetricDef[] = [
   perCache('cache_hits_total', 'Lookups that found their entry, per managed cache.', 'counter', 'hits'),
   perCache('cache_misses_total', 'Lookups that found nothing, per managed cache.', 'counter', 'misses'),
   // ---- load shedding (contract: requests_shed_total) ----
-  {
-    name: 'requests_shed_total',
-    help: 'Requests refused by load shedding, by request priority.',
-    type: 'counter',
-    labelNames: ['priority'],
-    read: (p, emit) => {
-      const stats = p.shed()
-      if (stats === undefined) return
-      const { refused } = stats
-      for (const priority of PRIORITIES) emit({ priority }, refused[priority] ?? 0)
-    },
-  },
+  perPriority(
+    'requests_shed_total',
+    'Requests refused by load shedding, by request priority.',
+    (p) => p.shed()?.refused,
+  ),
   shedValue('requests_admitted_total', 'Requests admitted by load shedding.', 'counter', (s) => s.admitted),
   shedValue('requests_in_flight', 'Admitted requests not yet finished.', 'gauge', (s) => s.inFlight),
   shedValue('requests_queued', 'Requests waiting for a concurrency slot.', 'gauge', (s) => s.queued),
@@ -167,26 +161,12 @@ export const METRICS: readonly MetricDef[] = [
     'gauge',
     (r) => r.reserved,
   ),
-  {
-    name: 'reservations_refused_total',
-    help: 'Reservations refused because they did not fit below their line, by priority (also in requests_shed_total).',
-    type: 'counter',
-    labelNames: ['priority'],
-    read: (p, emit) => {
-      const stats = p.reservations()
-      if (stats !== undefined) for (const priority of PRIORITIES) emit({ priority }, stats.refused[priority] ?? 0)
-    },
-  },
-  {
-    name: 'reservations_granted_total',
-    help: 'Reservations granted, by priority.',
-    type: 'counter',
-    labelNames: ['priority'],
-    read: (p, emit) => {
-      const stats = p.reservations()
-      if (stats !== undefined) for (const priority of PRIORITIES) emit({ priority }, stats.granted[priority] ?? 0)
-    },
-  },
+  perPriority(
+    'reservations_refused_total',
+    'Reservations refused because they did not fit below their line, by priority (also in requests_shed_total).',
+    (p) => p.reservations()?.refused,
+  ),
+  perPriority('reservations_granted_total', 'Reservations granted, by priority.', (p) => p.reservations()?.granted),
   reservationValue('reservations_active', 'Reservations held now.', 'gauge', (r) => r.active),
   reservationValue(
     'reservations_expired_total',
@@ -211,13 +191,12 @@ export const METRICS: readonly MetricDef[] = [
     'Bytes all budgeted caches hold now (absent without a budget).',
     (b) => b.used,
   ),
-  {
-    name: 'cache_budget_evictions_total',
-    help: 'Entries evicted to keep the caches together within their byte budget (absent without one).',
-    type: 'counter',
-    labelNames: [],
-    read: (p, emit) => emitKnown(emit, p.cacheBudget()?.evictions),
-  },
+  unlabelled(
+    'cache_budget_evictions_total',
+    'Entries evicted to keep the caches together within their byte budget (absent without one).',
+    'counter',
+    (p) => p.cacheBudget()?.evictions,
+  ),
   // ---- flags and tasks ----
   {
     name: 'feature_enabled',

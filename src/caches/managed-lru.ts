@@ -6,11 +6,12 @@ import { Capacity, checkMultiplier, isPressure } from './capacity.js'
 import type { ResolvedLruOptions } from './lru-options.js'
 import { createLruStore } from './lru-store.js'
 import { checkGetOrLoad, InFlightLoads, type GetOrLoadOptions, type Loader } from './loader.js'
-import { coldestTick, slotEntries, slotSetOptions, slotValues, type Slot } from './slots.js'
+import { slotEntries, slotSetOptions, slotValues, type Slot } from './slots.js'
 import type { SliceTrimmer, TrimJob } from './trim.js'
 import { CacheCounters, type CachePriority, type Managed } from './types.js'
 import type { ManagedLruStats } from './lru-stats.js'
-import { popColdest, sampleBytes } from './entry-bytes.js'
+import { sampleBytes } from './entry-bytes.js'
+import { lruMember } from './lru-member.js'
 import { deleteMatching } from './invalidate.js'
 import { HeldRoom } from './held-room.js'
 
@@ -95,20 +96,14 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
       },
       report: context.report,
     })
-    this.#member = {
+    this.#member = lruMember({
       priority: this.priority,
-      bytes: () => (this.#sizeTracked ? this.#lru.calculatedSize : sampleBytes(this.#lru)),
-      coldest: () => (this.#budget === undefined ? NaN : coldestTick(this.#slots())),
-      evictColdest: () => popColdest(this.#lru, this.#sizeTracked),
-      hold: (entries, bytes) => {
-        this.#hold.add(entries, bytes, this.#lru.size, this.#lru.calculatedSize)
-        this.#applyCapacity()
-      },
-      unhold: (entries, bytes) => {
-        this.#hold.remove(entries, bytes)
-        this.#applyCapacity()
-      },
-    }
+      lru: this.#lru,
+      sizeTracked: this.#sizeTracked,
+      slotted: () => this.#budget !== undefined,
+      hold: this.#hold,
+      applyCapacity: () => this.#applyCapacity(),
+    })
     context.budget.join(this.#member)
   }
 
@@ -145,14 +140,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     if (capacity === 0) return this
     if (this.#loads !== undefined) this.#loads.drop(key)
     if (this.#budget !== undefined) return this.#setInSlot(key, value, options)
-    if (this.#job.scheduled) return this.#setDuringTrim(key, value, options)
-    const lru = this.#lru
-    if (options === undefined) lru.set(key, value)
-    else lru.set(key, value, options)
-    // Within capacity before the set, so at most one entry over: the one just added. Evict the least recently used.
-    if (lru.size > capacity) lru.pop()
-    if (this.#bytes !== undefined && lru.calculatedSize > this.#byteCapacity) this.#trimSome(Infinity)
-    return this
+    return this.#put(key, value, options)
   }
 
   /** True when `key` is held (and not stale); not counted as a lookup. */
@@ -332,12 +320,18 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     if (value !== undefined) this.set(key, value)
   }
 
-  /**
-   * A set while a big trim runs in slices: the cache is over its capacity on purpose (the slices
-   * are evicting the excess), and the set must not make it bigger. Evicts LRU-first until neither
-   * the entries nor the bytes exceed the larger of what was held before the set and the capacity,
-   * whatever the new entry's size.
-   */
+  /** Stores what the cache keeps (the value, or its slot) within the cache's own bounds. */
+  #put(key: K, stored: V, options: LRUCache.SetOptions<K, V, unknown> | undefined): this {
+    if (this.#job.scheduled) return this.#setDuringTrim(key, stored, options)
+    const lru = this.#lru
+    if (options === undefined) lru.set(key, stored)
+    else lru.set(key, stored, options)
+    // Within capacity before the set, so at most one entry over: the one just added. Evict the least recently used.
+    if (lru.size > this.#capacity) lru.pop()
+    if (this.#bytes !== undefined && lru.calculatedSize > this.#byteCapacity) this.#trimSome(Infinity)
+    return this
+  }
+
   /**
    * A set under the byte budget: the value goes in a slot stamped with the shared recency tick,
    * the cache's own bounds apply as for any set, then the budget evicts across caches if the
@@ -346,18 +340,10 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   #setInSlot(key: K, value: V, options: LRUCache.SetOptions<K, V, unknown> | undefined): this {
     const budget = this.#budget!
     const slot = { v: value, t: ++budget.tick } as unknown as V
-    const slotOptions = slotSetOptions(options) as LRUCache.SetOptions<K, V, unknown> | undefined
     // A new slot replaces the old one even for the same value: its disposal is not the user's.
     this.#incoming = value
     try {
-      if (this.#job.scheduled) this.#setDuringTrim(key, slot, slotOptions)
-      else {
-        const lru = this.#lru
-        if (slotOptions === undefined) lru.set(key, slot)
-        else lru.set(key, slot, slotOptions)
-        if (lru.size > this.#capacity) lru.pop()
-        if (lru.calculatedSize > this.#byteCapacity) this.#trimSome(Infinity)
-      }
+      this.#put(key, slot, slotSetOptions(options) as LRUCache.SetOptions<K, V, unknown> | undefined)
     } finally {
       this.#incoming = undefined
     }
@@ -365,6 +351,12 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     return this
   }
 
+  /**
+   * A set while a big trim runs in slices: the cache is over its capacity on purpose (the slices
+   * are evicting the excess), and the set must not make it bigger. Evicts LRU-first until neither
+   * the entries nor the bytes exceed the larger of what was held before the set and the capacity,
+   * whatever the new entry's size.
+   */
   #setDuringTrim(key: K, value: V, options: LRUCache.SetOptions<K, V, unknown> | undefined): this {
     const lru = this.#lru
     const entryLimit = Math.max(lru.size, this.#capacity)

@@ -1,13 +1,20 @@
 import { controllerCore, PressureController } from './pressure/controller.js'
 import { PRESSURE_OPTION_KEYS, type PressureOptions } from './pressure/options.js'
+import { resolveBudget } from './caches/budget.js'
 import {
+  cacheRoom,
   createCacheRegistry,
   prepareCacheTuning,
-  type CacheRegistry,
+  type CacheOptions,
   type CachePolicyOptions,
+  type CacheRegistry,
 } from './caches/registry.js'
 import { TUNING_KEYS, type PressureTuning } from './pressure/tuning.js'
-import { createShedder, type Shedder, type ShedOptions } from './degrade/shed/shedder.js'
+import { createShedder, refuseMemory, type Shedder, type ShedOptions } from './degrade/shed/shedder.js'
+import { createReservations, type Reservations, type ReserveOptions } from './degrade/reserve/ledger.js'
+import { reservationLines } from './degrade/reserve/lines.js'
+import { resolveReservationOptions, type ReservationOptions } from './degrade/reserve/options.js'
+import type { Reservation } from './degrade/reserve/reservation.js'
 import { createFeatureFlags, type FeatureFlags } from './degrade/features.js'
 import { createTaskScheduler, type TaskScheduler } from './degrade/tasks.js'
 import { createLimits, type Limits } from './degrade/limits/limits.js'
@@ -16,6 +23,8 @@ import { Shutdown, type ShutdownHook, type ShutdownHookOptions, type ShutdownOpt
 import type { CloseOnSignalsOptions } from './lifecycle/signals.js'
 import type { ThresholdLevel } from './pressure/levels.js'
 import { checkOptions, optionKeys } from './util/validate.js'
+import type { ControllerCore } from './pressure/core.js'
+import type { Thresholds } from './pressure/types.js'
 
 export interface ControllerOptions extends PressureOptions {
   /** Size multipliers per level and cache priority, merged over the defaults. */
@@ -26,6 +35,10 @@ export interface ControllerOptions extends PressureOptions {
   shed?: ShedOptions
   /** Opt-in emergency actions (GC, heap snapshot near the limit). */
   emergency?: EmergencyOptions
+  /** One byte budget for all managed caches: `{ budget }` in bytes, or a ratio of the heap limit. */
+  caches?: CacheOptions
+  /** The leak guard, the reconciliation rule and the default source of reservations (`reserve()`). */
+  reservations?: ReservationOptions
 }
 
 const OPTION_KEYS: readonly (keyof ControllerOptions & string)[] = [
@@ -35,6 +48,8 @@ const OPTION_KEYS: readonly (keyof ControllerOptions & string)[] = [
     regrowMs: true,
     shed: true,
     emergency: true,
+    caches: true,
+    reservations: true,
   }),
 ]
 
@@ -49,6 +64,7 @@ const CONFIGURE_KEYS: readonly (keyof ControllerTuning & string)[] = [
   ...TUNING_KEYS,
   ...optionKeys<Omit<ControllerTuning, keyof PressureTuning>>({ cachePolicy: true, regrowMs: true }),
 ]
+const CACHE_OPTION_KEYS = optionKeys<CacheOptions>({ budget: true })
 
 /**
  * The controller users hold: pressure levels plus everything that reacts to them.
@@ -67,21 +83,20 @@ export class Controller extends PressureController {
   readonly tasks: TaskScheduler
   /** Values that scale with the level. */
   readonly limits: Limits
+  /** The reservation ledger: its lines per priority, `stats()` and the live reservations. */
+  readonly reservations: Reservations
   readonly #actions: LevelActions
   readonly #shutdown: Shutdown
 
   constructor(options: ControllerOptions = {}) {
-    const { cachePolicy, regrowMs, shed, emergency, ...pressure } = checkOptions<ControllerOptions>(
-      'createController',
-      'options',
-      options,
-      OPTION_KEYS,
-    )
+    const { cachePolicy, regrowMs, shed, emergency, caches, reservations, ...pressure } =
+      checkOptions<ControllerOptions>('createController', 'options', options, OPTION_KEYS)
     super(pressure)
     try {
       const core = controllerCore(this)
-      this.caches = createCacheRegistry(core, cachePolicy, regrowMs)
-      this.shed = createShedder(core, shed)
+      this.caches = createCacheRegistry(core, cachePolicy, regrowMs, budgetOf(core, caches))
+      this.shed = createShedder(core, shed, (bytes, o) => this.reserve(bytes, o))
+      this.reservations = reservationsOf(core, reservations, () => this.thresholds, this.shed, this.caches)
       this.features = createFeatureFlags(core)
       this.tasks = createTaskScheduler(core)
       this.limits = createLimits(core)
@@ -115,6 +130,21 @@ export class Controller extends PressureController {
   }
 
   /**
+   * Reserves `bytes` for work about to allocate them, counted against the heap source (or
+   * `source`) at once, and refused with a `ShedError` (reason `'memory'`) when they do not fit
+   * below the line of `priority`, even with the room the caches can give back. Release it when
+   * the work ends (`release()`, or `using`). See docs/reservations.md.
+   */
+  reserve(bytes: number, options?: ReserveOptions): Reservation {
+    return this.reservations.reserve(bytes, options)
+  }
+
+  /** Bytes live reservations add to their sources now (0 when none). */
+  get reserved(): number {
+    return this.reservations.reserved
+  }
+
+  /**
    * Runs `fn` when the effective level rises to `level` or above it (or, with
    * `{ on: 'leave' }`, falls back below it). Fault-isolated; returns the unsubscribe function.
    */
@@ -140,6 +170,42 @@ export class Controller extends PressureController {
   closeOnSignals(options?: CloseOnSignalsOptions): () => void {
     return this.#shutdown.closeOnSignals(options)
   }
+}
+
+/** The cache budget in bytes (Infinity without one); a ratio is taken of the heap source's limit. */
+function budgetOf(core: ControllerCore, value: unknown): number {
+  const { budget } = checkOptions<CacheOptions>('createController', 'option `caches`', value, CACHE_OPTION_KEYS)
+  const names = core.readings.sources.map((s) => s.name)
+  const heap = names.includes('heap') ? 'heap' : names[0]!
+  return resolveBudget('createController', budget, () => core.readings.read(heap)?.limit)
+}
+
+function reservationsOf(
+  core: ControllerCore,
+  value: unknown,
+  thresholds: () => Readonly<Thresholds>,
+  shed: Shedder,
+  caches: CacheRegistry,
+): Reservations {
+  const options = resolveReservationOptions(
+    value,
+    core.readings.sources.map((s) => s.name),
+  )
+  const room = cacheRoom(caches)
+  // Recomputed when `configure()` has replaced the thresholds the lines come from.
+  let from = thresholds()
+  let lines = reservationLines(shed.admission, from)
+  return createReservations(core, {
+    lines: () => {
+      const now = thresholds()
+      if (now !== from) lines = reservationLines(shed.admission, (from = now))
+      return lines
+    },
+    options,
+    reclaimable: () => room.reclaimable(),
+    reclaim: (bytes) => room.reclaim(bytes),
+    refuse: (priority) => refuseMemory(shed, priority),
+  })
 }
 
 /** Builds a controller; every option and its default: docs/pressure.md#options-and-defaults. */

@@ -5,5 +5,5 @@
 import { heapguardFastify } from './degrade/shed/http/fastify.js'
 
 export { heapguardFastify }
-export type { HeapguardFastifyOptions } from './degrade/shed/http/fastify.js'
+export type { HeapguardFastifyOptions, HeapguardRouteConfig } from './degrade/shed/http/fastify.js'
 export default heapguardFastify

@@ -39,7 +39,8 @@ export type {
 export type { PressureOptions } from './pressure/options.js'
 
 // ---- caches (src/caches) ----
-export type { CacheRegistry, CachePolicyOptions } from './caches/registry.js'
+export type { CacheRegistry, CachePolicyOptions, CacheOptions } from './caches/registry.js'
+export type { CacheBudgetStats } from './caches/budget.js'
 export { DEFAULT_CACHE_POLICY, type CachePolicy } from './caches/policy.js'
 export type { ManagedLru, GetOrLoadOptions, ManagedLruStats } from './caches/managed-lru.js'
 export type { ManagedLruOptions } from './caches/lru-options.js'
@@ -67,6 +68,14 @@ export {
 export type { ShedMiddleware, ShedMiddlewareOptions } from './degrade/shed/http/middleware.js'
 export type { ShedHttpOptions } from './degrade/shed/http/guard.js'
 export type { ShedPermit, PermitState, PermitCallback } from './degrade/shed/permit.js'
+
+// ---- reservations (src/degrade: reserve) ----
+export type { Reservation, ReservationState } from './degrade/reserve/reservation.js'
+export type { Reservations, ReserveOptions, ReservationStats, ReservationInfo } from './degrade/reserve/ledger.js'
+export type { ReservationLines } from './degrade/reserve/lines.js'
+export { RECONCILE_RULES, type ReconcileRule, type ReservationOptions } from './degrade/reserve/options.js'
+export { ReservationLeakError } from './degrade/reserve/leak.js'
+export type { RequestBytes } from './degrade/reserve/request.js'
 
 // ---- degradation (src/degrade: flags, tasks, limits, actions, lifecycle) ----
 export type {

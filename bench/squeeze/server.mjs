@@ -3,14 +3,15 @@
 // It caches a ~10 KB computed value per key, samples its own heap every 100 ms and reports
 // everything to the parent over IPC, so the series survives an out-of-memory crash.
 import Fastify from 'fastify'
+import { allocatePayload } from './payload.mjs'
 import { REGROWTH_VARIANTS } from './regrowth-variants.mjs'
 import { computeValue } from './value.mjs'
-import { VARIANTS } from './variants.mjs'
+import { TIDE_VARIANTS, VARIANTS } from './variants.mjs'
 
 const SAMPLE_EVERY_MS = 100
 
 const name = process.argv[2]
-const ALL = { ...VARIANTS, ...REGROWTH_VARIANTS }
+const ALL = { ...VARIANTS, ...REGROWTH_VARIANTS, ...TIDE_VARIANTS }
 const variant = ALL[name]
 if (variant === undefined || typeof process.send !== 'function') {
   console.error(`usage: fork server.mjs <${Object.keys(ALL).join('|')}> (with an IPC channel)`)
@@ -24,7 +25,7 @@ const send = (message) => {
 }
 
 const app = Fastify({ logger: false })
-const { cache, probe, onChange, report } = await variant.setup(app)
+const { cache, probe, onChange, report, exportRoute = {} } = await variant.setup(app)
 
 app.get('/v/:key', (request, reply) => {
   const { key } = request.params
@@ -37,6 +38,16 @@ app.get('/v/:key', (request, reply) => {
   reply.header('x-cache', hit ? 'hit' : 'miss')
   // A short answer: the load driver measures the server, not loopback bandwidth.
   return { key, chars: value.length, head: value.slice(0, 16) }
+})
+
+// The high tide (bench/squeeze/tide.mjs): an export that holds `mib` MiB for `holdMs`, then
+// answers. Variants with reservations give the route its `config.heapguard`.
+app.get('/export', exportRoute, async (request) => {
+  const mib = Number(request.query.mib)
+  const holdMs = Number(request.query.holdMs)
+  const rows = allocatePayload(mib)
+  await new Promise((resolve) => setTimeout(resolve, holdMs))
+  return { mib, chunks: rows.length, last: rows.at(-1)?.at(-1) ?? null }
 })
 
 // The cheap route used to check that the server serves normally again after the load.

@@ -13,14 +13,31 @@ const RESULTS = new URL('./results/', import.meta.url)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const round = (n, digits = 1) => (n === null || n === undefined ? null : Math.round(n * 10 ** digits) / 10 ** digits)
 
-/** The load every variant gets; each value can be overridden from the environment. */
-export function loadConfig(env = process.env) {
-  const number = (name, fallback) => {
+/** Writes results/<file>: the run's results with the machine, the Node version and the load around it. */
+export function writeResults(file, { started, loadBefore, config, results }) {
+  const machine = {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    loadavgBefore: loadBefore,
+    loadavgAfter: os.loadavg(),
+  }
+  const run = { started: started.toISOString(), node: process.version, machine, config, results }
+  writeFileSync(new URL(file, RESULTS), JSON.stringify(run, null, 1) + '\n')
+}
+
+/** Reads positive numbers from the environment: `number(NAME, fallback)`. */
+export function envNumbers(env) {
+  return (name, fallback) => {
     const value = env[name] === undefined ? fallback : Number(env[name])
     if (!Number.isFinite(value) || value <= 0)
       throw new RangeError(`${name} must be a positive number, got ${env[name]}`)
     return value
   }
+}
+
+/** The load every variant gets; each value can be overridden from the environment. */
+export function loadConfig(env = process.env) {
+  const number = envNumbers(env)
   return {
     seconds: number('SQUEEZE_SECONDS', 60),
     rate: number('SQUEEZE_RATE', 2000),
@@ -240,25 +257,12 @@ export async function runSqueeze(names = Object.keys(VARIANTS), config = loadCon
   const table = markdownTable(results)
   console.log(`\n${table}`)
   const file = canonical ? 'results.json' : `partial-${names.join('-')}.json`
-  writeFileSync(
-    new URL(file, RESULTS),
-    JSON.stringify(
-      {
-        started: started.toISOString(),
-        node: process.version,
-        machine: {
-          cpus: os.cpus().length,
-          model: os.cpus()[0]?.model,
-          loadavgBefore: loadBefore,
-          loadavgAfter: os.loadavg(),
-        },
-        config: { ...config, heapMiB: HEAP_MIB, cacheMax: CACHE_MAX, valueChars: VALUE_CHARS },
-        results,
-      },
-      null,
-      1,
-    ) + '\n',
-  )
+  writeResults(file, {
+    started,
+    loadBefore,
+    config: { ...config, heapMiB: HEAP_MIB, cacheMax: CACHE_MAX, valueChars: VALUE_CHARS },
+    results,
+  })
   console.log(`\nwrote ${new URL(file, RESULTS).pathname} and ${names.map((n) => `${prefix}${n}.svg`).join(', ')}`)
   return results
 }

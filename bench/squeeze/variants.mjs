@@ -10,6 +10,9 @@ export const HEAP_MIB = 128
 /** Entries the cache may hold: 100,000 × 10 KB ≈ 1 GB, eight times the heap — sized by guess, as teams do. */
 export const CACHE_MAX = 100_000
 
+/** The high tide's exports reserve this many times their payload. */
+export const RESERVE_FACTOR = 1.2
+
 /** under-pressure refuses requests above this heap used: 90 % of the heap limit. */
 export const UNDER_PRESSURE_HEAP_BYTES = Math.round(0.9 * HEAP_MIB * MiB)
 
@@ -84,4 +87,61 @@ export async function heapguardSetup(app, { index = '../../dist/index.js', optio
       shed: typeof pressure.shed.stats === 'function' ? pressure.shed.stats() : undefined,
     }),
   }
+}
+
+/**
+ * heapguard for the high tide (tide.mjs): the squeeze's heapguard server, with exports at
+ * priority `low`, and with `reconcile` set, exports that reserve 1.2 × their payload through the
+ * route's `config.heapguard.bytes`. Without it, heapguard as it is: exports are refused only by
+ * the admission table (low is refused from `critical` up).
+ */
+function tideVariant(title, reconcile) {
+  return {
+    title,
+    async setup(app) {
+      const { createController } = await import('../../dist/index.js')
+      const { heapguardFastify } = await import('../../dist/fastify.js')
+      const pressure = createController(reconcile === undefined ? {} : { reservations: { reconcile } })
+      const cache = pressure.caches.lru('values', { max: CACHE_MAX, priority: 'normal' })
+      const errors = []
+      pressure.on('error', (error) => errors.push(error.message))
+      await app.register(heapguardFastify, {
+        pressure,
+        priority: (request) => (request.url.startsWith('/export') ? 'low' : 'normal'),
+      })
+      app.addHook('onClose', async () => pressure.close())
+      const bytes = (request) => Math.round(RESERVE_FACTOR * Number(request.query.mib) * MiB)
+      return {
+        cache,
+        exportRoute: reconcile === undefined ? {} : { config: { heapguard: { bytes } } },
+        probe: () => ({
+          entries: cache.size,
+          capacity: cache.capacity,
+          level: pressure.level,
+          ratio: pressure.ratio,
+          reserved: pressure.reserved,
+        }),
+        onChange: (send) => {
+          pressure.on('level', (change) =>
+            send({ type: 'level', at: Date.now(), from: change.from, to: change.to, ratio: change.ratio }),
+          )
+        },
+        report: () => ({
+          transitionCounts: pressure.transitionCounts(),
+          caches: pressure.caches.stats(),
+          shed: pressure.shed.stats(),
+          reservations: pressure.reservations.stats(),
+          errors: errors.slice(0, 20),
+        }),
+      }
+    },
+  }
+}
+
+/** The high tide's servers (not part of the squeeze). */
+export const TIDE_VARIANTS = {
+  'tide:none': tideVariant('heapguard, no reservations', undefined),
+  'tide:growth': tideVariant('heapguard + reservations (reconcile: growth)', 'growth'),
+  'tide:floor': tideVariant('heapguard + reservations (reconcile: floor)', 'floor'),
+  'tide:hold': tideVariant('heapguard + reservations (reconcile: hold)', 'hold'),
 }

@@ -1,5 +1,13 @@
 import { checkBoolean, checkFunction, checkOptions } from '../util/validate.js'
-import type { GetOrLoadOptions } from './managed-lru.js'
+
+/** Options of `cache.getOrLoad(key, loader, options)`. */
+export interface GetOrLoadOptions {
+  /**
+   * Skip the cached entry and any load in flight: always call the loader, then store its result
+   * (replacing the entry). For reads where a stale answer is a risk, such as permission checks.
+   */
+  bypass?: boolean
+}
 
 /** Computes the value for a key on a miss; may return it or a promise of it. */
 export type Loader<K, V> = (key: K) => V | PromiseLike<V>

@@ -1,45 +1,34 @@
-import { LRUCache } from 'lru-cache'
+import type { LRUCache } from 'lru-cache'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkFunction, checkOneOf, describe } from '../util/validate.js'
+import { CacheBudget, type BudgetMember } from './budget.js'
 import { Capacity, checkMultiplier, checkProgress, isPressure } from './capacity.js'
-import { removeWhere, sampleBytes } from './lru-entries.js'
 import type { ResolvedLruOptions } from './lru-options.js'
-import { checkLoad, InFlightLoads, type Loader } from './loader.js'
+import { createLruStore } from './lru-store.js'
+import { checkLoad, InFlightLoads, type GetOrLoadOptions, type Loader } from './loader.js'
+import { slotEntries, slotSetOptions, slotValues, type Slot } from './slots.js'
 import type { SliceTrimmer, TrimJob } from './trim.js'
-import { CacheCounters, type CachePriority, type CacheStats, type Managed } from './types.js'
+import { CacheCounters, type CachePriority, type Managed } from './types.js'
+import type { ManagedLruStats } from './lru-stats.js'
+import { sampleBytes } from './entry-bytes.js'
+import { lruMember } from './lru-member.js'
+import { deleteMatching } from './invalidate.js'
+import { HeldRoom } from './held-room.js'
 
-/** Options of `cache.getOrLoad(key, loader, options)`. */
-export interface GetOrLoadOptions {
-  /**
-   * Skip the cached entry and any load in flight: always call the loader, then store its result
-   * (replacing the entry). For reads where a stale answer is a risk, such as permission checks.
-   */
-  bypass?: boolean
-}
+export type { GetOrLoadOptions } from './loader.js'
 
-/** `stats()` of a managed LRU cache: the `CacheStats` fields plus a few of its own. */
-export interface ManagedLruStats extends CacheStats {
-  byteCapacity: number | null
-  /** The configured `max` (entries at full capacity). */
-  max: number
-  /** The configured `maxSize`, or null. */
-  maxSize: number | null
-  /**
-   * True unless `bytes` is the sum of your `sizeCalculation`: with `maxSize` alone every entry is
-   * sized by the default estimator (`estimateSize`), with neither `bytes` is estimated from a
-   * sample of entries.
-   */
-  bytesEstimated: boolean
-  /** Loader calls started by `getOrLoad`, and how many of them failed. */
-  loads: number
-  loadFailures: number
-}
+export type { ManagedLruStats } from './lru-stats.js'
 
 /** What a managed cache needs from its registry. */
 export interface ManagedLruContext {
   trimmer: SliceTrimmer
   readonly report: (error: unknown) => void
+  /** The registry's caches as a whole: the cache joins it (for reservations), and obeys its byte budget when one is set. */
+  readonly budget: CacheBudget
 }
+
+/** Where a cache that left its registry's budget points: no limit, so it never evicts elsewhere. */
+const DETACHED = new CacheBudget(Infinity)
 
 /** Builds a managed cache for `pressure.caches.lru()`; the constructor is private to this module. */
 export let createManagedLru: <K extends {}, V extends {}>(
@@ -75,8 +64,14 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   /** Created by the first `getOrLoad`, so caches that never load pay nothing for it in `set`. */
   #loads: InFlightLoads<K, V> | undefined
   readonly #trimmer: SliceTrimmer
-  readonly #report: (error: unknown) => void
   readonly #job: TrimJob = { scheduled: false, trimSome: (limit) => this.#trimSome(limit) }
+  /** Set under a byte budget: values are stored in slots stamped by its recency clock, and sets obey it. */
+  #budget: CacheBudget | undefined
+  readonly #member: BudgetMember
+  readonly #pool: CacheBudget
+  readonly #hold = new HeldRoom()
+  /** Under a budget, the value a `set` is storing (see `LruStoreHooks.incoming`). */
+  #incoming: V | undefined
 
   static {
     createManagedLru = (name, options, context) => new ManagedLru(name, options, context)
@@ -86,29 +81,32 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     this.name = name
     this.priority = options.priority
     this.#trimmer = context.trimmer
-    this.#report = context.report
     this.#entries = new Capacity(options.max)
     this.#bytes = options.maxSize === undefined ? undefined : new Capacity(options.maxSize)
     this.#capacity = options.max
     this.#byteCapacity = options.maxSize ?? Infinity
-    this.#sizeTracked = options.sizeTracked
+    this.#pool = context.budget
+    const budgeted = context.budget.enforced
+    if (budgeted) this.#budget = context.budget
+    this.#sizeTracked = options.sizeTracked || budgeted
     this.#bytesEstimated = options.bytesEstimated
-    const { dispose, disposeAfter } = options
-    this.#lru = new LRUCache<K, V>({
-      ...options.lru,
-      // Always installed: evictions are counted here, and a throwing user disposer is reported
-      // rather than left to escape from a trim slice (lru-cache calls it before the entry is gone).
-      dispose: (value, key, reason) => {
-        if (reason === 'evict') this.#counters.evictions++
-        if (dispose !== undefined) this.#callDisposer(dispose, value, key, reason)
+    this.#lru = createLruStore(options, {
+      slots: budgeted,
+      incoming: () => this.#incoming,
+      evicted: () => {
+        this.#counters.evictions++
       },
-      ...(disposeAfter === undefined
-        ? {}
-        : {
-            disposeAfter: (value: V, key: K, reason: LRUCache.DisposeReason) =>
-              this.#callDisposer(disposeAfter, value, key, reason),
-          }),
+      report: context.report,
     })
+    this.#member = lruMember({
+      priority: this.priority,
+      lru: this.#lru,
+      sizeTracked: this.#sizeTracked,
+      slotted: () => this.#budget !== undefined,
+      hold: this.#hold,
+      applyCapacity: () => this.#applyCapacity(),
+    })
+    context.budget.join(this.#member)
   }
 
   /** The value for `key` (marking it recently used), or undefined; counts a hit or a miss. */
@@ -120,7 +118,16 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     // Without options, call lru-cache without the argument: passing undefined measured ~12 ns slower a call.
     const value = options === undefined ? this.#lru.get(key) : this.#lru.get(key, options)
     if (value === undefined) this.#counters.misses++
-    else this.#counters.hits++
+    else {
+      this.#counters.hits++
+      const budget = this.#budget
+      if (budget !== undefined) {
+        // Under a budget: stamp the slot with the shared recency tick, hand out its value.
+        const slot = value as unknown as Slot<V>
+        slot.t = ++budget.tick
+        return slot.v
+      }
+    }
     return value
   }
 
@@ -134,14 +141,8 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     const capacity = this.#capacity
     if (capacity === 0) return this
     if (this.#loads !== undefined) this.#loads.drop(key)
-    if (this.#job.scheduled) return this.#setDuringTrim(key, value, options)
-    const lru = this.#lru
-    if (options === undefined) lru.set(key, value)
-    else lru.set(key, value, options)
-    // Within capacity before the set, so at most one entry over: the one just added. Evict the least recently used.
-    if (lru.size > capacity) lru.pop()
-    if (this.#bytes !== undefined && lru.calculatedSize > this.#byteCapacity) this.#trimSome(Infinity)
-    return this
+    if (this.#budget !== undefined) return this.#setInSlot(key, value, options)
+    return this.#put(key, value, options)
   }
 
   /** True when `key` is held (and not stale); not counted as a lookup. */
@@ -151,7 +152,8 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
 
   /** The value for `key` without marking it used or counting a lookup. */
   peek(key: K, options?: LRUCache.PeekOptions<K, V, unknown>): V | undefined {
-    return this.#capacity === 0 ? undefined : this.#lru.peek(key, options)
+    const value = this.#capacity === 0 ? undefined : this.#lru.peek(key, options)
+    return value === undefined ? undefined : this.#out(value)
   }
 
   /** Removes `key` (and makes a load of it in flight stale); true when an entry was removed. */
@@ -209,12 +211,12 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
 
   /** Values, most recently used first. */
   values(): IterableIterator<V> {
-    return this.#lru.values()
+    return this.#budget === undefined ? this.#lru.values() : slotValues(this.#slots().values())
   }
 
   /** `[key, value]` pairs, most recently used first. */
   entries(): IterableIterator<[K, V]> {
-    return this.#lru.entries()
+    return this.#budget === undefined ? this.#lru.entries() : slotEntries(this.#slots().entries())
   }
 
   /**
@@ -223,7 +225,6 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
    * rejects caches nothing, and the next call tries again. With `{ bypass: true }` the loader is
    * always called and its result replaces the entry. A value that resolves to undefined is
    * returned but not stored. A hit or a miss is counted as for `get` (a bypass is not a lookup).
-   * Bad arguments reject the returned promise (as for every heapguard function that returns one).
    */
   getOrLoad(key: K, loader: Loader<K, V>, options?: GetOrLoadOptions): Promise<V> {
     let bypass: boolean
@@ -255,7 +256,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   invalidateWhere(predicate: (key: K, value: V) => boolean): number {
     checkFunction(`cache "${this.name}" invalidateWhere`, 'argument `predicate`', predicate)
     this.#loads?.dropAll()
-    return removeWhere(this.#lru, predicate)
+    return deleteMatching(this.entries(), predicate, (key) => this.#lru.delete(key))
   }
 
   /** Removes every entry whose key is a string starting with `prefix` (and the loads of such keys); returns how many. */
@@ -267,7 +268,7 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     }
     const matches = (key: K): boolean => typeof key === 'string' && key.startsWith(prefix)
     this.#loads?.dropWhere(matches)
-    return removeWhere(this.#lru, matches)
+    return deleteMatching(this.#lru.entries(), matches, (key) => this.#lru.delete(key))
   }
 
   /**
@@ -286,10 +287,15 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     const pressure = isPressure(multiplier, level)
     const lru = this.#lru
     this.#multiplier = multiplier
-    this.#capacity = this.#entries.resize(multiplier, pressure, () => lru.size, share)
-    if (this.#bytes !== undefined) {
-      this.#byteCapacity = this.#bytes.resize(multiplier, pressure, () => lru.calculatedSize, share)
-    }
+    this.#entries.resize(multiplier, pressure, () => lru.size, share)
+    this.#bytes?.resize(multiplier, pressure, () => lru.calculatedSize, share)
+    this.#applyCapacity()
+  }
+
+  /** The level's capacity, less the room reservations hold down; then evicts what no longer fits. */
+  #applyCapacity(): void {
+    this.#capacity = this.#hold.entryCapacity(this.#entries.value)
+    if (this.#bytes !== undefined) this.#byteCapacity = this.#hold.byteCapacity(this.#bytes.value)
     this.#trimmer.run(this.#job)
   }
 
@@ -317,11 +323,44 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
    */
   dispose(): void {
     this.#trimmer.cancel(this.#job)
+    this.#pool.leave(this.#member)
+    if (this.#budget !== undefined) this.#budget = DETACHED
     this.resize(1, 'normal')
   }
 
   readonly #store = (key: K, value: V): void => {
     if (value !== undefined) this.set(key, value)
+  }
+
+  /** Stores what the cache keeps (the value, or its slot) within the cache's own bounds. */
+  #put(key: K, stored: V, options: LRUCache.SetOptions<K, V, unknown> | undefined): this {
+    if (this.#job.scheduled) return this.#setDuringTrim(key, stored, options)
+    const lru = this.#lru
+    if (options === undefined) lru.set(key, stored)
+    else lru.set(key, stored, options)
+    // Within capacity before the set, so at most one entry over: the one just added. Evict the least recently used.
+    if (lru.size > this.#capacity) lru.pop()
+    if (this.#bytes !== undefined && lru.calculatedSize > this.#byteCapacity) this.#trimSome(Infinity)
+    return this
+  }
+
+  /**
+   * A set under the byte budget: the value goes in a slot stamped with the shared recency tick,
+   * the cache's own bounds apply as for any set, then the budget evicts across caches if the
+   * total is over.
+   */
+  #setInSlot(key: K, value: V, options: LRUCache.SetOptions<K, V, unknown> | undefined): this {
+    const budget = this.#budget!
+    const slot = { v: value, t: ++budget.tick } as unknown as V
+    // A new slot replaces the old one even for the same value: its disposal is not the user's.
+    this.#incoming = value
+    try {
+      this.#put(key, slot, slotSetOptions(options) as LRUCache.SetOptions<K, V, unknown> | undefined)
+    } finally {
+      this.#incoming = undefined
+    }
+    budget.enforce()
+    return this
   }
 
   /**
@@ -350,11 +389,12 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
     return lru.size > this.#capacity || lru.calculatedSize > this.#byteCapacity
   }
 
-  #callDisposer(disposer: LRUCache.Disposer<K, V>, value: V, key: K, reason: LRUCache.DisposeReason): void {
-    try {
-      disposer(value, key, reason)
-    } catch (error) {
-      this.#report(error)
-    }
+  /** What a stored value is to the user: the value itself, or the value in its slot under a budget. */
+  #out(stored: V): V {
+    return this.#budget === undefined ? stored : (stored as unknown as Slot<V>).v
+  }
+
+  #slots(): LRUCache<K, Slot<V>> {
+    return this.#lru as unknown as LRUCache<K, Slot<V>>
   }
 }

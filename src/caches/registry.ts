@@ -1,6 +1,7 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkMethods, checkNumber, checkOneOf, checkOptions, checkString, MAX_TIMER_MS } from '../util/validate.js'
+import { CacheBudget, type CacheBudgetStats, type CacheClaim } from './budget.js'
 import { CachePreview } from './cache-preview.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
 import { isThenable } from '../util/safe-call.js'
@@ -11,13 +12,42 @@ import { CACHE_PRIORITIES, type CachePriority, type CacheStats, type Managed, ty
 
 export type { CachePolicyOptions } from './policy.js'
 
+/** `createController({ caches })`. */
+export interface CacheOptions {
+  /**
+   * One byte budget for all caches from `caches.lru()` together: bytes (a whole number above 1)
+   * or a ratio in (0, 1] of the heap source's limit. When a `set` takes them past it, the least
+   * recently used entries of the lowest-priority caches are evicted first. Default: none.
+   */
+  budget?: number
+}
+
+/** What reservations need from the caches (module-private): the room they could give back, and the giving. */
+export interface CacheRoom {
+  /** Bytes the caches hold that a reservation may claim. */
+  reclaimable(): number
+  /**
+   * Evicts at least `bytes` if the caches hold that much, lowest priority and least recently
+   * used first; the room stays held down until the claim is released.
+   */
+  reclaim(bytes: number): CacheClaim
+}
+
 interface Registration {
   readonly managed: Managed
   readonly priority: CachePriority
 }
 
 /** Builds the controller's `caches`; the constructor is private to this module. */
-export let createCacheRegistry: (core: ControllerCore, policy?: CachePolicyOptions, regrowMs?: number) => CacheRegistry
+export let createCacheRegistry: (
+  core: ControllerCore,
+  policy?: CachePolicyOptions,
+  regrowMs?: number,
+  budget?: number,
+) => CacheRegistry
+
+/** The caches' room for reservations; module-private. */
+export let cacheRoom: (registry: CacheRegistry) => CacheRoom
 
 /**
  * `configure({ cachePolicy, regrowMs })` on a live registry: checks both as at construction (the
@@ -53,6 +83,7 @@ export class CacheRegistry {
   readonly #names = new Map<Managed, string>()
   readonly #trimmer: SliceTrimmer
   readonly #preview = new CachePreview()
+  readonly #budget: CacheBudget
   /** The level the caches were last resized to. */
   #level: Level
   /** When regrowth began (controller clock), or null when the caches are not growing back. */
@@ -61,12 +92,18 @@ export class CacheRegistry {
   #progress = 1
 
   static {
-    createCacheRegistry = (core, policy, regrowMs = DEFAULT_REGROW_MS) => new CacheRegistry(core, policy, regrowMs)
+    createCacheRegistry = (core, policy, regrowMs = DEFAULT_REGROW_MS, budget = Infinity) =>
+      new CacheRegistry(core, policy, regrowMs, budget)
+    cacheRoom = (registry) => ({
+      reclaimable: () => registry.#budget.reclaimable(),
+      reclaim: (bytes) => registry.#budget.reclaim(bytes),
+    })
     prepareCacheTuning = (registry, where, { cachePolicy, regrowMs }) => registry.#prepare(where, cachePolicy, regrowMs)
   }
 
-  private constructor(core: ControllerCore, policy: CachePolicyOptions | undefined, regrowMs: number) {
+  private constructor(core: ControllerCore, policy: CachePolicyOptions | undefined, regrowMs: number, budget: number) {
     this.#core = core
+    this.#budget = new CacheBudget(budget)
     this.#policy = resolveCachePolicy('createController', policy)
     this.#regrowMs = checkRegrowMs('createController', regrowMs)
     this.#level = core.level
@@ -105,6 +142,7 @@ export class CacheRegistry {
     const cache = createManagedLru<K, V>(name, resolved, {
       trimmer: this.#trimmer,
       report: (error) => this.#core.report(error),
+      budget: this.#budget,
     })
     this.#add(name, cache, resolved.priority)
     return cache
@@ -163,6 +201,11 @@ export class CacheRegistry {
     this.#names.delete(registration.managed)
     this.#detach(registration.managed)
     return true
+  }
+
+  /** The byte budget of all `caches.lru()` caches together, or null when none is set. */
+  get budget(): CacheBudgetStats | null {
+    return this.#budget.enforced ? this.#budget.stats() : null
   }
 
   /** One `CacheStats` per registered cache, in registration order. */

@@ -1,4 +1,6 @@
+import type { CacheBudgetStats } from '../caches/budget.js'
 import type { CacheStats } from '../caches/types.js'
+import type { ReservationStats } from '../degrade/reserve/ledger.js'
 import type { FlagInfo } from '../degrade/features.js'
 import type { ShedStats } from '../degrade/shed/shedder.js'
 import type { TaskInfo } from '../degrade/task.js'
@@ -37,11 +39,20 @@ export interface ObservedController {
   report?(error: unknown): void
   on<E extends keyof ControllerEvents>(event: E, fn: (...args: ControllerEvents[E]) => void): unknown
   off<E extends keyof ControllerEvents>(event: E, fn?: (...args: ControllerEvents[E]) => void): unknown
-  readonly caches?: { stats(): CacheStats[]; readonly regrowing?: boolean }
+  readonly caches?: { stats(): CacheStats[]; readonly regrowing?: boolean; readonly budget?: CacheBudgetStats | null }
+  /** Bytes live reservations add now (absent on controllers without reservations). */
+  readonly reserved?: number
+  readonly reservations?: { stats(): ObservedReservationStats }
   readonly shed?: { stats(): ObservedShedStats }
   readonly features?: { list(): FlagInfo[] }
   readonly tasks?: { list(): TaskInfo[] }
 }
+
+/** The part of `reservations.stats()` the observers show. */
+export type ObservedReservationStats = Pick<
+  ReservationStats,
+  'active' | 'reserved' | 'held' | 'reclaimed' | 'claimedFromCaches' | 'granted' | 'refused' | 'expired'
+>
 
 /** The part of `shed.stats()` the observers show. */
 export type ObservedShedStats = Pick<ShedStats, 'inFlight' | 'queued' | 'admitted' | 'refused' | 'limit'>

@@ -5,15 +5,15 @@ import { EventQueue, type PendingEvent } from './event-queue.js'
 import { checkForce, ForcedLevel, type ForceOptions } from './forced-level.js'
 import { observeGc } from './gc-observer.js'
 import { GcSampler } from './gc-sampler.js'
+import { LatestReadings } from './latest-readings.js'
 import { LevelMachine } from './level-machine.js'
 import type { Level } from './levels.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import { pollDelay, PollTimer } from './poll-timer.js'
 import { Rollout, type Mode } from './rollout.js'
 import { SampleHistory } from './sample-history.js'
-import { readSources } from './source-reader.js'
 import { Signals } from './signals/signals.js'
-import { checkNesting, SubsystemHooks } from './subsystem-hooks.js'
+import { checkNesting, MAX_NESTED_CHANGES, SubsystemHooks } from './subsystem-hooks.js'
 import { logChange, TransitionLog } from './transition-log.js'
 import type { Trend } from './trend.js'
 import type { PressureTuning } from './tuning.js'
@@ -48,6 +48,7 @@ export class PressureController {
   readonly #hooks: SubsystemHooks
   readonly #rollout: Rollout
   readonly #queue: EventQueue
+  readonly #readings: LatestReadings
   readonly #core: ControllerCore
 
   #ratio = 0
@@ -79,7 +80,13 @@ export class PressureController {
     this.#signals = new Signals({ sources, tuning, now, report, logger })
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.release()))
     this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), this.#signals.onGc)
-    this.#core = makeCore(this, this.#rollout, this.#hooks, { logger, now, report })
+    this.#readings = new LatestReadings(sources, this.#signals.context)
+    this.#core = makeCore(this, this.#rollout, this.#hooks, this.#readings, {
+      logger,
+      now,
+      report,
+      regrade: () => this.#regrade(),
+    })
     if (this.#options.autoStart) this.#start()
   }
 
@@ -276,7 +283,7 @@ export class PressureController {
     this.#sampling = true
     try {
       const floor = this.#signals.floor(at)
-      const { readings: sources, ratio } = readSources(this.#options.sources, this.#signals.context)
+      const { readings: sources, ratio } = this.#readings.readAll(gc?.major === true)
       const measured = ratio !== -Infinity
       if (measured) this.#ratio = ratio
       const forceExpired = this.#forced.expiredAt(at)
@@ -294,6 +301,19 @@ export class PressureController {
     } finally {
       this.#sampling = false
     }
+  }
+
+  /** The level logic on the latest readings, adjusted (a reservation counts at once): see `Readings.regrade`. */
+  #regrade(): void {
+    if (this.#closed || this.#changing >= MAX_NESTED_CHANGES) return
+    const ratio = this.#readings.ratio()
+    if (ratio === -Infinity) return
+    const at = this.#clock.now()
+    this.#ratio = ratio
+    this.#machine.step(ratio, at, this.#signals.floor(at))
+    this.#settle(false, at)
+    if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
+    this.#flush()
   }
 
   #pollDelay(): number {

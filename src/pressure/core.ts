@@ -1,3 +1,4 @@
+import type { LatestReadings, Readings } from './latest-readings.js'
 import type { Level } from './levels.js'
 import type { SubsystemHooks } from './subsystem-hooks.js'
 import type { LevelChange, Logger, Sample } from './types.js'
@@ -22,6 +23,10 @@ import type { LevelChange, Logger, Sample } from './types.js'
 export interface ControllerCore {
   /** The applied level. */
   readonly level: Level
+  /** The level an operator forced, or null (always null in observe mode, which applies nothing). */
+  readonly forced: Level | null
+  /** True in observe mode: subsystems measure and log what they would do, and change nothing. */
+  readonly observing: boolean
   readonly closed: boolean
   readonly logger: Logger
   now(): number
@@ -40,23 +45,41 @@ export interface ControllerCore {
   onPreview(fn: (change: LevelChange) => readonly string[]): () => void
   /** Called once by `close()`, in registration order. */
   onClose(fn: () => void): void
+  /** The sources between samples: read one now, adjust readings, run the level logic at once (reservations). */
+  readonly readings: Readings
 }
 
 /** The core a controller hands its subsystems: the live applied level and `closed`, and its hooks. */
 export function makeCore(
-  controller: { readonly closed: boolean },
-  rollout: { readonly applied: Level },
+  controller: { readonly closed: boolean; readonly forced: Level | null },
+  rollout: { readonly applied: Level; readonly mode: 'enforce' | 'observe' },
   hooks: SubsystemHooks,
-  fields: { logger: Logger; now: () => number; report: (error: unknown) => void },
+  latest: LatestReadings,
+  fields: { logger: Logger; now: () => number; report: (error: unknown) => void; regrade: () => void },
 ): ControllerCore {
+  const { regrade, ...shared } = fields
+  const readings: Readings = {
+    sources: latest.sources,
+    read: (name) => latest.read(name),
+    adjust: (fn) => latest.setAdjust(fn),
+    regrade,
+  }
   return {
     get level() {
       return rollout.applied
     },
+    get forced() {
+      // Observe mode applies nothing, a forced level included.
+      return rollout.mode === 'observe' ? null : controller.forced
+    },
     get closed() {
       return controller.closed
     },
-    ...fields,
+    get observing() {
+      return rollout.mode === 'observe'
+    },
+    ...shared,
+    readings,
     onLevelChange: (fn) => hooks.onLevelChange(fn),
     onLevelEvent: (fn) => hooks.onLevelEvent(fn),
     onSample: (fn) => hooks.onSample(fn),

@@ -22,22 +22,6 @@ export class SourceError extends Error {
   }
 }
 
-/** Reads every source: the readings that passed, and the pressure ratio (their maximum; -Infinity when none did). */
-export function readSources(
-  sources: readonly Source[],
-  context: SourceContext,
-): { readings: Record<string, SourceReading>; ratio: number } {
-  const readings: Record<string, SourceReading> = {}
-  let ratio = -Infinity
-  for (const source of sources) {
-    const reading = readSource(source, context)
-    if (reading === undefined) continue
-    readings[source.name] = reading
-    if (reading.ratio > ratio) ratio = reading.ratio
-  }
-  return { readings, ratio }
-}
-
 /**
  * Reads one source and checks what it returned. A source that throws, returns a promise, or
  * returns anything but a finite `used >= 0` over a finite `limit > 0` is reported (as a

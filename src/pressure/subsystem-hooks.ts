@@ -8,7 +8,7 @@ type Preview = (change: LevelChange) => readonly string[]
  * How deep level changes may nest: a flag listener that calls `force()` changes the level again
  * from inside a change. One that keeps doing so would otherwise overflow the stack.
  */
-const MAX_NESTED_CHANGES = 100
+export const MAX_NESTED_CHANGES = 100
 
 /** Refuses a level change nested too deep in level-change callbacks, before anything changed. */
 export function checkNesting(where: string, depth: number): void {

@@ -51,7 +51,15 @@ export interface Floor extends SourceFloor {
 }
 
 export interface SourceReading extends Reading {
+  /** `used / limit`; for the source reservations count against, `(used + reserved − reclaimed) / limit`. */
   ratio: number
+  /**
+   * Only on the source reservations count against, once one was made: the bytes live
+   * reservations still add (what their work has not yet allocated, see docs/reservations.md).
+   */
+  reserved?: number
+  /** Only with `reserved`: bytes caches gave back for reservations that the heap has not yet collected. */
+  reclaimed?: number
 }
 
 export interface Sample {

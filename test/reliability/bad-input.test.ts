@@ -1332,6 +1332,158 @@ afterAll(() => {
   )
 }
 
+// ---- reservations: reserve, createController({ reservations, caches }), the bytes options --------
+{
+  const C = 'createController'
+  const make = (options: unknown) => () => ctl(as<ControllerOptions>(options))
+  bad(C, 'reservations: a number', make({ reservations: 60 }), TypeError, '`reservations`', '60 (number)')
+  bad(C, 'reservations: an unknown key', make({ reservations: { maxHold: 1 } }), TypeError, '`maxHold`')
+  bad(
+    C,
+    'reservations.maxHoldMs: 0',
+    make({ reservations: { maxHoldMs: 0 } }),
+    RangeError,
+    '`reservations.maxHoldMs`',
+    '0 (number)',
+  )
+  bad(
+    C,
+    'reservations.maxHoldMs: a string',
+    make({ reservations: { maxHoldMs: '60s' } }),
+    TypeError,
+    '`reservations.maxHoldMs`',
+    '"60s" (string)',
+  )
+  bad(
+    C,
+    'reservations.reconcile: unknown',
+    make({ reservations: { reconcile: 'decay' } }),
+    RangeError,
+    '`reservations.reconcile`',
+    '"decay" (string)',
+  )
+  bad(
+    C,
+    'reservations.source: unknown',
+    make({ reservations: { source: 'heap' } }),
+    RangeError,
+    '`reservations.source`',
+    '"heap" (string)',
+  )
+  bad(
+    C,
+    'reservations.source: a number',
+    make({ reservations: { source: 1 } }),
+    TypeError,
+    '`reservations.source`',
+    '1 (number)',
+  )
+  bad(C, 'caches: a number', make({ caches: 5 }), TypeError, '`caches`', '5 (number)')
+  bad(C, 'caches: an unknown key', make({ caches: { limit: 5 } }), TypeError, '`limit`')
+  bad(C, 'caches.budget: negative', make({ caches: { budget: -1 } }), RangeError, '`caches.budget`', '-1 (number)')
+  bad(C, 'caches.budget: NaN', make({ caches: { budget: Number.NaN } }), RangeError, '`caches.budget`', 'NaN (number)')
+  bad(
+    C,
+    'caches.budget: fractional bytes',
+    make({ caches: { budget: 1.5 } }),
+    RangeError,
+    '`caches.budget`',
+    '1.5 (number)',
+  )
+  bad(
+    C,
+    'caches.budget: a string',
+    make({ caches: { budget: '64mb' } }),
+    TypeError,
+    '`caches.budget`',
+    '"64mb" (string)',
+  )
+
+  const W = 'reserve'
+  const reserve = (bytes: unknown, options?: unknown) => () => ctl().reserve(as(bytes), as(options))
+  bad(W, 'bytes: negative', reserve(-1), RangeError, '`bytes`', '-1 (number)')
+  bad(W, 'bytes: NaN', reserve(Number.NaN), RangeError, '`bytes`', 'NaN (number)')
+  bad(W, 'bytes: Infinity', reserve(Infinity), RangeError, '`bytes`', 'Infinity (number)')
+  bad(W, 'bytes: a string', reserve('20MB'), TypeError, '`bytes`', '"20MB" (string)')
+  bad(W, 'bytes: missing', reserve(undefined), TypeError, '`bytes`', 'undefined')
+  bad(W, 'options: a string', reserve(1, 'low'), TypeError, 'options', '"low" (string)')
+  bad(W, 'an unknown option', reserve(1, { prio: 'low' }), TypeError, '`prio`')
+  bad(W, "priority: 'urgent'", reserve(1, { priority: 'urgent' }), RangeError, '`priority`', '"urgent" (string)')
+  bad(W, 'source: unknown', reserve(1, { source: 'rss' }), RangeError, '`source`', '"rss" (string)')
+
+  const shed = () => ctl().shed
+  bad('shed.run', 'bytes: negative', () => shed().run(noop, { bytes: -1 }), RangeError, '`bytes`', '-1 (number)')
+  bad(
+    'shed.run',
+    'bytes: a string',
+    () => shed().run(noop, { bytes: as('1kb') }),
+    TypeError,
+    '`bytes`',
+    '"1kb" (string)',
+  )
+  bad(
+    'shed.acquire',
+    'reserves: a string',
+    () => shed().acquire('normal', noop, { reserves: as('yes') }),
+    TypeError,
+    '`reserves`',
+    '"yes" (string)',
+  )
+  const middleware = (options: unknown) => () => shed().middleware(as(options))
+  bad('shed.middleware', 'bytes: negative', middleware({ bytes: -1 }), RangeError, '`bytes`', '-1 (number)')
+  bad('shed.middleware', 'bytes: NaN', middleware({ bytes: Number.NaN }), RangeError, '`bytes`', 'NaN (number)')
+  bad('shed.middleware', 'bytes: a string', middleware({ bytes: '1mb' }), TypeError, '`bytes`', '"1mb" (string)')
+
+  const P = 'heapguardFastify'
+  const route =
+    (config: unknown, options: (pressure: Controller) => object = (pressure) => ({ pressure })) =>
+    async () => {
+      const app = Fastify()
+      try {
+        await app.register(heapguardFastify, as(options(ctl())))
+        await app.after()
+        app.get('/', as({ config: { heapguard: config } }), () => 'ok')
+        await app.ready()
+      } finally {
+        await app.close().catch(noop)
+      }
+    }
+  bad(
+    P,
+    'bytes: negative',
+    route(undefined, (pressure) => ({ pressure, bytes: -1 })),
+    RangeError,
+    '`bytes`',
+    '-1 (number)',
+  )
+  bad(
+    P,
+    'bytes: a string',
+    route(undefined, (pressure) => ({ pressure, bytes: '1mb' })),
+    TypeError,
+    '`bytes`',
+    '"1mb" (string)',
+  )
+  bad(P, 'config.heapguard: a string', route('low'), TypeError, 'config.heapguard', '"low" (string)')
+  bad(P, 'config.heapguard: an unknown key', route({ bites: 1 }), TypeError, '`bites`')
+  bad(
+    P,
+    'config.heapguard.priority: unknown',
+    route({ priority: 'urgent' }),
+    RangeError,
+    'config.heapguard.priority',
+    '"urgent" (string)',
+  )
+  bad(
+    P,
+    'config.heapguard.bytes: Infinity',
+    route({ bytes: Infinity }),
+    RangeError,
+    'config.heapguard.bytes',
+    'Infinity (number)',
+  )
+}
+
 // ---- observation: collectMetrics, healthHandler, dashboardHandler ---------------------------------
 {
   const M = 'collectMetrics'
@@ -1584,7 +1736,7 @@ async function failureOf(call: () => unknown): Promise<{ error?: unknown; how?: 
 }
 
 /** How many cases the table holds; printed, pinned here and quoted in the README (Reliability). */
-const EXPECTED_CASES = 455
+const EXPECTED_CASES = 489
 
 describe('bad input: the right error class, with a message naming the option and the value', () => {
   it(`the table holds ${EXPECTED_CASES} cases over ${new Set(cases.map((c) => c.fn)).size} public functions`, () => {

@@ -9,6 +9,8 @@ export interface Waiter {
   readonly lane: number
   /** What the work is worth: a level change refuses waiters by it. */
   readonly priority: Priority
+  /** Work that reserves its memory: a level change does not refuse it (its reservation will decide). */
+  readonly reserves: boolean
   /** The wait timeout; owned by the limiter while the waiter is queued. */
   timer: NodeJS.Timeout | undefined
   /** A slot was taken for this waiter (`inFlight` already counts it). Must not throw. */

@@ -7,9 +7,11 @@ import type { Priority } from './priority.js'
  * - `level`: the admission table refuses this priority at the current level;
  * - `queue-full`: the concurrency limit is reached and the wait queue is full;
  * - `queue-timeout`: the work waited in the queue for `queue.timeoutMs` without getting a slot;
- * - `closed`: it was still waiting when the controller closed.
+ * - `closed`: it was still waiting when the controller closed;
+ * - `memory`: the bytes it reserves do not fit below its priority's line, even with the room the
+ *   caches could give back (`pressure.reserve`, and the `bytes` options of `run` and the HTTP adapters).
  */
-export type ShedReason = 'level' | 'queue-full' | 'queue-timeout' | 'closed'
+export type ShedReason = 'level' | 'queue-full' | 'queue-timeout' | 'closed' | 'memory'
 
 /** What a `'refused'` listener receives. */
 export interface ShedRefusal {
@@ -25,6 +27,7 @@ const EXPLAIN: Record<ShedReason, string> = {
   'queue-full': 'concurrency limit reached and the wait queue is full',
   'queue-timeout': 'waited too long for a free slot',
   closed: 'the controller closed while it waited',
+  memory: 'the memory it reserves does not fit',
 }
 
 /**

@@ -48,7 +48,7 @@ export interface PermitIssuer {
  * that wait, so an immediate decision costs one object.
  */
 export let permitControl: {
-  create(issuer: PermitIssuer, priority: Priority, retryAfter: number): Permit
+  create(issuer: PermitIssuer, priority: Priority, retryAfter: number, reserves: boolean): Permit
   waiter(permit: Permit): Waiter
   granted(permit: Permit): void
   rejected(permit: Permit, reason: QueueExit): void
@@ -65,6 +65,7 @@ export class Permit implements ShedPermit {
   readonly priority: Priority
   readonly #issuer: PermitIssuer
   readonly #retryAfter: number
+  readonly #reserves: boolean
   #state: PermitState = 'waiting'
   #refusal: ShedError | undefined
   #callback: PermitCallback | undefined
@@ -72,7 +73,7 @@ export class Permit implements ShedPermit {
 
   static {
     permitControl = {
-      create: (issuer, priority, retryAfter) => new Permit(issuer, priority, retryAfter),
+      create: (issuer, priority, retryAfter, reserves) => new Permit(issuer, priority, retryAfter, reserves),
       waiter: (permit) => (permit.#waiter ??= permit.#makeWaiter()),
       granted: (permit) => permit.#granted(),
       rejected: (permit, reason) => permit.#rejected(reason),
@@ -82,10 +83,11 @@ export class Permit implements ShedPermit {
     }
   }
 
-  private constructor(issuer: PermitIssuer, priority: Priority, retryAfter: number) {
+  private constructor(issuer: PermitIssuer, priority: Priority, retryAfter: number, reserves: boolean) {
     this.#issuer = issuer
     this.priority = priority
     this.#retryAfter = retryAfter
+    this.#reserves = reserves
   }
 
   get state(): PermitState {
@@ -114,6 +116,7 @@ export class Permit implements ShedPermit {
       granted: () => this.#granted(),
       rejected: (reason) => this.#rejected(reason),
       priority: this.priority,
+      reserves: this.#reserves,
     }
   }
 

@@ -3,7 +3,8 @@ import type { ControllerCore } from '../../pressure/core.js'
 import type { Level } from '../../pressure/levels.js'
 import { checkSignal } from '../../util/abort-signal.js'
 import { SafeEmitter } from '../../util/safe-emitter.js'
-import { checkFunction, checkOneOf, checkOptions } from '../../util/validate.js'
+import { checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions } from '../../util/validate.js'
+import type { ReserveTarget } from '../reserve/request.js'
 import type { AdmissionTable } from './admission.js'
 import { ConcurrencyLimiter } from './concurrency-limiter.js'
 import { ShedError, type ShedReason, type ShedRefusal } from './error.js'
@@ -20,7 +21,13 @@ export type { ShedOptions } from './options.js'
 export type { AcquireOptions, RunOptions, ShedEvents, ShedStats } from './types.js'
 
 const zerosByPriority = (): Record<Priority, number> => ({ critical: 0, high: 0, normal: 0, low: 0 })
-const zerosByReason = (): Record<ShedReason, number> => ({ level: 0, 'queue-full': 0, 'queue-timeout': 0, closed: 0 })
+const zerosByReason = (): Record<ShedReason, number> => ({
+  level: 0,
+  'queue-full': 0,
+  'queue-timeout': 0,
+  closed: 0,
+  memory: 0,
+})
 /** Everything admitted: the table a closed controller applies. */
 const ADMIT_ALL: Readonly<Record<Priority, boolean>> = Object.freeze({
   critical: true,
@@ -28,11 +35,23 @@ const ADMIT_ALL: Readonly<Record<Priority, boolean>> = Object.freeze({
   normal: true,
   low: true,
 })
-const RUN_OPTION_KEYS: readonly (keyof RunOptions & string)[] = ['priority', 'signal', 'retryAfter']
-const ACQUIRE_OPTION_KEYS: readonly (keyof AcquireOptions & string)[] = ['retryAfter']
+const RUN_OPTION_KEYS: readonly (keyof RunOptions & string)[] = ['priority', 'signal', 'retryAfter', 'bytes']
+const ACQUIRE_OPTION_KEYS: readonly (keyof AcquireOptions & string)[] = ['retryAfter', 'reserves']
+
+/** Checked `acquire()` options. */
+interface AcquirePlan {
+  readonly retryAfter: number
+  readonly reserves: boolean
+}
+
+/** `pressure.reserve`, as `run()` and the middleware use it. */
+export type ShedReserve = ReserveTarget['reserve']
 
 /** Builds the controller's shedder; the constructor is private to this module. */
-export let createShedder: (core: ControllerCore, options?: ShedOptions) => Shedder
+export let createShedder: (core: ControllerCore, options?: ShedOptions, reserve?: ShedReserve) => Shedder
+
+/** Counts a memory refusal (reason `'memory'`) as any other and builds its error; module-private, for the reservation ledger. */
+export let refuseMemory: (shedder: Shedder, priority: Priority) => ShedError
 
 /**
  * Load shedding by priority: an admission table per level, an optional concurrency limit per
@@ -53,16 +72,21 @@ export class Shedder {
   readonly #defaultAcquire: AcquireOptions
   /** The last options object `acquire()` checked (frozen, as the HTTP guards pass theirs): checked once. */
   #checkedAcquire: AcquireOptions | undefined
-  #checkedRetryAfter = 0
+  #checkedPlan: AcquirePlan = { retryAfter: 0, reserves: false }
+  readonly #defaultPlan: AcquirePlan
   #allowed: Readonly<Record<Priority, boolean>>
   #admitted = 0
+  readonly #reserve: ShedReserve | undefined
 
   static {
-    createShedder = (core, options) => new Shedder(core, options)
+    createShedder = (core, options, reserve) => new Shedder(core, options, reserve)
+    refuseMemory = (shedder, priority) =>
+      new ShedError(shedder.#refuse(priority, 'memory', shedder.#options.retryAfter))
   }
 
-  private constructor(core: ControllerCore, options?: ShedOptions) {
+  private constructor(core: ControllerCore, options?: ShedOptions, reserve?: ShedReserve) {
     this.#core = core
+    this.#reserve = reserve
     this.#options = resolveShedOptions(options)
     this.#limiter = new ConcurrencyLimiter(this.#options.queueSize, this.#options.queueTimeoutMs, PRIORITIES.length)
     // Listener failures go to the controller's 'error' event (or its logger), like every other.
@@ -73,6 +97,7 @@ export class Shedder {
       'shed.',
     )
     this.#defaultAcquire = Object.freeze({ retryAfter: this.#options.retryAfter })
+    this.#defaultPlan = Object.freeze({ retryAfter: this.#options.retryAfter, reserves: false })
     const limiter = this.#limiter
     this.#issuer = {
       releaseSlot: () => limiter.release(),
@@ -135,7 +160,7 @@ export class Shedder {
       checkOneOf('shed.acquire', 'argument `priority`', priority, PRIORITIES)
     }
     checkFunction('shed.acquire', 'argument `callback`', callback)
-    const permit = this.#decide(priority, this.#retryAfterOf(options))
+    const permit = this.#decide(priority, this.#planOf(options))
     if (permit.state === 'waiting') permitControl.whenDecided(permit, callback)
     // Immediate: called here, unguarded, so what the callback throws reaches the caller of acquire().
     else callback(permit.refusal, permit)
@@ -144,26 +169,38 @@ export class Shedder {
 
   /**
    * Runs `fn` in a slot. Resolves with its result, or rejects with a `ShedError` when the work
-   * is refused (by the table, a full queue or a wait that ran out), with `fn`'s error, or with
-   * the signal's reason on abort. The slot is given back however it ends.
+   * is refused (by the table, a full queue, a wait that ran out, or, with `bytes`, memory that
+   * does not fit), with `fn`'s error, or with the signal's reason on abort. The slot and the
+   * reservation are given back however it ends.
    */
   run<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options: RunOptions = {}): Promise<T> {
     let priority: Priority
     let signal: AbortSignal | undefined
     let acquireOptions: AcquireOptions
+    let reserve: (() => { release(): void }) | undefined
     try {
       checkFunction('shed.run', 'argument `fn`', fn)
       const checked = checkOptions<RunOptions>('shed.run', 'options', options, RUN_OPTION_KEYS)
       priority = checkOneOf('shed.run', 'option `priority`', checked.priority ?? 'normal', PRIORITIES)
       signal = checkSignal('shed.run', 'option `signal`', checked.signal)
-      acquireOptions =
+      reserve = this.#reserverFor(checked.bytes, priority)
+      const retryAfter =
         checked.retryAfter === undefined
+          ? undefined
+          : checkRetryAfter('shed.run', 'option `retryAfter`', checked.retryAfter)
+      acquireOptions =
+        retryAfter === undefined && reserve === undefined
           ? this.#defaultAcquire
-          : Object.freeze({ retryAfter: checkRetryAfter('shed.run', 'option `retryAfter`', checked.retryAfter) })
+          : Object.freeze({ retryAfter: retryAfter ?? this.#options.retryAfter, reserves: reserve !== undefined })
     } catch (error) {
       return Promise.reject(error)
     }
-    return runInSlot((p, callback, o) => this.acquire(p, callback, o), fn, priority, signal, acquireOptions)
+    return runInSlot((p, callback, o) => this.acquire(p, callback, o), fn, {
+      priority,
+      signal,
+      acquireOptions,
+      reserve,
+    })
   }
 
   /**
@@ -175,7 +212,12 @@ export class Shedder {
     options: ShedHttpOptions<Req> = {},
   ): ShedMiddleware<Req, Res> {
     const core = this.#core
-    const guard = new HttpGuard<Req>({ shed: this, report: (error) => core.report(error) }, 'shed.middleware', options)
+    const target = {
+      shed: this,
+      report: (error: unknown) => core.report(error),
+      ...(this.#reserve === undefined ? {} : { reserve: this.#reserve }),
+    }
+    const guard = new HttpGuard<Req>(target, 'shed.middleware', options)
     return createShedMiddleware<Req, Res>(guard)
   }
 
@@ -212,9 +254,10 @@ export class Shedder {
    * The admission itself, on arguments already checked: an immediate decision, or a permit
    * queued for a slot. Nobody is called here; the caller reads the permit's state.
    */
-  #decide(priority: Priority, retryAfter: number): Permit {
-    const permit = permitControl.create(this.#issuer, priority, retryAfter)
-    if (!this.#allowed[priority]) {
+  #decide(priority: Priority, plan: AcquirePlan): Permit {
+    const permit = permitControl.create(this.#issuer, priority, plan.retryAfter, plan.reserves)
+    // Work that reserves is refused by its reservation, not by the measured level (a forced one still holds).
+    if (!this.#allowed[priority] && !(plan.reserves && this.#core.forced === null)) {
       permitControl.rejected(permit, 'level')
     } else if (priority === 'critical') {
       this.#limiter.forceAcquire()
@@ -227,19 +270,36 @@ export class Shedder {
     return permit
   }
 
-  #retryAfterOf(options: AcquireOptions): number {
-    if (options === this.#defaultAcquire) return this.#options.retryAfter
-    if (options === this.#checkedAcquire) return this.#checkedRetryAfter
-    const { retryAfter } = checkOptions<AcquireOptions>('shed.acquire', 'options', options, ACQUIRE_OPTION_KEYS)
-    const checked =
-      retryAfter === undefined
-        ? this.#options.retryAfter
-        : checkRetryAfter('shed.acquire', 'option `retryAfter`', retryAfter)
+  /** `run()`'s `bytes`: checked now, reserved once the work holds its slot. */
+  #reserverFor(bytes: unknown, priority: Priority): (() => { release(): void }) | undefined {
+    if (bytes === undefined) return undefined
+    const checked = checkNumber('shed.run', 'option `bytes`', bytes, { min: 0 })
+    const reserve = this.#reserve
+    if (reserve === undefined) throw new TypeError('shed.run: option `bytes` needs a controller with reserve()')
+    return () => reserve(checked, { priority })
+  }
+
+  #planOf(options: AcquireOptions): AcquirePlan {
+    if (options === this.#defaultAcquire) return this.#defaultPlan
+    if (options === this.#checkedAcquire) return this.#checkedPlan
+    const { retryAfter, reserves } = checkOptions<AcquireOptions>(
+      'shed.acquire',
+      'options',
+      options,
+      ACQUIRE_OPTION_KEYS,
+    )
+    const plan: AcquirePlan = {
+      retryAfter:
+        retryAfter === undefined
+          ? this.#options.retryAfter
+          : checkRetryAfter('shed.acquire', 'option `retryAfter`', retryAfter),
+      reserves: reserves === undefined ? false : checkBoolean('shed.acquire', 'option `reserves`', reserves),
+    }
     if (Object.isFrozen(options)) {
       this.#checkedAcquire = options
-      this.#checkedRetryAfter = checked
+      this.#checkedPlan = plan
     }
-    return checked
+    return plan
   }
 
   /** Counts a refusal and tells the listeners; returns what it was. */
@@ -255,7 +315,8 @@ export class Shedder {
   #applyLevel(): void {
     const allowed = (this.#allowed = this.#options.admission[this.#core.level])
     // Work that waits for a slot the new level would refuse outright is refused now, not later.
-    this.#limiter.rejectWhere((waiter) => !allowed[waiter.priority], 'level')
+    const measured = this.#core.forced === null
+    this.#limiter.rejectWhere((waiter) => !allowed[waiter.priority] && !(waiter.reserves && measured), 'level')
     this.#limiter.setLimit(this.#options.limits[this.#core.level])
   }
 

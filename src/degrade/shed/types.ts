@@ -23,6 +23,12 @@ export interface ShedStats {
 export interface AcquireOptions {
   /** Seconds a refusal tells the client to wait; default the controller's `shed.retryAfter`. */
   retryAfter?: number
+  /**
+   * True for work that reserves its memory (`pressure.reserve`) once admitted: the admission
+   * table does not refuse it by the measured level, its reservation decides (a forced level
+   * still applies, and so does the concurrency limit). Default false.
+   */
+  reserves?: boolean
 }
 
 export interface RunOptions extends AcquireOptions {
@@ -33,6 +39,12 @@ export interface RunOptions extends AcquireOptions {
    * signal's reason and gives its slot back at once (so `fn` should honour the signal it gets).
    */
   signal?: AbortSignal
+  /**
+   * Bytes the work will hold: reserved (`pressure.reserve`) once it has its slot, released when
+   * it ends, however it ends. When they do not fit, `run()` rejects with a `ShedError` (reason
+   * `'memory'`) and `fn` never runs.
+   */
+  bytes?: number
 }
 
 export type ShedEvents = {

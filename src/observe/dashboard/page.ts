@@ -67,14 +67,14 @@ export function renderPage({ title, token }: { title: string; token: string }): 
   </section>
   <section class="card half">
     <h2>Sources</h2>
-    <table id="sources"><thead><tr><th>source</th><th class="num">used</th><th class="num">limit</th><th class="num">ratio</th><th></th></tr></thead><tbody id="sources-body"></tbody></table>
+    <table id="sources"><thead><tr><th>source</th><th class="num">used</th><th class="num" title="announced by reservations, not yet allocated">reserved</th><th class="num">limit</th><th class="num">ratio</th><th></th></tr></thead><tbody id="sources-body"></tbody></table>
   </section>
   <section class="card half">
     <h2>Trend (leak signal)</h2>
     <dl id="trend"></dl>
   </section>
   <section class="card wide">
-    <h2>Caches</h2>
+    <h2>Caches <span class="muted" id="cache-budget"></span></h2>
     <table id="caches"><thead><tr><th>cache</th><th>priority</th><th class="num">entries</th><th class="num">capacity</th><th></th><th class="num">bytes</th><th class="num">multiplier</th><th class="num">hit ratio</th><th class="num">evictions</th></tr></thead><tbody id="caches-body"></tbody></table>
   </section>
   <section class="card third">
@@ -88,6 +88,8 @@ export function renderPage({ title, token }: { title: string; token: string }): 
   <section class="card third">
     <h2>Load shedding</h2>
     <dl id="shed"></dl>
+    <h2>Reservations</h2>
+    <dl id="reservations"></dl>
   </section>
   <section class="card two-thirds">
     <h2>Recent level changes</h2>

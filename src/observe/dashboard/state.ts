@@ -5,7 +5,8 @@ import type { LevelChange, Sample, Thresholds } from '../../pressure/types.js'
 import type { CacheStats } from '../../caches/types.js'
 import type { FlagInfo } from '../../degrade/features.js'
 import type { TaskInfo } from '../../degrade/task.js'
-import type { ObservedController, ObservedShedStats } from '../observed.js'
+import type { CacheBudgetStats } from '../../caches/budget.js'
+import type { ObservedController, ObservedReservationStats, ObservedShedStats } from '../observed.js'
 import { messageOf } from '../../util/validate.js'
 
 /** One point of the ratio chart: `[at, ratio, level rank 0..3]`; short, because the stream repeats it. */
@@ -16,6 +17,8 @@ export interface SourceState {
   used: number
   limit: number
   ratio: number
+  /** Bytes live reservations add to this source (null on a source reservations do not count against). */
+  reserved: number | null
 }
 
 /**
@@ -41,6 +44,10 @@ export interface DashboardState {
   /** null when the controller has no such subsystem. */
   caches: CacheStats[] | null
   shed: ObservedShedStats | null
+  /** The reservation ledger, or null on a controller without one. */
+  reservations: ObservedReservationStats | null
+  /** The caches' byte budget, or null without one. */
+  cacheBudget: CacheBudgetStats | null
   features: FlagInfo[] | null
   tasks: TaskInfo[] | null
   closed: boolean
@@ -87,12 +94,15 @@ export function readState(pressure: ObservedController): DashboardState {
       used: r.used,
       limit: r.limit,
       ratio: r.ratio,
+      reserved: r.reserved ?? null,
     })),
     trend: pressure.trend(),
     transitions,
     transitionCounts: pressure.transitionCounts(),
     caches: pressure.caches ? read('caches', () => pressure.caches!.stats()) : null,
     shed: pressure.shed ? read('shed', () => pressure.shed!.stats()) : null,
+    reservations: pressure.reservations ? read('reservations', () => pressure.reservations!.stats()) : null,
+    cacheBudget: pressure.caches ? read('cache budget', () => pressure.caches!.budget ?? null) : null,
     features: pressure.features ? read('features', () => pressure.features!.list()) : null,
     tasks: pressure.tasks ? read('tasks', () => pressure.tasks!.list()) : null,
     closed: pressure.closed,

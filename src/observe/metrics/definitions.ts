@@ -1,100 +1,25 @@
-import { describe } from '../../util/validate.js'
 import { LEVELS, levelRank } from '../../pressure/levels.js'
 import { MODES } from '../../pressure/rollout.js'
-import type { CacheStats } from '../../caches/types.js'
-import { PRIORITIES } from '../../degrade/shed/priority.js'
-import type { TaskInfo } from '../../degrade/task.js'
-import type { ObservedShedStats } from '../observed.js'
-import type { ScrapeSnapshot } from './scrape-snapshot.js'
+import {
+  budgetValue,
+  emitKnown,
+  NO_LABELS,
+  perCache,
+  perPriority,
+  perTask,
+  reservationValue,
+  shedValue,
+  unlabelled,
+  type MetricDef,
+} from './metric-def.js'
+
+export { checkPrefix, type Emit, type Labels, type MetricDef } from './metric-def.js'
 
 // The one table of heapguard's metrics: names, help, types, labels and how each is read from a
-// controller. The Prometheus exporter (prometheus.ts) and the OpenTelemetry one (otel.ts) both
-// publish exactly this table, so the two can never disagree; the shipped alert rules and the
-// Grafana dashboard (observability/) are checked against it by the tests.
-
-/** What a Prometheus metric name may start with (a prefix must be a valid start). */
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
-
-/** Checks a metric-name prefix: a string that can start a Prometheus metric name (or ''). */
-export function checkPrefix(where: string, prefix: unknown): string {
-  if (typeof prefix !== 'string')
-    throw new TypeError(`${where}: option \`prefix\` must be a string, got ${describe(prefix)}`)
-  if (prefix !== '' && !METRIC_NAME.test(prefix)) {
-    throw new RangeError(
-      `${where}: option \`prefix\` must start a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got ${describe(prefix)}`,
-    )
-  }
-  return prefix
-}
-
-export type Labels = Record<string, string>
-/** Hands one value (with its labels) to the metric being collected. */
-export type Emit = (labels: Labels, value: number) => void
-
-export interface MetricDef {
-  name: string
-  help: string
-  type: 'gauge' | 'counter'
-  labelNames: readonly string[]
-  /** The OpenTelemetry unit (UCUM), given only where the name already carries it, so exporters keep the name. */
-  unit?: string
-  /** Reads the scrape's snapshot of the controller; values not emitted are absent from the scrape. */
-  read(state: ScrapeSnapshot, emit: Emit): void
-}
-
-const NO_LABELS: Labels = {}
-
-/** Emits `value` without labels unless it is null (the series is then absent, never a fake 0). */
-function emitKnown(emit: Emit, value: number | null | undefined): void {
-  if (value !== null && value !== undefined && Number.isFinite(value)) emit(NO_LABELS, value)
-}
-
-type NumericKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T]
-
-/** One series per managed cache, from one field of its stats. */
-function perCache(name: string, help: string, type: MetricDef['type'], field: NumericKeys<CacheStats>): MetricDef {
-  return {
-    name,
-    help,
-    type,
-    labelNames: ['cache'],
-    read: (p, emit) => {
-      for (const s of p.caches()) emit({ cache: s.name }, s[field])
-    },
-  }
-}
-
-/** One unlabelled series from the shedder's stats (absent without a shedder, or when null). */
-function shedValue(
-  name: string,
-  help: string,
-  type: MetricDef['type'],
-  pick: (s: ObservedShedStats) => number | null,
-): MetricDef {
-  return {
-    name,
-    help,
-    type,
-    labelNames: [],
-    read: (p, emit) => {
-      const stats = p.shed()
-      emitKnown(emit, stats === undefined ? null : pick(stats))
-    },
-  }
-}
-
-/** One series per task still scheduled. */
-function perTask(name: string, help: string, type: MetricDef['type'], pick: (t: TaskInfo) => number): MetricDef {
-  return {
-    name,
-    help,
-    type,
-    labelNames: ['task'],
-    read: (p, emit) => {
-      for (const t of p.tasks()) if (!t.stopped) emit({ task: t.name }, pick(t))
-    },
-  }
-}
+// controller (the helpers that build its rows are in metric-def.ts). The Prometheus exporter
+// (prometheus.ts), the OpenTelemetry one (otel.ts) and the text endpoint (text.ts) all publish
+// exactly this table, so they can never disagree; the shipped alert rules and the Grafana
+// dashboard (observability/) are checked against it by the tests.
 
 /**
  * Every metric, read from the controller when Prometheus scrapes (each piece of state once per
@@ -259,18 +184,11 @@ export const METRICS: readonly MetricDef[] = [
   },
   perCache('cache_misses_total', 'Lookups that found nothing, per managed cache.', 'counter', 'misses'),
   // ---- load shedding : requests_shed_total ----
-  {
-    name: 'requests_shed_total',
-    help: 'Requests refused by load shedding, by request priority.',
-    type: 'counter',
-    labelNames: ['priority'],
-    read: (p, emit) => {
-      const stats = p.shed()
-      if (stats === undefined) return
-      const { refused } = stats
-      for (const priority of PRIORITIES) emit({ priority }, refused[priority] ?? 0)
-    },
-  },
+  perPriority(
+    'requests_shed_total',
+    'Requests refused by load shedding, by request priority.',
+    (p) => p.shed()?.refused,
+  ),
   shedValue('requests_admitted_total', 'Requests admitted by load shedding.', 'counter', (s) => s.admitted),
   shedValue('requests_in_flight', 'Admitted requests not yet finished.', 'gauge', (s) => s.inFlight),
   shedValue('requests_queued', 'Requests waiting for a concurrency slot.', 'gauge', (s) => s.queued),
@@ -279,6 +197,49 @@ export const METRICS: readonly MetricDef[] = [
     'The concurrency limit now (absent when admission is by level only).',
     'gauge',
     (s) => s.limit,
+  ),
+  // ---- reservations: memory_reserved_bytes, reservations_refused_total ----
+  reservationValue(
+    'memory_reserved_bytes',
+    'Bytes live reservations add to their sources now: announced by work, not yet allocated.',
+    'gauge',
+    (r) => r.reserved,
+  ),
+  perPriority(
+    'reservations_refused_total',
+    'Reservations refused because they did not fit below their line, by priority (also in requests_shed_total).',
+    (p) => p.reservations()?.refused,
+  ),
+  perPriority('reservations_granted_total', 'Reservations granted, by priority.', (p) => p.reservations()?.granted),
+  reservationValue('reservations_active', 'Reservations held now.', 'gauge', (r) => r.active),
+  reservationValue(
+    'reservations_expired_total',
+    'Reservations the leak guard expired: held past reservations.maxHoldMs without release().',
+    'counter',
+    (r) => r.expired,
+  ),
+  reservationValue(
+    'cache_reclaimed_bytes_total',
+    'Bytes evicted from managed caches to make room for reservations.',
+    'counter',
+    (r) => r.claimedFromCaches,
+  ),
+  // ---- the cache budget ----
+  budgetValue(
+    'cache_budget_bytes',
+    'The byte budget of all managed caches together (absent without one).',
+    (b) => b.limit,
+  ),
+  budgetValue(
+    'cache_budget_used_bytes',
+    'Bytes all budgeted caches hold now (absent without a budget).',
+    (b) => b.used,
+  ),
+  unlabelled(
+    'cache_budget_evictions_total',
+    'Entries evicted to keep the caches together within their byte budget (absent without one).',
+    'counter',
+    (p) => p.cacheBudget()?.evictions,
   ),
   // ---- flags and tasks ----
   {

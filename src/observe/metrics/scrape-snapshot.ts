@@ -5,7 +5,8 @@ import type { Level } from '../../pressure/levels.js'
 import type { Mode } from '../../pressure/rollout.js'
 import type { Trend } from '../../pressure/trend.js'
 import type { Sample, Thresholds } from '../../pressure/types.js'
-import type { ObservedController, ObservedShedStats } from '../observed.js'
+import type { CacheBudgetStats } from '../../caches/budget.js'
+import type { ObservedController, ObservedReservationStats, ObservedShedStats } from '../observed.js'
 
 type Outcome = { value: unknown } | { error: unknown }
 
@@ -72,6 +73,16 @@ export class ScrapeSnapshot {
   /** undefined without a cache registry (or one that predates regrowth). */
   get cachesRegrowing(): boolean | undefined {
     return this.#once('cachesRegrowing', () => this.#pressure.caches?.regrowing)
+  }
+
+  /** null without a budget (or a registry). */
+  cacheBudget(): CacheBudgetStats | null {
+    return this.#once('cacheBudget', () => this.#pressure.caches?.budget ?? null)
+  }
+
+  /** undefined on a controller without reservations. */
+  reservations(): ObservedReservationStats | undefined {
+    return this.#once('reservations', () => this.#pressure.reservations?.stats())
   }
 
   /** undefined without a shedder. */

@@ -214,7 +214,7 @@ describe('shed.middleware() option validation', () => {
       'an unknown key',
       { priorty: () => 'low' },
       TypeError,
-      'shed.middleware: unknown option `priorty` (known: priority, retryAfter)',
+      'shed.middleware: unknown option `priorty` (known: priority, retryAfter, bytes)',
     ],
     [
       'a non-function priority',

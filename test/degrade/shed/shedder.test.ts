@@ -64,7 +64,7 @@ describe('shed.admit: the admission table', () => {
     const stats = pressure.shed.stats()
     expect(stats.admitted).toBe(1)
     expect(stats.refused).toEqual({ critical: 0, high: 1, normal: 1, low: 2 })
-    expect(stats.refusedByReason).toEqual({ level: 4, 'queue-full': 0, 'queue-timeout': 0, closed: 0 })
+    expect(stats.refusedByReason).toEqual({ level: 4, 'queue-full': 0, 'queue-timeout': 0, closed: 0, memory: 0 })
     expect(stats.level).toBe('emergency')
     // stats() is a snapshot: mutating it changes nothing inside.
     stats.refused.low = 99
@@ -437,7 +437,7 @@ describe('concurrency limits', () => {
     expect(fn).not.toHaveBeenCalled()
     expect(pressure.shed.stats()).toMatchObject({
       inFlight: 0,
-      refusedByReason: { level: 0, 'queue-full': 0, 'queue-timeout': 0, closed: 0 },
+      refusedByReason: { level: 0, 'queue-full': 0, 'queue-timeout': 0, closed: 0, memory: 0 },
     })
     pressure.close()
   })

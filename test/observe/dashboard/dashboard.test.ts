@@ -177,12 +177,24 @@ describe.each(Object.keys(KINDS) as Kind[])('%s', (which) => {
       s.pressure.mode = 'observe'
       const observed = await get(`${s.base}?format=json`, { headers: { Authorization: `Bearer ${TOKEN}` } })
       expect(JSON.parse(observed.body).state).toMatchObject({ level: 'warning', mode: 'observe' })
-      expect(body.state.sources).toEqual([{ name: 'heap', used: 720, limit: 1000, ratio: 0.72 }])
+      expect(body.state.sources).toEqual([{ name: 'heap', used: 720, limit: 1000, ratio: 0.72, reserved: null }])
       expect(body.state.thresholds).toEqual({ warning: 0.7, critical: 0.85, emergency: 0.95 })
       expect(body.history).toHaveLength(1)
       expect(body.state.transitions).toEqual([
         expect.objectContaining({ from: 'normal', to: 'warning', forced: false }),
       ])
+    })
+
+    it('shows reserved bytes beside the heap, the reservation ledger and the cache budget', async () => {
+      const s = await serve()
+      s.heap.used = 300
+      s.pressure.reserve(200, { priority: 'low' })
+      expect(() => s.pressure.reserve(400, { priority: 'low' })).toThrow()
+      s.pressure.sample()
+      const body = JSON.parse((await get(`${s.base}?format=json&token=${TOKEN}`)).body)
+      expect(body.state.sources).toEqual([{ name: 'heap', used: 300, limit: 1000, ratio: 0.5, reserved: 200 }])
+      expect(body.state.reservations).toMatchObject({ active: 1, reserved: 200, held: 200, refused: { low: 1 } })
+      expect(body.state.cacheBudget).toBeNull()
     })
 
     it('shows the rest of the state when one subsystem fails to read', async () => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { checkFunction, checkOptions, describe, optionKeys } from '../../../util/validate.js'
+import { checkFunction, checkOneOf, checkOptions, describe, optionKeys } from '../../../util/validate.js'
+import { checkRequestBytes, reserveForRequest, type RequestBytes, type ReserveTarget } from '../../reserve/request.js'
 import type { ShedError } from '../error.js'
 import { checkRetryAfter } from '../options.js'
 import type { PermitCallback, ShedPermit } from '../permit.js'
@@ -16,10 +17,38 @@ export interface ShedHttpOptions<Req = IncomingMessage> {
   priority?: (req: Req) => Priority
   /** Seconds sent in `Retry-After` when this guard refuses; default the controller's `shed.retryAfter`. */
   retryAfter?: number
+  /**
+   * Bytes each admitted request reserves (`pressure.reserve`) until its response ends: a number,
+   * or a function of the request (say, rows asked × bytes per row). A request that does not fit
+   * gets the same 503 as any refusal; a function that throws or returns anything but a finite
+   * number >= 0 has its request answered with 500, and is reported. Default: none.
+   */
+  bytes?: RequestBytes<Req>
 }
 
-const OPTION_KEYS = optionKeys<ShedHttpOptions>({ priority: true, retryAfter: true })
+const OPTION_KEYS = optionKeys<ShedHttpOptions>({ priority: true, retryAfter: true, bytes: true })
 
+/** What a request's passage may add: a client that left while waiting, the answer to a failed `bytes(req)`, a route's policy. */
+export interface PassOptions<Req, C> {
+  /** The client went away while the request waited for a slot. */
+  gone?: () => void
+  /** `bytes(req)` threw or returned garbage (already reported): answer 500. Default: a 500 written on the node response. */
+  failed?: (context: C) => void
+  /** The route's own priority and bytes (default: the guard's options). */
+  policy?: GuardPolicy<Req>
+}
+
+/** A route's own options (Fastify: `config: { heapguard: { priority, bytes } }`): a fixed priority or a function, and bytes. */
+export interface RouteGuardOptions<Req> {
+  priority?: Priority | ((req: Req) => Priority)
+  bytes?: RequestBytes<Req>
+}
+
+/** How one request (or one route) is guarded: its priority and what it reserves. */
+export interface GuardPolicy<Req> {
+  readonly priority: Priority | ((req: Req) => Priority) | undefined
+  readonly bytes: RequestBytes<Req> | undefined
+}
 /**
  * What a guard uses: the shedder's public API only, so that an adapter of one copy of heapguard
  * (ESM, CJS, a bundled copy) serves a controller built by another (`sharedController()`).
@@ -31,6 +60,8 @@ export interface GuardTarget {
   }
   /** Where failures of user callbacks go (the controller's `'error'`); never throws. */
   readonly report: (error: unknown) => void
+  /** `pressure.reserve`: needed only with a `bytes` option (a controller older than reservations has none). */
+  readonly reserve?: ReserveTarget['reserve']
 }
 
 /**
@@ -49,7 +80,14 @@ export function guardTargetOf(where: string, pressure: unknown): GuardTarget {
     )
   }
   const controller = p as GuardTarget
-  return { shed: controller.shed, report: (error) => controller.report(error) }
+  const reserve = typeof controller.reserve === 'function' ? controller.reserve : undefined
+  return {
+    shed: controller.shed,
+    report: (error) => controller.report(error),
+    ...(reserve === undefined
+      ? {}
+      : { reserve: (bytes: number, options?: { priority?: Priority }) => reserve.call(controller, bytes, options) }),
+  }
 }
 
 /**
@@ -65,25 +103,34 @@ export function guardTargetOf(where: string, pressure: unknown): GuardTarget {
  */
 export class HttpGuard<Req> {
   readonly #target: GuardTarget
-  readonly #priorityOf: ((req: Req) => Priority) | undefined
+  readonly #policy: GuardPolicy<Req>
   readonly #acquire: AcquireOptions
+  /** For requests that reserve: admitted by their reservation rather than by the measured level. */
+  readonly #acquireReserving: AcquireOptions
+  /** What reserves a request's bytes; undefined when the controller has no `reserve()`. */
+  readonly #reserver: ReserveTarget | undefined
 
   constructor(target: GuardTarget, where: string, options: unknown, extraKeys: readonly string[] = []) {
     // An adapter's own keys (Fastify's register options) may travel with the guard's.
     const known: readonly string[] = extraKeys.length === 0 ? OPTION_KEYS : [...OPTION_KEYS, ...extraKeys]
-    const { priority, retryAfter } = checkOptions<Record<string, unknown>>(
+    const { priority, retryAfter, bytes } = checkOptions<Record<string, unknown>>(
       where,
       'options',
       options,
       known,
     ) as ShedHttpOptions<Req>
     this.#target = target
-    this.#priorityOf = priority === undefined ? undefined : checkFunction(where, 'option `priority`', priority)
+    const reserve = target.reserve
+    this.#reserver = reserve === undefined ? undefined : { reserve, report: target.report }
+    this.#policy = {
+      priority: priority === undefined ? undefined : checkFunction(where, 'option `priority`', priority),
+      bytes: bytes === undefined ? undefined : this.#checkBytes(where, 'option `bytes`', bytes),
+    }
     // Frozen and reused: the shedder checks an options object once, not per request.
-    this.#acquire = Object.freeze({
-      retryAfter:
-        retryAfter === undefined ? target.shed.retryAfter : checkRetryAfter(where, 'option `retryAfter`', retryAfter),
-    })
+    const seconds =
+      retryAfter === undefined ? target.shed.retryAfter : checkRetryAfter(where, 'option `retryAfter`', retryAfter)
+    this.#acquire = Object.freeze({ retryAfter: seconds })
+    this.#acquireReserving = Object.freeze({ retryAfter: seconds, reserves: true })
   }
 
   /**
@@ -98,19 +145,31 @@ export class HttpGuard<Req> {
     context: C,
     admitted: () => void,
     refused: (error: ShedError, context: C) => void,
-    gone?: () => void,
+    extra?: PassOptions<Req, C>,
   ): void {
+    const gone = extra?.gone
+    const failed = extra?.failed
+    const policy = extra?.policy ?? this.#policy
     if (res.closed) {
       // Its 'close' has already fired: a slot taken now would never be given back.
       admitted()
       return
     }
-    const priority = this.#priorityOf === undefined ? 'normal' : this.#priorityFor(req)
+    const priority = this.#priorityFor(req, policy.priority)
     let waited = false
     const permit = this.#target.shed.acquire(
       priority,
       (error, granted) => {
         if (error !== undefined) return refused(error, context)
+        if (policy.bytes !== undefined) {
+          const held = reserveForRequest(this.#reserver!, req, policy.bytes, priority)
+          if (held.outcome !== 'held') {
+            granted.release()
+            if (held.outcome === 'refused') return refused(held.refusal, context)
+            return failed === undefined ? answerFailure(res) : failed(context)
+          }
+          res.on('close', held.release)
+        }
         res.on('close', granted.release)
         if (!waited) return admitted()
         try {
@@ -121,7 +180,7 @@ export class HttpGuard<Req> {
           answerFailure(res)
         }
       },
-      this.#acquire,
+      policy.bytes === undefined ? this.#acquire : this.#acquireReserving,
     )
     if (permit.state !== 'waiting') return
     waited = true
@@ -132,11 +191,43 @@ export class HttpGuard<Req> {
     })
   }
 
+  /**
+   * A route's own policy (Fastify's `config: { heapguard: { priority, bytes } }`), checked when
+   * the route is declared; what it leaves out comes from the guard's options.
+   */
+  policyFor(where: string, config: unknown): GuardPolicy<Req> {
+    const { priority, bytes } = checkOptions<RouteGuardOptions<Req>>(where, 'config.heapguard', config, [
+      'priority',
+      'bytes',
+    ])
+    return {
+      priority:
+        priority === undefined
+          ? this.#policy.priority
+          : typeof priority === 'function'
+            ? priority
+            : checkOneOf(where, 'config.heapguard.priority', priority, PRIORITIES),
+      bytes: bytes === undefined ? this.#policy.bytes : this.#checkBytes(where, 'config.heapguard.bytes', bytes),
+    }
+  }
+
+  #checkBytes(where: string, name: string, value: unknown): RequestBytes<Req> {
+    const bytes = checkRequestBytes<Req>(where, name, value)
+    if (this.#reserver === undefined) {
+      throw new TypeError(
+        `${where}: ${name} needs a controller with reserve(), from a heapguard version with reservations`,
+      )
+    }
+    return bytes
+  }
+
   /** A broken priority function must not take the server down: report it, treat the request as normal. */
-  #priorityFor(req: Req): Priority {
+  #priorityFor(req: Req, priorityOf: GuardPolicy<Req>['priority']): Priority {
+    if (priorityOf === undefined) return 'normal'
+    if (typeof priorityOf === 'string') return priorityOf
     let priority: unknown
     try {
-      priority = this.#priorityOf!(req)
+      priority = priorityOf(req)
     } catch (error) {
       this.#target.report(error)
       return 'normal'
@@ -154,8 +245,8 @@ export class HttpGuard<Req> {
 /** What a request gets when heapguard itself cannot let it through (its priority function failed, say). */
 export const FAILURE_BODY = JSON.stringify({ error: 'Internal Server Error' })
 
-/** The request's handler threw after a wait, with nobody up the stack to answer: answer here. */
-function answerFailure(res: ServerResponse): void {
+/** The request's handler threw after a wait (or its `bytes` failed), with nobody up the stack to answer: answer here. */
+export function answerFailure(res: ServerResponse): void {
   if (!res.headersSent) {
     res.writeHead(500, {
       'content-type': 'application/json; charset=utf-8',

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { HttpGuard, ShedHttpOptions } from './guard.js'
+import { answerFailure, type HttpGuard, type ShedHttpOptions } from './guard.js'
 import { writeRefusal } from './refusal.js'
 
 /**
@@ -10,8 +10,8 @@ import { writeRefusal } from './refusal.js'
  *   immediate, an exception thrown by `next()` propagates to the caller of the middleware, as it
  *   would without it; after a wait in the queue it is reported and the request answered with 500.
  * - Without `next` (plain node:http): returns a promise of `true` once admitted (handle the
- *   request), or `false` when it was answered with 503 or its client left while it waited
- *   (do nothing).
+ *   request), or `false` when it was answered (503, or 500 when its `bytes` function failed) or
+ *   its client left while it waited (do nothing).
  */
 export interface ShedMiddleware<
   Req extends IncomingMessage = IncomingMessage,
@@ -38,7 +38,13 @@ export function createShedMiddleware<Req extends IncomingMessage, Res extends Se
             writeRefusal(error, response)
             resolve(false)
           },
-          () => resolve(false),
+          {
+            gone: () => resolve(false),
+            failed: (response) => {
+              answerFailure(response)
+              resolve(false)
+            },
+          },
         )
       })
     }
@@ -47,5 +53,5 @@ export function createShedMiddleware<Req extends IncomingMessage, Res extends Se
   return heapguardShed
 }
 
-/** `shed.middleware(options)`: `{ priority?: (req) => Priority, retryAfter?: seconds }`. */
+/** `shed.middleware(options)`: `{ priority?: (req) => Priority, retryAfter?: seconds, bytes?: number | (req) => number }`. */
 export type ShedMiddlewareOptions<Req extends IncomingMessage = IncomingMessage> = ShedHttpOptions<Req>

@@ -10,6 +10,7 @@ import {
   renderCaches,
   renderErrors,
   renderFeatures,
+  renderReservations,
   renderShed,
   renderSources,
   renderTasks,
@@ -48,6 +49,7 @@ function render(state: DashboardState): void {
   renderTrend(state)
   renderCaches(state)
   renderShed(state)
+  renderReservations(state)
   renderFeatures(state)
   renderTasks(state)
   renderTransitions(state)

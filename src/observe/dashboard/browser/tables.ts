@@ -21,6 +21,7 @@ export function renderSources(state: DashboardState): void {
       [
         cell(s.name),
         cell(bytes(s.used), 'num'),
+        cell(s.reserved === null ? DASH : bytes(s.reserved), 'num reserved'),
         cell(bytes(s.limit), 'num'),
         cell(pct(s.ratio), 'num'),
         cell(bar(s.ratio, LEVEL_COLORS[levelOf(s.ratio, state.thresholds)])),
@@ -28,7 +29,7 @@ export function renderSources(state: DashboardState): void {
       { 'data-source': s.name },
     ),
   )
-  fillBody('sources-body', rows, 5, 'no sample yet')
+  fillBody('sources-body', rows, 6, 'no sample yet')
 }
 
 function timeToLimit(trend: DashboardState['trend']): string {
@@ -67,6 +68,9 @@ export function renderCaches(state: DashboardState): void {
     ),
   )
   fillBody('caches-body', rows ?? null, 9, 'no managed cache')
+  const budget = state.cacheBudget
+  byId('cache-budget').textContent =
+    budget === null ? '' : `budget ${bytes(budget.used)} of ${bytes(budget.limit)} \u00b7 ${budget.evictions} evicted`
 }
 
 export function renderShed(state: DashboardState): void {
@@ -81,6 +85,21 @@ export function renderShed(state: DashboardState): void {
   definition(list, 'admitted', String(shed.admitted))
   definition(list, 'concurrency limit', shed.limit === null ? 'none (by level only)' : String(shed.limit))
   for (const p of PRIORITIES) definition(list, `refused ${p}`, String(shed.refused[p] ?? 0))
+}
+
+export function renderReservations(state: DashboardState): void {
+  const list = clear(byId('reservations'))
+  const r = state.reservations
+  if (r === null) {
+    list.appendChild(el('dt', 'not available'))
+    return
+  }
+  definition(list, 'held now', `${r.active} (${bytes(r.held)})`)
+  definition(list, 'still counted', bytes(r.reserved))
+  definition(list, 'given back by caches', `${bytes(r.claimedFromCaches)} (${bytes(r.reclaimed)} not yet collected)`)
+  definition(list, 'expired (leaks)', String(r.expired))
+  const refused = PRIORITIES.map((p) => `${p} ${r.refused[p] ?? 0}`).join(' \u00b7 ')
+  definition(list, 'refused', refused)
 }
 
 export function renderFeatures(state: DashboardState): void {

@@ -1,0 +1,319 @@
+import type { ControllerCore } from '../../pressure/core.js'
+import type { SourceReading } from '../../pressure/types.js'
+import { checkNumber, checkOneOf, checkOptions } from '../../util/validate.js'
+import type { ShedError } from '../shed/error.js'
+import { PRIORITIES, type Priority } from '../shed/priority.js'
+import { SourceAccount } from './account.js'
+import { ReservationLeakError } from './leak.js'
+import type { ReservationLines } from './lines.js'
+import { checkSource, type ReconcileRule, type ResolvedReservationOptions } from './options.js'
+import { createReservation, type HeldEntry, type Reservation, type ReservationOwner } from './reservation.js'
+
+/** `pressure.reserve(bytes, options)`. */
+export interface ReserveOptions {
+  /** Default `'normal'`: picks the line the reservation must stay below (see `pressure.reservations.lines`). */
+  priority?: Priority
+  /** The source it counts against; default `createController({ reservations: { source } })`, else `'heap'`. */
+  source?: string
+}
+
+/** `pressure.reservations.stats()`. */
+export interface ReservationStats {
+  /** Reservations held now. */
+  active: number
+  /** Bytes they add to their sources now (`pressure.reserved`): what their work has not yet allocated. */
+  reserved: number
+  /** Bytes they were made for (their `bytes`, summed). */
+  held: number
+  /** Bytes caches gave back for reservations that the heap has not yet collected. */
+  reclaimed: number
+  /** Bytes evicted from caches to make room for reservations, since the controller started. */
+  claimedFromCaches: number
+  granted: Record<Priority, number>
+  refused: Record<Priority, number>
+  /** Reservations the leak guard expired (held past `maxHoldMs`). */
+  expired: number
+  lines: ReservationLines
+  reconcile: ReconcileRule
+  maxHoldMs: number
+}
+
+/** One live reservation, as `pressure.reservations.list()` shows it. */
+export interface ReservationInfo {
+  priority: Priority
+  bytes: number
+  /** What it still adds to its source. */
+  counted: number
+  source: string
+  /** How long it has been held (ms). */
+  ageMs: number
+}
+
+/** What the ledger needs besides the core: the lines, the caches' room, and the shedder's refusal count. */
+export interface LedgerDeps {
+  /** The lines now (recomputed when `configure()` changes the thresholds they come from). */
+  readonly lines: () => ReservationLines
+  readonly options: ResolvedReservationOptions
+  reclaimable(): number
+  /** Evicts at least `bytes` from the caches and holds the room down until the claim is released. */
+  reclaim(bytes: number): { readonly freed: number; release(): void }
+  /** Counts a refusal (shed stats, `'refused'` event) and builds its `ShedError` with reason `'memory'`. */
+  refuse(priority: Priority): ShedError
+}
+
+const W = 'reserve'
+const OPTION_KEYS: readonly (keyof ReserveOptions & string)[] = ['priority', 'source']
+const zeros = (): Record<Priority, number> => ({ critical: 0, high: 0, normal: 0, low: 0 })
+
+/** Builds the controller's ledger; the constructor is private to this module. */
+export let createReservations: (core: ControllerCore, deps: LedgerDeps) => Reservations
+
+/**
+ * The reservation ledger, `pressure.reservations`: what work has announced it will hold,
+ * counted against a source as if it were already allocated, so that work that cannot fit is
+ * refused before it allocates. See docs/reservations.md for the rules.
+ */
+export class Reservations {
+  readonly #core: ControllerCore
+  readonly #deps: LedgerDeps
+  readonly #sourceNames: readonly string[]
+  readonly #accounts = new Map<string, SourceAccount>()
+  readonly #granted = zeros()
+  readonly #refused = zeros()
+  /** Priorities whose would-be refusal observe mode has logged (cleared when enforcing). */
+  readonly #previewed = new Set<Priority>()
+  #expired = 0
+  #claimed = 0
+
+  static {
+    createReservations = (core, deps) => new Reservations(core, deps)
+  }
+
+  private constructor(core: ControllerCore, deps: LedgerDeps) {
+    this.#core = core
+    this.#deps = deps
+    this.#sourceNames = core.readings.sources.map((s) => s.name)
+    core.readings.adjust((name, reading, afterMajorGc) => this.#adjust(name, reading, afterMajorGc))
+    // Reservations made before close() stop counting; their release() stays harmless.
+    core.onClose(() => {
+      for (const account of this.#accounts.values()) {
+        for (const entry of account.entries()) entry.claim?.release()
+        account.clear()
+      }
+      this.#accounts.clear()
+    })
+  }
+
+  /** The ratio each priority's reservations must stay below (from the admission table and the thresholds). */
+  get lines(): ReservationLines {
+    return this.#deps.lines()
+  }
+
+  /** Bytes live reservations add to their sources now (0 when none). */
+  get reserved(): number {
+    let total = 0
+    for (const account of this.#accounts.values()) total += account.outstanding(account.lastUsed ?? 0)
+    return total
+  }
+
+  /**
+   * Reserves `bytes` for work about to allocate them. Granted while `(used + reserved + bytes) /
+   * limit` of its source stays below the line of its priority; when it does not, the caches are
+   * asked for room first (lowest priority first, least recently used first), and it is refused
+   * (a `ShedError` with reason `'memory'`) only when what they can give back is not enough.
+   * Granting runs the level logic at once with the reservation counted.
+   */
+  reserve(bytes: number, options?: ReserveOptions): Reservation {
+    checkNumber(W, 'argument `bytes`', bytes, { min: 0 })
+    const { priority = 'normal', source } = checkOptions<ReserveOptions>(W, 'options', options, OPTION_KEYS)
+    checkOneOf(W, 'option `priority`', priority, PRIORITIES)
+    const name =
+      source === undefined ? this.#deps.options.source : checkSource(W, 'option `source`', source, this.#sourceNames)
+    const now = this.#core.now()
+    const entry: HeldEntry = {
+      bytes,
+      priority,
+      source: name,
+      grantedAt: now,
+      outstanding: bytes,
+      projected: 0,
+      state: 'held',
+    }
+    if (this.#core.closed) {
+      // A closed controller admits everything and counts nothing, as shedding does.
+      entry.state = 'released'
+      entry.outstanding = 0
+      return createReservation(entry, this.#owner)
+    }
+    if (!this.#core.observing) this.#previewed.clear()
+    const reading = this.#core.readings.read(name)
+    const account = this.#accountFor(name, reading)
+    if (reading !== undefined) {
+      account.observe(reading.used, false)
+      this.#expireLeaks(now)
+      const fit = this.#core.observing
+        ? this.#preview(account, reading, bytes, priority)
+        : this.#fit(account, reading, bytes, priority)
+      if (fit === false) {
+        this.#refused[priority]++
+        // The fresh reading counts either way: the level (and the refusal's) is what it says now.
+        this.#core.readings.regrade()
+        throw this.#deps.refuse(priority)
+      }
+      entry.claim = fit
+    }
+    account.add(entry, reading?.used ?? account.lastUsed ?? 0)
+    this.#granted[priority]++
+    this.#core.readings.regrade()
+    return createReservation(entry, this.#owner)
+  }
+
+  /** The live reservations, oldest first. */
+  list(): ReservationInfo[] {
+    const now = this.#core.now()
+    const out: ReservationInfo[] = []
+    for (const account of this.#accounts.values()) {
+      const used = account.lastUsed ?? 0
+      for (const e of account.entries()) {
+        out.push({
+          priority: e.priority,
+          bytes: e.bytes,
+          counted: account.counted(e, used),
+          source: e.source,
+          ageMs: now - e.grantedAt,
+        })
+      }
+    }
+    return out.sort((a, b) => b.ageMs - a.ageMs)
+  }
+
+  stats(): ReservationStats {
+    let active = 0
+    let held = 0
+    let reclaimed = 0
+    for (const account of this.#accounts.values()) {
+      active += account.size
+      held += account.heldBytes
+      reclaimed += account.reclaimed
+    }
+    const { options } = this.#deps
+    const lines = this.#deps.lines()
+    return {
+      active,
+      reserved: this.reserved,
+      held,
+      reclaimed,
+      claimedFromCaches: this.#claimed,
+      granted: { ...this.#granted },
+      refused: { ...this.#refused },
+      expired: this.#expired,
+      lines,
+      reconcile: options.reconcile,
+      maxHoldMs: options.maxHoldMs,
+    }
+  }
+
+  /**
+   * Whether `bytes` fits below the line (undefined: it does; false: it does not), after claiming
+   * room from the caches when it does not at first (the claim, held for the reservation's life).
+   * The caches are asked only when what they hold could make the difference, so a reservation
+   * that cannot fit anyway evicts nothing.
+   */
+  #fit(
+    account: SourceAccount,
+    reading: SourceReading,
+    bytes: number,
+    priority: Priority,
+  ): { release(): void } | undefined | false {
+    const line = this.#deps.lines()[priority] * reading.limit
+    const projected = account.effective(reading.used) + bytes
+    if (projected < line) return undefined
+    const need = projected - line + 1
+    // A reservation claims room for its own bytes, never to relieve pressure others caused.
+    if (need > bytes || this.#deps.reclaimable() < need) return false
+    const claim = this.#deps.reclaim(need)
+    this.#claimed += claim.freed
+    // Evicted is not yet collected: the credit keeps the room counted as free until a GC frees it.
+    account.credit(claim.freed)
+    if (account.effective(reading.used) + bytes < line) return claim
+    claim.release()
+    return false
+  }
+
+  /**
+   * Observe mode: the reservation is granted and counted, nothing is claimed from the caches, and a
+   * refusal it would have met is logged (once per priority until the mode changes back).
+   */
+  #preview(account: SourceAccount, reading: SourceReading, bytes: number, priority: Priority): undefined {
+    const line = this.#deps.lines()[priority] * reading.limit
+    if (account.effective(reading.used) + bytes < line) return undefined
+    if (!this.#previewed.has(priority)) {
+      this.#previewed.add(priority)
+      const { logger } = this.#core
+      const log = logger.info ?? logger.warn
+      log?.call(
+        logger,
+        `heapguard (observe): a '${priority}' reservation of ${bytes} bytes would be refused (over its line of ${line.toFixed(0)} bytes); granted in observe mode`,
+      )
+    }
+    return undefined
+  }
+
+  #accountFor(name: string, reading: SourceReading | undefined): SourceAccount {
+    let account = this.#accounts.get(name)
+    if (account === undefined) {
+      account = new SourceAccount(name, this.#deps.options.reconcile, reading?.used)
+      this.#accounts.set(name, account)
+    }
+    return account
+  }
+
+  /** The adjustment of every reading (see `ReadingAdjust`): reconcile, expire leaks, count what is still reserved. */
+  #adjust(name: string, raw: SourceReading, afterMajorGc: boolean): SourceReading {
+    const account = this.#accounts.get(name)
+    if (account === undefined) return raw
+    account.observe(raw.used, afterMajorGc)
+    this.#expireLeaks(this.#core.now())
+    return {
+      used: raw.used,
+      limit: raw.limit,
+      ratio: account.effective(raw.used) / raw.limit,
+      reserved: account.outstanding(raw.used),
+      reclaimed: account.reclaimed,
+    }
+  }
+
+  /** The leak guard: reservations held past `maxHoldMs` are reported and stop counting. */
+  #expireLeaks(now: number): void {
+    const { maxHoldMs } = this.#deps.options
+    for (const account of this.#accounts.values()) {
+      if (account.size === 0) continue
+      for (const entry of account.grantedBefore(now - maxHoldMs)) {
+        account.remove(entry)
+        entry.claim?.release()
+        entry.state = 'expired'
+        this.#expired++
+        this.#core.report(
+          new ReservationLeakError({
+            priority: entry.priority,
+            bytes: entry.bytes,
+            source: entry.source,
+            ageMs: now - entry.grantedAt,
+            maxHoldMs,
+          }),
+        )
+      }
+    }
+  }
+
+  readonly #owner: ReservationOwner = {
+    release: (entry) => {
+      this.#accounts.get(entry.source)?.remove(entry)
+      entry.claim?.release()
+    },
+    counted: (entry) => {
+      const account = this.#accounts.get(entry.source)
+      return account === undefined ? 0 : account.counted(entry, account.lastUsed ?? 0)
+    },
+  }
+}

@@ -1,0 +1,85 @@
+import type { Priority } from '../shed/priority.js'
+
+/**
+ * - `held`: counts against its source until released;
+ * - `released`: `release()` was called (or the controller was closed before it was made);
+ * - `expired`: held past `maxHoldMs`; the leak guard reported it and it no longer counts.
+ */
+export type ReservationState = 'held' | 'released' | 'expired'
+
+/** The ledger's record of one reservation: what it still counts, and since when it is held. */
+export interface HeldEntry {
+  readonly bytes: number
+  readonly priority: Priority
+  readonly source: string
+  readonly grantedAt: number
+  /** `floor` and `hold`: bytes it still adds to its source's reading. */
+  outstanding: number
+  /** `growth`: the reading of its source it holds room up to (the effective reading at grant plus its bytes, less later claims). */
+  projected: number
+  state: ReservationState
+  /** The room caches gave back for it, held down until it is released. */
+  claim?: { release(): void } | undefined
+}
+
+/** Builds the handle of an entry; module-private, so only the ledger makes reservations. */
+export let createReservation: (entry: HeldEntry, ledger: ReservationOwner) => Reservation
+
+/** What a reservation asks of the ledger that made it. */
+export interface ReservationOwner {
+  release(entry: HeldEntry): void
+  /** What the entry adds to its source's reading now. */
+  counted(entry: HeldEntry): number
+}
+
+/**
+ * Memory that work has announced it will hold, from `pressure.reserve(bytes, { priority })`.
+ * Release it when the work ends, however it ends: `release()` is idempotent and bound (so
+ * `res.on('close', job.release)` works), and `using job = pressure.reserve(...)` releases it at
+ * the end of the scope.
+ */
+export class Reservation implements Disposable {
+  /** The bytes reserved. */
+  readonly bytes: number
+  readonly priority: Priority
+  /** The source it counts against. */
+  readonly source: string
+  /** When it was granted, by the controller's clock. */
+  readonly grantedAt: number
+  readonly #entry: HeldEntry
+  readonly #owner: ReservationOwner
+
+  static {
+    createReservation = (entry, owner) => new Reservation(entry, owner)
+  }
+
+  private constructor(entry: HeldEntry, owner: ReservationOwner) {
+    this.bytes = entry.bytes
+    this.priority = entry.priority
+    this.source = entry.source
+    this.grantedAt = entry.grantedAt
+    this.#entry = entry
+    this.#owner = owner
+  }
+
+  get state(): ReservationState {
+    return this.#entry.state
+  }
+
+  /** Bytes it adds to its source's reading now: its bytes less what its work has allocated since, as the `reconcile` rule sees it; 0 once released. */
+  get counted(): number {
+    return this.#entry.state === 'held' ? this.#owner.counted(this.#entry) : 0
+  }
+
+  /** Stops counting. Idempotent; harmless after expiry and after the controller closed. */
+  readonly release = (): void => {
+    const entry = this.#entry
+    if (entry.state !== 'held') return
+    entry.state = 'released'
+    this.#owner.release(entry)
+  };
+
+  [Symbol.dispose](): void {
+    this.release()
+  }
+}

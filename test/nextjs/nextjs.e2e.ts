@@ -85,7 +85,7 @@ interface DashboardJson {
   state: {
     level: string
     caches: { name: string; entries: number }[]
-    shed: { admitted: number; refused: Record<string, number> }
+    shed: { admitted: number; refused: Record<string, number>; refusedByReason?: Record<string, number> }
   }
 }
 const dashboard = async () =>
@@ -174,7 +174,8 @@ describe.skipIf(!next.available)('the Next.js example (next build, next start --
     expect((await fetch(`${base}/api/reports?rows=10`)).status).toBe(200)
   })
 
-  it('survives a burst of large reports: reports are shed, cache traffic stays ≥ 99 % 2xx', async () => {
+  it('survives a burst of large reports: reports that cannot fit are refused before they allocate, cache traffic stays ≥ 99 % 2xx', async () => {
+    const before = await dashboard()
     const cache = { ok: 0, failed: 0 }
     const reports = { ok: 0, refused: 0, failed: 0 }
     let stop = false
@@ -212,6 +213,13 @@ describe.skipIf(!next.available)('the Next.js example (next build, next start --
     stop = true
     await Promise.all(lanes)
     console.log(`burst: reports ${JSON.stringify(reports)}, cache ${JSON.stringify(cache)}`)
+    console.log(
+      output
+        .split('\n')
+        .filter((l) => l.includes('heapguard'))
+        .slice(-30)
+        .join('\n'),
+    )
 
     // Still the same process: nothing ran out of memory.
     expect(server!.exitCode).toBeNull()
@@ -220,6 +228,10 @@ describe.skipIf(!next.available)('the Next.js example (next build, next start --
     expect(reports.failed).toBe(0)
     expect(reports.ok + reports.refused).toBe(60)
     expect(reports.refused).toBeGreaterThan(0)
+    // Refused by their reservation (`bytes`), before they allocated, not only once the level had risen.
+    const after = await dashboard()
+    const memory = (d: DashboardJson) => d.state.shed.refusedByReason?.memory ?? 0
+    expect(memory(after) - memory(before)).toBeGreaterThan(0)
     expect(cache.ok).toBeGreaterThan(0)
     expect(cache.ok / (cache.ok + cache.failed)).toBeGreaterThanOrEqual(0.99)
     expect((await fetch(`${base}/api/health`)).status).toBe(200)

@@ -54,3 +54,10 @@ export class ShedError extends Error implements ShedRefusal {
     this.retryAfter = refusal.retryAfter
   }
 }
+
+/** The same refusal with another `Retry-After` (an adapter's own): a memory refusal comes with the controller's. */
+export function withRetryAfter(error: ShedError, retryAfter: number): ShedError {
+  if (error.retryAfter === retryAfter) return error
+  const { priority, level, reason } = error
+  return new ShedError({ priority, level, reason, retryAfter })
+}

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { checkFunction, checkOneOf, checkOptions, describe, optionKeys } from '../../../util/validate.js'
 import { checkRequestBytes, reserveForRequest, type RequestBytes, type ReserveTarget } from '../../reserve/request.js'
-import type { ShedError } from '../error.js'
+import { withRetryAfter, type ShedError } from '../error.js'
 import { checkRetryAfter } from '../options.js'
 import type { PermitCallback, ShedPermit } from '../permit.js'
 import { isPriority, PRIORITIES, type Priority } from '../priority.js'
@@ -105,6 +105,8 @@ export class HttpGuard<Req> {
   readonly #target: GuardTarget
   readonly #policy: GuardPolicy<Req>
   readonly #acquire: AcquireOptions
+  /** The `Retry-After` this guard answers with. */
+  readonly #seconds: number
   /** For requests that reserve: admitted by their reservation rather than by the measured level. */
   readonly #acquireReserving: AcquireOptions
   /** What reserves a request's bytes; undefined when the controller has no `reserve()`. */
@@ -129,6 +131,7 @@ export class HttpGuard<Req> {
     // Frozen and reused: the shedder checks an options object once, not per request.
     const seconds =
       retryAfter === undefined ? target.shed.retryAfter : checkRetryAfter(where, 'option `retryAfter`', retryAfter)
+    this.#seconds = seconds
     this.#acquire = Object.freeze({ retryAfter: seconds })
     this.#acquireReserving = Object.freeze({ retryAfter: seconds, reserves: true })
   }
@@ -165,7 +168,7 @@ export class HttpGuard<Req> {
           const held = reserveForRequest(this.#reserver!, req, policy.bytes, priority)
           if (held.outcome !== 'held') {
             granted.release()
-            if (held.outcome === 'refused') return refused(held.refusal, context)
+            if (held.outcome === 'refused') return refused(withRetryAfter(held.refusal, this.#seconds), context)
             return failed === undefined ? answerFailure(res) : failed(context)
           }
           res.on('close', held.release)

@@ -1,9 +1,8 @@
 import { describe } from '../../../util/validate.js'
-import type { ShedPermit } from '../permit.js'
 import { holdBody, isByteStream } from './held-body.js'
 
 /**
- * A Web request that holds a slot, and when it gives the slot back.
+ * A Web request that holds a slot (and its reservation), and when it gives them back.
  *
  * When the slot can matter (the controller limits concurrency at some level), it follows the
  * request: an abort of `request.signal` gives it back at once, and a streamed body keeps it until
@@ -20,7 +19,14 @@ export class AdmittedRequest {
   readonly #where: string
   readonly #report: (error: unknown) => void
 
-  constructor(permit: ShedPermit, request: Request, follows: boolean, where: string, report: (error: unknown) => void) {
+  /** `held` is what the request holds: its slot, and its reservation when it reserves bytes. */
+  constructor(
+    held: { readonly release: () => void },
+    request: Request,
+    follows: boolean,
+    where: string,
+    report: (error: unknown) => void,
+  ) {
     this.#request = request
     this.#follows = follows
     this.#where = where
@@ -28,13 +34,13 @@ export class AdmittedRequest {
     // Optional calls: a request from another realm or a framework's own Request class is used by shape.
     const signal = follows ? request.signal : undefined
     if (signal?.addEventListener === undefined) {
-      this.release = permit.release
+      this.release = held.release
       return
     }
     // The listener goes when the slot does: a signal may outlive the request (one shared by calls).
     const release = (): void => {
       signal.removeEventListener?.('abort', release)
-      permit.release()
+      held.release()
     }
     this.release = release
     signal.addEventListener('abort', release, { once: true })

@@ -1,12 +1,13 @@
 import type { Controller } from '../../../controller.js'
 import { sharedController } from '../../../lifecycle/shared-controller.js'
 import { checkFunction, checkOneOf, checkOptions, describe } from '../../../util/validate.js'
-import type { ShedError } from '../error.js'
+import { withRetryAfter, type ShedError } from '../error.js'
 import { FAILURE_BODY, guardTargetOf, type GuardTarget } from '../http/guard.js'
 import { REFUSAL_STATUS, refusalBody, refusalHeaders } from '../http/refusal.js'
 import { checkRetryAfter } from '../options.js'
 import { isPriority, PRIORITIES, type Priority } from '../priority.js'
 import type { AcquireOptions } from '../types.js'
+import { checkRequestBytes, reserveForRequest, type RequestBytes } from '../../reserve/request.js'
 import { AdmittedRequest } from './admitted.js'
 
 /** Options shared by `withPressure()` and the Hono middleware; `In` is what `priority` is given. */
@@ -23,12 +24,21 @@ export interface WebShedOptions<In> {
   priority?: Priority | ((input: In) => Priority)
   /** Seconds sent in `Retry-After` when refused; default the controller's `shed.retryAfter`. */
   retryAfter?: number
+  /**
+   * Bytes the request reserves (`pressure.reserve`, at its priority) for the life of the handler —
+   * until the Response is produced, and for a streamed body until the stream ends or is cancelled:
+   * a number, or a function of the request (rows asked × bytes per row). A request that does not
+   * fit is answered `503` before the handler runs; a function that throws or returns something that
+   * is not a byte count answers `500` (reported). See docs/reservations.md.
+   */
+  bytes?: RequestBytes<In>
 }
 
 export const WEB_OPTION_KEYS: readonly (keyof WebShedOptions<unknown> & string)[] = [
   'pressure',
   'priority',
   'retryAfter',
+  'bytes',
 ]
 
 /** A controller as the guard uses it. */
@@ -55,10 +65,13 @@ export class WebGuard<In> {
   readonly #priority: Priority
   readonly #priorityOf: ((input: In) => Priority) | undefined
   readonly #acquire: AcquireOptions | undefined
+  readonly #bytes: RequestBytes<In> | undefined
+  /** This adapter's own `Retry-After`, or undefined for the controller's. */
+  readonly #seconds: number | undefined
   #shared: { controller: Controller; target: WebTarget } | undefined
 
   constructor(where: string, options: unknown) {
-    const { pressure, priority, retryAfter } = checkOptions<WebShedOptions<In>>(
+    const { pressure, priority, retryAfter, bytes } = checkOptions<WebShedOptions<In>>(
       where,
       'options',
       options,
@@ -75,11 +88,22 @@ export class WebGuard<In> {
           ? 'normal'
           : checkOneOf(where, 'option `priority` (a priority or a function returning one)', priority, PRIORITIES)
     }
-    // Frozen and reused: the shedder checks an options object once, not per request.
+    this.#bytes = bytes === undefined ? undefined : checkRequestBytes<In>(where, 'option `bytes`', bytes)
+    if (this.#bytes !== undefined && this.#given !== undefined && this.#given.reserve === undefined) {
+      throw new TypeError(
+        `${where}: option \`bytes\` needs a controller with reserve(), from a heapguard version with reservations`,
+      )
+    }
+    // Frozen and reused: the shedder checks an options object once, not per request. Work that
+    // reserves is admitted by its reservation rather than by the level (see docs/reservations.md).
+    const seconds = retryAfter === undefined ? undefined : checkRetryAfter(where, 'option `retryAfter`', retryAfter)
+    this.#seconds = seconds
     this.#acquire =
-      retryAfter === undefined
-        ? undefined
-        : Object.freeze({ retryAfter: checkRetryAfter(where, 'option `retryAfter`', retryAfter) })
+      this.#bytes !== undefined
+        ? Object.freeze(seconds === undefined ? { reserves: true } : { retryAfter: seconds, reserves: true })
+        : seconds === undefined
+          ? undefined
+          : Object.freeze({ retryAfter: seconds })
   }
 
   /**
@@ -97,10 +121,7 @@ export class WebGuard<In> {
     const permit = target.shed.acquire(
       priority,
       (error, granted) => {
-        const outcome =
-          error === undefined
-            ? new AdmittedRequest(granted, request, target.follows, this.#where, target.report)
-            : refusal(error)
+        const outcome = error === undefined ? this.#admitted(granted, input, request, priority, target) : refusal(error)
         if (later === undefined) decided = outcome
         else later(outcome)
       },
@@ -118,6 +139,35 @@ export class WebGuard<In> {
       if (request.signal?.aborted === true) leave()
       else request.signal?.addEventListener?.('abort', leave, { once: true })
     })
+  }
+
+  /** A request that holds its slot: with `bytes`, it also reserves them, or is answered instead. */
+  #admitted(
+    granted: { readonly release: () => void },
+    input: In,
+    request: Request,
+    priority: Priority,
+    target: WebTarget,
+  ): Admission {
+    const bytes = this.#bytes
+    if (bytes === undefined) return new AdmittedRequest(granted, request, target.follows, this.#where, target.report)
+    if (target.reserve === undefined) {
+      granted.release()
+      target.report(new TypeError(`${this.#where}: option \`bytes\` needs a controller with reserve()`))
+      return failure()
+    }
+    const held = reserveForRequest({ reserve: target.reserve, report: target.report }, input, bytes, priority)
+    if (held.outcome !== 'held') {
+      granted.release()
+      if (held.outcome === 'failed') return failure()
+      return refusal(this.#seconds === undefined ? held.refusal : withRetryAfter(held.refusal, this.#seconds))
+    }
+    const release = (): void => {
+      granted.release()
+      held.release()
+    }
+    // A reservation is worth holding until the body is sent: it follows the request, limit or not.
+    return new AdmittedRequest({ release }, request, true, this.#where, target.report)
   }
 
   /** The given controller, or the shared one: looked up again once it closed (it is then replaced). */

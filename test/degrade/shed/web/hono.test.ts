@@ -3,7 +3,7 @@ import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { heapguardHono } from '../../../../src/hono.js'
-import type { Priority, ShedOptions } from '../../../../src/index.js'
+import { createController, type Priority, type ShedOptions } from '../../../../src/index.js'
 import { abortableGet, closeServer, deferred, get, listen, manualController } from '../helpers.js'
 
 type Pressure = ReturnType<typeof manualController>
@@ -169,5 +169,36 @@ describe('heapguardHono', () => {
     client.abort()
     await cancelled.promise
     await vi.waitFor(() => expect(pressure.shed.stats().inFlight).toBe(0))
+  })
+})
+
+describe('heapguardHono: bytes', () => {
+  it('reserves per request from the Context, refuses what does not fit with 503, and gives everything back', async () => {
+    const MiB = 1024 * 1024
+    const heap = { name: 'heap', used: 70 * MiB, read: () => ({ used: heap.used, limit: 100 * MiB }) }
+    const pressure = createController({ autoStart: false, sources: [heap], logger: {} })
+    controllers.push(pressure as Pressure)
+    let during = 0
+    const hono = new Hono()
+    hono.use(
+      heapguardHono({
+        pressure,
+        priority: 'low',
+        bytes: (c) => Number(c.req.query('mib') ?? '0') * MiB,
+        retryAfter: 3,
+      }),
+    )
+    hono.get('/report', (c) => {
+      during = pressure.reserved
+      return c.text('rows')
+    })
+    const small = await hono.request('/report?mib=5')
+    expect(small.status).toBe(200)
+    expect(during).toBe(5 * MiB)
+    const big = await hono.request('/report?mib=30') // 70 + 30 MiB is past low's line (0.85)
+    expect(big.status).toBe(503)
+    expect(big.headers.get('retry-after')).toBe('3')
+    expect(pressure.reserved).toBe(0)
+    expect(pressure.shed.stats()).toMatchObject({ inFlight: 0, refusedByReason: { memory: 1 } })
   })
 })

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { withPressure } from '../../../../src/web.js'
-import type { Priority, ShedOptions } from '../../../../src/index.js'
+import { createController, type Priority, type ShedOptions } from '../../../../src/index.js'
 import { closeServer, deferred, get, listen, manualController } from '../helpers.js'
 
 type Pressure = ReturnType<typeof manualController>
@@ -380,5 +380,104 @@ describe('withPressure: aborted requests', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+})
+
+describe('withPressure: bytes (reservations)', () => {
+  const MiB = 1024 * 1024
+  /** A controller on a heap the test sets: 100 MiB limit, `used` bytes in use. */
+  function heapController(used: number) {
+    const heap = { name: 'heap', used, read: () => ({ used: heap.used, limit: 100 * MiB }) }
+    const pressure = createController({ autoStart: false, sources: [heap], logger: {} })
+    controllers.push(pressure)
+    const errors: unknown[] = []
+    pressure.on('error', (e) => errors.push(e))
+    return { pressure, heap, errors }
+  }
+
+  it('holds the reservation for the life of the handler and releases it once the Response is produced', async () => {
+    const { pressure } = heapController(10 * MiB)
+    let during = -1
+    const GET = withPressure(
+      () => {
+        during = pressure.reserved
+        return Response.json({ ok: true })
+      },
+      { pressure, priority: 'low', bytes: 8 * MiB },
+    )
+    const r = await GET(req())
+    expect(r.status).toBe(200)
+    expect(during).toBe(8 * MiB)
+    expect(pressure.reserved).toBe(0)
+    expect(pressure.reservations.stats().granted.low).toBe(1)
+  })
+
+  it('refuses what does not fit before the handler runs: 503, Retry-After and the memory reason', async () => {
+    const { pressure } = heapController(80 * MiB)
+    const handler = vi.fn(ok)
+    const GET = withPressure(handler, { pressure, priority: 'low', bytes: () => 20 * MiB, retryAfter: 7 })
+    const r = await GET(req())
+    expect(r.status).toBe(503)
+    expect(r.headers.get('retry-after')).toBe('7')
+    expect(await r.json()).toMatchObject({ error: 'Service Unavailable', retryAfter: 7 })
+    expect(handler).not.toHaveBeenCalled()
+    expect(inFlight(pressure)).toBe(0)
+    expect(pressure.shed.stats().refusedByReason.memory).toBe(1)
+  })
+
+  it('holds a streamed body’s reservation until the stream ends, even without a concurrency limit', async () => {
+    const { pressure } = heapController(10 * MiB)
+    const body = feedable()
+    const r = await withPressure(() => new Response(body.stream), { pressure, bytes: 4 * MiB })(req())
+    const reader = r.body!.getReader()
+    body.push('x')
+    await reader.read()
+    expect(pressure.reserved).toBe(4 * MiB)
+    body.end()
+    expect((await reader.read()).done).toBe(true)
+    expect(pressure.reserved).toBe(0)
+    expect(inFlight(pressure)).toBe(0)
+  })
+
+  it('releases slot and reservation once when the handler throws, and the error propagates unchanged', async () => {
+    const { pressure } = heapController(10 * MiB)
+    const boom = new Error('db down')
+    const GET = withPressure(
+      () => {
+        throw boom
+      },
+      { pressure, bytes: 4 * MiB },
+    )
+    await expect(GET(req())).rejects.toBe(boom)
+    expect(pressure.reserved).toBe(0)
+    expect(inFlight(pressure)).toBe(0)
+  })
+
+  it('answers 500 (reported) when bytes(request) throws or returns garbage, and the handler does not run', async () => {
+    const { pressure, errors } = heapController(10 * MiB)
+    const handler = vi.fn(ok)
+    const broken = withPressure(handler, {
+      pressure,
+      bytes: () => {
+        throw new Error('no rows header')
+      },
+    })
+    expect((await broken(req())).status).toBe(500)
+    const garbage = withPressure(handler, { pressure, bytes: () => Number.NaN })
+    expect((await garbage(req())).status).toBe(500)
+    expect(handler).not.toHaveBeenCalled()
+    expect(errors.map((e) => (e as Error).message)).toEqual([
+      'no rows header',
+      expect.stringContaining('option `bytes` must return a finite number >= 0, got NaN'),
+    ])
+    expect(inFlight(pressure)).toBe(0)
+    expect(pressure.reserved).toBe(0)
+  })
+
+  it('checks the option when built: a negative or non-number bytes is a named error', () => {
+    expect(() => withPressure(ok, { bytes: -1 })).toThrow(
+      /withPressure: option `bytes` must be a finite number >= 0, got -1/,
+    )
+    expect(() => withPressure(ok, { bytes: '8MB' as never })).toThrow(TypeError)
   })
 })

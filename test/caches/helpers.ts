@@ -1,4 +1,4 @@
-import { createController, type ControllerOptions } from '../../src/index.js'
+import { createController, type CacheStats, type ControllerOptions } from '../../src/index.js'
 
 /**
  * A controller driven by hand: a fake source whose ratio the test sets, an injected clock, no
@@ -48,4 +48,20 @@ export function countedRows() {
     },
   })
   return { rows, counted, counter }
+}
+
+/** The stats of a `Managed` that holds nothing: what test doubles of a cache report. */
+export function emptyStats(name: string): CacheStats {
+  return {
+    name,
+    priority: 'normal',
+    entries: 0,
+    bytes: 0,
+    capacity: 0,
+    multiplier: 1,
+    hits: 0,
+    misses: 0,
+    evictions: 0,
+    hitRatio: 0,
+  }
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CACHE_POLICY, type CacheStats, type Level, type Managed } from '../../src/index.js'
-import { drive, fill } from './helpers.js'
+import { drive, fill, emptyStats } from './helpers.js'
 
 // Contract §8: back at normal, a cache's capacity returns from what pressure left it to its max
 // step by step over `regrowMs` (default 30 s), driven by samples and the controller's clock.
@@ -27,18 +27,7 @@ function spyManaged() {
   const managed: Managed = {
     resize: (...args: unknown[]) => void calls.push(args),
     clear: () => {},
-    stats: (): CacheStats => ({
-      name: 'spy',
-      priority: 'normal',
-      entries: 0,
-      bytes: 0,
-      capacity: 0,
-      multiplier: 1,
-      hits: 0,
-      misses: 0,
-      evictions: 0,
-      hitRatio: 0,
-    }),
+    stats: (): CacheStats => emptyStats('spy'),
   }
   return { managed, calls }
 }

@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js'
 import { manageQueryCache } from '../../src/query.js'
 import { requireBuild, startFixture } from '../support/fixture-process.js'
+import { emptyStats } from '../caches/helpers.js'
 
 // Fault injection: sources, listeners, callbacks and caches that misbehave, and shutdowns at the
 // worst moment. The rule under test (contract §1): nothing crashes, nothing leaks, every failure
@@ -320,18 +321,7 @@ describe('caches unregistered during a resize', () => {
           if (m < 1) pressure.caches.unregister('big')
         },
         clear() {},
-        stats: () => ({
-          name: 'evictor',
-          priority: 'normal',
-          entries: 0,
-          bytes: 0,
-          capacity: 0,
-          multiplier: 1,
-          hits: 0,
-          misses: 0,
-          evictions: 0,
-          hitRatio: 0,
-        }),
+        stats: () => emptyStats('evictor'),
       }
       const make = () => pressure.caches.lru<number, number>('big', { max: 100_000 })
       const big = order === 'big first' ? make() : undefined
@@ -367,18 +357,7 @@ describe('caches unregistered during a resize', () => {
         }
       },
       clear() {},
-      stats: () => ({
-        name: 'quitter',
-        priority: 'normal',
-        entries: 0,
-        bytes: 0,
-        capacity: 0,
-        multiplier: 1,
-        hits: 0,
-        misses: 0,
-        evictions: 0,
-        hitRatio: 0,
-      }),
+      stats: () => emptyStats('quitter'),
     }
     pressure.caches.register('quitter', quitter)
     const after = pressure.caches.lru<number, number>('after', { max: 10 })

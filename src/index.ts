@@ -4,6 +4,7 @@ export { createController, Controller, type ControllerOptions, type ControllerTu
 export { MODES, type Mode } from './pressure/rollout.js'
 export type { PressureTuning } from './pressure/tuning.js'
 export { PressureController, SourceError, type ForceOptions } from './pressure/controller.js'
+export type { LiveCheckOptions } from './pressure/live-check.js'
 export { heapSource, usableHeapLimit, type HeapSourceOptions } from './pressure/sources/heap.js'
 export {
   rssSource,
@@ -29,6 +30,7 @@ export type {
   SourceReading,
   Sample,
   LevelChange,
+  LevelCause,
   Thresholds,
   Logger,
   GcInfo,

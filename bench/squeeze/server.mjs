@@ -2,6 +2,7 @@
 //   node --max-old-space-size=128 bench/squeeze/server.mjs <variant>
 // It caches a ~10 KB computed value per key, samples its own heap every 100 ms and reports
 // everything to the parent over IPC, so the series survives an out-of-memory crash.
+import v8 from 'node:v8'
 import Fastify from 'fastify'
 import { allocatePayload } from './payload.mjs'
 import { REGROWTH_VARIANTS } from './regrowth-variants.mjs'
@@ -57,7 +58,15 @@ onChange(send)
 
 const sampler = setInterval(() => {
   const { heapUsed, heapTotal, rss } = process.memoryUsage()
-  send({ type: 'sample', at: Date.now(), heapUsed, heapTotal, rss, ...probe() })
+  // The old generation as V8 counts it against its limit (committed pages) and what its free lists hold.
+  let oldCommitted = 0
+  let oldAvailable = 0
+  for (const space of v8.getHeapSpaceStatistics()) {
+    if (space.space_name.startsWith('new_')) continue
+    oldCommitted += space.space_size
+    oldAvailable += space.space_available_size
+  }
+  send({ type: 'sample', at: Date.now(), heapUsed, heapTotal, rss, oldCommitted, oldAvailable, ...probe() })
 }, SAMPLE_EVERY_MS)
 
 process.on('message', (message) => {

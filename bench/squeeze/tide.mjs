@@ -138,12 +138,14 @@ async function runOne(run, config) {
     hotHitRatioAfter: lateServed === 0 ? null : round(lateHits / lateServed, 3),
     peakHeapMiB: round(Math.max(0, ...samples.map((s) => s.heapUsed)) / MiB),
     peakReservedMiB: round(Math.max(0, ...samples.map((s) => s.reserved ?? 0)) / MiB),
-    levels: server.changes.map((c) => ({ t: round(toS(c.at), 2), to: c.to })),
+    levels: server.changes.map((c) => ({ t: round(toS(c.at), 2), to: c.to, ratio: round(c.ratio, 3), reason: c.reason, floors: c.floors })),
     servesAfterLoad: after.ok === after.of,
     guardReport: report,
     samples: samples.map((s) => ({
       t: round(s.t, 2),
       heapMiB: round(s.heapUsed / MiB),
+      oldCommittedMiB: round(s.oldCommitted / MiB),
+      oldAvailableMiB: round(s.oldAvailable / MiB),
       reservedMiB: round((s.reserved ?? 0) / MiB),
       entries: s.entries,
       level: s.level,
@@ -163,6 +165,7 @@ function printSummary(s) {
   console.log(
     `  exports: ${e.done} done, ${e.refused} refused (503), ${e.lost} lost · peak heap ${s.peakHeapMiB} MiB · peak reserved ${s.peakReservedMiB} MiB · hot-set hit ratio after ${s.hotHitRatioAfter}`,
   )
+  for (const l of s.levels) console.log(`    ${l.t}s → ${l.to} ${l.ratio} ${l.reason ?? ''} ${(l.floors ?? []).join(' | ')}`)
   const r = s.guardReport?.reservations
   if (r !== undefined) {
     console.log(

@@ -95,19 +95,20 @@ export async function heapguardSetup(app, { index = '../../dist/index.js', optio
  * route's `config.heapguard.bytes`. Without it, heapguard as it is: exports are refused only by
  * the admission table (low is refused from `critical` up).
  */
-function tideVariant(title, reconcile) {
+function tideVariant(title, reconcile, exportPriority = 'low') {
   return {
     title,
     async setup(app) {
       const { createController } = await import('../../dist/index.js')
       const { heapguardFastify } = await import('../../dist/fastify.js')
       const pressure = createController(reconcile === undefined ? {} : { reservations: { reconcile } })
-      const cache = pressure.caches.lru('values', { max: CACHE_MAX, priority: 'normal' })
+      const max = Number(process.env.TIDE_CACHE_MAX) || CACHE_MAX
+      const cache = pressure.caches.lru('values', { max, priority: 'normal' })
       const errors = []
       pressure.on('error', (error) => errors.push(error.message))
       await app.register(heapguardFastify, {
         pressure,
-        priority: (request) => (request.url.startsWith('/export') ? 'low' : 'normal'),
+        priority: (request) => (request.url.startsWith('/export') ? exportPriority : 'normal'),
       })
       app.addHook('onClose', async () => pressure.close())
       const bytes = (request) => Math.round(RESERVE_FACTOR * Number(request.query.mib) * MiB)
@@ -123,7 +124,15 @@ function tideVariant(title, reconcile) {
         }),
         onChange: (send) => {
           pressure.on('level', (change) =>
-            send({ type: 'level', at: Date.now(), from: change.from, to: change.to, ratio: change.ratio }),
+            send({
+              type: 'level',
+              at: Date.now(),
+              from: change.from,
+              to: change.to,
+              ratio: change.ratio,
+              reason: change.reason,
+              floors: pressure.floors().map((f) => `${f.from}:${f.level}:${f.reason}`),
+            }),
           )
         },
         report: () => ({
@@ -141,6 +150,8 @@ function tideVariant(title, reconcile) {
 /** The high tide's servers (not part of the squeeze). */
 export const TIDE_VARIANTS = {
   'tide:none': tideVariant('heapguard, no reservations', undefined),
+  // As a user would first try it (issue 19): every request, exports too, at the default priority.
+  'tide:plain': tideVariant('heapguard, no reservations, exports at priority normal', undefined, 'normal'),
   'tide:growth': tideVariant('heapguard + reservations (reconcile: growth)', 'growth'),
   'tide:floor': tideVariant('heapguard + reservations (reconcile: floor)', 'floor'),
   'tide:hold': tideVariant('heapguard + reservations (reconcile: hold)', 'hold'),

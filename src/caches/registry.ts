@@ -112,6 +112,7 @@ export class CacheRegistry {
     core.onSample((sample) => this.#regrow(sample.at))
     core.onPreview((change) => this.#preview.describe(change, this.#caches, this.#policy, this.#regrowMs))
     core.onClose(() => this.#close())
+    core.onSettling(() => this.#trimmer.busy)
   }
 
   /** The multipliers in force: the defaults with `createController({ cachePolicy })` (and `configure()`) merged over them. */

@@ -40,6 +40,11 @@ export class SliceTrimmer {
     this.#syncLimit = options.syncLimit ?? 4096
   }
 
+  /** True while some trim waits for later slices: the caches have not yet given back all a level change asked for. */
+  get busy(): boolean {
+    return this.#jobs.size > 0
+  }
+
   /** Trims synchronously up to the sync limit, and schedules the rest in slices. */
   run(job: TrimJob): void {
     if (job.scheduled) return // the next slice sees the new capacity

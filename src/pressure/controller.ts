@@ -5,9 +5,13 @@ import { EventQueue, type PendingEvent } from './event-queue.js'
 import { checkForce, ForcedLevel, type ForceOptions } from './forced-level.js'
 import { observeGc } from './gc-observer.js'
 import { GcSampler } from './gc-sampler.js'
-import { LatestReadings } from './latest-readings.js'
+import { GcTimings } from './gc-timings.js'
+import { LatestReadings, type LevelInputs } from './latest-readings.js'
+import { describeCause } from './level-cause.js'
 import { LevelMachine } from './level-machine.js'
-import type { Level } from './levels.js'
+import { levelRank, type Level } from './levels.js'
+import { LiveCheck } from './live-check.js'
+import { readsV8Heap } from './sources/heap.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import { pollDelay, PollTimer } from './poll-timer.js'
 import { Rollout, type Mode } from './rollout.js'
@@ -17,9 +21,19 @@ import { checkNesting, MAX_NESTED_CHANGES, SubsystemHooks } from './subsystem-ho
 import { logChange, TransitionLog } from './transition-log.js'
 import type { Trend } from './trend.js'
 import type { PressureTuning } from './tuning.js'
-import type { ControllerEvents, Floor, GcInfo, LevelChange, Sample, Thresholds } from './types.js'
+import type { ControllerEvents, Floor, GcInfo, LevelCause, LevelChange, Sample, Thresholds } from './types.js'
 
 export { SourceError } from './source-reader.js'
+
+const CRITICAL = levelRank('critical')
+
+/** The lowest threshold above `ratio`, or undefined above `emergency`'s. */
+function nextThreshold(ratio: number, t: Readonly<Thresholds>): number | undefined {
+  if (ratio < t.warning) return t.warning
+  if (ratio < t.critical) return t.critical
+  if (ratio < t.emergency) return t.emergency
+  return undefined
+}
 
 const EVENT_NAMES: readonly (keyof ControllerEvents)[] = ['sample', 'level', 'error']
 
@@ -50,9 +64,18 @@ export class PressureController {
   readonly #queue: EventQueue
   readonly #readings: LatestReadings
   readonly #core: ControllerCore
+  readonly #timings = new GcTimings()
+  readonly #live: LiveCheck | undefined
 
   #ratio = 0
   #level: Level = 'normal'
+  /** The sample before the newest one (controller clock, ratio): how fast the ratio moves, for the poll. */
+  #previousAt = -Infinity
+  #previousRatio = 0
+  /** When the last major GC was sampled, or the effective level last changed, whichever is later (controller clock). */
+  #liveKnownAt = -Infinity
+  /** When the trend was last looked at for a live check (controller clock). */
+  #trendLookedAt = -Infinity
   /** True while a sample is taken and its events delivered: sample() may not re-enter. */
   #sampling = false
   /** How many level changes are running their state hooks now (nested when a hook changes the level). */
@@ -77,9 +100,24 @@ export class PressureController {
     this.#rollout = new Rollout(this.#options.mode, this.#hooks, logger)
     this.#queue = new EventQueue((event) => this.#deliver(event), report)
     const now = this.#clock.now
-    this.#signals = new Signals({ sources, tuning, now, report, logger })
-    this.#forced = new ForcedLevel(now, () => this.#safely(() => this.release()))
-    this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), this.#signals.onGc)
+    this.#signals = new Signals({ sources, tuning, now, report, logger, timings: this.#timings })
+    this.#forced = new ForcedLevel(now, () => this.#safely(() => this.#expire()))
+    const liveCheck = this.#options.liveCheck
+    // A full GC only tells what is live about this isolate's heap, and its sample comes on its own
+    // time: not for a caller that drives sample() itself, unless it gave its own `collect`.
+    const heap = sources.find((source) => source.name === 'heap')
+    const canCheck =
+      liveCheck !== false &&
+      (liveCheck.collect !== undefined || (this.#options.autoStart && heap !== undefined && readsV8Heap(heap)))
+    this.#live = !canCheck
+        ? undefined
+        : new LiveCheck(liveCheck, {
+            timings: this.#timings,
+            logger,
+            report,
+            sampled: () => this.#safeSample({ major: true }),
+          })
+    this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), this.#inspectGc)
     this.#readings = new LatestReadings(sources, this.#signals.context)
     this.#core = makeCore(this, this.#rollout, this.#hooks, this.#readings, {
       logger,
@@ -145,7 +183,7 @@ export class PressureController {
   /** Changes the level rules and the poll of a live controller, checked as at construction; the next sample uses them. */
   configure(options: PressureTuning): void {
     this.#options.tuning.prepare('configure', options)()
-    if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
+    if (this.#poll.running) this.#poll.schedule(this.#pollDelay(this.#clock.now()))
   }
 
   get closed(): boolean {
@@ -209,7 +247,7 @@ export class PressureController {
     checkNesting('force', this.#changing)
     const at = this.#clock.now()
     this.#forced.hold(level, at, forMs)
-    this.#settle(true, at)
+    this.#settle(at, 'forced')
     this.#flush()
   }
 
@@ -219,7 +257,7 @@ export class PressureController {
     checkNesting('release', this.#changing)
     this.#forced.clear()
     if (this.#closed) return
-    this.#settle(true, this.#clock.now())
+    this.#settle(this.#clock.now(), 'released')
     this.#flush()
   }
 
@@ -259,6 +297,7 @@ export class PressureController {
     this.#closed = true
     this.#poll.stop()
     this.#forced.clear()
+    this.#live?.close()
     this.#gc.close(this.#core.report)
     this.#signals.close()
     this.#hooks.close()
@@ -274,28 +313,30 @@ export class PressureController {
   #start(): void {
     this.#safeSample()
     if (this.#closed) return
-    this.#poll.schedule(this.#pollDelay())
+    this.#poll.schedule(this.#pollDelay(this.#clock.now()))
     if (this.#options.sampleOnGc) this.#safely(() => this.#gc.start(this.#options.subscribeGc ?? observeGc))
   }
 
   #takeSample(gc: GcInfo | null): Sample {
     const at = this.#clock.now()
+    const major = gc?.major === true
     this.#sampling = true
     try {
       const floor = this.#signals.floor(at)
-      const { readings: sources, ratio } = this.#readings.readAll(gc?.major === true)
-      const measured = ratio !== -Infinity
-      if (measured) this.#ratio = ratio
+      const { readings: sources, inputs } = this.#readings.readAll(major)
+      if (major) this.#liveKnownAt = at
+      const measured = inputs.ratio !== -Infinity
       const forceExpired = this.#forced.expiredAt(at)
       if (forceExpired) this.#forced.clear()
       // With no source readable the level machine does not step: absence of data is not recovery.
-      if (measured) this.#machine.step(this.#ratio, at, floor)
-      this.#settle(forceExpired, at)
+      if (measured) this.#step(inputs, at, floor)
+      this.#settle(at, forceExpired ? 'expired' : undefined)
       const sample: Sample = { at, ratio: this.#ratio, level: this.#level, sources }
       this.#hooks.sampled(sample)
-      this.#history.record(sample, gc?.major === true)
+      this.#history.record(sample, major)
       this.#queue.push({ sample })
-      if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
+      if (this.#poll.running) this.#poll.schedule(this.#pollDelay(at))
+      if (measured) this.#considerLiveCheck(inputs, at, floor)
       this.#flush()
       return sample
     } finally {
@@ -306,36 +347,114 @@ export class PressureController {
   /** The level logic on the latest readings, adjusted (a reservation counts at once): see `Readings.regrade`. */
   #regrade(): void {
     if (this.#closed || this.#changing >= MAX_NESTED_CHANGES) return
-    const ratio = this.#readings.ratio()
-    if (ratio === -Infinity) return
+    const inputs = this.#readings.inputs()
+    if (inputs.ratio === -Infinity) return
     const at = this.#clock.now()
-    this.#ratio = ratio
-    this.#machine.step(ratio, at, this.#signals.floor(at))
-    this.#settle(false, at)
-    if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
+    this.#step(inputs, at, this.#signals.floor(at))
+    this.#settle(at)
+    if (this.#poll.running) this.#poll.schedule(this.#pollDelay(at))
     this.#flush()
   }
 
-  #pollDelay(): number {
-    return pollDelay(this.#ratio, this.#options.tuning)
+  #step(inputs: LevelInputs, at: number, floor: Floor | undefined): void {
+    this.#previousAt = at
+    this.#previousRatio = this.#ratio
+    this.#ratio = inputs.ratio
+    this.#machine.step(inputs, at, floor)
+  }
+
+  /**
+   * The poll period: slow well below `warning`, `fastIntervalMs` near it and above; and near a
+   * threshold, the time the ratio is expected to take to reach it at its current pace, if sooner,
+   * so that a fast climb is seen as it crosses rather than up to a period later.
+   */
+  #pollDelay(at: number): number {
+    const tuning = this.#options.tuning
+    const delay = pollDelay(this.#ratio, tuning)
+    const dt = at - this.#previousAt
+    const rise = this.#ratio - this.#previousRatio
+    if (delay !== tuning.fastIntervalMs || !(dt > 0) || !(rise > 0)) return delay
+    const line = nextThreshold(this.#ratio, tuning.thresholds)
+    if (line === undefined) return delay
+    const eta = ((line - this.#ratio) / rise) * dt
+    return Math.max(1, Math.min(delay, Math.floor(eta * 0.75)))
+  }
+
+  /**
+   * Asks for a live check when a reading (not a floor, not an operator) holds a level above
+   * `normal`, or, looked at once per slow poll, when the trend projects the limit.
+   */
+  #considerLiveCheck(inputs: LevelInputs, at: number, floor: Floor | undefined): void {
+    const live = this.#live
+    if (live === undefined) return
+    const level = this.#machine.level
+    const tuning = this.#options.tuning
+    let needed =
+      level !== 'normal' &&
+      this.#forced.level === null &&
+      levelRank(floor?.level ?? 'normal') < levelRank(level) &&
+      this.#machine.holds(level, inputs, 'normal')
+    if (!needed && level === 'normal' && at - this.#trendLookedAt >= tuning.intervalMs) {
+      this.#trendLookedAt = at
+      needed = this.#history.trend(at).msToLimit !== null
+    }
+    if (!needed) return
+    const heapBytes = this.#readings.rawUsed('heap')
+    if (heapBytes === undefined) return
+    live.consider({ at, needed, unknownSince: this.#liveKnownAt, recoveryMs: tuning.recoveryMs, heapBytes })
+  }
+
+  /** GC notifications: those of a GC a live check requested measure no effort; the others feed GC effort. */
+  readonly #inspectGc = (info: GcInfo): boolean => {
+    if (this.#live?.absorb(info) === true) {
+      this.#signals.skipGc(info)
+      return false
+    }
+    return this.#signals.onGc(info)
+  }
+
+  /** A timed force's deadline passed with no sample to see it: the measured level applies again. */
+  #expire(): void {
+    if (this.#forced.level === null || this.#closed) return
+    this.#forced.clear()
+    this.#settle(this.#clock.now(), 'expired')
+    this.#flush()
   }
 
   /**
    * Recomputes the effective level. When it changed: subsystem state follows at once (caches,
    * admission, flags, tasks), so code right after `force()` sees the new level everywhere, even
-   * from inside a listener; the event is queued for in-order delivery (`#flush`).
+   * from inside a listener; the event is queued for in-order delivery (`#flush`). `operator`
+   * says an operator's hold caused it (force, release, expiry); otherwise the level machine did.
    */
-  #settle(forced: boolean, at: number): void {
+  #settle(at: number, operator?: 'forced' | 'released' | 'expired'): void {
     const from = this.#level
     const to = this.#forced.level ?? this.#machine.level
-    if (from === to) return
+    if (from === to) return this.#armEffort()
     this.#level = to
-    const change: LevelChange = { from, to, at, ratio: this.#ratio, forced }
+    this.#liveKnownAt = Math.max(this.#liveKnownAt, at)
+    this.#live?.levelChanged()
+    const cause: LevelCause = operator === undefined ? this.#machine.cause : { kind: operator }
+    const change: LevelChange = {
+      from,
+      to,
+      at,
+      ratio: this.#ratio,
+      forced: operator !== undefined,
+      reason: describeCause(cause, from, to),
+      cause,
+    }
     this.#transitions.record(change)
     const applied = this.#rollout.follow(change)
     // Queued before the hooks run: a change they cause is delivered after this one.
     this.#queue.push({ level: change, hooks: applied !== null, listeners: true })
     if (applied !== null) this.#changeState(applied)
+    this.#armEffort()
+  }
+
+  /** Tells GC effort whether the cheap actions are in effect: `critical` or above, and no cache still trimming. */
+  #armEffort(): void {
+    this.#signals.armEffort(levelRank(this.#level) >= CRITICAL && !this.#hooks.settling())
   }
 
   /** Brings subsystem state to a change of the applied level. */

@@ -43,6 +43,12 @@ export interface ControllerCore {
    * what the subsystem would do, one sentence per action (`cache "users" would shrink …`), for the log.
    */
   onPreview(fn: (change: LevelChange) => readonly string[]): () => void
+  /**
+   * A probe that says whether the subsystem is still carrying out a level change (a cache
+   * trimming in slices): GC effort waits for the cheap actions to have had their effect before
+   * it calls for `emergency`. Returns the unsubscribe function.
+   */
+  onSettling(probe: () => boolean): () => void
   /** Called once by `close()`, in registration order. */
   onClose(fn: () => void): void
   /** The sources between samples: read one now, adjust readings, run the level logic at once (reservations). */
@@ -84,6 +90,7 @@ export function makeCore(
     onLevelEvent: (fn) => hooks.onLevelEvent(fn),
     onSample: (fn) => hooks.onSample(fn),
     onPreview: (fn) => hooks.onPreview(fn),
+    onSettling: (probe) => hooks.onSettling(probe),
     onClose: (fn) => hooks.onClose(fn),
   }
 }

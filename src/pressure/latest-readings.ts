@@ -32,15 +32,37 @@ export interface Readings {
 }
 
 /**
+ * What the level logic reads: the pressure ratio (the highest over the sources) and which source
+ * gave it, and the live ratio: the same with the heap source's garbage taken out (see
+ * `LatestReadings`), never above `ratio`.
+ */
+export interface LevelInputs {
+  ratio: number
+  source: string
+  live: number
+  liveSource: string
+}
+
+/** The source whose garbage a major GC reveals: its reading right after one is what was live. */
+const LIVE_SOURCE = 'heap'
+
+/**
  * The latest raw reading of every source, and the adjustment applied to them. A sample reads
- * every source through `readAll`; `read` refreshes one between samples; `ratio` recomputes the
- * pressure ratio from what is kept, so a reservation counts at once without a full sample.
+ * every source through `readAll`; `read` refreshes one between samples; `inputs` recomputes the
+ * level inputs from what is kept, so a reservation counts at once without a full sample.
+ *
+ * Live memory: the heap source's reading right after a major GC holds only what survived it;
+ * until the next one, growth above it may be garbage. So the live ratio counts the heap at the
+ * smaller of its reading now and its reading after the last major GC (reservations added as
+ * usual). Before the first major GC it is the ratio itself.
  */
 export class LatestReadings {
   readonly sources: readonly Source[]
   readonly #context: SourceContext
   readonly #raw = new Map<string, SourceReading>()
   #adjust: ReadingAdjust | undefined
+  /** The heap source's raw `used` in the sample after the last major GC; undefined before one. */
+  #liveUsed: number | undefined
 
   /** `context` is what every source's `read()` is given (the controller's clock and report). */
   constructor(sources: readonly Source[], context: SourceContext) {
@@ -52,19 +74,18 @@ export class LatestReadings {
     this.#adjust = fn
   }
 
-  /** Reads every source , keeps the raw readings, returns the adjusted ones and their maximum ratio. */
-  readAll(afterMajorGc: boolean): { readings: Record<string, SourceReading>; ratio: number } {
+  /** Reads every source, keeps the raw readings, returns the adjusted ones and the level inputs (ratio -Infinity when none was read). */
+  readAll(afterMajorGc: boolean): { readings: Record<string, SourceReading>; inputs: LevelInputs } {
     const readings: Record<string, SourceReading> = {}
-    let ratio = -Infinity
     for (const source of this.sources) {
       const raw = readSource(source, this.#context)
       if (raw === undefined) continue
-      this.#raw.set(source.name, raw)
-      const reading = this.#adjusted(source.name, raw, afterMajorGc)
-      readings[source.name] = reading
-      if (reading.ratio > ratio) ratio = reading.ratio
+      const name = source.name
+      this.#raw.set(name, raw)
+      if (afterMajorGc && name === LIVE_SOURCE) this.#liveUsed = raw.used
+      readings[name] = this.#adjusted(name, raw, afterMajorGc)
     }
-    return { readings, ratio }
+    return { readings, inputs: this.#inputs(readings) }
   }
 
   read(name: string): SourceReading | undefined {
@@ -76,14 +97,44 @@ export class LatestReadings {
     return raw
   }
 
-  /** The pressure ratio of the kept readings, adjusted now; -Infinity when no source was ever read. */
-  ratio(): number {
+  /** The latest raw `used` of the named source, undefined before it was read. */
+  rawUsed(name: string): number | undefined {
+    return this.#raw.get(name)?.used
+  }
+
+  /** The level inputs of the kept readings, adjusted now (ratio -Infinity when no source was ever read). */
+  inputs(): LevelInputs {
+    const readings: Record<string, SourceReading> = {}
+    for (const [name, raw] of this.#raw) readings[name] = this.#adjusted(name, raw, false)
+    return this.#inputs(readings)
+  }
+
+  #inputs(readings: Record<string, SourceReading>): LevelInputs {
     let ratio = -Infinity
-    for (const [name, raw] of this.#raw) {
-      const r = this.#adjusted(name, raw, false).ratio
-      if (r > ratio) ratio = r
+    let source = ''
+    let live = -Infinity
+    let liveSource = ''
+    for (const name in readings) {
+      const reading = readings[name]!
+      if (reading.ratio > ratio) {
+        ratio = reading.ratio
+        source = name
+      }
+      const own = name === LIVE_SOURCE ? this.#liveRatio(name, reading) : reading.ratio
+      if (own > live) {
+        live = own
+        liveSource = name
+      }
     }
-    return ratio
+    return { ratio, source, live, liveSource }
+  }
+
+  /** The adjusted ratio less the garbage the heap may hold since the last major GC. */
+  #liveRatio(name: string, reading: SourceReading): number {
+    const since = this.#liveUsed
+    const raw = this.#raw.get(name)
+    if (since === undefined || raw === undefined || raw.used <= since) return reading.ratio
+    return reading.ratio - (raw.used - since) / raw.limit
   }
 
   #adjusted(name: string, raw: SourceReading, afterMajorGc: boolean): SourceReading {

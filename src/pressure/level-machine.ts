@@ -1,23 +1,30 @@
-import { LEVELS, levelRank, type Level } from './levels.js'
+import type { LevelInputs } from './latest-readings.js'
+import { LEVELS, levelRank, type Level, type ThresholdLevel } from './levels.js'
 import type { Tuning } from './tuning.js'
+import type { Floor, LevelCause } from './types.js'
 
 /**
- * The measured level as a step function of (ratio, time).
+ * The measured level as a step function of (readings, time).
  *
- * - Escalation is immediate and may skip levels.
- * - De-escalation goes one level at a time, after the ratio has stayed below
- *   `threshold(level) - hysteresis` (the exit line) for `recoveryMs`. The dwell clock restarts
- *   at every transition, and a sample at or above the exit line resets it.
+ * - Escalation is immediate and may skip levels: the level rises to the highest whose threshold
+ *   the ratio meets (the reading now, garbage and all: a crossing must never wait for a GC).
+ * - A level is held while the ratio is at or above its threshold (it would be entered again at
+ *   once), or while the live ratio (the heap without its garbage, see `LevelInputs`) is at or
+ *   above its exit line, `threshold(level) - hysteresis`.
+ * - Otherwise it steps down one level once that has lasted `recoveryMs`. The dwell clock
+ *   restarts at every transition, and a sample that holds the level resets it. So garbage that
+ *   a major GC has shown dead holds a level only while it keeps the ratio at the threshold itself.
  * - A floor (see signals/floors.ts) is a level reached whatever the ratio: it escalates like a
- *   ratio would, and while it holds at or above the current level it counts as a sample above
- *   the exit line. Once it lapses, recovery follows the same staged rules.
+ *   ratio would, and while it holds at or above the current level it holds the level. Once it
+ *   lapses, recovery follows the same staged rules.
  *
  * The rules are read from `tuning` at every step, so `configure()` takes effect at the next sample.
  */
 export class LevelMachine {
   #level: Level = 'normal'
-  /** When the ratio first went (and stayed) below the current level's exit line; null if not. */
+  /** When the level stopped being held (see above); null while it is held. */
   #belowSince: number | null = null
+  #cause: LevelCause = { kind: 'recovery', source: '', live: 0, line: 0, forMs: 0 }
   readonly #tuning: Pick<Tuning, 'thresholds' | 'hysteresis' | 'recoveryMs'>
 
   constructor(tuning: Pick<Tuning, 'thresholds' | 'hysteresis' | 'recoveryMs'>) {
@@ -26,6 +33,11 @@ export class LevelMachine {
 
   get level(): Level {
     return this.#level
+  }
+
+  /** Why the level last changed. */
+  get cause(): LevelCause {
+    return this.#cause
   }
 
   /** The level a ratio reaches on the way up: the highest whose threshold it meets. */
@@ -42,26 +54,43 @@ export class LevelMachine {
     return level === 'normal' ? -Infinity : this.#tuning.thresholds[level] - this.#tuning.hysteresis
   }
 
-  /** Feeds one ratio observed at `now`, with the floor that holds then; returns the level afterwards. */
-  step(ratio: number, now: number, floor: Level = 'normal'): Level {
-    const byRatio = this.levelFor(ratio)
-    const reached = levelRank(floor) > levelRank(byRatio) ? floor : byRatio
+  /** True while the readings (or the floor) hold `level`: it may not start to recover. */
+  holds(level: Level, inputs: LevelInputs, floor: Level): boolean {
+    if (level === 'normal') return true
+    return (
+      inputs.ratio >= this.#tuning.thresholds[level] ||
+      inputs.live >= this.exitLine(level) ||
+      levelRank(floor) >= levelRank(level)
+    )
+  }
+
+  /** Feeds the readings observed at `now`, with the floor that holds then; returns the level afterwards. */
+  step(inputs: LevelInputs, now: number, floor: Floor | undefined): Level {
+    const floorLevel = floor?.level ?? 'normal'
+    const byRatio = this.levelFor(inputs.ratio)
+    const byFloor = levelRank(floorLevel) > levelRank(byRatio)
+    const reached = byFloor ? floorLevel : byRatio
     if (levelRank(reached) > levelRank(this.#level)) {
       this.#level = reached
       this.#belowSince = null
+      this.#cause = byFloor
+        ? { kind: 'floor', from: floor!.from, signal: floor!.signal, level: floor!.level, reason: floor!.reason }
+        : { kind: 'ratio', source: inputs.source, ratio: inputs.ratio, threshold: this.#tuning.thresholds[reached as ThresholdLevel] }
       return this.#level
     }
-    if (this.#level === 'normal') return this.#level
-    if (ratio >= this.exitLine() || levelRank(floor) >= levelRank(this.#level)) {
+    if (this.holds(this.#level, inputs, floorLevel)) {
       this.#belowSince = null
       return this.#level
     }
     this.#belowSince ??= now
-    if (now - this.#belowSince >= this.#tuning.recoveryMs) {
+    const forMs = now - this.#belowSince
+    if (forMs >= this.#tuning.recoveryMs) {
+      const line = this.exitLine()
       this.#level = LEVELS[levelRank(this.#level) - 1]!
+      this.#cause = { kind: 'recovery', source: inputs.liveSource, live: inputs.live, line, forMs }
       // The next step down needs its own dwell, counted from this transition, and only if the
-      // ratio is already below the new level's exit line.
-      this.#belowSince = ratio < this.exitLine() && levelRank(floor) < levelRank(this.#level) ? now : null
+      // new level is not held already.
+      this.#belowSince = this.holds(this.#level, inputs, floorLevel) ? null : now
     }
     return this.#level
   }

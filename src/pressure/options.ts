@@ -1,5 +1,6 @@
 import { defaultSources } from './sources/defaults.js'
 import { MODES, type Mode } from './rollout.js'
+import { resolveLiveCheck, type LiveCheckOptions, type ResolvedLiveCheck } from './live-check.js'
 import { LiveTuning, type PressureTuning } from './tuning.js'
 import type { GcSubscribe, Logger, Source } from './types.js'
 import {
@@ -39,6 +40,11 @@ export interface PressureOptions extends PressureTuning {
   logger?: Logger
   /** The GC seam (tests, or another runtime); default a `PerformanceObserver` on `gc`. */
   subscribeGc?: GcSubscribe
+  /**
+   * When heapguard runs a full GC itself to learn what is live (a level held with no major GC
+   * for a while); `false`: never. See docs/pressure.md#live-memory.
+   */
+  liveCheck?: LiveCheckOptions | false
 }
 
 export interface ResolvedPressureOptions {
@@ -53,6 +59,7 @@ export interface ResolvedPressureOptions {
   historySize: number
   logger: Logger
   subscribeGc: GcSubscribe | undefined
+  liveCheck: ResolvedLiveCheck | false
 }
 
 const W = 'createController'
@@ -131,6 +138,7 @@ export const PRESSURE_OPTION_KEYS = optionKeys<PressureOptions>({
   logger: true,
   subscribeGc: true,
   mode: true,
+  liveCheck: true,
 })
 
 export function resolvePressureOptions(input: PressureOptions | undefined): ResolvedPressureOptions {
@@ -153,5 +161,6 @@ export function resolvePressureOptions(input: PressureOptions | undefined): Reso
     logger: resolveLogger(options.logger),
     subscribeGc:
       options.subscribeGc === undefined ? undefined : checkFunction(W, 'option `subscribeGc`', options.subscribeGc),
+    liveCheck: resolveLiveCheck(options.liveCheck),
   }
 }

@@ -62,7 +62,15 @@ export class Rollout {
     const to = mode === 'enforce' ? effective : 'normal'
     this.#log(`heapguard: mode ${mode === 'enforce' ? 'observe' : 'enforce'} -> ${mode} (subsystems now apply ${to})`)
     if (to === this.#applied) return null
-    const change: LevelChange = { from: this.#applied, to, at, ratio, forced: false }
+    const change: LevelChange = {
+      from: this.#applied,
+      to,
+      at,
+      ratio,
+      forced: false,
+      reason: `mode ${mode}: the subsystems apply ${to}`,
+      cause: { kind: 'mode' },
+    }
     this.#applied = to
     return change
   }

@@ -31,6 +31,7 @@ export class SubsystemHooks {
   readonly #events = new Set<Hook>()
   readonly #samples = new Set<SampleHook>()
   readonly #previews = new Set<Preview>()
+  readonly #settling = new Set<() => boolean>()
   readonly #close: (() => void)[] = []
   readonly #report: (error: unknown) => void
 
@@ -56,6 +57,23 @@ export class SubsystemHooks {
   onPreview(fn: Preview): () => void {
     this.#previews.add(fn)
     return () => this.#previews.delete(fn)
+  }
+
+  onSettling(probe: () => boolean): () => void {
+    this.#settling.add(probe)
+    return () => this.#settling.delete(probe)
+  }
+
+  /** True while a subsystem is still carrying out a level change (a cache trimming in slices). */
+  settling(): boolean {
+    for (const probe of this.#settling) {
+      try {
+        if (probe()) return true
+      } catch (error) {
+        this.#report(error)
+      }
+    }
+    return false
   }
 
   onClose(fn: () => void): void {
@@ -110,6 +128,7 @@ export class SubsystemHooks {
     this.#events.clear()
     this.#samples.clear()
     this.#previews.clear()
+    this.#settling.clear()
   }
 
   #call(hook: Hook, change: LevelChange): void {

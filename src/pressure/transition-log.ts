@@ -22,11 +22,11 @@ export class TransitionLog {
   }
 }
 
-/** Logs a level change at `info`: `heapguard: memory pressure normal -> warning (ratio 0.712)`. */
-export function logChange(logger: Logger, { from, to, ratio, forced }: LevelChange): void {
+/** Logs a level change at `info`: `heapguard: memory pressure normal -> warning: heap 0.712 reached warning (0.7)`. */
+export function logChange(logger: Logger, { from, to, reason }: LevelChange): void {
   if (logger.info === undefined) return
   try {
-    logger.info(`heapguard: memory pressure ${from} -> ${to} (ratio ${ratio.toFixed(3)}${forced ? ', forced' : ''})`)
+    logger.info(`heapguard: memory pressure ${from} -> ${to}: ${reason}`)
   } catch {
     // a broken logger must not stop the level change
   }

@@ -79,7 +79,27 @@ export interface LevelChange {
   ratio: number
   /** True when the change came from `force()`, `release()` or a forced level's expiry. */
   forced: boolean
+  /** Why, in one line: `heap 0.871 reached critical (0.85)`, `gc: garbage collection takes …`. */
+  reason: string
+  /** Why, as data (the figures behind `reason`). */
+  cause: LevelCause
 }
+
+/**
+ * What moved the level:
+ * - `ratio`: a source's ratio reached the threshold of `to` (escalation).
+ * - `floor`: a signal other than the ratio holds the level at `to` or above (GC effort,
+ *   cgroup `memory.events`, pressure stall information): the floor, as `pressure.floors()` shows it.
+ * - `recovery`: the live ratio stayed below the exit line of `from` (and the ratio below its
+ *   threshold, and no floor held it) for `forMs` (a step down).
+ * - `forced`, `released`, `expired`: an operator's `force()`, `release()`, or a forced level's end.
+ * - `mode`: the applied level changed with `pressure.mode` (never on the `'level'` event).
+ */
+export type LevelCause =
+  | { kind: 'ratio'; source: string; ratio: number; threshold: number }
+  | { kind: 'floor'; from: string; signal: string; level: Level; reason: string }
+  | { kind: 'recovery'; source: string; live: number; line: number; forMs: number }
+  | { kind: 'forced' | 'released' | 'expired' | 'mode' }
 
 export type Thresholds = Record<'warning' | 'critical' | 'emergency', number>
 

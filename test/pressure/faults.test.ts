@@ -207,9 +207,9 @@ describe('faulty listeners', () => {
     const { pressure } = twoSources(logger)
     pressure.sample()
     pressure.force('emergency')
-    expect(logger.info.mock.calls).toEqual([['heapguard: memory pressure normal -> emergency (ratio 0.990)']])
+    expect(logger.info.mock.calls).toEqual([['heapguard: memory pressure normal -> emergency: bad 0.990 reached emergency (0.95)']])
     pressure.force('normal')
-    expect(logger.info.mock.calls[1]).toEqual(['heapguard: memory pressure emergency -> normal (ratio 0.990, forced)'])
+    expect(logger.info.mock.calls[1]).toEqual(["heapguard: memory pressure emergency -> normal: forced by force('normal')"])
   })
 
   it('nothing throws out of sample(): every fault at once', () => {

@@ -19,7 +19,17 @@ describe('force() and release()', () => {
     expect(seenInsideListener).toBe('emergency')
     expect(pressure.forced).toBe('emergency')
     expect(pressure.measuredLevel).toBe('normal')
-    expect(changes).toEqual([{ from: 'normal', to: 'emergency', at: 42, ratio: 0, forced: true }])
+    expect(changes).toEqual([
+      {
+        from: 'normal',
+        to: 'emergency',
+        at: 42,
+        ratio: 0,
+        forced: true,
+        reason: "forced by force('emergency')",
+        cause: { kind: 'forced' },
+      },
+    ])
   })
 
   it('wins over the measured level both ways while measuredLevel keeps tracking the sources', () => {
@@ -51,7 +61,15 @@ describe('force() and release()', () => {
     pressure.release()
     expect(pressure.level).toBe('critical')
     expect(pressure.forced).toBeNull()
-    expect(changes.at(-1)).toEqual({ from: 'emergency', to: 'critical', at: 5, ratio: 0.9, forced: true })
+    expect(changes.at(-1)).toEqual({
+      from: 'emergency',
+      to: 'critical',
+      at: 5,
+      ratio: 0.9,
+      forced: true,
+      reason: 'forced level released',
+      cause: { kind: 'released' },
+    })
   })
 
   it('release() emits nothing when the measured level equals the forced one, and is a no-op with nothing forced', () => {

@@ -67,32 +67,44 @@ describe('GC effort: emergency before V8 gives up on ineffective mark-compacts',
     ])
   })
 
-  it('a collector taking 75 % of the time with the old generation 78 % full: emergency at once, the ratio notwithstanding', () => {
+  it('a collector taking 75 % of the time with the old generation 78 % full: critical first, emergency when the next mark-compact still thrashes, the ratio notwithstanding', () => {
     const { pressure, run, warn, changes, source, errors } = started()
     run(1, 200, 150, 0.78) // the first mark-compact starts the clock: no utilization yet
     expect(pressure.level).toBe('normal')
     const reads = source.reads
     run(1, 200, 150, 0.78)
     expect(source.reads).toBe(reads + 1) // sampled at once
-    expect(pressure.level).toBe('emergency')
+    // Cheap actions first: critical, where caches give back.
+    expect(pressure.level).toBe('critical')
     expect(pressure.ratio).toBe(0.3)
-    expect(changes.map((c) => c.to)).toEqual(['emergency'])
     expect(pressure.floors()).toEqual([
       {
         from: 'gc',
         signal: 'gc',
-        level: 'emergency',
-        reason: 'garbage collection takes 75 % of the time with the old generation 78 % full',
+        level: 'critical',
+        reason:
+          'garbage collection takes 75 % of the time with the old generation 78 % full; critical first, so that caches give back',
         at: 400,
         until: 5400,
       },
     ])
-    expect(warn).toHaveBeenCalledTimes(1)
-    expect(String(warn.mock.calls[0]![0])).toMatch(/gc gc: garbage collection takes 75 %.*stays at emergency or above/)
+    expect(String(warn.mock.calls[0]![0])).toMatch(/^heapguard: gc: garbage collection takes 75 %.*stays at critical or above/)
+    // The next mark-compact began after critical had its effect, and the collector still thrashes.
+    run(1, 200, 150, 0.78)
+    expect(pressure.level).toBe('emergency')
+    expect(changes.map((c) => [c.to, c.cause.kind])).toEqual([
+      ['critical', 'floor'],
+      ['emergency', 'floor'],
+    ])
+    expect(changes[1]!.reason).toBe(
+      'gc: garbage collection takes 75 % of the time with the old generation 78 % full, after the caches gave back at critical',
+    )
+    expect(pressure.floors()[0]).toMatchObject({ level: 'emergency', at: 600, until: 5600 })
+    expect(warn).toHaveBeenCalledTimes(2)
     // Refreshed by every further thrashing mark-compact, said once.
     run(3, 200, 150, 0.79)
-    expect(warn).toHaveBeenCalledTimes(1)
-    expect(pressure.floors()[0]).toMatchObject({ at: 1000, until: 6000 })
+    expect(warn).toHaveBeenCalledTimes(2)
+    expect(pressure.floors()[0]).toMatchObject({ level: 'emergency', at: 1200, until: 6200 })
     expect(errors).toEqual([])
     pressure.close()
   })
@@ -148,14 +160,14 @@ describe('GC effort: emergency before V8 gives up on ineffective mark-compacts',
       entries: [{ kind: 'major', start: 1195, duration: 5 }],
       oldGeneration: { used: 0.8 * L, limit: L },
     })
-    // 150 of 200 ms: utilization 0.25.
-    expect(pressure.level).toBe('emergency')
+    // 150 of 200 ms: utilization 0.25 (critical first: the level was normal).
+    expect(pressure.level).toBe('critical')
     pressure.close()
   })
 
   it('holds for recoveryMs, then recovers by the staged rules', () => {
     const { pressure, run, clock, changes } = started({ recoveryMs: 1000 })
-    run(2, 200, 150, 0.78)
+    run(3, 200, 150, 0.78)
     expect(pressure.level).toBe('emergency')
     const raisedAt = clock.t
     const at = (t: number) => {
@@ -171,7 +183,7 @@ describe('GC effort: emergency before V8 gives up on ineffective mark-compacts',
     expect(at(2001)).toBe('critical')
     expect(at(3001)).toBe('warning')
     expect(at(4001)).toBe('normal')
-    expect(changes.map((c) => c.to)).toEqual(['emergency', 'critical', 'warning', 'normal'])
+    expect(changes.map((c) => c.to)).toEqual(['critical', 'emergency', 'critical', 'warning', 'normal'])
     pressure.close()
   })
 
@@ -184,7 +196,7 @@ describe('GC effort: emergency before V8 gives up on ineffective mark-compacts',
     expect(source.reads).toBe(reads)
     run(1, 200, 190, 0.78)
     expect(source.reads).toBe(reads + 1)
-    expect(pressure.level).toBe('emergency')
+    expect(pressure.level).toBe('critical')
     pressure.close()
   })
 
@@ -206,6 +218,76 @@ describe('GC effort: emergency before V8 gives up on ineffective mark-compacts',
     }
     expect(pressure.level).toBe('normal')
     expect(errors).toEqual([])
+    pressure.close()
+  })
+})
+
+describe('GC effort: cheap actions before emergency', () => {
+  it('effort that falls once the caches have given back stays at critical', () => {
+    const { pressure, run, changes } = started()
+    const cache = pressure.caches.lru<number, string>('values', { max: 10_000 })
+    for (let i = 0; i < 1000; i++) cache.set(i, `value ${i}`)
+    run(2, 200, 150, 0.78) // thrashing: critical, and the cache gives back half
+    expect(pressure.level).toBe('critical')
+    expect(cache.size).toBe(500)
+    // The next mark-compact collects what the cache gave back: the old generation is roomier,
+    // the collector still busy (utilization stays low for a while as V8 averages it).
+    run(1, 200, 150, 0.6)
+    run(1, 200, 150, 0.62)
+    expect(pressure.level).toBe('critical')
+    expect(changes.map((c) => c.to)).toEqual(['critical'])
+    pressure.close()
+  })
+
+  it('effort that persists reaches emergency at the second thrashing mark-compact (V8 gives up at its fourth)', () => {
+    const { pressure, run, changes } = started()
+    run(1, 200, 150, 0.8) // starts the clock
+    run(1, 200, 150, 0.8) // first measured: critical
+    expect(pressure.level).toBe('critical')
+    run(1, 200, 150, 0.8) // second: emergency
+    expect(pressure.level).toBe('emergency')
+    expect(changes.map((c) => c.to)).toEqual(['critical', 'emergency'])
+    pressure.close()
+  })
+
+  it('when the ratio has already brought critical (caches given back), the first thrashing mark-compact brings emergency', () => {
+    const { pressure, run, source, changes } = started()
+    source.ratio = 0.9
+    pressure.sample()
+    expect(pressure.level).toBe('critical')
+    run(2, 200, 150, 0.8)
+    expect(pressure.level).toBe('emergency')
+    expect(changes.map((c) => [c.to, c.cause.kind])).toEqual([
+      ['critical', 'ratio'],
+      ['emergency', 'floor'],
+    ])
+    pressure.close()
+  })
+
+  it('waits while the caches are still trimming in slices: a mark-compact then says critical, the first after says emergency', () => {
+    const { pressure, run, clock } = started()
+    const cache = pressure.caches.lru<number, number>('big', { max: 100_000 })
+    for (let i = 0; i < 20_000; i++) cache.set(i, i)
+    run(2, 200, 150, 0.8) // critical: the cache must give back 10,000 entries, 4,096 of them at once
+    expect(pressure.level).toBe('critical')
+    expect(cache.size).toBeGreaterThan(10_000) // the rest waits for slices (fake timers hold them)
+    run(1, 200, 150, 0.8)
+    expect(pressure.level).toBe('critical') // the caches have not had their effect yet
+    for (let i = 0; i < 100 && cache.size > 10_000; i++) vi.advanceTimersToNextTimer() // the slices run
+    expect(cache.size).toBe(10_000)
+    clock.t += 10
+    pressure.sample() // a sample sees the trims done
+    run(1, 200, 150, 0.8)
+    expect(pressure.level).toBe('emergency')
+    pressure.close()
+  })
+
+  it('forced levels count as cheap actions in effect: a drill at critical, then thrashing, is emergency', () => {
+    const { pressure, run } = started()
+    run(1, 200, 150, 0.8)
+    pressure.force('critical')
+    run(1, 200, 150, 0.8)
+    expect(pressure.measuredLevel).toBe('emergency')
     pressure.close()
   })
 })

@@ -72,7 +72,17 @@ describe('escalation', () => {
     const { pressure, feed, changes } = drive()
     feed(0.96, 10)
     expect(pressure.level).toBe('emergency')
-    expect(changes).toEqual([{ from: 'normal', to: 'emergency', at: 10, ratio: 0.96, forced: false }])
+    expect(changes).toEqual([
+      {
+        from: 'normal',
+        to: 'emergency',
+        at: 10,
+        ratio: 0.96,
+        forced: false,
+        reason: 'fake 0.960 reached emergency (0.95)',
+        cause: { kind: 'ratio', source: 'fake', ratio: 0.96, threshold: 0.95 },
+      },
+    ])
   })
 
   it('skips levels from warning too, and emits only on a change of level', () => {

@@ -4,6 +4,7 @@ import {
   heapSource,
   type Level,
   type LevelChange,
+  type LevelCause,
   type Sample,
   type Source,
   type Trend,
@@ -34,7 +35,21 @@ describe('controller types', () => {
     expectTypeOf(pressure.force).parameter(1).toEqualTypeOf<{ forMs?: number } | undefined>()
     // @ts-expect-error: not a level
     pressure.force('panic')
-    expectTypeOf<LevelChange>().toEqualTypeOf<{ from: Level; to: Level; at: number; ratio: number; forced: boolean }>()
+    expectTypeOf<LevelChange>().toEqualTypeOf<{
+      from: Level
+      to: Level
+      at: number
+      ratio: number
+      forced: boolean
+      reason: string
+      cause: LevelCause
+    }>()
+    expectTypeOf<Extract<LevelCause, { kind: 'ratio' }>>().toEqualTypeOf<{
+      kind: 'ratio'
+      source: string
+      ratio: number
+      threshold: number
+    }>()
     expectTypeOf<Sample['sources'][string]>().toMatchTypeOf<{ used: number; limit: number; ratio: number }>()
   })
 

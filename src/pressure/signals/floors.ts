@@ -11,7 +11,8 @@ export class Floors {
   readonly #tuning: { readonly recoveryMs: number }
   /** By `from`, signal and level. */
   readonly #held = new Map<string, Floor>()
-  /** The highest level held, and until when nothing needs recomputing (the hot path reads these). */
+  /** The highest floor held, its level, and until when nothing needs recomputing (the hot path reads these). */
+  #top: Floor | undefined
   #level: Level = 'normal'
   #validUntil = Infinity
 
@@ -40,6 +41,12 @@ export class Floors {
     return this.#level
   }
 
+  /** The floor that sets `level(at)`: the highest held, the newest of that level; undefined when none holds. */
+  top(at: number): Floor | undefined {
+    if (at > this.#validUntil) this.#recompute(at)
+    return this.#top
+  }
+
   /** The floors that hold at `at`, highest first. */
   active(at: number): Floor[] {
     return [...this.#held.values()]
@@ -48,17 +55,19 @@ export class Floors {
   }
 
   #recompute(at: number): void {
-    let level: Level = 'normal'
+    let top: Floor | undefined
     let validUntil = Infinity
     for (const [key, floor] of this.#held) {
       if (floor.until < at) {
         this.#held.delete(key)
         continue
       }
-      if (levelRank(floor.level) > levelRank(level)) level = floor.level
+      const rank = levelRank(floor.level) - (top === undefined ? 0 : levelRank(top.level))
+      if (top === undefined || rank > 0 || (rank === 0 && floor.at > top.at)) top = floor
       if (floor.until < validUntil) validUntil = floor.until
     }
-    this.#level = level
+    this.#top = top
+    this.#level = top?.level ?? 'normal'
     this.#validUntil = validUntil
   }
 }

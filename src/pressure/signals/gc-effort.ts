@@ -1,3 +1,4 @@
+import type { GcTimings } from '../gc-timings.js'
 import type { Level } from '../levels.js'
 import type { GcEntry, GcInfo, SourceFloor } from '../types.js'
 
@@ -11,6 +12,12 @@ import type { GcEntry, GcInfo, SourceFloor } from '../types.js'
  * the first mark-compact V8 counts, three collections before it can abort. Neither can hold in
  * a process whose garbage collector keeps up: that takes both a nearly full old generation
  * and the collector taking most of the time.
+ *
+ * Cheap actions first: effort alone asks for `critical`, the level at which caches give memory
+ * back. It asks for `emergency` only when a mark-compact that began after that had its effect
+ * (the level at `critical` or above, the caches done trimming: see `GcEffort.arm`) still meets
+ * the `emergency` rule. A process that trimming saves never sees `emergency` from effort; a
+ * dying one sees it one mark-compact later, still at least two before V8 can abort.
  */
 export const GC_EFFORT_RULES: readonly GcEffortRule[] = Object.freeze([
   { level: 'emergency', share: 0.75, utilization: 0.5 },
@@ -46,6 +53,28 @@ export class GcEffort {
   /** The last mark-compact's figures, for `reason`. */
   #utilization = 1
   #share = 0
+  /** The end of the newest entry seen (entry timeline). */
+  #seenUntil = -Infinity
+  /** Set by `arm`: mark-compacts that begin after this point (entry timeline) may call for `emergency`. */
+  #armedAfter: number | null = null
+  /** The pause of the last mark-compact when it was not incremental (all its work), else null. */
+  #fullPause: number | null = null
+  readonly #timings: GcTimings | undefined
+
+  /** `timings` learns from mark-compacts that ran whole in their pause. */
+  constructor(timings?: GcTimings) {
+    this.#timings = timings
+  }
+
+  /**
+   * Whether the cheap actions are in effect now (the level at `critical` or above, no cache still
+   * trimming). From the first call with true, mark-compacts that begin after every entry seen so
+   * far can raise `emergency`; false disarms.
+   */
+  arm(active: boolean): void {
+    if (!active) this.#armedAfter = null
+    else this.#armedAfter ??= this.#seenUntil
+  }
 
   /** The mutator utilization after the last mark-compact (1 before there is one). */
   get utilization(): number {
@@ -56,36 +85,67 @@ export class GcEffort {
   observe(info: GcInfo | null | undefined): SourceFloor | undefined {
     const entries = info?.entries
     if (!Array.isArray(entries)) return undefined
-    let major = false
-    for (const entry of entries as readonly (GcEntry | null)[]) if (entry !== null && this.#entry(entry)) major = true
-    if (!major) return undefined
+    /** When the last mark-compact of the notification began (its marking, else its pause), or null. */
+    let began: number | null = null
+    for (const entry of entries as readonly (GcEntry | null)[]) {
+      if (entry === null) continue
+      const start = this.#entry(entry)
+      if (start !== null) began = start
+    }
+    if (began === null) return undefined
     const old = info!.oldGeneration
     if (old === undefined || !(old.limit > 0) || !Number.isFinite(old.used)) return undefined
+    if (this.#fullPause !== null) this.#timings?.record(this.#fullPause, old.used)
     this.#share = old.used / old.limit
     for (const rule of GC_EFFORT_RULES) {
-      if (this.#share >= rule.share && this.#utilization < rule.utilization) {
-        return { level: rule.level, signal: 'gc', reason: this.#reason() }
-      }
+      if (this.#share < rule.share || this.#utilization >= rule.utilization) continue
+      if (rule.level !== 'emergency') return { level: rule.level, signal: 'gc', reason: this.#reason() }
+      const effective = this.#armedAfter !== null && began > this.#armedAfter
+      return effective
+        ? { level: 'emergency', signal: 'gc', reason: `${this.#reason()}, after the caches gave back at critical` }
+        : { level: 'critical', signal: 'gc', reason: `${this.#reason()}; critical first, so that caches give back` }
     }
     return undefined
   }
 
-  /** True when the entry is a mark-compact (the utilization was updated). */
-  #entry(entry: GcEntry): boolean {
+  /**
+   * Takes in the collections of a full GC heapguard requested (a live check): they end the
+   * mutator's interval like any mark-compact but say nothing of its effort, so they update no
+   * utilization and raise no floor.
+   */
+  skip(info: GcInfo | null | undefined): void {
+    const entries = info?.entries
+    if (!Array.isArray(entries)) return
+    for (const entry of entries as readonly (GcEntry | null)[]) {
+      if (entry === null || !Number.isFinite(entry.start) || !Number.isFinite(entry.duration)) continue
+      const end = entry.start + entry.duration
+      if (end > this.#seenUntil) this.#seenUntil = end
+      if (entry.kind === 'major') {
+        this.#lastEnd = end
+        this.#markingSince = null
+      }
+    }
+  }
+
+  /** Returns when the mark-compact began (its marking, else its pause) once it updated the utilization; null otherwise. */
+  #entry(entry: GcEntry): number | null {
     const { kind, start, duration } = entry
-    if (!Number.isFinite(start) || !Number.isFinite(duration) || duration < 0) return false
+    if (!Number.isFinite(start) || !Number.isFinite(duration) || duration < 0) return null
+    if (start + duration > this.#seenUntil) this.#seenUntil = start + duration
     if (kind === 'incremental') {
       this.#markingSince ??= start
-      return false
+      return null
     }
-    if (kind !== 'major') return false
+    if (kind !== 'major') return null
     const end = start + duration
-    const collecting = end - Math.min(start, this.#markingSince ?? start)
+    const began = Math.min(start, this.#markingSince ?? start)
+    this.#fullPause = this.#markingSince === null ? duration : null
+    const collecting = end - began
     this.#markingSince = null
     const last = this.#lastEnd
     this.#lastEnd = end
     // The first mark-compact has no "since the previous one": it only starts the clock.
-    if (last === null || end <= last) return false
+    if (last === null || end <= last) return null
     const wall = end - last
     const gc = Math.min(collecting, wall)
     if (this.#averageGc === 0 && this.#averageMutator === 0) {
@@ -97,7 +157,7 @@ export class GcEffort {
     }
     const total = this.#averageGc + this.#averageMutator
     this.#utilization = total > 0 ? this.#averageMutator / total : 1
-    return true
+    return began
   }
 
   #reason(): string {

@@ -1,6 +1,7 @@
 import type { Level } from '../levels.js'
 import type { Floor, GcInfo, Logger, Source, SourceContext, SourceFloor } from '../types.js'
 import { messageOf } from '../../util/validate.js'
+import type { GcTimings } from '../gc-timings.js'
 import { Floors } from './floors.js'
 import { GcEffort } from './gc-effort.js'
 
@@ -15,6 +16,8 @@ export interface SignalsOptions {
   now: () => number
   report: (error: unknown) => void
   logger: Logger
+  /** Learns full-GC pauses from the mark-compacts GC effort sees. */
+  timings?: GcTimings
 }
 
 /**
@@ -27,7 +30,7 @@ export class Signals {
   readonly #sources: readonly Source[]
   readonly #polled: readonly Source[]
   readonly #floors: Floors
-  readonly #gc = new GcEffort()
+  readonly #gc: GcEffort
   readonly #tuning: { readonly intervalMs: number }
   readonly #logger: Logger
   /** The context every source's `read()` and `poll()` gets: one object, built once. */
@@ -38,18 +41,19 @@ export class Signals {
     this.#sources = options.sources
     this.#polled = options.sources.filter((source) => typeof source.poll === 'function')
     this.#floors = new Floors(options.tuning)
+    this.#gc = new GcEffort(options.timings)
     this.#tuning = options.tuning
     this.#logger = options.logger
     this.context = Object.freeze({ now: options.now, report: options.report })
   }
 
-  /** The floor at `at`: runs the sources' `poll()` first when the slow poll is due. */
-  floor(at: number): Level {
+  /** The floor that holds at `at` (the highest), or undefined: runs the sources' `poll()` first when the slow poll is due. */
+  floor(at: number): Floor | undefined {
     if (this.#polled.length > 0 && at - this.#lastPoll >= this.#tuning.intervalMs) {
       this.#lastPoll = at
       for (const source of this.#polled) this.#poll(source, at)
     }
-    return this.#floors.level(at)
+    return this.#floors.top(at)
   }
 
   /** Feeds a GC notification to the GC-effort signal; true when it raised a floor (sample now). */
@@ -59,6 +63,17 @@ export class Signals {
     this.#raise('gc', floor, this.context.now())
     return true
   }
+
+  /** Takes in a GC heapguard requested itself (a live check): no effort is measured from it. */
+  skipGc(info: GcInfo): void {
+    this.#gc.skip(info)
+  }
+
+  /** Tells GC effort whether the cheap actions are in effect (see `GcEffort.arm`). */
+  armEffort(active: boolean): void {
+    this.#gc.arm(active)
+  }
+
 
   /** The floors that hold at `at`, highest first. */
   active(at: number): Floor[] {
@@ -98,10 +113,15 @@ export class Signals {
   #raise(from: string, floor: SourceFloor, at: number): void {
     if (this.#floors.raise(from, floor, at)) {
       this.#logger.warn?.(
-        `heapguard: ${from} ${floor.signal}: ${floor.reason}; the level stays at ${floor.level} or above`,
+        `heapguard: ${floorName({ from, signal: floor.signal })}: ${floor.reason}; the level stays at ${floor.level} or above`,
       )
     }
   }
+}
+
+/** `gc`, or `cgroup memory.events`: the signal, with the source that raised it when they differ. */
+export function floorName({ from, signal }: { from: string; signal: string }): string {
+  return from === signal ? signal : `${from} ${signal}`
 }
 
 function isFloor(value: unknown): value is SourceFloor {

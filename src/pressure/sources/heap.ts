@@ -119,20 +119,66 @@ function positive(value: number | undefined): number | undefined {
 }
 
 /**
- * The V8 heap: `used_heap_size` against the usable heap limit (see {@link usableHeapLimit}).
- * The limit is computed once; V8 does not change it during the life of a process.
+ * The V8 heap as V8 counts it against its limit: the old generation's committed pages (the old
+ * and code spaces, fragmentation included) and its large objects, against the usable heap limit
+ * (see {@link usableHeapLimit}). V8 gives up with "Reached heap limit" when that count cannot
+ * grow; `used_heap_size` counts only live-or-dead objects (a fragmented heap dies with it at
+ * 0.70–0.85) and the young generation, whose objects mostly die young and which the limit leaves
+ * out. The limit is computed once; V8 does not change it during the life of a process.
  */
 export function heapSource(options: HeapSourceOptions = {}): Source {
   const o = checkOptions<HeapSourceOptions>(W, 'options', options, ['name', 'limit', 'flags'])
   const name = o.name === undefined ? 'heap' : checkString(W, 'option `name`', o.name)
   const fixedLimit = o.limit === undefined ? undefined : checkNumber(W, 'option `limit`', o.limit, { above: 0 })
   const limit = fixedLimit ?? computeLimit(o.flags)
-  return {
+  const counted = oldGenerationReader()
+  const source: Source = {
     name,
-    read: () => ({ used: v8.getHeapStatistics().used_heap_size, limit }),
+    read: () => ({ used: counted(), limit }),
   }
+  v8Heaps.add(source)
+  return source
 }
 
+const v8Heaps = new WeakSet<Source>()
+
+/** True for a source built by `heapSource()`: it reads this isolate's heap, so a GC here changes it. */
+export function readsV8Heap(source: Source): boolean {
+  return v8Heaps.has(source)
+}
+
+/**
+ * Bytes of the old generation as V8 counts them against its limit (`OldGenerationCapacity`):
+ * the committed size of each paged old space, and the objects of the large-object spaces. The
+ * young generation (`new_*`), the read-only space and the shared spaces are not counted.
+ */
+export function oldGenerationCounted(): number {
+  let bytes = 0
+  for (const space of v8.getHeapSpaceStatistics()) {
+    const name = space.space_name
+    if (name.startsWith('new_') || name.startsWith('shared_') || name === 'read_only_space') continue
+    bytes += name.endsWith('large_object_space') ? space.space_used_size : space.space_size
+  }
+  return bytes
+}
+
+/**
+ * `oldGenerationCounted()` for the sampler's hot path. The per-space statistics cost about five
+ * times the heap totals, and the count can only change when the heap's committed total does
+ * (a page added or released, a large object allocated or freed), so they are read only then.
+ */
+function oldGenerationReader(): () => number {
+  let total = -1
+  let counted = 0
+  return () => {
+    const committed = v8.getHeapStatistics().total_heap_size
+    if (committed !== total) {
+      total = committed
+      counted = oldGenerationCounted()
+    }
+    return counted
+  }
+}
 /** With `flags` given, they replace the process's: a field left out counts as not set. */
 function computeLimit(value: HeapSourceOptions['flags']): number {
   const heapSizeLimit = v8.getHeapStatistics().heap_size_limit

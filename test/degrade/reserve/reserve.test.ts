@@ -145,7 +145,17 @@ describe('pressure.reserve: the level follows at grant', () => {
     for (let i = 0; i < 100; i++) cache.set(`k${i}`, 'v')
     pressure.reserve(15 * MiB)
     expect(pressure.level).toBe('warning')
-    expect(changes).toEqual([{ from: 'normal', to: 'warning', at: 0, ratio: 0.75, forced: false }])
+    expect(changes).toEqual([
+      {
+        from: 'normal',
+        to: 'warning',
+        at: 0,
+        ratio: 0.75,
+        forced: false,
+        reason: 'heap 0.750 reached warning (0.7)',
+        cause: { kind: 'ratio', source: 'heap', ratio: 0.75, threshold: 0.7 },
+      },
+    ])
     expect(cache.capacity).toBe(75)
     expect(cache.size).toBe(75)
     pressure.reserve(10 * MiB)

@@ -4,7 +4,8 @@
 // level each run printed before V8 aborted, the ratio at that change, V8's reason, and how long
 // before the abort the last level was reached. Target: the last level is always `emergency`.
 //   node bench/oom.bench.mjs [--runs 3] [--heaps 64,96,128,256,512] [--workloads small,strings,small-bursty,strings-bursty]
-//                            [--rate MBps] [--parallel 2] [--timeout-s 60]
+//                            [--rate MBps] [--parallel 2] [--timeout-s 60] [--index path/to/dist/index.js]
+// --index runs the children on another build (say, main's, for a before/after in one session).
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
@@ -19,6 +20,7 @@ const rateArg = arg('--rate', undefined)
 const parallel = Number(arg('--parallel', 2))
 const timeoutMs = Number(arg('--timeout-s', 60)) * 1000
 const child = fileURLToPath(new URL('../test/fixtures/pressure-oom.mjs', import.meta.url))
+const index = arg('--index', undefined)
 
 /** Fills the heap in about 4 s at full speed: the last seconds before the abort are what matter. */
 const rateFor = (heapMiB) => (rateArg === undefined ? Math.max(40, Math.round(heapMiB / 4)) : Number(rateArg))
@@ -28,7 +30,7 @@ function runOne({ heap, workload }) {
     const started = performance.now()
     const p = spawn(process.execPath, [`--max-old-space-size=${heap}`, child, workload, String(rateFor(heap))], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
+      env: { ...process.env, NODE_OPTIONS: '', ...(index === undefined ? {} : { HEAPGUARD_INDEX: index }) },
     })
     let stdout = ''
     let stderr = ''
@@ -65,6 +67,7 @@ function runOne({ heap, workload }) {
         workload,
         level: last?.to ?? 'normal',
         ratio: last?.ratio ?? null,
+        cause: last?.cause === 'floor' ? 'gc' : last?.cause,
         reason,
         leadMs: lastAt === null ? null : ended - lastAt,
         ms: ended - started,
@@ -92,7 +95,7 @@ console.log(
 console.log(
   'heap MiB'.padEnd(9),
   'workload'.padEnd(15),
-  'last levels (ratio at the change)'.padEnd(52),
+  'last levels (ratio at the change, cause)'.padEnd(60),
   'lead before abort (ms)'.padEnd(24),
   "V8's reason",
 )
@@ -109,9 +112,9 @@ for (const heap of heaps) {
       String(heap).padEnd(9),
       workload.padEnd(15),
       cell
-        .map((r) => `${r.level} ${fmt(r.ratio)}${r.timedOut ? ' (alive)' : ''}`)
+        .map((r) => `${r.level} ${fmt(r.ratio)}${r.cause ? ` ${r.cause}` : ''}${r.timedOut ? ' (alive)' : ''}`)
         .join(', ')
-        .padEnd(52),
+        .padEnd(60),
       cell
         .map((r) => fmt(r.leadMs, 0))
         .join(', ')

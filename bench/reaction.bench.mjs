@@ -3,7 +3,7 @@
 // (bench/lib/reaction-child.mjs). Compares heapguard with defaults (GC-triggered + fast zone),
 // heapguard without GC sampling (timer zones only), and a plain 1 s setInterval poller, all on
 // the same heap trajectory in the same child. Target: heapguard p99 < 50 ms.
-//   node bench/reaction.bench.mjs [--runs 20] [--rate 50] [--heap 256]
+//   node bench/reaction.bench.mjs [--runs 20] [--rate 50] [--heap 256] [--index path/to/dist/index.js]
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
@@ -15,6 +15,8 @@ const runs = arg('--runs', 20)
 const rate = arg('--rate', 50)
 const heapMiB = arg('--heap', 256)
 const child = fileURLToPath(new URL('./lib/reaction-child.mjs', import.meta.url))
+const indexAt = process.argv.indexOf('--index')
+const env = indexAt === -1 ? process.env : { ...process.env, HEAPGUARD_INDEX: process.argv[indexAt + 1] }
 
 const observers = ['heapguard', 'heapguardTimerOnly', 'poller']
 const latencies = Object.fromEntries(observers.map((o) => [o, []]))
@@ -24,6 +26,7 @@ for (let i = 0; i < runs; i++) {
   const r = spawnSync(process.execPath, [`--max-old-space-size=${heapMiB}`, child, '--rate', String(rate)], {
     encoding: 'utf8',
     timeout: 30_000,
+    env,
   })
   const line = r.stdout.trim().split('\n').at(-1)
   if (r.status !== 0 || !line) {

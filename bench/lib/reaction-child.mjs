@@ -1,9 +1,9 @@
 // One reaction-latency run (spawned by bench/reaction.bench.mjs under a small heap).
 //
 // Allocates retained memory at a fixed rate and records, for the same heap trajectory:
-// - the true crossing: an independent probe reads v8.getHeapStatistics().used_heap_size right
-//   after every allocation chunk (one per ~1 ms tick) and notes the first time it is at or
-//   above the warning line;
+// - the true crossing: an independent probe reads the heap as heapSource() does (its own
+//   instance) right after every allocation chunk (one per ~1 ms tick) and notes the first time
+//   it is at or above the warning line;
 // - when each observer noticed: heapguard with defaults (GC-triggered + fast zone), heapguard
 //   with sampleOnGc: false (timer zones only), and a plain 1 s setInterval poller (what
 //   @fastify/under-pressure does by default) started at a random phase.
@@ -11,7 +11,11 @@
 // differs. Prints one JSON line and exits; stops allocating well before the heap limit.
 //   node --max-old-space-size=256 bench/lib/reaction-child.mjs [--rate MBps]
 import v8 from 'node:v8'
-import { createController, heapSource, usableHeapLimit } from '../../dist/index.js'
+
+// HEAPGUARD_INDEX: the build to measure (default this checkout's), for a before/after in one session.
+const { createController, heapSource, usableHeapLimit } = await import(
+  process.env.HEAPGUARD_INDEX ?? '../../dist/index.js'
+)
 
 const rateArg = process.argv.indexOf('--rate')
 const bytesPerMs = ((rateArg === -1 ? 50 : Number(process.argv[rateArg + 1])) * 1e6) / 1000
@@ -19,7 +23,9 @@ const WARNING = 0.7
 const PREFILL_TO = 0.5 // filled fast, below the fast zone (0.60), so that every run starts alike
 const GIVE_UP_AT = 0.95
 const limit = usableHeapLimit(v8.getHeapStatistics().heap_size_limit)
-const ratioNow = () => v8.getHeapStatistics().used_heap_size / limit
+// The probe reads the heap as the build's own heap source does (what it compares with the line).
+const probe = heapSource()
+const ratioNow = () => probe.read().used / limit
 
 const seen = { crossing: null, heapguard: null, heapguardTimerOnly: null, poller: null }
 const note = (key) => {

@@ -7,7 +7,7 @@ import type { TaskInfo } from '../degrade/task.js'
 import type { Level } from '../pressure/levels.js'
 import type { Mode } from '../pressure/rollout.js'
 import type { Trend } from '../pressure/trend.js'
-import type { ControllerEvents, LevelChange, Sample, Thresholds } from '../pressure/types.js'
+import type { ControllerEvents, Floor, LevelChange, Sample, Thresholds } from '../pressure/types.js'
 import { checkMethods } from '../util/validate.js'
 
 /**
@@ -34,6 +34,10 @@ export interface ObservedController {
   history(): Sample[]
   transitions(): LevelChange[]
   transitionCounts(): Record<Level, number>
+  /** By level and cause; absent on controllers that predate causes. */
+  transitionCountsByCause?(): Record<Level, Record<string, number>>
+  /** The floors that hold now; absent on controllers that predate floors. */
+  floors?(): Floor[]
   trend(): Trend
   /** Reports a failure on the controller's `'error'` event (or its logger); never throws. */
   report?(error: unknown): void

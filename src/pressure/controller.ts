@@ -277,6 +277,14 @@ export class PressureController {
   }
 
   /**
+   * The same counts split by cause: `ratio`, `recovery`, `forced`, `released`, `expired`, or the
+   * signal of a floor (`gc`, `memory.events`, `psi`). See `LevelChange.cause`.
+   */
+  transitionCountsByCause(): Record<Level, Record<string, number>> {
+    return this.#transitions.countsByCause()
+  }
+
+  /**
    * The leak signal: growth of the heap left after major GCs, and the projected time until it
    * reaches the limit. Floors are recorded from GC-triggered samples of the `heap` source (or
    * the first source when none is named `heap`). Read by the controller's clock, with the latest

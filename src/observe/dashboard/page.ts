@@ -59,6 +59,7 @@ export function renderPage({ title, token }: { title: string; token: string }): 
   <span id="forced" class="tag" hidden></span>
   <span id="mode" class="tag" hidden title="heapguard measures and logs what it would do, but changes nothing">observe mode: nothing enforced</span>
   <span id="conn" data-state="connecting">connecting</span>
+  <p id="why" class="why" title="why the level is what it is: the reason of the last change, and the floors that hold"></p>
 </header>
 <main>
   <section class="card wide">
@@ -93,7 +94,7 @@ export function renderPage({ title, token }: { title: string; token: string }): 
   </section>
   <section class="card two-thirds">
     <h2>Recent level changes</h2>
-    <table id="transitions"><thead><tr><th>time</th><th>change</th><th class="num">ratio</th><th></th></tr></thead><tbody id="transitions-body"></tbody></table>
+    <table id="transitions"><thead><tr><th>time</th><th>change</th><th class="num">ratio</th><th>why</th></tr></thead><tbody id="transitions-body"></tbody></table>
   </section>
   <section class="card wide" id="errors" hidden></section>
 </main>

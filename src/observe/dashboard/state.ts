@@ -1,7 +1,7 @@
 import { levelRank, type Level } from '../../pressure/levels.js'
 import type { Mode } from '../../pressure/rollout.js'
 import type { Trend } from '../../pressure/trend.js'
-import type { LevelChange, Sample, Thresholds } from '../../pressure/types.js'
+import type { Floor, LevelChange, Sample, Thresholds } from '../../pressure/types.js'
 import type { CacheStats } from '../../caches/types.js'
 import type { FlagInfo } from '../../degrade/features.js'
 import type { TaskInfo } from '../../degrade/task.js'
@@ -38,7 +38,11 @@ export interface DashboardState {
   hysteresis: number
   sources: SourceState[]
   trend: Trend
-  /** The most recent level changes, newest last. */
+  /** Why the level is what it is: the reason of the last change (`null` before one). */
+  why: string | null
+  /** The floors that hold now (GC effort, cgroup events, stall information), highest first. */
+  floors: Floor[]
+  /** The most recent level changes, newest last, each with its reason. */
   transitions: LevelChange[]
   transitionCounts: Record<Level, number>
   /** null when the controller has no such subsystem. */
@@ -97,6 +101,8 @@ export function readState(pressure: ObservedController): DashboardState {
       reserved: r.reserved ?? null,
     })),
     trend: pressure.trend(),
+    why: lastChange?.reason ?? null,
+    floors: pressure.floors ? (read('floors', () => pressure.floors!()) ?? []) : [],
     transitions,
     transitionCounts: pressure.transitionCounts(),
     caches: pressure.caches ? read('caches', () => pressure.caches!.stats()) : null,

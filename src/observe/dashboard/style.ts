@@ -23,6 +23,9 @@ h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: v
 ${perLevel((l) => `.badge[data-level=${l}] { background: var(--${l}); }`)}
 .big { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .muted { color: var(--muted); }
+.why { flex-basis: 100%; margin: 0; font-size: 13px; color: var(--muted); }
+.why:empty { display: none; }
+td.why { white-space: normal; color: var(--muted); }
 .tag { font-size: 12px; padding: 2px 8px; border-radius: 4px; background: #fff4e6; color: #a34700; border: 1px solid #ffd8a8; }
 #conn { margin-left: auto; font-size: 12px; color: var(--muted); }
 #conn::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 6px; background: #adb5bd; }

@@ -15,6 +15,18 @@ import {
 
 export { checkPrefix, type Emit, type Labels, type MetricDef } from './metric-def.js'
 
+/** The causes of a level change emitted at 0 before they happen (custom floor signals appear when they do). */
+const TRANSITION_CAUSES: readonly string[] = [
+  'ratio',
+  'recovery',
+  'forced',
+  'released',
+  'expired',
+  'gc',
+  'memory.events',
+  'psi',
+]
+
 // The one table of heapguard's metrics: names, help, types, labels and how each is read from a
 // controller (the helpers that build its rows are in metric-def.ts). The Prometheus exporter
 // (prometheus.ts), the OpenTelemetry one (otel.ts) and the text endpoint (text.ts) all publish
@@ -66,12 +78,24 @@ export const METRICS: readonly MetricDef[] = [
   },
   {
     name: 'memory_pressure_transitions_total',
-    help: 'Changes of the effective pressure level, by the level changed to.',
+    help: 'Changes of the effective pressure level, by the level changed to and why (ratio, recovery, forced, released, expired, or the floor signal: gc, memory.events, psi).',
     type: 'counter',
-    labelNames: ['to'],
+    labelNames: ['to', 'cause'],
     read: (p, emit) => {
-      const counts = p.transitionCounts()
-      for (const to of LEVELS) emit({ to }, counts[to] ?? 0)
+      const byCause = p.transitionCountsByCause()
+      if (byCause === undefined) {
+        // A controller without causes (another copy of heapguard, older): the level alone.
+        const counts = p.transitionCounts()
+        for (const to of LEVELS) emit({ to, cause: 'unknown' }, counts[to] ?? 0)
+        return
+      }
+      // Every known cause at 0 from the start: a counter that appears at its first increment is
+      // missed by increase() and rate().
+      for (const to of LEVELS) {
+        const counts = byCause[to]
+        for (const cause of TRANSITION_CAUSES) emit({ to, cause }, counts[cause] ?? 0)
+        for (const cause in counts) if (!TRANSITION_CAUSES.includes(cause)) emit({ to, cause }, counts[cause]!)
+      }
     },
   },
   // ---- more of the pressure state ----

@@ -61,6 +61,11 @@ export class ScrapeSnapshot {
     return this.#once('transitionCounts', () => this.#pressure.transitionCounts())
   }
 
+  /** Undefined for a controller that predates causes. */
+  transitionCountsByCause(): Record<Level, Record<string, number>> | undefined {
+    return this.#once('transitionCountsByCause', () => this.#pressure.transitionCountsByCause?.())
+  }
+
   trend(): Trend {
     return this.#once('trend', () => this.#pressure.trend())
   }

@@ -145,7 +145,7 @@ describe('heapguard/otel collectMetrics', () => {
     expect(stats).toHaveBeenCalledTimes(1)
     const second = series(await collect())
     expect(second.get('memory_pressure_level')).toBe(3)
-    expect(second.get('memory_pressure_transitions_total{to="emergency"}')).toBe(1)
+    expect(second.get('memory_pressure_transitions_total{cause="ratio",to="emergency"}')).toBe(1)
     expect(stats).toHaveBeenCalledTimes(2)
   })
 

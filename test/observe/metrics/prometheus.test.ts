@@ -98,7 +98,7 @@ describe('collectMetrics', () => {
       features: vi.spyOn(pressure.features, 'list'),
       tasks: vi.spyOn(pressure.tasks, 'list'),
       trend: vi.spyOn(pressure, 'trend'),
-      transitionCounts: vi.spyOn(pressure, 'transitionCounts'),
+      transitionCountsByCause: vi.spyOn(pressure, 'transitionCountsByCause'),
       lastSample: vi.spyOn(pressure, 'lastSample', 'get'),
     }
     const counts = () => Object.fromEntries(Object.entries(reads).map(([name, spy]) => [name, spy.mock.calls.length]))
@@ -161,17 +161,15 @@ describe('collectMetrics', () => {
     expect((await scrape()).value('cache_entries', { cache: 'users' })).toBe(0)
   })
 
-  it('counts transitions by target level and shows a forced level', async () => {
-    const { pressure, scrape } = setup()
+  it('counts transitions by target level and cause, every known cause at 0 from the start, and shows a forced level', async () => {
+    const { pressure, scrape, heap } = setup()
     pressure.sample()
     let m = await scrape()
-    expect(
-      m
-        .all('memory_pressure_transitions_total')
-        .map((s) => s.labels.to)
-        .sort(),
-    ).toEqual(['critical', 'emergency', 'normal', 'warning'])
-    expect(m.value('memory_pressure_transitions_total', { to: 'critical' })).toBe(0)
+    const causes = ['expired', 'forced', 'gc', 'memory.events', 'psi', 'ratio', 'recovery', 'released']
+    const all = m.all('memory_pressure_transitions_total')
+    expect(new Set(all.map((s) => s.labels.to))).toEqual(new Set(['critical', 'emergency', 'normal', 'warning']))
+    expect([...new Set(all.map((s) => s.labels.cause))].sort()).toEqual(causes)
+    expect(all.every((s) => s.value === 0)).toBe(true)
     expect(m.value('memory_pressure_forced_level')).toBe(-1)
 
     pressure.force('critical')
@@ -179,16 +177,19 @@ describe('collectMetrics', () => {
     expect(m.value('memory_pressure_level')).toBe(2)
     expect(m.value('memory_pressure_measured_level')).toBe(0)
     expect(m.value('memory_pressure_forced_level')).toBe(2)
-    expect(m.value('memory_pressure_transitions_total', { to: 'critical' })).toBe(1)
+    expect(m.value('memory_pressure_transitions_total', { to: 'critical', cause: 'forced' })).toBe(1)
 
     pressure.force('emergency')
     pressure.release()
+    heap.used = 90 * MiB
+    pressure.sample()
     m = await scrape()
-    expect(m.value('memory_pressure_level')).toBe(0)
+    expect(m.value('memory_pressure_level')).toBe(2)
     expect(m.value('memory_pressure_forced_level')).toBe(-1)
-    expect(m.value('memory_pressure_transitions_total', { to: 'critical' })).toBe(1)
-    expect(m.value('memory_pressure_transitions_total', { to: 'emergency' })).toBe(1)
-    expect(m.value('memory_pressure_transitions_total', { to: 'normal' })).toBe(1)
+    expect(m.value('memory_pressure_transitions_total', { to: 'critical', cause: 'forced' })).toBe(1)
+    expect(m.value('memory_pressure_transitions_total', { to: 'emergency', cause: 'forced' })).toBe(1)
+    expect(m.value('memory_pressure_transitions_total', { to: 'normal', cause: 'released' })).toBe(1)
+    expect(m.value('memory_pressure_transitions_total', { to: 'critical', cause: 'ratio' })).toBe(1)
   })
 
   it('shows the rollout mode, the applied level and cache regrowth', async () => {

@@ -148,7 +148,9 @@ export function renderTransitions(state: DashboardState): void {
     .map((c) => {
       const change = el('span')
       change.append(levelSpan(c.from), ' \u2192 ', levelSpan(c.to))
-      return row([cell(clock(c.at)), cell(change), cell(pct(c.ratio), 'num'), cell(c.forced ? 'forced' : '')])
+      // `reason` is absent on a controller that predates it (another copy of heapguard).
+      const why = c.reason ?? (c.forced ? 'forced' : '')
+      return row([cell(clock(c.at)), cell(change), cell(pct(c.ratio), 'num'), cell(why, 'why')])
     })
   fillBody('transitions-body', rows, 4, 'no level change yet')
 }

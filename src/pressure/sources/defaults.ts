@@ -1,3 +1,4 @@
+import os from 'node:os'
 import type { Source } from '../types.js'
 import { cgroupSource } from './cgroup.js'
 import { findCgroup } from './cgroup-layout.js'
@@ -5,13 +6,25 @@ import { heapSource } from './heap.js'
 import { rssSource } from './rss.js'
 
 /**
- * The default sources: `heapSource()` and `rssSource()`, plus `cgroupSource()` when this process
- * is in a cgroup with a memory limit (a container), so that every process there sees the
- * container's working set against its limit.
+ * Outside a container, resident memory is measured against the machine's memory only when the
+ * machine is small for this heap: less than this many times the heap limit (a VM sized for one
+ * service). On a developer's 24 GB machine with a 4 GB heap it could never reach a threshold
+ * before the heap does, so it is left out, and nothing is said about it.
+ */
+const SMALL_MACHINE_HEAPS = 4
+
+/**
+ * The default sources: `heapSource()`; in a cgroup with a memory limit (a container),
+ * `rssSource()` and `cgroupSource()` against that limit, so that every process there sees the
+ * container's working set; outside one, `rssSource()` against total memory only on a machine
+ * small for the heap (see `SMALL_MACHINE_HEAPS`).
  */
 export function defaultSources(): Source[] {
-  const sources = [heapSource(), rssSource()]
+  const heap = heapSource()
   const cgroup = findCgroup()
-  if (cgroup !== undefined && Number.isFinite(cgroup.limit)) sources.push(cgroupSource())
-  return sources
+  if (cgroup !== undefined && Number.isFinite(cgroup.limit)) return [heap, rssSource(), cgroupSource()]
+  const total = os.totalmem()
+  // The limit is given, so rssSource() does not warn that no container limit was found: here that is the point.
+  if (total < SMALL_MACHINE_HEAPS * heap.read().limit) return [heap, rssSource({ limit: total })]
+  return [heap]
 }

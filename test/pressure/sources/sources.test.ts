@@ -2,7 +2,14 @@ import v8 from 'node:v8'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { readdirSync, readlinkSync } from 'node:fs'
 import os from 'node:os'
-import { detectMemoryLimit, externalSource, heapSource, rssSource, usableHeapLimit } from '../../../src/index.js'
+import {
+  defaultSources,
+  detectMemoryLimit,
+  externalSource,
+  heapSource,
+  rssSource,
+  usableHeapLimit,
+} from '../../../src/index.js'
 import { MiB } from '../helpers.js'
 
 afterEach(() => {
@@ -118,15 +125,34 @@ describe('usableHeapLimit(heapSizeLimit, execArgv, nodeOptions, workerOldGenerat
   })
 })
 
+/** The old generation as V8 counts it against its limit: paged spaces by their pages, large-object spaces by their objects. */
+function oldGenerationCounted(): number {
+  let bytes = 0
+  for (const s of v8.getHeapSpaceStatistics()) {
+    const name = s.space_name
+    if (name.startsWith('new_') || name.startsWith('shared_') || name === 'read_only_space') continue
+    bytes += name.endsWith('large_object_space') ? s.space_used_size : s.space_size
+  }
+  return bytes
+}
+
 describe('heapSource()', () => {
-  it('reads used_heap_size against the usable limit', () => {
+  it('reads the old generation as V8 counts it (pages, fragmentation included; no young generation) against the usable limit', () => {
     const source = heapSource()
     expect(source.name).toBe('heap')
-    const before = v8.getHeapStatistics().used_heap_size
     const { used, limit } = source.read()
-    expect(used).toBeGreaterThan(0)
-    expect(Math.abs(used - before)).toBeLessThan(16 * MiB)
+    expect(used).toBe(oldGenerationCounted())
     expect(limit).toBe(usableHeapLimit(v8.getHeapStatistics().heap_size_limit))
+  })
+
+  it('follows the heap as it grows: a retained large allocation counts at once', () => {
+    const source = heapSource()
+    const before = source.read().used
+    const held = new Array(2 * 1024 * 1024).fill(1.5) // 16 MiB of doubles: large-object space
+    const after = source.read().used
+    expect(after - before).toBeGreaterThanOrEqual(16 * MiB)
+    expect(after).toBe(oldGenerationCounted())
+    expect(held.length).toBe(2 * 1024 * 1024)
   })
 
   it('takes a name, a fixed limit, or flags that replace the process’s', () => {
@@ -139,6 +165,46 @@ describe('heapSource()', () => {
     expect(heapSource({ flags: {} }).read().limit).toBe(Math.max(hsl / 2, hsl - 48 * MiB))
   })
 })
+
+describe('defaultSources()', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  const inContainer = findsContainerLimit()
+
+  it.skipIf(inContainer)('outside a container: the heap alone on a machine large for it, silently', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const limit = heapSource().read().limit
+    vi.spyOn(os, 'totalmem').mockReturnValue(4 * limit)
+    expect(defaultSources().map((s) => s.name)).toEqual(['heap'])
+    expect(warn).not.toHaveBeenCalled()
+  })
+
+  it.skipIf(inContainer)('outside a container on a machine small for the heap: RSS against total memory too, silently', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const limit = heapSource().read().limit
+    vi.spyOn(os, 'totalmem').mockReturnValue(4 * limit - 1)
+    const sources = defaultSources()
+    expect(sources.map((s) => s.name)).toEqual(['heap', 'rss'])
+    expect(sources[1]!.read().limit).toBe(4 * limit - 1)
+    expect(warn).not.toHaveBeenCalled()
+    for (const s of sources) s.close?.()
+  })
+
+  it.runIf(inContainer)('in a container with a memory limit: heap, RSS and the cgroup', () => {
+    const sources = defaultSources()
+    expect(sources.map((s) => s.name)).toEqual(['heap', 'rss', 'cgroup'])
+    for (const s of sources) s.close?.()
+  })
+})
+
+/** True when this process runs in a cgroup with a memory limit (as defaultSources() sees it). */
+function findsContainerLimit(): boolean {
+  const sources = defaultSources()
+  for (const s of sources) s.close?.()
+  return sources.some((s) => s.name === 'cgroup')
+}
 
 describe('rssSource()', () => {
   it('reads resident memory against a given limit', () => {

@@ -4,6 +4,12 @@ import { LRUCache } from 'lru-cache'
 
 export const MiB = 1024 * 1024
 
+/**
+ * The heapguard build the servers load: this checkout's `dist/`, or the folder in HEAPGUARD_DIST
+ * (another build, say main's, for a before/after in one session).
+ */
+const DIST = process.env.HEAPGUARD_DIST ? new URL(`file://${process.env.HEAPGUARD_DIST.replace(/\/?$/, '/')}`) : new URL('../../dist/', import.meta.url)
+
 /** The heap the servers are started with (`--max-old-space-size`, MiB). */
 export const HEAP_MIB = 128
 
@@ -65,9 +71,9 @@ export const VARIANTS = {
  * The heapguard server: the managed cache and the Fastify plugin. `index` is the library entry
  * (default the BUILT library, as a user gets it: `npx tsup` first); `options` go to createController.
  */
-export async function heapguardSetup(app, { index = '../../dist/index.js', options = {} } = {}) {
+export async function heapguardSetup(app, { index = new URL('index.js', DIST).href, options = {} } = {}) {
   const { createController } = await import(new URL(index, import.meta.url).href)
-  const { heapguardFastify } = await import('../../dist/fastify.js')
+  const { heapguardFastify } = await import(new URL('fastify.js', DIST).href)
   const pressure = createController(options)
   const cache = pressure.caches.lru('values', { max: CACHE_MAX, priority: 'normal' })
   await app.register(heapguardFastify, { pressure })
@@ -99,8 +105,8 @@ function tideVariant(title, reconcile, exportPriority = 'low') {
   return {
     title,
     async setup(app) {
-      const { createController } = await import('../../dist/index.js')
-      const { heapguardFastify } = await import('../../dist/fastify.js')
+      const { createController } = await import(new URL('index.js', DIST).href)
+      const { heapguardFastify } = await import(new URL('fastify.js', DIST).href)
       const pressure = createController(reconcile === undefined ? {} : { reservations: { reconcile } })
       const max = Number(process.env.TIDE_CACHE_MAX) || CACHE_MAX
       const cache = pressure.caches.lru('values', { max, priority: 'normal' })

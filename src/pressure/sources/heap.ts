@@ -120,7 +120,7 @@ function positive(value: number | undefined): number | undefined {
 
 /**
  * The V8 heap as V8 counts it against its limit: the old generation's committed pages (the old
- * and code spaces, fragmentation included) and its large objects, against the usable heap limit
+ * and code spaces, fragmentation included) and the large objects, against the usable heap limit
  * (see {@link usableHeapLimit}). V8 gives up with "Reached heap limit" when that count cannot
  * grow; `used_heap_size` counts only live-or-dead objects (a fragmented heap dies with it at
  * 0.70–0.85) and the young generation, whose objects mostly die young and which the limit leaves
@@ -148,16 +148,21 @@ export function readsV8Heap(source: Source): boolean {
 }
 
 /**
- * Bytes of the old generation as V8 counts them against its limit (`OldGenerationCapacity`):
- * the committed size of each paged old space, and the objects of the large-object spaces. The
- * young generation (`new_*`), the read-only space and the shared spaces are not counted.
+ * Bytes of the heap as V8 counts them against its limit (`OldGenerationCapacity`): the committed
+ * size of each paged old space, and the objects of the large-object spaces, the young one
+ * included (a large object is allocated there and promoted whole if it survives a scavenge: an
+ * export's 12 MiB of arrays counts the moment it exists). The young generation's pages
+ * (`new_space`, mostly garbage), the read-only space and the shared spaces are not counted.
  */
 export function oldGenerationCounted(): number {
   let bytes = 0
   for (const space of v8.getHeapSpaceStatistics()) {
     const name = space.space_name
-    if (name.startsWith('new_') || name.startsWith('shared_') || name === 'read_only_space') continue
-    bytes += name.endsWith('large_object_space') ? space.space_used_size : space.space_size
+    if (name.endsWith('large_object_space')) {
+      if (!name.startsWith('shared_')) bytes += space.space_used_size
+    } else if (name !== 'new_space' && name !== 'read_only_space' && !name.startsWith('shared_')) {
+      bytes += space.space_size
+    }
   }
   return bytes
 }

@@ -16,7 +16,7 @@ export interface LiveCheckOptions {
    * level where it was (up to 10 minutes) and is back to this at every change of level.
    */
   everyMs?: number
-  /** Default 100: a check whose full GC is expected to pause longer (ms) is skipped, said once. */
+  /** Default 250 (as `leaks.maxPauseMs`): a check whose full GC is expected to pause longer (ms) is skipped, said once. */
   maxPauseMs?: number
   /**
    * Runs a full GC and calls `done` when it is over (at once or later). Default: the inspector's
@@ -52,7 +52,7 @@ export function resolveLiveCheck(value: unknown): ResolvedLiveCheck | false {
   return {
     afterMs: time('afterMs'),
     everyMs: time('everyMs', 30_000)!,
-    maxPauseMs: time('maxPauseMs', 100)!,
+    maxPauseMs: time('maxPauseMs', 250)!,
     collect: o.collect === undefined ? undefined : checkFunction(W, 'option `liveCheck.collect`', o.collect),
   }
 }

@@ -21,7 +21,13 @@ const child = fileURLToPath(new URL('../test/fixtures/pressure-freed.mjs', impor
 
 function runOne() {
   return new Promise((resolve) => {
-    const args = ['--max-old-space-size=128', ...(reducer ? [] : ['--no-memory-reducer']), child, '5000', String(deadlineMs)]
+    const args = [
+      '--max-old-space-size=128',
+      ...(reducer ? [] : ['--no-memory-reducer']),
+      child,
+      '5000',
+      String(deadlineMs),
+    ]
     const p = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_OPTIONS: '', ...(index === undefined ? {} : { HEAPGUARD_INDEX: index }) },
@@ -52,7 +58,9 @@ for (let i = 0; i < runs; i++) {
   results.push(back ? done.msAfterFree : null)
   console.log(
     `run ${i + 1}: freed at ${freed?.level} (ratio ${freed?.ratio?.toFixed(3)}); ` +
-      (back ? `normal ${(done.msAfterFree / 1000).toFixed(1)} s after the free` : `still ${done?.level} after ${deadlineMs / 1000} s`),
+      (back
+        ? `normal ${(done.msAfterFree / 1000).toFixed(1)} s after the free`
+        : `still ${done?.level} after ${deadlineMs / 1000} s`),
   )
 }
 const ok = results.filter((ms) => ms !== null && ms <= 30_000).length

@@ -138,7 +138,13 @@ async function runOne(run, config) {
     hotHitRatioAfter: lateServed === 0 ? null : round(lateHits / lateServed, 3),
     peakHeapMiB: round(Math.max(0, ...samples.map((s) => s.heapUsed)) / MiB),
     peakReservedMiB: round(Math.max(0, ...samples.map((s) => s.reserved ?? 0)) / MiB),
-    levels: server.changes.map((c) => ({ t: round(toS(c.at), 2), to: c.to, ratio: round(c.ratio, 3), reason: c.reason, floors: c.floors })),
+    levels: server.changes.map((c) => ({
+      t: round(toS(c.at), 2),
+      to: c.to,
+      ratio: round(c.ratio, 3),
+      reason: c.reason,
+      floors: c.floors,
+    })),
     servesAfterLoad: after.ok === after.of,
     guardReport: report,
     samples: samples.map((s) => ({
@@ -165,7 +171,8 @@ function printSummary(s) {
   console.log(
     `  exports: ${e.done} done, ${e.refused} refused (503), ${e.lost} lost · peak heap ${s.peakHeapMiB} MiB · peak reserved ${s.peakReservedMiB} MiB · hot-set hit ratio after ${s.hotHitRatioAfter}`,
   )
-  for (const l of s.levels) console.log(`    ${l.t}s → ${l.to} ${l.ratio} ${l.reason ?? ''} ${(l.floors ?? []).join(' | ')}`)
+  for (const l of s.levels)
+    console.log(`    ${l.t}s → ${l.to} ${l.ratio} ${l.reason ?? ''} ${(l.floors ?? []).join(' | ')}`)
   const r = s.guardReport?.reservations
   if (r !== undefined) {
     console.log(

@@ -8,7 +8,9 @@ export const MiB = 1024 * 1024
  * The heapguard build the servers load: this checkout's `dist/`, or the folder in HEAPGUARD_DIST
  * (another build, say main's, for a before/after in one session).
  */
-const DIST = process.env.HEAPGUARD_DIST ? new URL(`file://${process.env.HEAPGUARD_DIST.replace(/\/?$/, '/')}`) : new URL('../../dist/', import.meta.url)
+const DIST = process.env.HEAPGUARD_DIST
+  ? new URL(`file://${process.env.HEAPGUARD_DIST.replace(/\/?$/, '/')}`)
+  : new URL('../../dist/', import.meta.url)
 
 /** The heap the servers are started with (`--max-old-space-size`, MiB). */
 export const HEAP_MIB = 128

@@ -10,8 +10,7 @@ import { LatestReadings, type LevelInputs } from './latest-readings.js'
 import { describeCause } from './level-cause.js'
 import { LevelMachine } from './level-machine.js'
 import { levelRank, type Level } from './levels.js'
-import { LiveCheck } from './live-check.js'
-import { readsV8Heap } from './sources/heap.js'
+import { liveCheckFor, type LiveCheck } from './live-check.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import { pollDelay, PollTimer } from './poll-timer.js'
 import { Rollout, type Mode } from './rollout.js'
@@ -76,6 +75,8 @@ export class PressureController {
   #liveKnownAt = -Infinity
   /** When the trend was last looked at for a live check (controller clock). */
   #trendLookedAt = -Infinity
+  /** What GC effort was last told (see `#armEffort`). */
+  #effortArmed = false
   /** True while a sample is taken and its events delivered: sample() may not re-enter. */
   #sampling = false
   /** How many level changes are running their state hooks now (nested when a hook changes the level). */
@@ -102,21 +103,12 @@ export class PressureController {
     const now = this.#clock.now
     this.#signals = new Signals({ sources, tuning, now, report, logger, timings: this.#timings })
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.#expire()))
-    const liveCheck = this.#options.liveCheck
-    // A full GC only tells what is live about this isolate's heap, and its sample comes on its own
-    // time: not for a caller that drives sample() itself, unless it gave its own `collect`.
-    const heap = sources.find((source) => source.name === 'heap')
-    const canCheck =
-      liveCheck !== false &&
-      (liveCheck.collect !== undefined || (this.#options.autoStart && heap !== undefined && readsV8Heap(heap)))
-    this.#live = !canCheck
-        ? undefined
-        : new LiveCheck(liveCheck, {
-            timings: this.#timings,
-            logger,
-            report,
-            sampled: () => this.#safeSample({ major: true }),
-          })
+    this.#live = liveCheckFor(this.#options, {
+      timings: this.#timings,
+      logger,
+      report,
+      sampled: () => this.#safeSample({ major: true }),
+    })
     this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), this.#inspectGc)
     this.#readings = new LatestReadings(sources, this.#signals.context)
     this.#core = makeCore(this, this.#rollout, this.#hooks, this.#readings, {
@@ -462,7 +454,10 @@ export class PressureController {
 
   /** Tells GC effort whether the cheap actions are in effect: `critical` or above, and no cache still trimming. */
   #armEffort(): void {
-    this.#signals.armEffort(levelRank(this.#level) >= CRITICAL && !this.#hooks.settling())
+    const active = levelRank(this.#level) >= CRITICAL && !this.#hooks.settling()
+    if (active === this.#effortArmed) return
+    this.#effortArmed = active
+    this.#signals.armEffort(active)
   }
 
   /** Brings subsystem state to a change of the applied level. */

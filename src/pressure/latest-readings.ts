@@ -109,24 +109,29 @@ export class LatestReadings {
     return this.#inputs(readings)
   }
 
+  /** One object, filled again at each call: the level logic reads it at once (the sampler's hot path allocates less). */
+  readonly #levelInputs: LevelInputs = { ratio: -Infinity, source: '', live: -Infinity, liveSource: '' }
+
   #inputs(readings: Record<string, SourceReading>): LevelInputs {
-    let ratio = -Infinity
-    let source = ''
-    let live = -Infinity
-    let liveSource = ''
-    for (const name in readings) {
-      const reading = readings[name]!
-      if (reading.ratio > ratio) {
-        ratio = reading.ratio
-        source = name
+    const inputs = this.#levelInputs
+    inputs.ratio = -Infinity
+    inputs.live = -Infinity
+    const sources = this.sources
+    for (let i = 0; i < sources.length; i++) {
+      const name = sources[i]!.name
+      const reading = readings[name]
+      if (reading === undefined) continue
+      if (reading.ratio > inputs.ratio) {
+        inputs.ratio = reading.ratio
+        inputs.source = name
       }
       const own = name === LIVE_SOURCE ? this.#liveRatio(name, reading) : reading.ratio
-      if (own > live) {
-        live = own
-        liveSource = name
+      if (own > inputs.live) {
+        inputs.live = own
+        inputs.liveSource = name
       }
     }
-    return { ratio, source, live, liveSource }
+    return inputs
   }
 
   /** The adjusted ratio less the garbage the heap may hold since the last major GC. */

@@ -75,7 +75,12 @@ export class LevelMachine {
       this.#belowSince = null
       this.#cause = byFloor
         ? { kind: 'floor', from: floor!.from, signal: floor!.signal, level: floor!.level, reason: floor!.reason }
-        : { kind: 'ratio', source: inputs.source, ratio: inputs.ratio, threshold: this.#tuning.thresholds[reached as ThresholdLevel] }
+        : {
+            kind: 'ratio',
+            source: inputs.source,
+            ratio: inputs.ratio,
+            threshold: this.#tuning.thresholds[reached as ThresholdLevel],
+          }
       return this.#level
     }
     if (this.holds(this.#level, inputs, floorLevel)) {

@@ -1,7 +1,8 @@
 import { Session } from 'node:inspector'
 import { performance } from 'node:perf_hooks'
 import type { GcTimings } from './gc-timings.js'
-import type { GcInfo, Logger } from './types.js'
+import { readsV8Heap } from './sources/heap.js'
+import type { GcInfo, Logger, Source } from './types.js'
 import { checkFunction, checkNumber, checkOptions, describe, MAX_TIMER_MS, messageOf } from '../util/validate.js'
 
 /** `createController({ liveCheck })`: when heapguard runs a full GC to learn what is live. */
@@ -48,13 +49,40 @@ export function resolveLiveCheck(value: unknown): ResolvedLiveCheck | false {
   }
   const o = checkOptions<LiveCheckOptions>(W, 'option `liveCheck`', value, KEYS)
   const time = (key: 'afterMs' | 'everyMs' | 'maxPauseMs', fallback?: number) =>
-    o[key] === undefined ? fallback : checkNumber(W, `option \`liveCheck.${key}\``, o[key], { min: 0, max: MAX_TIMER_MS })
+    o[key] === undefined
+      ? fallback
+      : checkNumber(W, `option \`liveCheck.${key}\``, o[key], { min: 0, max: MAX_TIMER_MS })
   return {
     afterMs: time('afterMs'),
     everyMs: time('everyMs', 30_000)!,
     maxPauseMs: time('maxPauseMs', 250)!,
     collect: o.collect === undefined ? undefined : checkFunction(W, 'option `liveCheck.collect`', o.collect),
   }
+}
+
+interface LiveCheckContext {
+  timings: GcTimings
+  logger: Logger
+  report: (error: unknown) => void
+  /** Takes the sample that follows a requested GC. */
+  sampled: () => void
+}
+
+/**
+ * The live check of a controller, or undefined where it cannot work: a full GC tells what is live
+ * only of this isolate's heap (the `heap` source must be `heapSource()`), and its sample comes on
+ * its own time, so not for a caller that drives `sample()` itself (`autoStart: false`), unless it
+ * gave its own `collect`.
+ */
+export function liveCheckFor(
+  options: { liveCheck: ResolvedLiveCheck | false; autoStart: boolean; sources: readonly Source[] },
+  context: LiveCheckContext,
+): LiveCheck | undefined {
+  const { liveCheck, autoStart, sources } = options
+  if (liveCheck === false) return undefined
+  const heap = sources.find((source) => source.name === 'heap')
+  if (liveCheck.collect === undefined && !(autoStart && heap !== undefined && readsV8Heap(heap))) return undefined
+  return new LiveCheck(liveCheck, context)
 }
 
 /** What the controller tells a live check at the end of each sample. */
@@ -83,7 +111,6 @@ export class LiveCheck {
   readonly #timings: GcTimings
   readonly #logger: Logger
   readonly #report: (error: unknown) => void
-  /** Takes the sample that follows a requested GC. */
   readonly #sampled: () => void
   #session: Session | undefined
   #interval: number
@@ -96,10 +123,7 @@ export class LiveCheck {
   #disabled = false
   #closed = false
 
-  constructor(
-    options: ResolvedLiveCheck,
-    context: { timings: GcTimings; logger: Logger; report: (error: unknown) => void; sampled: () => void },
-  ) {
+  constructor(options: ResolvedLiveCheck, context: LiveCheckContext) {
     this.#options = options
     this.#timings = context.timings
     this.#logger = context.logger

@@ -207,9 +207,13 @@ describe('faulty listeners', () => {
     const { pressure } = twoSources(logger)
     pressure.sample()
     pressure.force('emergency')
-    expect(logger.info.mock.calls).toEqual([['heapguard: memory pressure normal -> emergency: bad 0.990 reached emergency (0.95)']])
+    expect(logger.info.mock.calls).toEqual([
+      ['heapguard: memory pressure normal -> emergency: bad 0.990 reached emergency (0.95)'],
+    ])
     pressure.force('normal')
-    expect(logger.info.mock.calls[1]).toEqual(["heapguard: memory pressure emergency -> normal: forced by force('normal')"])
+    expect(logger.info.mock.calls[1]).toEqual([
+      "heapguard: memory pressure emergency -> normal: forced by force('normal')",
+    ])
   })
 
   it('nothing throws out of sample(): every fault at once', () => {

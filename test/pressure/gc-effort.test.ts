@@ -88,7 +88,9 @@ describe('GC effort: emergency before V8 gives up on ineffective mark-compacts',
         until: 5400,
       },
     ])
-    expect(String(warn.mock.calls[0]![0])).toMatch(/^heapguard: gc: garbage collection takes 75 %.*stays at critical or above/)
+    expect(String(warn.mock.calls[0]![0])).toMatch(
+      /^heapguard: gc: garbage collection takes 75 %.*stays at critical or above/,
+    )
     // The next mark-compact began after critical had its effect, and the collector still thrashes.
     run(1, 200, 150, 0.78)
     expect(pressure.level).toBe('emergency')

@@ -1,4 +1,3 @@
-import type { Level } from '../levels.js'
 import type { Floor, GcInfo, Logger, Source, SourceContext, SourceFloor } from '../types.js'
 import { messageOf } from '../../util/validate.js'
 import type { GcTimings } from '../gc-timings.js'
@@ -73,7 +72,6 @@ export class Signals {
   armEffort(active: boolean): void {
     this.#gc.arm(active)
   }
-
 
   /** The floors that hold at `at`, highest first. */
   active(at: number): Floor[] {

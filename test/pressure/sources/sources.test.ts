@@ -181,16 +181,19 @@ describe('defaultSources()', () => {
     expect(warn).not.toHaveBeenCalled()
   })
 
-  it.skipIf(inContainer)('outside a container on a machine small for the heap: RSS against total memory too, silently', () => {
-    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
-    const limit = heapSource().read().limit
-    vi.spyOn(os, 'totalmem').mockReturnValue(4 * limit - 1)
-    const sources = defaultSources()
-    expect(sources.map((s) => s.name)).toEqual(['heap', 'rss'])
-    expect(sources[1]!.read().limit).toBe(4 * limit - 1)
-    expect(warn).not.toHaveBeenCalled()
-    for (const s of sources) s.close?.()
-  })
+  it.skipIf(inContainer)(
+    'outside a container on a machine small for the heap: RSS against total memory too, silently',
+    () => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+      const limit = heapSource().read().limit
+      vi.spyOn(os, 'totalmem').mockReturnValue(4 * limit - 1)
+      const sources = defaultSources()
+      expect(sources.map((s) => s.name)).toEqual(['heap', 'rss'])
+      expect(sources[1]!.read().limit).toBe(4 * limit - 1)
+      expect(warn).not.toHaveBeenCalled()
+      for (const s of sources) s.close?.()
+    },
+  )
 
   it.runIf(inContainer)('in a container with a memory limit: heap, RSS and the cgroup', () => {
     const sources = defaultSources()

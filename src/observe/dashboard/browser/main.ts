@@ -37,7 +37,9 @@ function renderHeader(state: DashboardState): void {
   forced.textContent = state.forced === null ? '' : `forced by operator (measured: ${state.measuredLevel})`
   byId('mode').hidden = state.mode !== 'observe'
   // Why: the last change's reason, and the floors that hold the level (each with its figures).
-  const floors = state.floors.map((f) => `${f.from === f.signal ? f.signal : `${f.from} ${f.signal}`} holds ${f.level}: ${f.reason}`)
+  const floors = state.floors.map(
+    (f) => `${f.from === f.signal ? f.signal : `${f.from} ${f.signal}`} holds ${f.level}: ${f.reason}`,
+  )
   byId('why').textContent = [state.why ?? '', ...floors].filter((line) => line !== '').join(' \u00b7 ')
   document.title = `${state.level} \u00b7 ${title}`
   // The tab's icon carries the level, so a background tab still shows it.

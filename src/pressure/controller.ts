@@ -406,6 +406,7 @@ export class PressureController {
 
   /** GC notifications: those of a GC a live check requested measure no effort; the others feed GC effort. */
   readonly #inspectGc = (info: GcInfo): boolean => {
+    this.#signals.countGc(info)
     if (this.#live?.absorb(info) === true) {
       this.#signals.skipGc(info)
       return false

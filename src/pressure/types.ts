@@ -30,6 +30,11 @@ export interface SourceContext {
   readonly now: () => number
   /** Reports a failure the source survived (on `'error'`, or to the logger); never throws. */
   readonly report: (error: unknown) => void
+  /**
+   * How many major GCs the controller has seen (0 before the first, undefined without GC
+   * notifications): a source whose reading a collection changes can tell its cycles apart.
+   */
+  readonly majorGcs?: number
 }
 
 /** A level a signal calls for at least, whatever the ratio: the measured level is never below it while it holds. */

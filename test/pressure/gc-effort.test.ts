@@ -62,17 +62,17 @@ function started(options: { gcCoalesceMs?: number; recoveryMs?: number } = {}) {
 describe('GC effort: emergency before V8 gives up on ineffective mark-compacts', () => {
   it('the rules sit inside V8’s own (old generation ≥ 80 %, mutator < 40 %)', () => {
     expect(GC_EFFORT_RULES).toEqual([
-      { level: 'emergency', share: 0.75, utilization: 0.5 },
-      { level: 'critical', share: 0.7, utilization: 0.6 },
+      { level: 'emergency', share: 0.8, utilization: 0.4, inARow: 2 },
+      { level: 'critical', share: 0.7, utilization: 0.6, inARow: 1 },
     ])
   })
 
-  it('a collector taking 75 % of the time with the old generation 78 % full: critical first, emergency when the next mark-compact still thrashes, the ratio notwithstanding', () => {
+  it('a collector taking 75 % of the time with the old generation 82 % full: critical first, emergency when the next mark-compact still thrashes, the ratio notwithstanding', () => {
     const { pressure, run, warn, changes, source, errors } = started()
-    run(1, 200, 150, 0.78) // the first mark-compact starts the clock: no utilization yet
+    run(1, 200, 150, 0.82) // the first mark-compact starts the clock: no utilization yet
     expect(pressure.level).toBe('normal')
     const reads = source.reads
-    run(1, 200, 150, 0.78)
+    run(1, 200, 150, 0.82)
     expect(source.reads).toBe(reads + 1) // sampled at once
     // Cheap actions first: critical, where caches give back.
     expect(pressure.level).toBe('critical')
@@ -82,8 +82,7 @@ describe('GC effort: emergency before V8 gives up on ineffective mark-compacts',
         from: 'gc',
         signal: 'gc',
         level: 'critical',
-        reason:
-          'garbage collection takes 75 % of the time with the old generation 78 % full; critical first, so that caches give back',
+        reason: 'garbage collection takes 75 % of the time with the old generation 82 % full',
         at: 400,
         until: 5400,
       },
@@ -91,20 +90,21 @@ describe('GC effort: emergency before V8 gives up on ineffective mark-compacts',
     expect(String(warn.mock.calls[0]![0])).toMatch(
       /^heapguard: gc: garbage collection takes 75 %.*stays at critical or above/,
     )
-    // The next mark-compact began after critical had its effect, and the collector still thrashes.
-    run(1, 200, 150, 0.78)
+    // The next mark-compact began after critical had its effect, and the collector still
+    // thrashes: V8's own rule, twice in a row.
+    run(1, 200, 150, 0.82)
     expect(pressure.level).toBe('emergency')
     expect(changes.map((c) => [c.to, c.cause.kind])).toEqual([
       ['critical', 'floor'],
       ['emergency', 'floor'],
     ])
     expect(changes[1]!.reason).toBe(
-      'gc: garbage collection takes 75 % of the time with the old generation 78 % full, after the caches gave back at critical',
+      'gc: garbage collection takes 75 % of the time with the old generation 82 % full, 2 mark-compacts in a row, after the caches gave back at critical',
     )
     expect(pressure.floors()[0]).toMatchObject({ level: 'emergency', at: 600, until: 5600 })
     expect(warn).toHaveBeenCalledTimes(2)
     // Refreshed by every further thrashing mark-compact, said once.
-    run(3, 200, 150, 0.79)
+    run(3, 200, 150, 0.83)
     expect(warn).toHaveBeenCalledTimes(2)
     expect(pressure.floors()[0]).toMatchObject({ level: 'emergency', at: 1200, until: 6200 })
     expect(errors).toEqual([])
@@ -145,6 +145,8 @@ describe('GC effort: emergency before V8 gives up on ineffective mark-compacts',
     run(1, 200, 160, 0.8) // 0.51
     expect(pressure.level).toBe('critical')
     run(1, 200, 160, 0.8) // 0.39: where V8 counts its first ineffective mark-compact of the four it needs
+    expect(pressure.level).toBe('critical')
+    run(1, 200, 160, 0.8) // 0.33: its second; ours too, after critical had its effect
     expect(pressure.level).toBe('emergency')
     pressure.close()
   })
@@ -169,7 +171,7 @@ describe('GC effort: emergency before V8 gives up on ineffective mark-compacts',
 
   it('holds for recoveryMs, then recovers by the staged rules', () => {
     const { pressure, run, clock, changes } = started({ recoveryMs: 1000 })
-    run(3, 200, 150, 0.78)
+    run(3, 200, 150, 0.82)
     expect(pressure.level).toBe('emergency')
     const raisedAt = clock.t
     const at = (t: number) => {
@@ -229,7 +231,7 @@ describe('GC effort: cheap actions before emergency', () => {
     const { pressure, run, changes } = started()
     const cache = pressure.caches.lru<number, string>('values', { max: 10_000 })
     for (let i = 0; i < 1000; i++) cache.set(i, `value ${i}`)
-    run(2, 200, 150, 0.78) // thrashing: critical, and the cache gives back half
+    run(2, 200, 150, 0.82) // thrashing: critical, and the cache gives back half
     expect(pressure.level).toBe('critical')
     expect(cache.size).toBe(500)
     // The next mark-compact collects what the cache gave back: the old generation is roomier,
@@ -252,12 +254,14 @@ describe('GC effort: cheap actions before emergency', () => {
     pressure.close()
   })
 
-  it('when the ratio has already brought critical (caches given back), the first thrashing mark-compact brings emergency', () => {
+  it('when the ratio has already brought critical (caches given back), two thrashing mark-compacts in a row bring emergency', () => {
     const { pressure, run, source, changes } = started()
     source.ratio = 0.9
     pressure.sample()
     expect(pressure.level).toBe('critical')
-    run(2, 200, 150, 0.8)
+    run(2, 200, 150, 0.8) // the first starts the clock, the second is one in a row
+    expect(pressure.level).toBe('critical')
+    run(1, 200, 150, 0.8)
     expect(pressure.level).toBe('emergency')
     expect(changes.map((c) => [c.to, c.cause.kind])).toEqual([
       ['critical', 'ratio'],
@@ -266,15 +270,25 @@ describe('GC effort: cheap actions before emergency', () => {
     pressure.close()
   })
 
-  it('waits while the caches are still trimming in slices: a mark-compact then says critical, the first after says emergency', () => {
-    const { pressure, run, clock } = started()
+  it('waits while the caches are still trimming in slices: two in a row then say critical; three in a row are emergency whatever the level', () => {
+    const { pressure, run } = started()
     const cache = pressure.caches.lru<number, number>('big', { max: 100_000 })
     for (let i = 0; i < 20_000; i++) cache.set(i, i)
     run(2, 200, 150, 0.8) // critical: the cache must give back 10,000 entries, 4,096 of them at once
     expect(pressure.level).toBe('critical')
     expect(cache.size).toBeGreaterThan(10_000) // the rest waits for slices (fake timers hold them)
     run(1, 200, 150, 0.8)
-    expect(pressure.level).toBe('critical') // the caches have not had their effect yet
+    expect(pressure.level).toBe('critical') // two in a row, but the caches have not had their effect yet
+    run(1, 200, 150, 0.8)
+    expect(pressure.level).toBe('emergency') // three: one before V8 can abort, whatever the caches are doing
+    pressure.close()
+  })
+
+  it('after the caches finished trimming, a sample arms it: two in a row then bring emergency', () => {
+    const { pressure, run, clock } = started()
+    const cache = pressure.caches.lru<number, number>('big', { max: 100_000 })
+    for (let i = 0; i < 20_000; i++) cache.set(i, i)
+    run(2, 200, 150, 0.8)
     for (let i = 0; i < 100 && cache.size > 10_000; i++) vi.advanceTimersToNextTimer() // the slices run
     expect(cache.size).toBe(10_000)
     clock.t += 10
@@ -284,12 +298,13 @@ describe('GC effort: cheap actions before emergency', () => {
     pressure.close()
   })
 
-  it('forced levels count as cheap actions in effect: a drill at critical, then thrashing, is emergency', () => {
-    const { pressure, run } = started()
-    run(1, 200, 150, 0.8)
-    pressure.force('critical')
-    run(1, 200, 150, 0.8)
-    expect(pressure.measuredLevel).toBe('emergency')
+  it('a heap the cheap actions keep under 80 % never reaches emergency from effort, however hard the collector works', () => {
+    // The high tide's case: exports and a halved cache keep the old generation at 76–77 %, the
+    // collector at 44–56 % of the time; V8 does not count these, and neither does heapguard.
+    const { pressure, run, changes } = started()
+    run(20, 200, 110, 0.77)
+    expect(pressure.level).toBe('critical')
+    expect(changes.map((c) => c.to)).toEqual(['critical'])
     pressure.close()
   })
 })

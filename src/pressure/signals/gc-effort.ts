@@ -8,28 +8,35 @@ import type { GcEntry, GcInfo, SourceFloor } from '../types.js'
  * mutator (the program) got less than 40 % of the time (V8 heap.cc, `CheckIneffectiveMarkCompact`).
  * That is below the default `critical` ratio (0.85), so the ratio alone can arrive too late.
  *
- * The floors below sit inside V8's rule, with margins on both figures, so that they hold from
- * the first mark-compact V8 counts, three collections before it can abort. Neither can hold in
- * a process whose garbage collector keeps up: that takes both a nearly full old generation
- * and the collector taking most of the time.
- *
- * Cheap actions first: effort alone asks for `critical`, the level at which caches give memory
- * back. It asks for `emergency` only when a mark-compact that began after that had its effect
- * (the level at `critical` or above, the caches done trimming: see `GcEffort.arm`) still meets
- * the `emergency` rule. A process that trimming saves never sees `emergency` from effort; a
- * dying one sees it one mark-compact later, still at least two before V8 can abort.
+ * Cheap actions first. The `critical` rule, looser than V8's, holds from the first mark-compact
+ * that meets it: `critical` is where caches give memory back (the JVM clears its soft references
+ * before it declares the heap exhausted). `emergency`, which refuses all but critical work, takes
+ * V8's own rule met by mark-compacts in a row: two, the newer of which began after the cheap
+ * actions had their effect (the level at `critical` or above, no cache still trimming: see
+ * `GcEffort.arm`), or three whatever the level. Our utilization is never above V8's, so our count
+ * is never behind V8's: `emergency` comes at V8's second ineffective mark-compact at the latest,
+ * two before it can abort. A process whose heap the cheap actions bring under 80 %, or whose
+ * collector then keeps up, never sees `emergency` from effort; neither does one whose collector
+ * keeps up however full its heap is.
  */
 export const GC_EFFORT_RULES: readonly GcEffortRule[] = Object.freeze([
-  { level: 'emergency', share: 0.75, utilization: 0.5 },
-  { level: 'critical', share: 0.7, utilization: 0.6 },
+  { level: 'emergency', share: 0.8, utilization: 0.4, inARow: 2 },
+  { level: 'critical', share: 0.7, utilization: 0.6, inARow: 1 },
 ])
 
-/** A floor of `level` when the old generation is at least `share` full and the mutator utilization below `utilization`. */
+/**
+ * A floor of `level` when `inARow` mark-compacts in a row each left the old generation at least
+ * `share` full with the mutator utilization below `utilization`.
+ */
 export interface GcEffortRule {
   level: Level
   share: number
   utilization: number
+  inARow: number
 }
+
+/** Mark-compacts in a row that meet the emergency rule bring it whatever the level (still one before V8 can abort). */
+const IN_A_ROW_UNARMED = 3
 
 /**
  * Mutator utilization from the GC seam's entries, as V8 computes it for its own rule: for each
@@ -59,6 +66,8 @@ export class GcEffort {
   #armedAfter: number | null = null
   /** The pause of the last mark-compact when it was not incremental (all its work), else null. */
   #fullPause: number | null = null
+  /** Mark-compacts in a row that met the emergency rule. */
+  #inARow = 0
   readonly #timings: GcTimings | undefined
 
   /** `timings` learns from mark-compacts that ran whole in their pause. */
@@ -97,15 +106,23 @@ export class GcEffort {
     if (old === undefined || !(old.limit > 0) || !Number.isFinite(old.used)) return undefined
     if (this.#fullPause !== null) this.#timings?.record(this.#fullPause, old.used)
     this.#share = old.used / old.limit
-    for (const rule of GC_EFFORT_RULES) {
-      if (this.#share < rule.share || this.#utilization >= rule.utilization) continue
-      if (rule.level !== 'emergency') return { level: rule.level, signal: 'gc', reason: this.#reason() }
-      const effective = this.#armedAfter !== null && began > this.#armedAfter
-      return effective
-        ? { level: 'emergency', signal: 'gc', reason: `${this.#reason()}, after the caches gave back at critical` }
-        : { level: 'critical', signal: 'gc', reason: `${this.#reason()}; critical first, so that caches give back` }
+    const [emergency, critical] = GC_EFFORT_RULES as [GcEffortRule, GcEffortRule]
+    this.#inARow = this.#meets(emergency) ? this.#inARow + 1 : 0
+    const armed = this.#armedAfter !== null && began > this.#armedAfter
+    if ((armed && this.#inARow >= emergency.inARow) || this.#inARow >= IN_A_ROW_UNARMED) {
+      const after = armed ? ', after the caches gave back at critical' : ''
+      return {
+        level: 'emergency',
+        signal: 'gc',
+        reason: `${this.#reason()}, ${this.#inARow} mark-compacts in a row${after}`,
+      }
     }
+    if (this.#meets(critical)) return { level: 'critical', signal: 'gc', reason: this.#reason() }
     return undefined
+  }
+
+  #meets(rule: GcEffortRule): boolean {
+    return this.#share >= rule.share && this.#utilization < rule.utilization
   }
 
   /**

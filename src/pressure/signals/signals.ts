@@ -35,6 +35,8 @@ export class Signals {
   /** The context every source's `read()` and `poll()` gets: one object, built once. */
   readonly context: SourceContext
   #lastPoll = -Infinity
+  /** Major GCs seen; undefined until the GC seam has delivered one notification. */
+  #majorGcs: number | undefined
 
   constructor(options: SignalsOptions) {
     this.#sources = options.sources
@@ -43,7 +45,14 @@ export class Signals {
     this.#gc = new GcEffort(options.timings)
     this.#tuning = options.tuning
     this.#logger = options.logger
-    this.context = Object.freeze({ now: options.now, report: options.report })
+    const signals = this
+    this.context = Object.freeze({
+      now: options.now,
+      report: options.report,
+      get majorGcs() {
+        return signals.#majorGcs
+      },
+    })
   }
 
   /** The floor that holds at `at` (the highest), or undefined: runs the sources' `poll()` first when the slow poll is due. */
@@ -53,6 +62,11 @@ export class Signals {
       for (const source of this.#polled) this.#poll(source, at)
     }
     return this.#floors.top(at)
+  }
+
+  /** Counts a GC notification (sources tell collection cycles apart by it): call it for every one. */
+  countGc(info: GcInfo): void {
+    this.#majorGcs = (this.#majorGcs ?? 0) + (info?.major === true ? 1 : 0)
   }
 
   /** Feeds a GC notification to the GC-effort signal; true when it raised a floor (sample now). */

@@ -2,6 +2,7 @@ import os from 'node:os'
 import v8 from 'node:v8'
 import { resourceLimits as workerResourceLimits } from 'node:worker_threads'
 import type { Source } from '../types.js'
+import { HeapCount } from './heap-count.js'
 import { checkNumber, checkOptions, checkString, describe } from '../../util/validate.js'
 
 const W = 'heapSource'
@@ -119,22 +120,20 @@ function positive(value: number | undefined): number | undefined {
 }
 
 /**
- * The V8 heap as V8 counts it against its limit: the old generation's committed pages (the old
- * and code spaces, fragmentation included) and the large objects, against the usable heap limit
- * (see {@link usableHeapLimit}). V8 gives up with "Reached heap limit" when that count cannot
- * grow; `used_heap_size` counts only live-or-dead objects (a fragmented heap dies with it at
- * 0.70–0.85) and the young generation, whose objects mostly die young and which the limit leaves
- * out. The limit is computed once; V8 does not change it during the life of a process.
+ * The V8 heap as V8 counts it against its limit (see `HeapCount`: the old generation's objects and
+ * large objects, and the free pages V8 did not manage to reuse), against the usable heap limit
+ * (see {@link usableHeapLimit}). The limit is computed once; V8 does not change it during the
+ * life of a process.
  */
 export function heapSource(options: HeapSourceOptions = {}): Source {
   const o = checkOptions<HeapSourceOptions>(W, 'options', options, ['name', 'limit', 'flags'])
   const name = o.name === undefined ? 'heap' : checkString(W, 'option `name`', o.name)
   const fixedLimit = o.limit === undefined ? undefined : checkNumber(W, 'option `limit`', o.limit, { above: 0 })
   const limit = fixedLimit ?? computeLimit(o.flags)
-  const counted = oldGenerationReader()
+  const count = new HeapCount()
   const source: Source = {
     name,
-    read: () => ({ used: counted(), limit }),
+    read: (context) => ({ used: count.read(context?.majorGcs), limit }),
   }
   v8Heaps.add(source)
   return source
@@ -147,43 +146,6 @@ export function readsV8Heap(source: Source): boolean {
   return v8Heaps.has(source)
 }
 
-/**
- * Bytes of the heap as V8 counts them against its limit (`OldGenerationCapacity`): the committed
- * size of each paged old space, and the objects of the large-object spaces, the young one
- * included (a large object is allocated there and promoted whole if it survives a scavenge: an
- * export's 12 MiB of arrays counts the moment it exists). The young generation's pages
- * (`new_space`, mostly garbage), the read-only space and the shared spaces are not counted.
- */
-export function oldGenerationCounted(): number {
-  let bytes = 0
-  for (const space of v8.getHeapSpaceStatistics()) {
-    const name = space.space_name
-    if (name.endsWith('large_object_space')) {
-      if (!name.startsWith('shared_')) bytes += space.space_used_size
-    } else if (name !== 'new_space' && name !== 'read_only_space' && !name.startsWith('shared_')) {
-      bytes += space.space_size
-    }
-  }
-  return bytes
-}
-
-/**
- * `oldGenerationCounted()` for the sampler's hot path. The per-space statistics cost about five
- * times the heap totals, and the count can only change when the heap's committed total does
- * (a page added or released, a large object allocated or freed), so they are read only then.
- */
-function oldGenerationReader(): () => number {
-  let total = -1
-  let counted = 0
-  return () => {
-    const committed = v8.getHeapStatistics().total_heap_size
-    if (committed !== total) {
-      total = committed
-      counted = oldGenerationCounted()
-    }
-    return counted
-  }
-}
 /** With `flags` given, they replace the process's: a field left out counts as not set. */
 function computeLimit(value: HeapSourceOptions['flags']): number {
   const heapSizeLimit = v8.getHeapStatistics().heap_size_limit

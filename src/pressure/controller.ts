@@ -12,7 +12,7 @@ import { LevelMachine } from './level-machine.js'
 import { levelRank, type Level } from './levels.js'
 import { liveCheckFor, type LiveCheck } from './live-check.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
-import { pollDelay, PollTimer } from './poll-timer.js'
+import { inFastZone, pollDelay, PollTimer } from './poll-timer.js'
 import { Rollout, type Mode } from './rollout.js'
 import { SampleHistory } from './sample-history.js'
 import { Signals } from './signals/signals.js'
@@ -68,7 +68,8 @@ export class PressureController {
 
   #ratio = 0
   #level: Level = 'normal'
-  /** The sample before the newest one (controller clock, ratio): how fast the ratio moves, for the poll. */
+  /** When the newest ratio was read, and the one before (controller clock, ratio): how fast it moves, for the poll. */
+  #stepAt = -Infinity
   #previousAt = -Infinity
   #previousRatio = 0
   /** When the last major GC was sampled, or the effective level last changed, whichever is later (controller clock). */
@@ -357,8 +358,9 @@ export class PressureController {
   }
 
   #step(inputs: LevelInputs, at: number, floor: Floor | undefined): void {
-    this.#previousAt = at
+    this.#previousAt = this.#stepAt
     this.#previousRatio = this.#ratio
+    this.#stepAt = at
     this.#ratio = inputs.ratio
     this.#machine.step(inputs, at, floor)
   }
@@ -371,9 +373,10 @@ export class PressureController {
   #pollDelay(at: number): number {
     const tuning = this.#options.tuning
     const delay = pollDelay(this.#ratio, tuning)
-    const dt = at - this.#previousAt
+    const dt = this.#stepAt - this.#previousAt
     const rise = this.#ratio - this.#previousRatio
-    if (delay !== tuning.fastIntervalMs || !(dt > 0) || !(rise > 0)) return delay
+    // A climb seen inside the fast zone, not a jump into it.
+    if (!(dt > 0) || !(rise > 0) || !inFastZone(this.#previousRatio, tuning.thresholds)) return delay
     const line = nextThreshold(this.#ratio, tuning.thresholds)
     if (line === undefined) return delay
     const eta = ((line - this.#ratio) / rise) * dt

@@ -1,6 +1,11 @@
 /** How close to `warning` (in ratio) the fast polling starts. */
 const FAST_ZONE = 0.1
 
+/** True near `warning` or above it, where the poll is fast. */
+export function inFastZone(ratio: number, thresholds: { warning: number }): boolean {
+  return ratio >= thresholds.warning - FAST_ZONE
+}
+
 /** The poll period for a ratio: fast near or above warning, slow well below it. */
 export function pollDelay(
   ratio: number,
@@ -10,7 +15,7 @@ export function pollDelay(
     thresholds,
   }: { intervalMs: number; fastIntervalMs: number; thresholds: { warning: number } },
 ): number {
-  return ratio >= thresholds.warning - FAST_ZONE ? fastIntervalMs : intervalMs
+  return inFastZone(ratio, thresholds) ? fastIntervalMs : intervalMs
 }
 
 /**

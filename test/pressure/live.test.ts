@@ -140,6 +140,29 @@ describe('the live check: a full GC when none has come', () => {
     pressure.close()
   })
 
+  it('an idle process whose trend projects the limit gets one check, and then the trend says what is live', async () => {
+    const { pressure, collect, collected, feed, majorGc, heap } = setup({ liveCheck: { afterMs: 5000 } })
+    const limit = 256 * 2 ** 20 // the trend speaks bytes: 1 KiB/s is flat
+    heap.read = () => ({ used: heap.ratio * limit, limit })
+    // Under load: post-GC floors rise 0.2 → 0.4 over 20 s, and the reading carries garbage on top.
+    for (let i = 0; i <= 4; i++) {
+      majorGc(0.2 + i * 0.05, i * 5000)
+      feed(0.55, i * 5000 + 2500)
+    }
+    // Then the load stops: no more major GCs, the garbage stays in the reading.
+    feed(0.55, 21_000)
+    expect(pressure.trend().msToLimit).not.toBeNull() // the garbage reads as growth
+    collected.live = 0.4 // all that is live: the floor stopped rising when the load did
+    expect(collect).not.toHaveBeenCalled()
+    feed(0.55, 60_000) // the trend is looked at once per slow poll (60 s here)
+    expect(collect).toHaveBeenCalledTimes(1)
+    await Promise.resolve()
+    feed(0.4, 65_000)
+    expect(pressure.trend().msToLimit).toBeNull()
+    expect(pressure.level).toBe('normal')
+    pressure.close()
+  })
+
   it('is rate-limited and backs off while the level stays: everyMs, then twice as long, back to everyMs at a change', async () => {
     const { pressure, collect, collected, feed } = setup({ liveCheck: { afterMs: 1000, everyMs: 10_000 } })
     collected.live = 0.9 // the memory really is live: each check confirms the level

@@ -147,6 +147,24 @@ describe('timer zones', () => {
     pressure.close()
   })
 
+  it('near a threshold, a climbing ratio is polled when it is expected to cross, not up to a period later', () => {
+    const { pressure, source, clock, at, advance } = started({ intervalMs: 1000, fastIntervalMs: 25 }, 0.62)
+    // 0.2 a second from t = 1010 on: the warning line (0.70) is crossed at t = 1410, between two 25 ms polls.
+    const read = source.read.bind(source)
+    source.read = () => {
+      source.ratio = 0.62 + Math.max(0, clock.t - 1010) * 0.0002
+      return read()
+    }
+    const changes: number[] = []
+    pressure.on('level', (c) => changes.push(c.at))
+    advance(1500)
+    // Polls of 25 ms until the crossing is near, then sooner: seen within a few ms of it.
+    expect(at.filter((t) => t < 1300).every((t, i, all) => i === 0 || t - all[i - 1]! === 25)).toBe(true)
+    expect(changes[0]).toBeGreaterThanOrEqual(1410)
+    expect(changes[0]).toBeLessThanOrEqual(1413)
+    pressure.close()
+  })
+
   it('stays fast above warning and at every level above it', () => {
     const { pressure, source, at, advance } = started({ intervalMs: 1000, fastIntervalMs: 50 }, 0.99)
     advance(200)

@@ -11,32 +11,30 @@ import type { GcEntry, GcInfo, SourceFloor } from '../types.js'
  * Cheap actions first. The `critical` rule, looser than V8's, holds from the first mark-compact
  * that meets it: `critical` is where caches give memory back (the JVM clears its soft references
  * before it declares the heap exhausted). `emergency`, which refuses all but critical work, takes
- * V8's own rule met by mark-compacts in a row: two, the newer of which began after the cheap
- * actions had their effect (the level at `critical` or above, no cache still trimming: see
- * `GcEffort.arm`), or three whatever the level. Our utilization is never above V8's, so our count
- * is never behind V8's: `emergency` comes at V8's second ineffective mark-compact at the latest,
- * two before it can abort. A process whose heap the cheap actions bring under 80 %, or whose
+ * V8's own rule: met by a mark-compact that began after the cheap actions had their effect (the
+ * level at `critical` or above, no cache still trimming: see `GcEffort.arm`), or by two in a row
+ * whatever the level. Our utilization is never above V8's, so our count is never behind V8's:
+ * `emergency` comes at V8's second ineffective mark-compact at the latest, two before it can abort. A process whose heap the cheap actions bring under 80 %, or whose
  * collector then keeps up, never sees `emergency` from effort; neither does one whose collector
  * keeps up however full its heap is.
  */
 export const GC_EFFORT_RULES: readonly GcEffortRule[] = Object.freeze([
-  { level: 'emergency', share: 0.8, utilization: 0.4, inARow: 2 },
-  { level: 'critical', share: 0.7, utilization: 0.6, inARow: 1 },
+  { level: 'emergency', share: 0.8, utilization: 0.4 },
+  { level: 'critical', share: 0.7, utilization: 0.6 },
 ])
 
 /**
- * A floor of `level` when `inARow` mark-compacts in a row each left the old generation at least
- * `share` full with the mutator utilization below `utilization`.
+ * A floor of `level` when a mark-compact left the old generation at least `share` full with the
+ * mutator utilization below `utilization` (for `emergency`, see above for when).
  */
 export interface GcEffortRule {
   level: Level
   share: number
   utilization: number
-  inARow: number
 }
 
-/** Mark-compacts in a row that meet the emergency rule bring it whatever the level (still one before V8 can abort). */
-const IN_A_ROW_UNARMED = 3
+/** Mark-compacts in a row that meet the emergency rule bring it whatever the level (still two before V8 can abort). */
+const IN_A_ROW_UNARMED = 2
 
 /**
  * Mutator utilization from the GC seam's entries, as V8 computes it for its own rule: for each
@@ -109,13 +107,9 @@ export class GcEffort {
     const [emergency, critical] = GC_EFFORT_RULES as [GcEffortRule, GcEffortRule]
     this.#inARow = this.#meets(emergency) ? this.#inARow + 1 : 0
     const armed = this.#armedAfter !== null && began > this.#armedAfter
-    if ((armed && this.#inARow >= emergency.inARow) || this.#inARow >= IN_A_ROW_UNARMED) {
-      const after = armed ? ', after the caches gave back at critical' : ''
-      return {
-        level: 'emergency',
-        signal: 'gc',
-        reason: `${this.#reason()}, ${this.#inARow} mark-compacts in a row${after}`,
-      }
+    if ((armed && this.#inARow > 0) || this.#inARow >= IN_A_ROW_UNARMED) {
+      const why = armed ? 'after the caches gave back at critical' : `${this.#inARow} mark-compacts in a row`
+      return { level: 'emergency', signal: 'gc', reason: `${this.#reason()}, ${why}` }
     }
     if (this.#meets(critical)) return { level: 'critical', signal: 'gc', reason: this.#reason() }
     return undefined

@@ -11,7 +11,11 @@ export interface EventLoopSourceOptions {
   maxDelayMs?: number
   /** The event-loop utilization (0..1] that counts as full; default none: utilization is not measured. */
   maxUtilization?: number
-  /** How often the delay is sampled, in ms (the histogram's resolution); default 10. */
+  /**
+   * How often the delay is sampled, in ms (the histogram's resolution): a wait is known to within
+   * it. Default `maxDelayMs / 20` within 10..100 (50 for the default `maxDelayMs`): each tick wakes
+   * the process, idle or not.
+   */
   resolutionMs?: number
 }
 
@@ -38,7 +42,7 @@ const UTILIZATION_WINDOW_MS = 1000
  * two ratios.
  *
  * The delay comes from `perf_hooks.monitorEventLoopDelay()`: a native timer every `resolutionMs`,
- * no JavaScript per tick. Only its `max` is read (its `mean` walks every bucket: ≈ 45 µs). It is
+ * no JavaScript per tick (but a wake-up of the process). Only its `max` is read (its `mean` walks every bucket: ≈ 45 µs). It is
  * reset after a reading that shows a wait of at least `resolutionMs`; it then drops the next
  * interval (that is when it takes its new starting time), so a one-shot probe timer measures that
  * one. A wait still going on when a reading is taken (its tick not yet run) shows in the next
@@ -53,7 +57,7 @@ export function eventLoopSource(options: EventLoopSourceOptions = {}): Source {
     o.maxUtilization === undefined
       ? undefined
       : checkNumber(W, 'option `maxUtilization`', o.maxUtilization, { above: 0, max: 1 })
-  const resolutionMs = checkNumber(W, 'option `resolutionMs`', o.resolutionMs ?? 10, {
+  const resolutionMs = checkNumber(W, 'option `resolutionMs`', o.resolutionMs ?? defaultResolution(maxDelayMs), {
     integer: true,
     min: 1,
     max: 1000,
@@ -69,6 +73,15 @@ export function eventLoopSource(options: EventLoopSourceOptions = {}): Source {
     },
     close: () => loop.close(),
   }
+}
+
+/**
+ * A twentieth of the delay counted as full, within 10..100 ms: each tick wakes the process (an idle
+ * process pays ≈ 0.2 % of a core at 50 ms, ≈ 0.6 % at 10 ms: BENCHMARKS.md), and a wait is known
+ * to within one tick, 5 % of `maxDelayMs`.
+ */
+function defaultResolution(maxDelayMs: number): number {
+  return Math.min(100, Math.max(10, Math.round(maxDelayMs / 20)))
 }
 
 /** The loop's delay since the previous reading, and its utilization over the last second or more. */

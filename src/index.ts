@@ -16,6 +16,7 @@ export {
 } from './pressure/sources/rss.js'
 export { cgroupSource, type CgroupSourceOptions } from './pressure/sources/cgroup.js'
 export { externalSource, type ExternalSourceOptions } from './pressure/sources/external.js'
+export { eventLoopSource, type EventLoopSourceOptions } from './pressure/sources/event-loop.js'
 export { defaultSources } from './pressure/sources/defaults.js'
 export type { CgroupPaths } from './pressure/sources/cgroup-layout.js'
 export { GC_EFFORT_RULES, type GcEffortRule } from './pressure/signals/gc-effort.js'

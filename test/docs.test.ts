@@ -73,6 +73,26 @@ describe('scripts/check-docs.mjs', () => {
     expect(output).not.toContain('#a-heading-with-code')
   })
 
+  it('reports a second separator row in a table (issue 23: two tables rendered a row of dashes)', () => {
+    const file = markdown('tables.md', [
+      '# Tables', // 1
+      '', // 2
+      '| a   | b   |', // 3
+      '| --- | :-: |', // 4: the separator
+      '| --- | --- |', // 5: a second one
+      '| 1   | 2   |', // 6
+      '', // 7
+      '```text', // 8
+      '| --- |', // 9: inside code, not a table
+      '```', // 10
+    ])
+    const { status, output } = check('--no-typecheck', file)
+    expect(status).toBe(1)
+    expect(output).toContain(`${file}:5: a table separator row that is not right under the header`)
+    expect(output).not.toContain(`${file}:4:`)
+    expect(output).not.toContain(`${file}:9:`)
+  })
+
   it('catches a bad-input count that differs from the one the reliability suite pins', () => {
     const file = markdown('count.md', ['# Count', '', 'A table of 12 bad-input cases.'])
     const { status, output } = check('--no-typecheck', file)

@@ -76,7 +76,9 @@ const token = randomBytes(18).toString('base64url')
 const dashboard = dashboardHandler(pressure, { token, title: 'heapguard demo shop' })
 const health = healthHandler(pressure)
 const registry = new Registry()
-collectMetrics(pressure, { registry, prefix: 'shop_' })
+// No prefix: the names are the ones the shipped alert rules and Grafana dashboard read
+// (observability/). With a prefix, prefix the rules too (docs/observation.md shows the command).
+collectMetrics(pressure, { registry })
 
 // ---- what the demo reports back to run.mjs ---------------------------------------------------
 const heapUsed = () => pressure.lastSample?.sources.heap?.used ?? 0

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { get } from '../observe/helpers.js'
+import { get, parsePrometheus } from '../observe/helpers.js'
+import { metricNames, PROMETHEUS_SERIES, shippedRules } from '../observe/rules.js'
 
 // A real-process test: the demo is a program, its behaviour is the point. It runs the BUILT
 // library (dist/), as `npm run demo` does after building.
@@ -39,8 +40,13 @@ describe('npm run demo', () => {
     expect([200, 503]).toContain(health.status)
     expect(Object.keys(JSON.parse(health.body)).sort()).toEqual(['level', 'ratio'])
     const metrics = await get(`${base}/metrics`)
-    expect(metrics.body).toMatch(/^shop_memory_pressure_ratio \d/m)
-    expect(metrics.body).toMatch(/^shop_cache_entries\{cache="pages"\} \d+/m)
+    expect(metrics.body).toMatch(/^memory_pressure_ratio \d/m)
+    expect(metrics.body).toMatch(/^cache_entries\{cache="pages"\} \d+/m)
+    // The shipped alert rules read what the demo serves (with a prefix they loaded and could never fire).
+    const families = parsePrometheus(metrics.body).types
+    for (const { alert, expr } of shippedRules())
+      for (const name of metricNames(expr))
+        if (!PROMETHEUS_SERIES.includes(name)) expect(families.has(name), `${alert} reads ${name}`).toBe(true)
 
     expect(await exited, err).toBe(0)
     expect(err).toBe('')

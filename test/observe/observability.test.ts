@@ -8,80 +8,27 @@ import { createController } from '../../src/index.js'
 import { collectMetrics } from '../../src/prometheus.js'
 import { isExecutable, requirement } from '../support/machine.js'
 import { scriptedSource } from './helpers.js'
+import {
+  alertRules,
+  DASHBOARD,
+  metricNames,
+  PROMETHEUS_SERIES,
+  ROOT,
+  RULE_TESTS,
+  RULES,
+  shippedRules,
+} from './rules.js'
 
 // The alert rules and the Grafana dashboard shipped in observability/ (package.json `files`):
-// every expression must name metrics heapguard publishes, and parse as PromQL.
+// every expression must name metrics heapguard publishes, and parse as PromQL. What the rules do
+// is tested by promtool (test/observe/prometheus-rules.test.yml, run below) and in a real
+// Prometheus against live processes (prometheus-live.test.ts).
 
-const root = join(import.meta.dirname, '..', '..')
-const RULES = join(root, 'observability', 'prometheus-rules.yml')
-const RULE_TESTS = join(root, 'test', 'observe', 'prometheus-rules.test.yml')
-const DASHBOARD = join(root, 'observability', 'grafana-dashboard.json')
-
-/** Metrics being added with reservations (issue 12); accepted until their exporter lands. */
-const RESERVATION_METRICS = ['memory_reserved_bytes', 'reservations_refused_total']
+const root = ROOT
 
 const pressure = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
 afterAll(() => pressure.close())
-const published = new Set([...collectMetrics(pressure, { registry: new Registry() }).names, ...RESERVATION_METRICS])
-
-const PROMQL_WORDS = new Set([
-  'and',
-  'or',
-  'unless',
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'offset',
-  'inf',
-  'nan',
-])
-
-/**
- * The metric names a PromQL expression reads: identifiers that are not functions, keywords,
- * label names (inside `{…}` or a `by (…)` list), durations or strings.
- */
-function metricNames(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
-    .replace(/\{[^}]*\}/g, '')
-    .replace(/\[[^\]]*\]/g, '')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '')
-  const names = new Set<string>()
-  for (const match of bare.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
-    const word = match[0]
-    const before = bare[match.index - 1]
-    if (before !== undefined && /[0-9.]/.test(before)) continue // the unit of a number: 5m, 1e8
-    if (/^\s*\(/.test(bare.slice(match.index + word.length))) continue // a function
-    if (!PROMQL_WORDS.has(word.toLowerCase())) names.add(word)
-  }
-  return [...names]
-}
-
-/** The `expr:` of every rule of the rules file: on one line, or a `>-`/`|` block. */
-function ruleExpressions(yaml: string): { alert: string; expr: string }[] {
-  const lines = yaml.split('\n')
-  const out: { alert: string; expr: string }[] = []
-  let alert = ''
-  for (let i = 0; i < lines.length; i++) {
-    const name = /^\s*- alert: (\S+)/.exec(lines[i]!)
-    if (name) alert = name[1]!
-    const expr = /^(\s*)expr: ?(.*)$/.exec(lines[i]!)
-    if (!expr) continue
-    const [, indent, rest] = expr
-    if (rest !== '>-' && rest !== '|' && rest !== '>') {
-      out.push({ alert, expr: rest! })
-      continue
-    }
-    const block: string[] = []
-    while (i + 1 < lines.length && lines[i + 1]!.startsWith(`${indent}  `)) block.push(lines[++i]!.trim())
-    out.push({ alert, expr: block.join(' ') })
-  }
-  return out
-}
+const published = new Set(collectMetrics(pressure, { registry: new Registry() }).names)
 
 interface Panel {
   id: number
@@ -110,28 +57,78 @@ function asPromql(expr: string): string {
 }
 
 describe('the shipped Prometheus alert rules', () => {
-  const rules = ruleExpressions(readFileSync(RULES, 'utf8'))
+  const rules = shippedRules()
 
-  it('alert on each level, the time to the limit from the trend, and the shedding rate', () => {
-    const alerts = rules.map((r) => r.alert)
-    for (const alert of [
+  it('alert on each level, the trend, shedding, flapping, drills and observe mode, and processes that died', () => {
+    expect(rules.map((r) => r.alert)).toEqual([
       'HeapguardMemoryWarning',
       'HeapguardMemoryCritical',
       'HeapguardMemoryEmergency',
       'HeapguardHeapReachesLimitSoon',
+      'HeapguardHeapReachesLimitVerySoon',
       'HeapguardShedding',
-    ]) {
-      expect(alerts).toContain(alert)
+      'HeapguardSheddingHighPriority',
+      'HeapguardLevelFlapping',
+      'HeapguardObserveModeWouldAct',
+      'HeapguardLevelForced',
+      'HeapguardTargetDown',
+      'HeapguardDiedUnderPressure',
+      'HeapguardMetricsAbsent',
+    ])
+  })
+
+  it('give every alert a severity, a summary and a description', () => {
+    for (const rule of rules) {
+      expect(['info', 'warning', 'critical'], rule.alert).toContain(rule.labels.severity)
+      expect(rule.annotations.summary ?? '', rule.alert).not.toBe('')
+      expect(rule.annotations.description ?? '', rule.alert).not.toBe('')
     }
   })
 
-  it('name only metrics heapguard publishes', () => {
-    expect(rules.length).toBeGreaterThan(5)
+  it('read levels from the measured level, so a forced level (a drill) neither pages nor flaps', () => {
+    for (const rule of rules) {
+      // memory_pressure_level (the effective level, forced included) only says "this target exports heapguard"
+      if (metricNames(rule.expr).includes('memory_pressure_level'))
+        expect(rule.expr, rule.alert).toMatch(/^(absent|up == 0 and on \(job, instance\) present_over_time)\(/)
+    }
+  })
+
+  it('name only metrics heapguard publishes (and up, which Prometheus adds to every target)', () => {
     for (const { alert, expr } of rules) {
       const names = metricNames(expr)
       expect(names.length, alert).toBeGreaterThan(0)
-      for (const name of names) expect(published, `${alert}: ${name} in ${expr}`).toContain(name)
+      for (const name of names)
+        if (!PROMETHEUS_SERIES.includes(name)) expect(published, `${alert}: ${name} in ${expr}`).toContain(name)
     }
+  })
+
+  it('the rules reader sees expressions, durations, labels and folded annotations', () => {
+    const [rule] = alertRules(
+      [
+        'groups:',
+        '  - name: g',
+        '    rules:',
+        '      - alert: A',
+        '        expr: >-',
+        '          rate(x[1m])',
+        '            > 0',
+        '        for: 2m',
+        '        labels:',
+        '          severity: info',
+        '        annotations:',
+        "          summary: 'one {{ $value }}'",
+        '          description: >-',
+        '            two',
+        '            three',
+      ].join('\n'),
+    )
+    expect(rule).toEqual({
+      alert: 'A',
+      expr: 'rate(x[1m]) > 0',
+      for: '2m',
+      labels: { severity: 'info' },
+      annotations: { summary: 'one {{ $value }}', description: 'two three' },
+    })
   })
 
   it('the name extraction sees through functions, label matchers, grouping and durations', () => {
@@ -156,7 +153,7 @@ describe('the shipped Grafana dashboard', () => {
     expect(dashboard.templating.list.map((v) => v.name)).toEqual(['datasource', 'prefix', 'job', 'instance'])
   })
 
-  it('names only metrics heapguard publishes (or the reservation metrics being added)', () => {
+  it('names only metrics heapguard publishes', () => {
     for (const { panel, expr } of dashboardExpressions) {
       expect(expr, panel).toContain('${prefix}') // so the prefix variable reaches every name
       for (const name of metricNames(asPromql(expr))) expect(published, `${panel}: ${name}`).toContain(name)
@@ -209,8 +206,9 @@ describe('promtool', () => {
       expect(command, 'the sed command in docs/observation.md').not.toBeNull()
       // The same substitution in JavaScript (\b and the alternation mean the same in both).
       const prefixed = readFileSync(RULES, 'utf8').replace(new RegExp(command![1]!, 'g'), 'myapp_$1')
-      for (const { alert, expr } of ruleExpressions(prefixed)) {
+      for (const { alert, expr } of alertRules(prefixed)) {
         for (const name of metricNames(expr)) {
+          if (PROMETHEUS_SERIES.includes(name)) continue
           expect(name.startsWith('myapp_'), `${alert}: ${name}`).toBe(true)
           expect(published, `${alert}: ${name}`).toContain(name.slice('myapp_'.length))
         }

@@ -6,6 +6,7 @@ import {
   cgroupSource,
   createController,
   estimateSize,
+  eventLoopSource,
   externalSource,
   heapSource,
   inBatches,
@@ -651,6 +652,24 @@ afterAll(() => {
   bad(X, 'limit: 0', () => externalSource({ limit: 0 }), RangeError, '`limit`', '0 (number)')
   bad(X, 'limit: a string', () => externalSource(as({ limit: '40MB' })), TypeError, '`limit`', '"40MB" (string)')
   bad(X, 'name: a number', () => externalSource(as({ limit: 1, name: 3 })), TypeError, '`name`', '3 (number)')
+
+  const EL = 'eventLoopSource'
+  bad(EL, 'options: a number', () => eventLoopSource(as(100)), TypeError, 'options', '100 (number)')
+  bad(EL, 'an unknown option', () => eventLoopSource(as({ maxDelay: 100 })), TypeError, '`maxDelay`')
+  bad(EL, 'maxDelayMs: 0', () => eventLoopSource({ maxDelayMs: 0 }), RangeError, '`maxDelayMs`', '0 (number)')
+  bad(EL, 'maxDelayMs: a string', () => eventLoopSource(as({ maxDelayMs: '1s' })), TypeError, '`maxDelayMs`', '"1s"')
+  bad(EL, 'maxUtilization: 0', () => eventLoopSource({ maxUtilization: 0 }), RangeError, '`maxUtilization`', '0')
+  bad(
+    EL,
+    'maxUtilization: 98 (a percent)',
+    () => eventLoopSource({ maxUtilization: 98 }),
+    RangeError,
+    '`maxUtilization`',
+    '98',
+  )
+  bad(EL, 'resolutionMs: 2.5', () => eventLoopSource({ resolutionMs: 2.5 }), RangeError, '`resolutionMs`', '2.5')
+  bad(EL, 'resolutionMs: 0', () => eventLoopSource({ resolutionMs: 0 }), RangeError, '`resolutionMs`', '0 (number)')
+  bad(EL, 'name: empty', () => eventLoopSource({ name: '' }), TypeError, '`name`', '"" (string)')
 
   const E = 'estimateSize'
   bad(E, 'options: a string', () => estimateSize({}, as('deep')), TypeError, 'options', '"deep" (string)')
@@ -1736,7 +1755,7 @@ async function failureOf(call: () => unknown): Promise<{ error?: unknown; how?: 
 }
 
 /** How many cases the table holds; printed, pinned here and quoted in the README (Reliability). */
-const EXPECTED_CASES = 489
+const EXPECTED_CASES = 498
 
 describe('bad input: the right error class, with a message naming the option and the value', () => {
   it(`the table holds ${EXPECTED_CASES} cases over ${new Set(cases.map((c) => c.fn)).size} public functions`, () => {

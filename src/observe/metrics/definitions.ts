@@ -160,12 +160,16 @@ export const METRICS: readonly MetricDef[] = [
   },
   {
     name: 'memory_seconds_to_limit',
-    help: 'Projected time from now until the post-GC heap floor reaches the limit at its current growth, in seconds (absent when flat, falling or unknown).',
+    help: 'Projected time from now until the post-GC heap floor reaches the limit at its current growth, in seconds: +Inf while no growth is projected (flat, falling or unknown); absent before the first major GC.',
     type: 'gauge',
     labelNames: [],
+    // Present from the first floor on, +Inf when there is no projection: the projection comes and
+    // goes with every allocation step (the heap's own growth since the last GC caps the trend, and
+    // a flat heap between steps reads as no growth), and a series that vanishes between scrapes
+    // breaks `for:` clocks, graphs and absent(). +Inf is the time to the limit at zero growth.
     read: (p, emit) => {
-      const ms = p.trend().msToLimit
-      emitKnown(emit, ms === null ? null : ms / 1000)
+      const { floor, msToLimit } = p.trend()
+      if (floor !== null) emit(NO_LABELS, msToLimit === null ? Infinity : msToLimit / 1000)
     },
   },
   // ---- caches : size, entries, hit ratio, evictions ----

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Registry } from 'prom-client'
 import { createController, PressureController, type Controller, type GcInfo } from '../../../src/index.js'
 import { collectMetrics } from '../../../src/prometheus.js'
+import { metricsHandler } from '../../../src/web.js'
 import { manualClock, parsePrometheus, scriptedSource } from '../helpers.js'
 
 const MiB = 1024 * 1024
@@ -288,7 +289,7 @@ describe('collectMetrics', () => {
     void task.stop()
   })
 
-  it('projects the time to the limit from the post-GC heap floor, and leaves it out when unknown', async () => {
+  it('projects the time to the limit from the post-GC heap floor: absent before a floor, +Inf without growth', async () => {
     const heap = scriptedSource('heap', 100 * MiB)
     const clock = manualClock()
     let onGc: ((info: GcInfo) => void) | undefined
@@ -320,6 +321,22 @@ describe('collectMetrics', () => {
     expect(m.value('memory_heap_floor_bytes')).toBe(60 * MiB)
     expect(m.value('memory_heap_floor_growth_bytes_per_second')).toBeCloseTo(MiB, 0)
     expect(m.value('memory_seconds_to_limit')).toBeCloseTo(40, 6)
+
+    // Between allocation steps the heap stays flat: the trend projects nothing, and the series
+    // stays (as +Inf) instead of vanishing until the next step, which reset every `for:` clock.
+    clock.advance(2000)
+    pressure.sample()
+    expect(pressure.trend().msToLimit).toBeNull()
+    m = parsePrometheus(await registry.metrics())
+    expect(m.value('memory_seconds_to_limit')).toBe(Infinity)
+    const text = await metricsHandler(pressure)(new Request('http://localhost/metrics')).text()
+    expect(text).toMatch(/^memory_seconds_to_limit \+Inf$/m)
+    heap.used = 62 * MiB
+    clock.advance(1000)
+    onGc!({ major: true })
+    m = parsePrometheus(await registry.metrics())
+    expect(m.value('memory_seconds_to_limit')).toBeGreaterThan(0)
+    expect(m.value('memory_seconds_to_limit')).toBeLessThan(Infinity)
   })
 
   it('serves two controllers on two registries independently', async () => {

@@ -1,8 +1,8 @@
 /**
- * How long a full, non-incremental garbage collection takes here, per byte of old generation:
- * learnt from the collections that show it whole (a mark-compact with no incremental marking
- * before it, whose pause is all its work, and the full GCs heapguard itself requests), so that a
- * GC heapguard would run can be skipped when it is expected to pause too long.
+ * How long one full, non-incremental mark-compact takes here, per byte of old generation: learnt
+ * from the collections that show it whole (a mark-compact with no incremental marking before it,
+ * whose pause is all its work, and the full GCs heapguard itself requests), so that a GC
+ * heapguard would run can be skipped when it is expected to pause too long.
  *
  * Until one has been seen, a full GC is assumed to take 1 ms per MiB: measured on this project's
  * 2-core machines, a forced full GC took 0.4–2 ms per MiB of old generation (more when the

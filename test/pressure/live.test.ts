@@ -185,14 +185,14 @@ describe('the live check: a full GC when none has come', () => {
 
   it('is skipped, said once, when its GC is expected to pause longer than maxPauseMs', () => {
     const { pressure, collect, warn, heap, feed } = setup({ liveCheck: { afterMs: 1000, maxPauseMs: 50 } })
-    heap.read = () => ({ used: 200 * 2 ** 20, limit: 210 * 2 ** 20 }) // 200 MiB: two mark-compacts at the default 1 ms/MiB
+    heap.read = () => ({ used: 200 * 2 ** 20, limit: 210 * 2 ** 20 }) // 200 MiB: two mark-compacts at the default 0.5 ms/MiB
     feed(0.95, 0)
     feed(0.95, 1000)
     feed(0.95, 60_000)
     expect(collect).not.toHaveBeenCalled()
     const said = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('live check skipped'))
     expect(said).toEqual([
-      'heapguard: live check skipped: a full GC of 200 MiB is expected to pause 400 ms, more than liveCheck.maxPauseMs (50); the level follows the GCs V8 runs',
+      'heapguard: live check skipped: a full GC of 200 MiB is expected to pause 200 ms, more than liveCheck.maxPauseMs (50); the level follows the GCs V8 runs',
     ])
     pressure.close()
   })

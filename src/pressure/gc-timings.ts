@@ -1,12 +1,12 @@
 /**
- * How long a full, non-incremental garbage collection takes here, per byte of old generation:
- * learnt from the collections that show it whole (a mark-compact with no incremental marking
- * before it, whose pause is all its work, and the full GCs heapguard itself requests), so that a
- * GC heapguard would run can be skipped when it is expected to pause too long.
+ * How long one full, non-incremental mark-compact takes here, per byte of old generation: learnt
+ * from the collections that show it whole (a mark-compact with no incremental marking before it,
+ * whose pause is all its work, and the full GCs heapguard itself requests), so that a GC
+ * heapguard would run can be skipped when it is expected to pause too long.
  *
- * Until one has been seen, a full GC is assumed to take 1 ms per MiB: measured on this project's
- * 2-core machines, a forced full GC took 0.4–2 ms per MiB of old generation (more when the
- * machine was loaded), and V8's own memory-reducing mark-compacts 0.4–0.7 ms per MiB.
+ * Until one has been seen, a mark-compact is assumed to take 0.5 ms per MiB: measured on this
+ * project's 2-core machines, V8's non-incremental mark-compacts took 0.4–0.7 ms per MiB of old
+ * generation on a quiet machine, and up to 3–5 ms per MiB with both cores busy (learnt then).
  */
 export class GcTimings {
   /** The newest rates (ms per byte), at most `KEPT`. */
@@ -19,7 +19,7 @@ export class GcTimings {
     if (this.#rates.length > KEPT) this.#rates.shift()
   }
 
-  /** The pause a full GC of `bytes` is expected to take (ms): the slowest recent rate, or 1 ms/MiB. */
+  /** The pause a full GC of `bytes` is expected to take (ms): the slowest recent rate, or 0.5 ms/MiB. */
   predict(bytes: number): number {
     let rate = 0
     for (const r of this.#rates) if (r > rate) rate = r
@@ -28,6 +28,6 @@ export class GcTimings {
 }
 
 const KEPT = 8
-const DEFAULT_MS_PER_BYTE = 1 / (1024 * 1024)
+const DEFAULT_MS_PER_BYTE = 0.5 / (1024 * 1024)
 /** A collection of a nearly empty heap says nothing about the rate (fixed costs dominate). */
 const MIN_BYTES = 4 * 1024 * 1024

@@ -28,6 +28,11 @@ export interface LiveCheckOptions {
 
 const KEYS: readonly (keyof LiveCheckOptions & string)[] = ['afterMs', 'everyMs', 'maxPauseMs', 'collect']
 const W = 'createController'
+/**
+ * The inspector's full GC is V8's memory-reducing one (`LowMemoryNotification`): it runs
+ * mark-compacts until one frees nothing more, two at least, so a check is predicted as two.
+ */
+const COLLECTIONS_PER_CHECK = 2
 const MAX_EVERY_MS = 10 * 60_000
 /** A requested GC's own notification that never comes (a runtime without GC entries) stops being waited for after this (controller clock). */
 const AWAIT_GC_MS = 1000
@@ -146,7 +151,7 @@ export class LiveCheck {
     if (at < this.#nextAt || at - state.unknownSince < (this.#options.afterMs ?? state.recoveryMs)) return
     this.#nextAt = at + this.#interval
     this.#interval = Math.min(this.#interval * 2, Math.max(MAX_EVERY_MS, this.#options.everyMs))
-    const predicted = this.#timings.predict(state.heapBytes)
+    const predicted = COLLECTIONS_PER_CHECK * this.#timings.predict(state.heapBytes)
     if (predicted > this.#options.maxPauseMs) {
       if (!this.#saidSkipped) {
         this.#saidSkipped = true
@@ -194,7 +199,7 @@ export class LiveCheck {
     const done = (): void => {
       if (finished || this.#closed) return
       finished = true
-      this.#timings.record(performance.now() - started, heapBytes)
+      this.#timings.record((performance.now() - started) / COLLECTIONS_PER_CHECK, heapBytes)
       this.#enter('awaiting', NaN)
       // Never inside the sample that asked for the check (a `collect` that calls back at once).
       queueMicrotask(() => {

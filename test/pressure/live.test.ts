@@ -141,7 +141,9 @@ describe('the live check: a full GC when none has come', () => {
   })
 
   it('an idle process whose trend projects the limit gets one check, and then the trend says what is live', async () => {
-    const { pressure, collect, collected, feed, majorGc, heap } = setup({ liveCheck: { afterMs: 5000 } })
+    const { pressure, collect, collected, feed, majorGc, heap } = setup({
+      liveCheck: { afterMs: 5000, maxPauseMs: 1000 },
+    })
     const limit = 256 * 2 ** 20 // the trend speaks bytes: 1 KiB/s is flat
     heap.read = () => ({ used: heap.ratio * limit, limit })
     // Under load: post-GC floors rise 0.2 → 0.4 over 20 s, and the reading carries garbage on top.
@@ -183,7 +185,7 @@ describe('the live check: a full GC when none has come', () => {
 
   it('is skipped, said once, when its GC is expected to pause longer than maxPauseMs', () => {
     const { pressure, collect, warn, heap, feed } = setup({ liveCheck: { afterMs: 1000, maxPauseMs: 50 } })
-    heap.read = () => ({ used: 200 * 2 ** 20, limit: 210 * 2 ** 20 }) // 200 MiB: 200 ms at the default 1 ms/MiB
+    heap.read = () => ({ used: 200 * 2 ** 20, limit: 210 * 2 ** 20 }) // 200 MiB: two mark-compacts at the default 0.5 ms/MiB
     feed(0.95, 0)
     feed(0.95, 1000)
     feed(0.95, 60_000)

@@ -2,8 +2,8 @@
  * `heapguard/hono`: the Hono middleware. Hono is an optional peer dependency; only this entry
  * refers to it, and only for types.
  */
-import { heapguardHono } from './degrade/shed/web/hono.js'
+import { heapguardHono } from './http/hono.js'
 
 export { heapguardHono }
-export type { HeapguardHonoOptions } from './degrade/shed/web/hono.js'
+export type { HeapguardHonoOptions } from './http/hono.js'
 export default heapguardHono

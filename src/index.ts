@@ -65,8 +65,8 @@ export {
   type AdmissionRule,
   type AdmissionTable,
 } from './degrade/shed/admission.js'
-export type { ShedMiddleware, ShedMiddlewareOptions } from './degrade/shed/http/middleware.js'
-export type { ShedHttpOptions } from './degrade/shed/http/guard.js'
+export type { ShedMiddleware, ShedMiddlewareOptions } from './http/node/middleware.js'
+export type { ShedHttpOptions } from './http/node/guard.js'
 export type { ShedPermit, PermitState, PermitCallback } from './degrade/shed/permit.js'
 
 // ---- reservations (src/degrade: reserve) ----
@@ -75,7 +75,7 @@ export type { Reservations, ReserveOptions, ReservationStats, ReservationInfo } 
 export type { ReservationLines } from './degrade/reserve/lines.js'
 export { RECONCILE_RULES, type ReconcileRule, type ReservationOptions } from './degrade/reserve/options.js'
 export { ReservationLeakError } from './degrade/reserve/leak.js'
-export type { RequestBytes } from './degrade/reserve/request.js'
+export type { RequestBytes } from './http/policy.js'
 
 // ---- degradation (src/degrade: flags, tasks, limits, actions, lifecycle) ----
 export type {

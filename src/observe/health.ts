@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { atOrAbove, THRESHOLD_LEVELS, type Level, type ThresholdLevel } from '../pressure/levels.js'
 import { checkOneOf, checkOptions } from '../util/validate.js'
 import { checkController, type ObservedController } from './observed.js'
-import { rejectMethod, sendJson, type RequestHandler } from './respond.js'
+import { rejectMethod, sendJson, type RequestHandler } from '../http/node/respond.js'
 
 export interface HealthOptions {
   /** The level at which the probe answers 503. Default `'emergency'`. */

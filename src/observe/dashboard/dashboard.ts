@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import { checkNumber, checkOptions, checkString } from '../../util/validate.js'
 import { checkController, type ObservedController } from '../observed.js'
-import { BASE_HEADERS, isReadMethod } from '../respond.js'
+import { BASE_HEADERS, isReadMethod } from '../../http/node/respond.js'
 import { DASHBOARD_CSP, renderPage } from './page.js'
 import { readState, type DashboardState } from './state.js'
 import type { Sample } from '../../pressure/types.js'

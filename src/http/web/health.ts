@@ -1,5 +1,5 @@
-import { healthProbe, type HealthOptions } from '../health.js'
-import type { ObservedController } from '../observed.js'
+import { healthProbe, type HealthOptions } from '../../observe/health.js'
+import type { ObservedController } from '../../observe/observed.js'
 import { rejectWebMethod, webJson, type WebHandler } from './respond.js'
 
 /**

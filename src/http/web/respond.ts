@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http'
-import { BASE_HEADERS, isReadMethod, METHOD_NOT_ALLOWED } from '../respond.js'
+import { BASE_HEADERS, isReadMethod, METHOD_NOT_ALLOWED } from '../node/respond.js'
 
 /** A Web handler of the observation entries: a request to its answer, at once. */
 export type WebHandler = (request: Request) => Response

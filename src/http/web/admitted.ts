@@ -1,4 +1,4 @@
-import { describe } from '../../../util/validate.js'
+import { describe } from '../../util/validate.js'
 import { holdBody, isByteStream } from './held-body.js'
 
 /**

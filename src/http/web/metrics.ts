@@ -1,7 +1,7 @@
 import { checkOptions } from '../../util/validate.js'
-import { checkPrefix } from '../metrics/definitions.js'
-import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from '../metrics/text.js'
-import { checkController, type ObservedController } from '../observed.js'
+import { checkPrefix } from '../../observe/metrics/definitions.js'
+import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from '../../observe/metrics/text.js'
+import { checkController, type ObservedController } from '../../observe/observed.js'
 import { rejectWebMethod, webSend, type WebHandler } from './respond.js'
 
 export interface MetricsHandlerOptions {

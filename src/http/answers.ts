@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import type { ShedError } from '../error.js'
+import type { ShedError } from '../degrade/shed/error.js'
 
 /** The one answer every refused HTTP request gets, whatever the framework. */
 export const REFUSAL_STATUS = 503

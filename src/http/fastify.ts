@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
-import { checkOptions, optionKeys } from '../../../util/validate.js'
+import { checkOptions, optionKeys } from '../util/validate.js'
 import {
   guardTargetOf,
   HttpGuard,
@@ -7,9 +7,9 @@ import {
   type PassOptions,
   type RouteGuardOptions,
   type ShedHttpOptions,
-} from './guard.js'
-import { REFUSAL_STATUS, refusalBody, refusalHeaders } from './refusal.js'
-import type { ShedError } from '../error.js'
+} from './node/guard.js'
+import { REFUSAL_STATUS, refusalBody, refusalHeaders } from './answers.js'
+import type { ShedError } from '../degrade/shed/error.js'
 
 /** A route's own heapguard options: `config: { heapguard: { priority, bytes } }`; what it leaves out comes from the plugin's. */
 export type HeapguardRouteConfig = RouteGuardOptions<FastifyRequest>

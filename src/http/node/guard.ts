@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { checkFunction, checkOneOf, checkOptions, describe, optionKeys } from '../../../util/validate.js'
-import { checkRequestBytes, reserveForRequest, type RequestBytes, type ReserveTarget } from '../../reserve/request.js'
-import { withRetryAfter, type ShedError } from '../error.js'
-import { checkRetryAfter } from '../options.js'
-import type { PermitCallback, ShedPermit } from '../permit.js'
-import { isPriority, PRIORITIES, type Priority } from '../priority.js'
-import type { AcquireOptions } from '../types.js'
+import { checkFunction, checkOneOf, checkOptions, describe, optionKeys } from '../../util/validate.js'
+import { checkRequestBytes, reserveForRequest, type RequestBytes, type ReserveTarget } from '../policy.js'
+import { withRetryAfter, type ShedError } from '../../degrade/shed/error.js'
+import { checkRetryAfter } from '../../degrade/shed/options.js'
+import type { PermitCallback, ShedPermit } from '../../degrade/shed/permit.js'
+import { isPriority, PRIORITIES, type Priority } from '../../degrade/shed/priority.js'
+import type { AcquireOptions } from '../../degrade/shed/types.js'
 
 /** Options shared by `shed.middleware()` and the Fastify plugin. */
 export interface ShedHttpOptions<Req = IncomingMessage> {

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { AdmittedRequest } from './admitted.js'
-import { WebGuard, type WebShedOptions } from './web-guard.js'
+import { AdmittedRequest } from './web/admitted.js'
+import { WebGuard, type WebShedOptions } from './web/guard.js'
 
 /** `app.use(heapguardHono({ pressure?, priority?, retryAfter? }))`; `priority` is given Hono's `Context`. */
 export type HeapguardHonoOptions = WebShedOptions<Context>

@@ -1,6 +1,6 @@
-import { describe } from '../../util/validate.js'
-import type { ShedError } from '../shed/error.js'
-import type { Priority } from '../shed/priority.js'
+import { describe } from '../util/validate.js'
+import type { ShedError } from '../degrade/shed/error.js'
+import type { Priority } from '../degrade/shed/priority.js'
 
 /** The bytes a request reserves for its life: a fixed number, or a function of the request. */
 export type RequestBytes<Req> = number | ((req: Req) => number)

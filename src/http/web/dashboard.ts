@@ -5,10 +5,10 @@ import {
   STREAM_HEADERS,
   UNAUTHORIZED,
   type DashboardOptions,
-} from '../dashboard/dashboard.js'
-import type { StreamClient } from '../dashboard/stream.js'
-import type { ObservedController } from '../observed.js'
-import { queryOf } from '../respond.js'
+} from '../../observe/dashboard/dashboard.js'
+import type { StreamClient } from '../../observe/dashboard/stream.js'
+import type { ObservedController } from '../../observe/observed.js'
+import { queryOf } from '../node/respond.js'
 import { rejectWebMethod, webHeaders, webJson, webSend, type WebHandler } from './respond.js'
 
 /** The dashboard as a Web handler, plus what a server needs to shut down with it. */

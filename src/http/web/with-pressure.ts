@@ -1,6 +1,6 @@
-import { checkFunction } from '../../../util/validate.js'
+import { checkFunction } from '../../util/validate.js'
 import { AdmittedRequest } from './admitted.js'
-import { WebGuard, type WebShedOptions } from './web-guard.js'
+import { WebGuard, type WebShedOptions } from './guard.js'
 
 /** `withPressure(handler, options)`: `{ pressure?, priority?, retryAfter? }`. */
 export type WithPressureOptions<Req extends Request = Request> = WebShedOptions<Req>

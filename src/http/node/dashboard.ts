@@ -6,12 +6,12 @@ import {
   STREAM_HEADERS,
   UNAUTHORIZED,
   type DashboardOptions,
-} from './dashboard.js'
-import type { StreamClient } from './stream.js'
-import type { ObservedController } from '../observed.js'
-import { queryOf, rejectMethod, send, sendJson, type RequestHandler } from '../respond.js'
+} from '../../observe/dashboard/dashboard.js'
+import type { StreamClient } from '../../observe/dashboard/stream.js'
+import type { ObservedController } from '../../observe/observed.js'
+import { queryOf, rejectMethod, send, sendJson, type RequestHandler } from './respond.js'
 
-export type { DashboardOptions } from './dashboard.js'
+export type { DashboardOptions } from '../../observe/dashboard/dashboard.js'
 
 /** The dashboard's request handler, plus what a server needs to shut down with it. */
 export interface DashboardHandler extends RequestHandler {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { answerFailure, type HttpGuard, type ShedHttpOptions } from './guard.js'
-import { writeRefusal } from './refusal.js'
+import { writeRefusal } from '../answers.js'
 
 /**
  * Load shedding for node:http, Connect and Express.

@@ -2,10 +2,10 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import express, { type Request } from 'express'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import { heapguardFastify } from '../../../../src/fastify.js'
-import type { Controller, ShedRefusal } from '../../../../src/index.js'
-import { ledger, MiB } from '../../reserve/helpers.js'
-import { abortableGet, closeServer, deferred, get, listen, type Deferred } from '../helpers.js'
+import { heapguardFastify } from '../../../src/fastify.js'
+import type { Controller, ShedRefusal } from '../../../src/index.js'
+import { ledger, MiB } from '../../degrade/reserve/helpers.js'
+import { abortableGet, closeServer, deferred, get, listen, type Deferred } from '../../degrade/shed/helpers.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 

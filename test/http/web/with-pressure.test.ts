@@ -1,8 +1,8 @@
 import http from 'node:http'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { withPressure } from '../../../../src/web.js'
-import { createController, type Priority, type ShedOptions } from '../../../../src/index.js'
-import { closeServer, deferred, get, listen, manualController } from '../helpers.js'
+import { withPressure } from '../../../src/web.js'
+import { createController, type Priority, type ShedOptions } from '../../../src/index.js'
+import { closeServer, deferred, get, listen, manualController } from '../../degrade/shed/helpers.js'
 
 type Pressure = ReturnType<typeof manualController>
 

@@ -1,9 +1,9 @@
 import { once } from 'node:events'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import heapguardFastifyDefault, { heapguardFastify } from '../../../../src/fastify.js'
-import { LEVELS, PRIORITIES, type Level, type Priority, type ShedOptions } from '../../../../src/index.js'
-import { abortableGet, deferred, get, manualController, type Deferred } from '../helpers.js'
+import heapguardFastifyDefault, { heapguardFastify } from '../../src/fastify.js'
+import { LEVELS, PRIORITIES, type Level, type Priority, type ShedOptions } from '../../src/index.js'
+import { abortableGet, deferred, get, manualController, type Deferred } from '../degrade/shed/helpers.js'
 
 type Pressure = ReturnType<typeof manualController>
 

@@ -4,8 +4,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import { once } from 'node:events'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ShedOptions } from '../../../../src/index.js'
-import { abortableGet, closeServer, deferred, get, listen, manualController, type Deferred } from '../helpers.js'
+import type { ShedOptions } from '../../../src/index.js'
+import { abortableGet, closeServer, deferred, get, listen, manualController, type Deferred } from '../../degrade/shed/helpers.js'
 
 type Pressure = ReturnType<typeof manualController>
 

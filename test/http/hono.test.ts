@@ -2,9 +2,9 @@ import http from 'node:http'
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { heapguardHono } from '../../../../src/hono.js'
-import { createController, type Priority, type ShedOptions } from '../../../../src/index.js'
-import { abortableGet, closeServer, deferred, get, listen, manualController } from '../helpers.js'
+import { heapguardHono } from '../../src/hono.js'
+import { createController, type Priority, type ShedOptions } from '../../src/index.js'
+import { abortableGet, closeServer, deferred, get, listen, manualController } from '../degrade/shed/helpers.js'
 
 type Pressure = ReturnType<typeof manualController>
 

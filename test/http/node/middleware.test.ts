@@ -2,8 +2,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import { once } from 'node:events'
 import express, { type Request } from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
-import { LEVELS, PRIORITIES, type Level, type Priority, type ShedOptions } from '../../../../src/index.js'
-import { abortableGet, closeServer, deferred, get, listen, manualController, type Deferred } from '../helpers.js'
+import { LEVELS, PRIORITIES, type Level, type Priority, type ShedOptions } from '../../../src/index.js'
+import { abortableGet, closeServer, deferred, get, listen, manualController, type Deferred } from '../../degrade/shed/helpers.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 type Pressure = ReturnType<typeof manualController>

@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { describe, expectTypeOf, it } from 'vitest'
-import { createController, type Priority } from '../../../../src/index.js'
-import { heapguardHono } from '../../../../src/hono.js'
-import { dashboardHandler, healthHandler, metricsHandler, withPressure } from '../../../../src/web.js'
+import { createController, type Priority } from '../../../src/index.js'
+import { heapguardHono } from '../../../src/hono.js'
+import { dashboardHandler, healthHandler, metricsHandler, withPressure } from '../../../src/web.js'
 
 /** What Next.js passes: its own Request class, and a context whose `params` is a promise. */
 declare class NextRequest extends Request {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Controller } from '../../../../src/index.js'
+import type { Controller } from '../../../src/index.js'
 
 const SLOT = Symbol.for('heapguard.controller')
 const fake = () => ({ name: 'fake', read: () => ({ used: 0, limit: 1 }) })
@@ -14,8 +14,8 @@ function clearSlot(): void {
 /** A fresh copy of the modules, as a separate bundle (Next.js compiles each route and instrumentation.ts apart). */
 async function freshCopy() {
   vi.resetModules()
-  const index = await import('../../../../src/index.js')
-  const web = await import('../../../../src/web.js')
+  const index = await import('../../../src/index.js')
+  const web = await import('../../../src/web.js')
   return { ...index, ...web }
 }
 

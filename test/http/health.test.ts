@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createController, type Controller } from '../../src/index.js'
 import { healthHandler as nodeHealthHandler, type HealthOptions } from '../../src/http.js'
 import { healthHandler as webHealthHandler } from '../../src/web.js'
-import { close, get, listen, scriptedSource } from './helpers.js'
+import { close, get, listen, scriptedSource } from '../observe/helpers.js'
 
 const cleanup: (() => Promise<void> | void)[] = []
 

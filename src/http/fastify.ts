@@ -1,13 +1,7 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import { checkOptions, optionKeys } from '../util/validate.js'
-import {
-  guardTargetOf,
-  HttpGuard,
-  type GuardTarget,
-  type PassOptions,
-  type RouteGuardOptions,
-  type ShedHttpOptions,
-} from './node/guard.js'
+import { HttpGuard, type PassOptions, type RouteGuardOptions, type ShedHttpOptions } from './node/guard.js'
+import { guardTargetOf, type GuardTarget } from './target.js'
 import { REFUSAL_STATUS, refusalBody, refusalHeaders } from './answers.js'
 import type { ShedError } from '../degrade/shed/error.js'
 

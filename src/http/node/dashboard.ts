@@ -1,15 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import {
-  Dashboard,
-  EVENT_STREAM_TYPE,
-  PAGE_HEADERS,
-  STREAM_HEADERS,
-  UNAUTHORIZED,
-  type DashboardOptions,
-} from '../../observe/dashboard/dashboard.js'
+import { Dashboard, type DashboardOptions } from '../../observe/dashboard/dashboard.js'
+import { EVENT_STREAM_TYPE, PAGE_HEADERS, queryOf, STREAM_HEADERS, UNAUTHORIZED } from '../answers.js'
 import type { StreamClient } from '../../observe/dashboard/stream.js'
 import type { ObservedController } from '../../observe/observed.js'
-import { queryOf, rejectMethod, send, sendJson, type RequestHandler } from './respond.js'
+import { rejectMethod, send, sendJson, type RequestHandler } from './respond.js'
 
 export type { DashboardOptions } from '../../observe/dashboard/dashboard.js'
 

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { checkFunction, checkOneOf, checkOptions, describe, optionKeys } from '../../util/validate.js'
 import { checkRequestBytes, reserveForRequest, type RequestBytes, type ReserveTarget } from '../policy.js'
+import type { GuardTarget } from '../target.js'
+import { answerFailure } from './respond.js'
 import { withRetryAfter, type ShedError } from '../../degrade/shed/error.js'
 import { checkRetryAfter } from '../../degrade/shed/options.js'
-import type { PermitCallback, ShedPermit } from '../../degrade/shed/permit.js'
 import { isPriority, PRIORITIES, type Priority } from '../../degrade/shed/priority.js'
 import type { AcquireOptions } from '../../degrade/shed/types.js'
 
@@ -49,47 +50,6 @@ export interface GuardPolicy<Req> {
   readonly priority: Priority | ((req: Req) => Priority) | undefined
   readonly bytes: RequestBytes<Req> | undefined
 }
-/**
- * What a guard uses: the shedder's public API only, so that an adapter of one copy of heapguard
- * (ESM, CJS, a bundled copy) serves a controller built by another (`sharedController()`).
- */
-export interface GuardTarget {
-  readonly shed: {
-    acquire(priority: Priority, callback: PermitCallback, options?: AcquireOptions): ShedPermit
-    readonly retryAfter: number
-  }
-  /** Where failures of user callbacks go (the controller's `'error'`); never throws. */
-  readonly report: (error: unknown) => void
-  /** `pressure.reserve`: needed only with a `bytes` option (a controller older than reservations has none). */
-  readonly reserve?: ReserveTarget['reserve']
-}
-
-/**
- * The target of an adapter given a controller: checked by shape, not by class, so a controller
- * from the CommonJS build works with the ESM adapter and back.
- */
-export function guardTargetOf(where: string, pressure: unknown): GuardTarget {
-  const p = pressure as Partial<GuardTarget> | null | undefined
-  if (
-    typeof p?.shed?.acquire !== 'function' ||
-    typeof p.shed.retryAfter !== 'number' ||
-    typeof p.report !== 'function'
-  ) {
-    throw new TypeError(
-      `${where}: option \`pressure\` must be the controller from createController(), got ${describe(pressure)}`,
-    )
-  }
-  const controller = p as GuardTarget
-  const reserve = typeof controller.reserve === 'function' ? controller.reserve : undefined
-  return {
-    shed: controller.shed,
-    report: (error) => controller.report(error),
-    ...(reserve === undefined
-      ? {}
-      : { reserve: (bytes: number, options?: { priority?: Priority }) => reserve.call(controller, bytes, options) }),
-  }
-}
-
 /**
  * One HTTP request's passage through the shedder: its priority, the decision, and a slot held
  * until the response closes. Node emits `'close'` on the response both after it finished and
@@ -242,22 +202,5 @@ export class HttpGuard<Req> {
       ),
     )
     return 'normal'
-  }
-}
-
-/** What a request gets when heapguard itself cannot let it through (its priority function failed, say). */
-export const FAILURE_BODY = JSON.stringify({ error: 'Internal Server Error' })
-
-/** The request's handler threw after a wait (or its `bytes` failed), with nobody up the stack to answer: answer here. */
-export function answerFailure(res: ServerResponse): void {
-  if (!res.headersSent) {
-    res.writeHead(500, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': String(FAILURE_BODY.length),
-    })
-    res.end(FAILURE_BODY)
-  } else if (!res.writableEnded) {
-    // Half an answer is already out: ending the connection is the only honest end.
-    res.destroy()
   }
 }

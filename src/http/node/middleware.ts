@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { answerFailure, type HttpGuard, type ShedHttpOptions } from './guard.js'
-import { writeRefusal } from '../answers.js'
+import type { HttpGuard, ShedHttpOptions } from './guard.js'
+import { answerFailure, writeRefusal } from './respond.js'
 
 /**
  * Load shedding for node:http, Connect and Express.

@@ -1,10 +1,14 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
-
-/** Headers on every answer: nothing is cached (the state changes by the second) or sniffed. */
-export const BASE_HEADERS: Readonly<OutgoingHttpHeaders> = Object.freeze({
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-})
+import type { ShedError } from '../../degrade/shed/error.js'
+import {
+  BASE_HEADERS,
+  FAILURE_BODY,
+  isReadMethod,
+  METHOD_NOT_ALLOWED,
+  REFUSAL_STATUS,
+  refusalBody,
+  refusalHeaders,
+} from '../answers.js'
 
 /** Writes a complete answer; HEAD gets the headers only. */
 export function send(
@@ -34,28 +38,34 @@ export function sendJson(
   send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(value), headers)
 }
 
-/** The observation handlers serve only reads; anything else is told which methods are. */
-export function isReadMethod(method: string | undefined): boolean {
-  return method === 'GET' || method === 'HEAD'
-}
-
-export const METHOD_NOT_ALLOWED = Object.freeze({
-  status: 405,
-  body: Object.freeze({ error: 'method not allowed' }),
-  headers: Object.freeze({ Allow: 'GET, HEAD' }),
-})
-
 export function rejectMethod(req: IncomingMessage, res: ServerResponse): boolean {
   if (isReadMethod(req.method)) return false
   sendJson(req, res, METHOD_NOT_ALLOWED.status, METHOD_NOT_ALLOWED.body, METHOD_NOT_ALLOWED.headers)
   return true
 }
 
-/** The query string of a request URL (a path or a whole URL), wherever the application mounted the handler. */
-export function queryOf(url: string | undefined): URLSearchParams {
-  const q = url?.indexOf('?') ?? -1
-  return new URLSearchParams(q === -1 ? '' : url!.slice(q + 1))
-}
-
 /** A node:http handler that also fits Connect/Express (`next` is accepted and never needed). */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void
+
+/** The request's handler threw after a wait (or its `bytes` failed), with nobody up the stack to answer: answer here. */
+export function answerFailure(res: ServerResponse): void {
+  if (!res.headersSent) {
+    res.writeHead(500, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(FAILURE_BODY.length),
+    })
+    res.end(FAILURE_BODY)
+  } else if (!res.writableEnded) {
+    // Half an answer is already out: ending the connection is the only honest end.
+    res.destroy()
+  }
+}
+
+/** Answers a refused request on a plain node:http response (Connect and Express use the same). */
+export function writeRefusal(error: ShedError, res: ServerResponse): void {
+  // A refusal after waiting may find that something else already answered; never write twice.
+  if (res.headersSent || res.writableEnded) return
+  const body = refusalBody(error)
+  res.writeHead(REFUSAL_STATUS, { ...refusalHeaders(error), 'content-length': String(Buffer.byteLength(body)) })
+  res.end(body)
+}

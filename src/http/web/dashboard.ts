@@ -1,14 +1,7 @@
-import {
-  Dashboard,
-  EVENT_STREAM_TYPE,
-  PAGE_HEADERS,
-  STREAM_HEADERS,
-  UNAUTHORIZED,
-  type DashboardOptions,
-} from '../../observe/dashboard/dashboard.js'
+import { Dashboard, type DashboardOptions } from '../../observe/dashboard/dashboard.js'
+import { EVENT_STREAM_TYPE, PAGE_HEADERS, queryOf, STREAM_HEADERS, UNAUTHORIZED } from '../answers.js'
 import type { StreamClient } from '../../observe/dashboard/stream.js'
 import type { ObservedController } from '../../observe/observed.js'
-import { queryOf } from '../node/respond.js'
 import { rejectWebMethod, webHeaders, webJson, webSend, type WebHandler } from './respond.js'
 
 /** The dashboard as a Web handler, plus what a server needs to shut down with it. */

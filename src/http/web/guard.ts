@@ -1,9 +1,9 @@
 import type { Controller } from '../../controller.js'
 import { sharedController } from '../../lifecycle/shared-controller.js'
 import { checkFunction, checkOneOf, checkOptions, describe } from '../../util/validate.js'
-import { withRetryAfter, type ShedError } from '../../degrade/shed/error.js'
-import { FAILURE_BODY, guardTargetOf, type GuardTarget } from '../node/guard.js'
-import { REFUSAL_STATUS, refusalBody, refusalHeaders } from '../answers.js'
+import { withRetryAfter } from '../../degrade/shed/error.js'
+import { webTargetOf, type GuardTarget, type WebTarget } from '../target.js'
+import { failure, gone, refusal } from './respond.js'
 import { checkRetryAfter } from '../../degrade/shed/options.js'
 import { isPriority, PRIORITIES, type Priority } from '../../degrade/shed/priority.js'
 import type { AcquireOptions } from '../../degrade/shed/types.js'
@@ -41,17 +41,8 @@ export const WEB_OPTION_KEYS: readonly (keyof WebShedOptions<unknown> & string)[
   'bytes',
 ]
 
-/** A controller as the guard uses it. */
-interface WebTarget extends GuardTarget {
-  /** Whether the slot can matter: some level has a concurrency limit (see AdmittedRequest). */
-  readonly follows: boolean
-}
-
 /** The outcome of an admission: the request holds a slot, or this is its answer. */
 export type Admission = AdmittedRequest | Response
-
-/** Status for a request whose client left while it waited: nobody reads it (nginx's "client closed request"). */
-export const GONE_STATUS = 499
 
 /**
  * One Web request's way through the shedder: its priority, the decision, and the answer when it
@@ -198,27 +189,4 @@ export class WebGuard<In> {
     )
     return undefined
   }
-}
-
-function webTargetOf(where: string, pressure: unknown): WebTarget {
-  const target = guardTargetOf(where, pressure)
-  // A copy of heapguard without `shed.limits` cannot say: follow every request to be safe.
-  const limits = (target.shed as { limits?: unknown }).limits
-  const follows = typeof limits !== 'object' || limits === null || Object.values(limits).some((limit) => limit !== null)
-  return { ...target, follows }
-}
-
-function refusal(error: ShedError): Response {
-  return new Response(refusalBody(error), { status: REFUSAL_STATUS, headers: refusalHeaders(error) })
-}
-
-function failure(): Response {
-  return new Response(FAILURE_BODY, {
-    status: 500,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-  })
-}
-
-function gone(): Response {
-  return new Response(null, { status: GONE_STATUS })
 }

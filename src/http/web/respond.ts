@@ -1,5 +1,15 @@
 import type { OutgoingHttpHeaders } from 'node:http'
-import { BASE_HEADERS, isReadMethod, METHOD_NOT_ALLOWED } from '../node/respond.js'
+import type { ShedError } from '../../degrade/shed/error.js'
+import {
+  BASE_HEADERS,
+  FAILURE_BODY,
+  GONE_STATUS,
+  isReadMethod,
+  METHOD_NOT_ALLOWED,
+  REFUSAL_STATUS,
+  refusalBody,
+  refusalHeaders,
+} from '../answers.js'
 
 /** A Web handler of the observation entries: a request to its answer, at once. */
 export type WebHandler = (request: Request) => Response
@@ -38,4 +48,19 @@ export function webJson(
 export function rejectWebMethod(request: Request): Response | undefined {
   if (isReadMethod(request.method)) return undefined
   return webJson(request, METHOD_NOT_ALLOWED.status, METHOD_NOT_ALLOWED.body, METHOD_NOT_ALLOWED.headers)
+}
+
+export function refusal(error: ShedError): Response {
+  return new Response(refusalBody(error), { status: REFUSAL_STATUS, headers: refusalHeaders(error) })
+}
+
+export function failure(): Response {
+  return new Response(FAILURE_BODY, {
+    status: 500,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  })
+}
+
+export function gone(): Response {
+  return new Response(null, { status: GONE_STATUS })
 }

@@ -1,8 +1,7 @@
-import type { OutgoingHttpHeaders } from 'node:http'
 import { checkNumber, checkOptions, checkString } from '../../util/validate.js'
 import { checkController, type ObservedController } from '../observed.js'
-import { BASE_HEADERS, isReadMethod } from '../../http/node/respond.js'
-import { DASHBOARD_CSP, renderPage } from './page.js'
+import { isReadMethod } from '../../http/answers.js'
+import { renderPage } from './page.js'
 import { readState, type DashboardState } from './state.js'
 import type { Sample } from '../../pressure/types.js'
 import { DashboardStream } from './stream.js'
@@ -25,28 +24,6 @@ const HEARTBEAT_MS = 15_000
 
 /** What a request to the dashboard gets, decided from its method, its token and its query. */
 export type DashboardRoute = 'method-not-allowed' | 'unauthorized' | 'stream' | 'json' | 'page'
-
-export const UNAUTHORIZED = Object.freeze({
-  status: 401,
-  body: Object.freeze({ error: 'a valid token is required (Authorization: Bearer <token> or ?token=<token>)' }),
-  headers: Object.freeze({ 'WWW-Authenticate': 'Bearer realm="heapguard"' }),
-})
-
-/** The page may run only its own script and style, and no other page may frame it. */
-export const PAGE_HEADERS: Readonly<OutgoingHttpHeaders> = Object.freeze({
-  'Content-Security-Policy': DASHBOARD_CSP,
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-})
-
-export const EVENT_STREAM_TYPE = 'text/event-stream; charset=utf-8'
-
-/** Headers of the event stream, besides its content type. */
-export const STREAM_HEADERS: Readonly<OutgoingHttpHeaders> = Object.freeze({
-  ...BASE_HEADERS,
-  // Proxies such as nginx buffer responses by default, which would hold the events back.
-  'X-Accel-Buffering': 'no',
-})
 
 /**
  * One dashboard of one controller, whatever serves it (the node handler of `heapguard/http`, the

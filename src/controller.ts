@@ -1,6 +1,6 @@
 import { controllerCore, PressureController } from './pressure/controller.js'
 import { PRESSURE_OPTION_KEYS, type PressureOptions } from './pressure/options.js'
-import { resolveBudget } from './caches/budget.js'
+import { resolveBudget } from './caches/pool.js'
 import {
   cacheRoom,
   createCacheRegistry,

@@ -40,11 +40,11 @@ export type { PressureOptions } from './pressure/options.js'
 
 // ---- caches (src/caches) ----
 export type { CacheRegistry, CachePolicyOptions, CacheOptions } from './caches/registry.js'
-export type { CacheBudgetStats } from './caches/budget.js'
+export type { CacheBudgetStats } from './caches/pool.js'
 export { DEFAULT_CACHE_POLICY, type CachePolicy } from './caches/policy.js'
-export type { ManagedLru, GetOrLoadOptions, ManagedLruStats } from './caches/managed-lru.js'
-export type { ManagedLruOptions } from './caches/lru-options.js'
-export type { Loader } from './caches/loader.js'
+export type { ManagedLru, GetOrLoadOptions, ManagedLruStats } from './caches/lru/managed-lru.js'
+export type { ManagedLruOptions } from './caches/lru/options.js'
+export type { Loader } from './caches/lru/loader.js'
 export { estimateSize, type EstimateSizeOptions } from './caches/estimate-size.js'
 export {
   CACHE_PRIORITIES,

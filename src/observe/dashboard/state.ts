@@ -5,7 +5,7 @@ import type { LevelChange, Sample, Thresholds } from '../../pressure/types.js'
 import type { CacheStats } from '../../caches/types.js'
 import type { FlagInfo } from '../../degrade/features.js'
 import type { TaskInfo } from '../../degrade/task.js'
-import type { CacheBudgetStats } from '../../caches/budget.js'
+import type { CacheBudgetStats } from '../../caches/pool.js'
 import type { ObservedController, ObservedReservationStats, ObservedShedStats } from '../observed.js'
 import { messageOf } from '../../util/validate.js'
 

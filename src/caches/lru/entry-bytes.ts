@@ -1,5 +1,5 @@
 import type { LRUCache } from 'lru-cache'
-import { estimateEntrySize } from './lru-options.js'
+import { estimateEntrySize } from './options.js'
 
 /** Entries sampled to estimate `bytes` when sizes are not tracked. */
 const BYTES_SAMPLE = 32

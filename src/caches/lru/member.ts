@@ -1,8 +1,8 @@
 import type { LRUCache } from 'lru-cache'
-import type { BudgetMember } from './budget.js'
+import type { BudgetMember } from '../pool.js'
 import { popColdest, sampleBytes } from './entry-bytes.js'
-import type { HeldRoom } from './held-room.js'
-import type { CachePriority } from './types.js'
+import type { HeldRoom } from '../held-room.js'
+import type { CachePriority } from '../types.js'
 import { coldestTick, type Slot } from './slots.js'
 
 /** What a managed cache lends its member: the store, and how its capacity follows held room. */

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import { estimateEntrySize, type ResolvedLruOptions } from './lru-options.js'
+import { estimateEntrySize, type ResolvedLruOptions } from './options.js'
 import { slotSizeOptions, type Slot } from './slots.js'
 
 /** What the lru-cache underneath a managed cache reports back. */

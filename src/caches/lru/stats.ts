@@ -1,4 +1,4 @@
-import type { CacheStats } from './types.js'
+import type { CacheStats } from '../types.js'
 
 /** `stats()` of a managed LRU cache: the `CacheStats` fields plus a few of its own. */
 export interface ManagedLruStats extends CacheStats {

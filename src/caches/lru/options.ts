@@ -7,9 +7,9 @@ import {
   checkOptions,
   describe,
   optionKeys,
-} from '../util/validate.js'
-import { estimateSizeWithin } from './estimate-size.js'
-import { CACHE_PRIORITIES, type CachePriority } from './types.js'
+} from '../../util/validate.js'
+import { estimateSizeWithin } from '../estimate-size.js'
+import { CACHE_PRIORITIES, type CachePriority } from '../types.js'
 
 /**
  * Options of `pressure.caches.lru(name, options)`. `max`, `maxSize`, `sizeCalculation`, `ttl`

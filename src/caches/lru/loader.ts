@@ -1,4 +1,4 @@
-import { checkBoolean, checkFunction, checkOptions } from '../util/validate.js'
+import { checkBoolean, checkFunction, checkOptions } from '../../util/validate.js'
 
 /** Options of `cache.getOrLoad(key, loader, options)`. */
 export interface GetOrLoadOptions {

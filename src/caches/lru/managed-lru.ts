@@ -2,22 +2,15 @@ import type { LRUCache } from 'lru-cache'
 import { LEVELS, type Level } from '../../pressure/levels.js'
 import { checkFunction, checkOneOf, describe } from '../../util/validate.js'
 import { CacheBudget, type BudgetMember } from '../pool.js'
-import { Capacity, checkMultiplier, checkProgress, isPressure } from '../capacity.js'
+import { Capacity, checkMultiplier, checkProgress, HeldRoom, isPressure } from '../capacity.js'
 import type { ResolvedLruOptions } from './options.js'
-import { createLruStore } from './store.js'
+import { createLruStore, lruMember, sampleBytes, slotEntries, slotSetOptions, slotValues, type Slot } from './store.js'
 import { checkLoad, InFlightLoads, type GetOrLoadOptions, type Loader } from './loader.js'
-import { slotEntries, slotSetOptions, slotValues, type Slot } from './slots.js'
 import type { SliceTrimmer, TrimJob } from '../trim.js'
 import { CacheCounters, type CachePriority, type Managed } from '../types.js'
-import type { ManagedLruStats } from './stats.js'
-import { sampleBytes } from './entry-bytes.js'
-import { lruMember } from './member.js'
-import { deleteMatching } from './invalidate.js'
-import { HeldRoom } from '../held-room.js'
+import type { CacheStats } from '../types.js'
 
 export type { GetOrLoadOptions } from './loader.js'
-
-export type { ManagedLruStats } from './stats.js'
 
 /** What a managed cache needs from its registry. */
 export interface ManagedLruContext {
@@ -397,4 +390,37 @@ export class ManagedLru<K extends {}, V extends {}> implements Managed {
   #slots(): LRUCache<K, Slot<V>> {
     return this.#lru as unknown as LRUCache<K, Slot<V>>
   }
+}
+
+/** `stats()` of a managed LRU cache: the `CacheStats` fields plus a few of its own. */
+export interface ManagedLruStats extends CacheStats {
+  byteCapacity: number | null
+  /** The configured `max` (entries at full capacity). */
+  max: number
+  /** The configured `maxSize`, or null. */
+  maxSize: number | null
+  /**
+   * True unless `bytes` is the sum of your `sizeCalculation`: with `maxSize` (or a cache budget)
+   * alone every entry is sized by the default estimator (`estimateSize`), with neither `bytes` is
+   * estimated from a sample of entries.
+   */
+  bytesEstimated: boolean
+  /** Loader calls started by `getOrLoad`, and how many of them failed. */
+  loads: number
+  loadFailures: number
+}
+
+/**
+ * Deletes every entry whose key (and value) match; returns how many. The keys are collected
+ * first: deleting while walking the cache would skip entries.
+ */
+export function deleteMatching<K, V>(
+  entries: Iterable<[K, V]>,
+  matches: (key: K, value: V) => boolean,
+  remove: (key: K) => unknown,
+): number {
+  const doomed: K[] = []
+  for (const [key, value] of entries) if (matches(key, value)) doomed.push(key)
+  for (const key of doomed) remove(key)
+  return doomed.length
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { estimateSize } from '../../src/index.js'
-import { countedRows, drive, fill } from './helpers.js'
+import { estimateSize } from '../../../src/index.js'
+import { countedRows, drive, fill } from '../helpers.js'
 
 describe('a managed lru cache', () => {
   it('behaves as an LRU map at full capacity', () => {

@@ -97,6 +97,33 @@ describe('heapguard/fastify', () => {
     expect((await app.inject('/missing')).statusCode).toBe(503)
   })
 
+  it("treats a request as normal when a priority function (the plugin's or a route's) throws or returns junk, and reports it", async () => {
+    const pressure = manualController()
+    controllers.push(pressure)
+    const errors: Error[] = []
+    pressure.on('error', (e) => errors.push(e))
+    const app = Fastify({ logger: false })
+    apps.push(app)
+    await app.register(heapguardFastify, {
+      pressure,
+      priority: () => {
+        throw new Error('priority broke')
+      },
+    })
+    app.get('/plugin', async () => 'ok')
+    app.get('/route', { config: { heapguard: { priority: () => 'urgent' as Priority } } }, async () => 'ok')
+    pressure.force('critical') // normal is admitted, low would not be
+    expect((await app.inject('/plugin')).statusCode).toBe(200)
+    expect((await app.inject('/route')).statusCode).toBe(200)
+    pressure.force('emergency')
+    expect((await app.inject('/plugin')).statusCode).toBe(503)
+    expect(errors.map((e) => e.message)).toEqual([
+      'priority broke',
+      "heapguardFastify: option `priority` must return one of 'critical', 'high', 'normal', 'low', got \"urgent\" (string); treated as 'normal'",
+      'priority broke',
+    ])
+  })
+
   // inject() does not promise to dispatch in call order, so these tests wait for events, not order.
   it('holds the concurrency limit, queues, and refuses when the queue is full', async () => {
     const gates = new Map<string, Deferred>()

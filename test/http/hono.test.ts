@@ -93,7 +93,7 @@ describe('heapguardHono', () => {
     expect(pressure.shed.stats().inFlight).toBe(0)
   })
 
-  it('answers 500 when the priority function throws, and reports it', async () => {
+  it('treats the request as normal when the priority function throws, and reports it', async () => {
     const pressure = controller()
     const hono = new Hono()
     hono.use(
@@ -104,10 +104,14 @@ describe('heapguardHono', () => {
         },
       }),
     )
-    hono.get('*', (c) => c.text('never'))
+    hono.get('*', (c) => c.text('served'))
+    pressure.force('critical') // normal is admitted, low would not be
     const r = await hono.request('/')
-    expect(r.status).toBe(500)
+    expect(r.status).toBe(200)
+    expect(await r.text()).toBe('served')
     expect(String(pressure.errors[0])).toContain('no priority')
+    pressure.force('emergency')
+    expect((await hono.request('/')).status).toBe(503)
   })
 
   it('over HTTP (@hono/node-server): a streamed body holds its slot until it ends, under a concurrency limit', async () => {

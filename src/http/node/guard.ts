@@ -62,6 +62,7 @@ export interface GuardPolicy<Req> {
  * the slot given back, and the request answered with 500 so that it never hangs.
  */
 export class HttpGuard<Req> {
+  readonly #where: string
   readonly #target: GuardTarget
   readonly #policy: GuardPolicy<Req>
   readonly #acquire: AcquireOptions
@@ -81,6 +82,7 @@ export class HttpGuard<Req> {
       options,
       known,
     ) as ShedHttpOptions<Req>
+    this.#where = where
     this.#target = target
     const reserve = target.reserve
     this.#reserver = reserve === undefined ? undefined : { reserve, report: target.report }
@@ -184,7 +186,7 @@ export class HttpGuard<Req> {
     return bytes
   }
 
-  /** A broken priority function must not take the server down: report it, treat the request as normal. */
+  /** A broken priority function must not take the server down: reported, and the request treated as `'normal'` (docs/shedding.md). */
   #priorityFor(req: Req, priorityOf: GuardPolicy<Req>['priority']): Priority {
     if (priorityOf === undefined) return 'normal'
     if (typeof priorityOf === 'string') return priorityOf
@@ -198,7 +200,7 @@ export class HttpGuard<Req> {
     if (isPriority(priority)) return priority
     this.#target.report(
       new TypeError(
-        `heapguard shed: option \`priority\` must return one of ${PRIORITIES.map((p) => `'${p}'`).join(', ')}, got ${describe(priority)}; treated as 'normal'`,
+        `${this.#where}: option \`priority\` must return one of ${PRIORITIES.map((p) => `'${p}'`).join(', ')}, got ${describe(priority)}; treated as 'normal'`,
       ),
     )
     return 'normal'

@@ -99,13 +99,12 @@ export class WebGuard<In> {
 
   /**
    * Admits `request` (at once, or after a wait in the queue) or answers it: 503 with `Retry-After`
-   * when refused, 500 when the priority function failed (reported), 499 when its client left
-   * while it waited. Without a wait nothing here allocates a promise.
+   * when refused, 499 when its client left while it waited. Without a wait nothing here
+   * allocates a promise.
    */
   admit(input: In, request: Request): Admission | Promise<Admission> {
     const target = this.#target()
     const priority = this.#priorityOf === undefined ? this.#priority : this.#priorityFor(input, target)
-    if (priority === undefined) return failure()
     if (target.follows && request.signal?.aborted === true) return gone()
     let decided: Admission | undefined
     let later: ((outcome: Admission) => void) | undefined
@@ -172,21 +171,21 @@ export class WebGuard<In> {
     return target
   }
 
-  /** A broken priority function must not take the server down: reported, and the request answered with 500. */
-  #priorityFor(input: In, target: WebTarget): Priority | undefined {
+  /** A broken priority function must not take the server down: reported, and the request treated as `'normal'` (docs/shedding.md). */
+  #priorityFor(input: In, target: WebTarget): Priority {
     let priority: unknown
     try {
       priority = this.#priorityOf!(input)
     } catch (error) {
       target.report(error)
-      return undefined
+      return 'normal'
     }
     if (isPriority(priority)) return priority
     target.report(
       new TypeError(
-        `${this.#where}: option \`priority\` must return one of ${PRIORITIES.map((p) => `'${p}'`).join(', ')}, got ${describe(priority)}; the request was answered with 500`,
+        `${this.#where}: option \`priority\` must return one of ${PRIORITIES.map((p) => `'${p}'`).join(', ')}, got ${describe(priority)}; treated as 'normal'`,
       ),
     )
-    return undefined
+    return 'normal'
   }
 }

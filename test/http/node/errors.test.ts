@@ -5,7 +5,15 @@ import { once } from 'node:events'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ShedOptions } from '../../../src/index.js'
-import { abortableGet, closeServer, deferred, get, listen, manualController, type Deferred } from '../../degrade/shed/helpers.js'
+import {
+  abortableGet,
+  closeServer,
+  deferred,
+  get,
+  listen,
+  manualController,
+  type Deferred,
+} from '../../degrade/shed/helpers.js'
 
 type Pressure = ReturnType<typeof manualController>
 

@@ -3,7 +3,15 @@ import { once } from 'node:events'
 import express, { type Request } from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LEVELS, PRIORITIES, type Level, type Priority, type ShedOptions } from '../../../src/index.js'
-import { abortableGet, closeServer, deferred, get, listen, manualController, type Deferred } from '../../degrade/shed/helpers.js'
+import {
+  abortableGet,
+  closeServer,
+  deferred,
+  get,
+  listen,
+  manualController,
+  type Deferred,
+} from '../../degrade/shed/helpers.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 type Pressure = ReturnType<typeof manualController>
@@ -257,7 +265,7 @@ describe('node:http and Express details', () => {
     expect((await get(port, '/throw')).status).toBe(503)
     expect(errors.map((e) => e.message)).toEqual([
       'priority broke',
-      "heapguard shed: option `priority` must return one of 'critical', 'high', 'normal', 'low', got \"urgent\" (string); treated as 'normal'",
+      "shed.middleware: option `priority` must return one of 'critical', 'high', 'normal', 'low', got \"urgent\" (string); treated as 'normal'",
       'priority broke',
     ])
   })

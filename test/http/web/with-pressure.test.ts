@@ -268,7 +268,7 @@ describe('withPressure: the slot', () => {
 })
 
 describe('withPressure: a broken priority function', () => {
-  it('answers 500 and reports what it threw; the handler does not run', async () => {
+  it('treats the request as normal and reports what it threw: admitted while normal is, refused at emergency', async () => {
     const pressure = controller()
     const failure = new Error('priority broke')
     const handler = vi.fn(ok)
@@ -278,20 +278,26 @@ describe('withPressure: a broken priority function', () => {
         throw failure
       },
     })
+    pressure.force('critical') // normal is admitted, low would not be
     const r = await GET(req())
-    expect(r.status).toBe(500)
-    expect(await r.json()).toEqual({ error: 'Internal Server Error' })
-    expect(handler).not.toHaveBeenCalled()
+    expect(r.status).toBe(200)
+    expect(handler).toHaveBeenCalledTimes(1)
     expect(pressure.errors).toEqual([failure])
     expect(inFlight(pressure)).toBe(0)
+    pressure.force('emergency')
+    const refused = await GET(req())
+    expect(refused.status).toBe(503)
+    expect(await refused.json()).toEqual({ error: 'Service Unavailable', level: 'emergency', retryAfter: 10 })
+    expect(handler).toHaveBeenCalledTimes(1)
+    expect(pressure.errors).toEqual([failure, failure])
   })
 
-  it('answers 500 when it returns something that is not a priority, and says so', async () => {
+  it('treats the request as normal when it returns something that is not a priority, and says so', async () => {
     const pressure = controller()
     const GET = withPressure(ok, { pressure, priority: () => 'urgent' as Priority })
-    expect((await GET(req())).status).toBe(500)
+    expect((await GET(req())).status).toBe(200)
     expect(String(pressure.errors[0])).toMatch(
-      /withPressure: option `priority` must return one of 'critical', 'high', 'normal', 'low', got "urgent" \(string\)/,
+      /withPressure: option `priority` must return one of 'critical', 'high', 'normal', 'low', got "urgent" \(string\); treated as 'normal'/,
     )
   })
 })

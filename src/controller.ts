@@ -10,7 +10,8 @@ import {
   type CacheRegistry,
 } from './caches/registry.js'
 import { TUNING_KEYS, type PressureTuning } from './pressure/tuning.js'
-import { createShedder, refuseMemory, type Shedder, type ShedOptions } from './degrade/shed/shedder.js'
+import { PriorityShedder, type ShedOptions } from './degrade/shed/shedder.js'
+import { shedMiddleware, type Shedder } from './http/node/middleware.js'
 import { createReservations, type Reservations, type ReserveOptions } from './degrade/reserve/ledger.js'
 import { reservationLines } from './degrade/reserve/lines.js'
 import { resolveReservationOptions, type ReservationOptions } from './degrade/reserve/options.js'
@@ -95,8 +96,13 @@ export class Controller extends PressureController {
     try {
       const core = controllerCore(this)
       this.caches = createCacheRegistry(core, cachePolicy, regrowMs, budgetOf(core, caches))
-      this.shed = createShedder(core, shed, (bytes, o) => this.reserve(bytes, o))
-      this.reservations = reservationsOf(core, reservations, () => this.thresholds, this.shed, this.caches)
+      const reserve = (bytes: number, o?: ReserveOptions): Reservation => this.reserve(bytes, o)
+      const shedder = new PriorityShedder(core, shed, {
+        reserve,
+        middleware: (own) => shedMiddleware({ shed: own, report: core.report, reserve }),
+      })
+      this.shed = shedder
+      this.reservations = reservationsOf(core, reservations, () => this.thresholds, shedder, this.caches)
       this.features = createFeatureFlags(core)
       this.tasks = createTaskScheduler(core)
       this.limits = createLimits(core)
@@ -184,7 +190,7 @@ function reservationsOf(
   core: ControllerCore,
   value: unknown,
   thresholds: () => Readonly<Thresholds>,
-  shed: Shedder,
+  shed: PriorityShedder<unknown>,
   caches: CacheRegistry,
 ): Reservations {
   const options = resolveReservationOptions(
@@ -204,7 +210,7 @@ function reservationsOf(
     options,
     reclaimable: () => room.reclaimable(),
     reclaim: (bytes) => room.reclaim(bytes),
-    refuse: (priority) => refuseMemory(shed, priority),
+    refuse: (priority) => shed.refuseMemory(priority),
   })
 }
 

@@ -56,7 +56,7 @@ export {
 } from './caches/types.js'
 
 // ---- shedding (src/degrade: shed) ----
-export type { Shedder, ShedOptions, ShedStats, ShedEvents, RunOptions, AcquireOptions } from './degrade/shed/shedder.js'
+export type { ShedOptions, ShedStats, ShedEvents, RunOptions, AcquireOptions } from './degrade/shed/shedder.js'
 export { ShedError, type ShedReason, type ShedRefusal } from './degrade/shed/error.js'
 export { PRIORITIES, type Priority } from './degrade/shed/priority.js'
 export {
@@ -65,8 +65,12 @@ export {
   type AdmissionRule,
   type AdmissionTable,
 } from './degrade/shed/admission.js'
-export type { ShedMiddleware, ShedMiddlewareOptions } from './http/node/middleware.js'
-export type { ShedHttpOptions } from './http/node/guard.js'
+export type {
+  Shedder,
+  ShedMiddleware,
+  ShedMiddlewareOptions,
+  ShedMiddlewareOptions as ShedHttpOptions,
+} from './http/node/middleware.js'
 export type { ShedPermit, PermitState, PermitCallback } from './degrade/shed/permit.js'
 
 // ---- reservations (src/degrade: reserve) ----

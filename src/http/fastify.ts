@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
-import { checkOptions, optionKeys } from '../util/validate.js'
-import { HttpGuard, type PassOptions, type RouteGuardOptions, type ShedHttpOptions } from './node/guard.js'
-import { guardTargetOf, type GuardTarget } from './target.js'
-import { REFUSAL_STATUS, refusalBody, refusalHeaders } from './answers.js'
 import type { ShedError } from '../degrade/shed/error.js'
+import { checkOptions, optionKeys } from '../util/validate.js'
+import { FAILURE, refusal, type Answer } from './answers.js'
+import { HttpGuard, type PassOptions } from './node/guard.js'
+import type { ShedMiddlewareOptions } from './node/middleware.js'
+import { GUARD_OPTION_KEYS, RequestPolicy, type RouteOptions } from './policy.js'
+import { targetOf, type GuardTarget } from './target.js'
 
 /** A route's own heapguard options: `config: { heapguard: { priority, bytes } }`; what it leaves out comes from the plugin's. */
-export type HeapguardRouteConfig = RouteGuardOptions<FastifyRequest>
+export type HeapguardRouteConfig = RouteOptions<FastifyRequest>
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -16,7 +18,7 @@ declare module 'fastify' {
 }
 
 /** `app.register(heapguardFastify, { pressure, priority?, retryAfter?, bytes? })`. */
-export interface HeapguardFastifyOptions extends ShedHttpOptions<FastifyRequest> {
+export interface HeapguardFastifyOptions extends ShedMiddlewareOptions<FastifyRequest> {
   /** The controller from `createController()` or `sharedController()` (its `shed` and `report` are used). */
   pressure: GuardTarget
 }
@@ -28,25 +30,28 @@ interface RegisterKeys {
   logLevel?: unknown
   logSerializers?: unknown
 }
-const REGISTER_KEYS: readonly (keyof RegisterKeys)[] = ['prefix', 'logLevel', 'logSerializers']
-const PLUGIN_OPTION_KEYS = optionKeys<HeapguardFastifyOptions & RegisterKeys>({
-  pressure: true,
-  priority: true,
-  retryAfter: true,
-  bytes: true,
-  prefix: true,
-  logLevel: true,
-  logSerializers: true,
-})
+const PLUGIN_OPTION_KEYS = [
+  ...optionKeys<Pick<HeapguardFastifyOptions, 'pressure'> & RegisterKeys>({
+    pressure: true,
+    prefix: true,
+    logLevel: true,
+    logSerializers: true,
+  }),
+  ...GUARD_OPTION_KEYS,
+] as const
 
-/** Answering from the hook without calling its `done` ends the request here. */
+/** Writes one of the guards' answers (http/answers.ts); answering from the hook without calling its `done` ends the request. */
+function send(reply: FastifyReply, answer: Answer): void {
+  reply.code(answer.status).headers(answer.headers).send(answer.body)
+}
+
 function refuse(error: ShedError, reply: FastifyReply): void {
-  reply.code(REFUSAL_STATUS).headers(refusalHeaders(error)).send(refusalBody(error))
+  send(reply, refusal(error))
 }
 
 /** A request whose `bytes` failed (reported already), or whose route's heapguard config is broken. */
 function fail(reply: FastifyReply): void {
-  reply.code(500).send({ error: 'Internal Server Error' })
+  send(reply, FAILURE)
 }
 
 const PLAIN: PassOptions<FastifyRequest, FastifyReply> = Object.freeze({ failed: fail })
@@ -66,7 +71,7 @@ function routeOptions(
     if (typeof own === 'object' && own !== null && known.has(own)) return known.get(own)
     let options: PassOptions<FastifyRequest, FastifyReply> | undefined
     try {
-      options = Object.freeze({ failed: fail, policy: guard.policyFor(where(request.routeOptions), own) })
+      options = Object.freeze({ failed: fail, policy: guard.routePolicy(where(request.routeOptions), own) })
     } catch (error) {
       report(error)
     }
@@ -82,18 +87,19 @@ function where(route: { method?: unknown; url?: unknown }): string {
 
 function plugin(fastify: FastifyInstance, options: HeapguardFastifyOptions, done: (error?: Error) => void): void {
   try {
-    const { pressure, ...guardOptions } = checkOptions<HeapguardFastifyOptions & RegisterKeys>(
+    const { pressure, priority, retryAfter, bytes } = checkOptions<HeapguardFastifyOptions & RegisterKeys>(
       WHERE,
       'options',
       options,
       PLUGIN_OPTION_KEYS,
     )
-    const target = guardTargetOf(WHERE, pressure)
-    const guard = new HttpGuard<FastifyRequest>(target, WHERE, guardOptions, REGISTER_KEYS)
+    const target = targetOf(WHERE, pressure)
+    const policy = RequestPolicy.of<FastifyRequest>(WHERE, { priority, retryAfter, bytes }, 'function')
+    const guard = new HttpGuard<FastifyRequest>(target, policy)
     // A route's bad heapguard config fails its declaration, like any bad option.
     fastify.addHook('onRoute', (route) => {
       const own = (route.config as { heapguard?: unknown } | undefined)?.heapguard
-      if (own !== undefined) guard.policyFor(where(route), own)
+      if (own !== undefined) guard.routePolicy(where(route), own)
     })
     const optionsOf = routeOptions(guard, target.report)
     // A callback hook, not an async one: an admission at level normal costs no promise.

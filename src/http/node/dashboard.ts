@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Dashboard, type DashboardOptions } from '../../observe/dashboard/dashboard.js'
-import { EVENT_STREAM_TYPE, PAGE_HEADERS, queryOf, STREAM_HEADERS, UNAUTHORIZED } from '../answers.js'
+import { dashboardRoute, EVENT_STREAM_TYPE, PAGE_HEADERS, queryOf, STREAM_HEADERS, UNAUTHORIZED } from '../answers.js'
 import type { StreamClient } from '../../observe/dashboard/stream.js'
 import type { ObservedController } from '../../observe/observed.js'
 import { rejectMethod, send, sendJson, type RequestHandler } from './respond.js'
@@ -33,7 +33,7 @@ export function dashboardHandler(pressure: ObservedController, options: Dashboar
   const { stream } = dashboard
 
   const handler = function heapguardDashboard(req: IncomingMessage, res: ServerResponse): void {
-    switch (dashboard.route(req.method, req.headers.authorization, queryOf(req.url))) {
+    switch (dashboardRoute(dashboard, req.method, req.headers.authorization, queryOf(req.url))) {
       case 'method-not-allowed':
         rejectMethod(req, res)
         return

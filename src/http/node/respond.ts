@@ -1,13 +1,13 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ShedError } from '../../degrade/shed/error.js'
 import {
   BASE_HEADERS,
-  FAILURE_BODY,
+  FAILURE,
   isReadMethod,
   METHOD_NOT_ALLOWED,
-  REFUSAL_STATUS,
-  refusalBody,
-  refusalHeaders,
+  refusal,
+  type Answer,
+  type HeaderRecord,
 } from '../answers.js'
 
 /** Writes a complete answer; HEAD gets the headers only. */
@@ -17,7 +17,7 @@ export function send(
   status: number,
   contentType: string,
   body: string,
-  headers: OutgoingHttpHeaders = {},
+  headers: HeaderRecord = {},
 ): void {
   res.writeHead(status, {
     ...BASE_HEADERS,
@@ -33,7 +33,7 @@ export function sendJson(
   res: ServerResponse,
   status: number,
   value: unknown,
-  headers: OutgoingHttpHeaders = {},
+  headers: HeaderRecord = {},
 ): void {
   send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(value), headers)
 }
@@ -47,25 +47,23 @@ export function rejectMethod(req: IncomingMessage, res: ServerResponse): boolean
 /** A node:http handler that also fits Connect/Express (`next` is accepted and never needed). */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void
 
-/** The request's handler threw after a wait (or its `bytes` failed), with nobody up the stack to answer: answer here. */
-export function answerFailure(res: ServerResponse): void {
-  if (!res.headersSent) {
-    res.writeHead(500, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': String(FAILURE_BODY.length),
-    })
-    res.end(FAILURE_BODY)
-  } else if (!res.writableEnded) {
-    // Half an answer is already out: ending the connection is the only honest end.
-    res.destroy()
-  }
+/** Writes one of the guards' answers (http/answers.ts) on a response nothing was written to yet. */
+function write(res: ServerResponse, answer: Answer): void {
+  const body = answer.body ?? ''
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(body)) })
+  res.end(body)
 }
 
-/** Answers a refused request on a plain node:http response (Connect and Express use the same). */
+/** Answers a refused request (Connect and Express use the same response). */
 export function writeRefusal(error: ShedError, res: ServerResponse): void {
   // A refusal after waiting may find that something else already answered; never write twice.
   if (res.headersSent || res.writableEnded) return
-  const body = refusalBody(error)
-  res.writeHead(REFUSAL_STATUS, { ...refusalHeaders(error), 'content-length': String(Buffer.byteLength(body)) })
-  res.end(body)
+  write(res, refusal(error))
+}
+
+/** The request's handler threw after a wait (or its `bytes` failed), with nobody up the stack to answer: answer here. */
+export function answerFailure(res: ServerResponse): void {
+  if (!res.headersSent) write(res, FAILURE)
+  // Half an answer is already out: ending the connection is the only honest end.
+  else if (!res.writableEnded) res.destroy()
 }

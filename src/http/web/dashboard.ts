@@ -1,5 +1,5 @@
 import { Dashboard, type DashboardOptions } from '../../observe/dashboard/dashboard.js'
-import { EVENT_STREAM_TYPE, PAGE_HEADERS, queryOf, STREAM_HEADERS, UNAUTHORIZED } from '../answers.js'
+import { dashboardRoute, EVENT_STREAM_TYPE, PAGE_HEADERS, queryOf, STREAM_HEADERS, UNAUTHORIZED } from '../answers.js'
 import type { StreamClient } from '../../observe/dashboard/stream.js'
 import type { ObservedController } from '../../observe/observed.js'
 import { rejectWebMethod, webHeaders, webJson, webSend, type WebHandler } from './respond.js'
@@ -25,7 +25,7 @@ export function dashboardHandler(pressure: ObservedController, options: Dashboar
   const { stream } = dashboard
 
   const handler = function heapguardDashboard(request: Request): Response {
-    switch (dashboard.route(request.method, request.headers.get('authorization'), queryOf(request.url))) {
+    switch (dashboardRoute(dashboard, request.method, request.headers.get('authorization'), queryOf(request.url))) {
       case 'method-not-allowed':
         return rejectWebMethod(request)!
       case 'unauthorized':

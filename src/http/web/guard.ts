@@ -1,14 +1,9 @@
-import type { Controller } from '../../controller.js'
-import { sharedController } from '../../lifecycle/shared-controller.js'
-import { checkFunction, checkOneOf, checkOptions, describe } from '../../util/validate.js'
-import { withRetryAfter } from '../../degrade/shed/error.js'
-import { webTargetOf, type GuardTarget, type WebTarget } from '../target.js'
-import { failure, gone, refusal } from './respond.js'
-import { checkRetryAfter } from '../../degrade/shed/options.js'
-import { isPriority, PRIORITIES, type Priority } from '../../degrade/shed/priority.js'
-import type { AcquireOptions } from '../../degrade/shed/types.js'
-import { checkRequestBytes, reserveForRequest, type RequestBytes } from '../policy.js'
+import type { Priority } from '../../degrade/shed/priority.js'
+import { checkOptions, optionKeys } from '../../util/validate.js'
+import { GUARD_OPTION_KEYS, RequestPolicy, type GuardOptions, type RequestBytes } from '../policy.js'
+import { targetOf, type GuardTarget, type Target } from '../target.js'
 import { AdmittedRequest } from './admitted.js'
+import { failure, gone, refusal } from './respond.js'
 
 /** Options shared by `withPressure()` and the Hono middleware; `In` is what `priority` is given. */
 export interface WebShedOptions<In> {
@@ -20,6 +15,8 @@ export interface WebShedOptions<In> {
   /**
    * The priority of a request: a fixed one, or a function of the request. Default `'normal'`.
    * Decide it on the server (route, method, authenticated caller), never from a client header.
+   * A function that throws or returns something else than a priority is reported and the request
+   * treated as `'normal'` (docs/shedding.md#a-priority-function-that-fails).
    */
   priority?: Priority | ((input: In) => Priority)
   /** Seconds sent in `Retry-After` when refused; default the controller's `shed.retryAfter`. */
@@ -34,12 +31,16 @@ export interface WebShedOptions<In> {
   bytes?: RequestBytes<In>
 }
 
-export const WEB_OPTION_KEYS: readonly (keyof WebShedOptions<unknown> & string)[] = [
-  'pressure',
-  'priority',
-  'retryAfter',
-  'bytes',
-]
+const WEB_OPTION_KEYS = [
+  ...optionKeys<Pick<WebShedOptions<unknown>, 'pressure'>>({ pressure: true }),
+  ...GUARD_OPTION_KEYS,
+] as const
+
+/**
+ * Where a Web guard finds its controller when the options name none: the entries pass
+ * `sharedController` (src/web.ts, src/hono.ts), so that http/ never imports the controller.
+ */
+export type SharedController = () => unknown
 
 /** The outcome of an admission: the request holds a slot, or this is its answer. */
 export type Admission = AdmittedRequest | Response
@@ -51,50 +52,17 @@ export type Admission = AdmittedRequest | Response
  * built by another: Next.js compiles `instrumentation.ts` and each route into bundles of their own.
  */
 export class WebGuard<In> {
-  readonly #where: string
-  readonly #given: WebTarget | undefined
-  readonly #priority: Priority
-  readonly #priorityOf: ((input: In) => Priority) | undefined
-  readonly #acquire: AcquireOptions | undefined
-  readonly #bytes: RequestBytes<In> | undefined
-  /** This adapter's own `Retry-After`, or undefined for the controller's. */
-  readonly #seconds: number | undefined
-  #shared: { controller: Controller; target: WebTarget } | undefined
+  readonly #policy: RequestPolicy<In>
+  readonly #given: Target | undefined
+  readonly #shared: SharedController
+  #found: { controller: unknown; target: Target } | undefined
 
-  constructor(where: string, options: unknown) {
-    const { pressure, priority, retryAfter, bytes } = checkOptions<WebShedOptions<In>>(
-      where,
-      'options',
-      options,
-      WEB_OPTION_KEYS,
-    )
-    this.#where = where
-    this.#given = pressure === undefined ? undefined : webTargetOf(where, pressure)
-    if (typeof priority === 'function') {
-      this.#priority = 'normal'
-      this.#priorityOf = checkFunction(where, 'option `priority`', priority)
-    } else {
-      this.#priority =
-        priority === undefined
-          ? 'normal'
-          : checkOneOf(where, 'option `priority` (a priority or a function returning one)', priority, PRIORITIES)
-    }
-    this.#bytes = bytes === undefined ? undefined : checkRequestBytes<In>(where, 'option `bytes`', bytes)
-    if (this.#bytes !== undefined && this.#given !== undefined && this.#given.reserve === undefined) {
-      throw new TypeError(
-        `${where}: option \`bytes\` needs a controller with reserve(), from a heapguard version with reservations`,
-      )
-    }
-    // Frozen and reused: the shedder checks an options object once, not per request. Work that
-    // reserves is admitted by its reservation rather than by the level (see docs/reservations.md).
-    const seconds = retryAfter === undefined ? undefined : checkRetryAfter(where, 'option `retryAfter`', retryAfter)
-    this.#seconds = seconds
-    this.#acquire =
-      this.#bytes !== undefined
-        ? Object.freeze(seconds === undefined ? { reserves: true } : { retryAfter: seconds, reserves: true })
-        : seconds === undefined
-          ? undefined
-          : Object.freeze({ retryAfter: seconds })
+  constructor(where: string, options: unknown, shared: SharedController) {
+    const { pressure, ...own } = checkOptions<WebShedOptions<In>>(where, 'options', options, WEB_OPTION_KEYS)
+    this.#policy = RequestPolicy.of<In>(where, own as GuardOptions<In>, 'any')
+    this.#given = pressure === undefined ? undefined : targetOf(where, pressure)
+    if (this.#given !== undefined) this.#policy.checkReserve(this.#given)
+    this.#shared = shared
   }
 
   /**
@@ -104,7 +72,7 @@ export class WebGuard<In> {
    */
   admit(input: In, request: Request): Admission | Promise<Admission> {
     const target = this.#target()
-    const priority = this.#priorityOf === undefined ? this.#priority : this.#priorityFor(input, target)
+    const priority = this.#policy.priorityOf(input, target.report)
     if (target.follows && request.signal?.aborted === true) return gone()
     let decided: Admission | undefined
     let later: ((outcome: Admission) => void) | undefined
@@ -115,7 +83,7 @@ export class WebGuard<In> {
         if (later === undefined) decided = outcome
         else later(outcome)
       },
-      this.#acquire,
+      this.#policy.acquire,
     )
     if (decided !== undefined) return decided
     // Queued for a slot: a client that leaves meanwhile leaves the queue, and its handler never runs.
@@ -137,55 +105,44 @@ export class WebGuard<In> {
     input: In,
     request: Request,
     priority: Priority,
-    target: WebTarget,
+    target: Target,
   ): Admission {
-    const bytes = this.#bytes
-    if (bytes === undefined) return new AdmittedRequest(granted, request, target.follows, this.#where, target.report)
+    const policy = this.#policy
+    if (policy.bytes === undefined) {
+      return new AdmittedRequest(granted, request, target.follows, policy.where, target.report)
+    }
     if (target.reserve === undefined) {
+      // The shared controller is found at the first request: only then can it be checked.
       granted.release()
-      target.report(new TypeError(`${this.#where}: option \`bytes\` needs a controller with reserve()`))
+      try {
+        policy.checkReserve(target)
+      } catch (error) {
+        target.report(error)
+      }
       return failure()
     }
-    const held = reserveForRequest({ reserve: target.reserve, report: target.report }, input, bytes, priority)
+    const held = policy.reserve(target as Required<Target>, input, priority)
     if (held.outcome !== 'held') {
       granted.release()
       if (held.outcome === 'failed') return failure()
-      return refusal(this.#seconds === undefined ? held.refusal : withRetryAfter(held.refusal, this.#seconds))
+      return refusal(policy.refusal(held.refusal))
     }
     const release = (): void => {
       granted.release()
       held.release()
     }
     // A reservation is worth holding until the body is sent: it follows the request, limit or not.
-    return new AdmittedRequest({ release }, request, true, this.#where, target.report)
+    return new AdmittedRequest({ release }, request, true, policy.where, target.report)
   }
 
   /** The given controller, or the shared one: looked up again once it closed (it is then replaced). */
-  #target(): WebTarget {
+  #target(): Target {
     if (this.#given !== undefined) return this.#given
-    const shared = this.#shared
-    if (shared !== undefined && !shared.controller.closed) return shared.target
-    const controller = sharedController()
-    const target = webTargetOf(this.#where, controller)
-    this.#shared = { controller, target }
+    const found = this.#found
+    if (found !== undefined && (found.controller as { closed?: unknown }).closed !== true) return found.target
+    const controller = this.#shared()
+    const target = targetOf(this.#policy.where, controller)
+    this.#found = { controller, target }
     return target
-  }
-
-  /** A broken priority function must not take the server down: reported, and the request treated as `'normal'` (docs/shedding.md). */
-  #priorityFor(input: In, target: WebTarget): Priority {
-    let priority: unknown
-    try {
-      priority = this.#priorityOf!(input)
-    } catch (error) {
-      target.report(error)
-      return 'normal'
-    }
-    if (isPriority(priority)) return priority
-    target.report(
-      new TypeError(
-        `${this.#where}: option \`priority\` must return one of ${PRIORITIES.map((p) => `'${p}'`).join(', ')}, got ${describe(priority)}; treated as 'normal'`,
-      ),
-    )
-    return 'normal'
   }
 }

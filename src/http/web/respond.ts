@@ -1,27 +1,21 @@
-import type { OutgoingHttpHeaders } from 'node:http'
 import type { ShedError } from '../../degrade/shed/error.js'
 import {
   BASE_HEADERS,
-  FAILURE_BODY,
-  GONE_STATUS,
+  FAILURE,
+  GONE,
   isReadMethod,
   METHOD_NOT_ALLOWED,
-  REFUSAL_STATUS,
-  refusalBody,
-  refusalHeaders,
+  refusal as refusalAnswer,
+  type Answer,
+  type HeaderRecord,
 } from '../answers.js'
 
 /** A Web handler of the observation entries: a request to its answer, at once. */
 export type WebHandler = (request: Request) => Response
 
-/** Headers for a Web Response, from the node-style header records the node handlers share. */
-export function webHeaders(contentType: string, headers: Readonly<OutgoingHttpHeaders> = {}): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries({ ...BASE_HEADERS, ...headers })) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : String(value)
-  }
-  out['Content-Type'] = contentType
-  return out
+/** Headers for a Web Response: the base headers, the answer's own, its content type. */
+export function webHeaders(contentType: string, headers: HeaderRecord = {}): Record<string, string> {
+  return { ...BASE_HEADERS, ...headers, 'Content-Type': contentType }
 }
 
 /** A complete answer; HEAD gets the headers only. */
@@ -30,17 +24,12 @@ export function webSend(
   status: number,
   contentType: string,
   body: string,
-  headers?: Readonly<OutgoingHttpHeaders>,
+  headers?: HeaderRecord,
 ): Response {
   return new Response(request.method === 'HEAD' ? null : body, { status, headers: webHeaders(contentType, headers) })
 }
 
-export function webJson(
-  request: Request,
-  status: number,
-  value: unknown,
-  headers?: Readonly<OutgoingHttpHeaders>,
-): Response {
+export function webJson(request: Request, status: number, value: unknown, headers?: HeaderRecord): Response {
   return webSend(request, status, 'application/json; charset=utf-8', JSON.stringify(value), headers)
 }
 
@@ -50,17 +39,19 @@ export function rejectWebMethod(request: Request): Response | undefined {
   return webJson(request, METHOD_NOT_ALLOWED.status, METHOD_NOT_ALLOWED.body, METHOD_NOT_ALLOWED.headers)
 }
 
+/** One of the guards' answers (http/answers.ts) as a Response. */
+function toResponse(answer: Answer): Response {
+  return new Response(answer.body, { status: answer.status, headers: answer.headers })
+}
+
 export function refusal(error: ShedError): Response {
-  return new Response(refusalBody(error), { status: REFUSAL_STATUS, headers: refusalHeaders(error) })
+  return toResponse(refusalAnswer(error))
 }
 
 export function failure(): Response {
-  return new Response(FAILURE_BODY, {
-    status: 500,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-  })
+  return toResponse(FAILURE)
 }
 
 export function gone(): Response {
-  return new Response(null, { status: GONE_STATUS })
+  return toResponse(GONE)
 }

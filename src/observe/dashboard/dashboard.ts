@@ -1,6 +1,5 @@
 import { checkNumber, checkOptions, checkString } from '../../util/validate.js'
 import { checkController, type ObservedController } from '../observed.js'
-import { isReadMethod } from '../../http/answers.js'
 import { renderPage } from './page.js'
 import { readState, type DashboardState } from './state.js'
 import type { Sample } from '../../pressure/types.js'
@@ -22,13 +21,10 @@ export interface DashboardOptions {
 /** Idle streams get a comment line this often, so proxies keep them open. */
 const HEARTBEAT_MS = 15_000
 
-/** What a request to the dashboard gets, decided from its method, its token and its query. */
-export type DashboardRoute = 'method-not-allowed' | 'unauthorized' | 'stream' | 'json' | 'page'
-
 /**
  * One dashboard of one controller, whatever serves it (the node handler of `heapguard/http`, the
- * Web handler of `heapguard/web`): the checked options, the page, the live stream, and the
- * routing of a request.
+ * Web handler of `heapguard/web`, both in src/http): the checked options, the page, the live
+ * stream, and the token check.
  */
 export class Dashboard {
   readonly controller: ObservedController
@@ -52,18 +48,9 @@ export class Dashboard {
     this.page = renderPage({ title, token: token! })
   }
 
-  /**
-   * - `GET <path>` — the page;
-   * - `GET <path>?stream=1` — Server-Sent Events (`snapshot`, then `update`s), used by the page;
-   * - `GET <path>?format=json` — the same state once, as JSON.
-   *
-   * Every request needs the token; without it the answer is 401.
-   */
-  route(method: string | undefined, authorization: string | null | undefined, query: URLSearchParams): DashboardRoute {
-    if (!isReadMethod(method)) return 'method-not-allowed'
-    if (!this.#auth.allows(authorization, query)) return 'unauthorized'
-    if (query.has('stream')) return 'stream'
-    return query.get('format') === 'json' ? 'json' : 'page'
+  /** Whether a request carries the token: `Authorization: Bearer <token>` or `?token=<token>`. */
+  allows(authorization: string | null | undefined, query: URLSearchParams): boolean {
+    return this.#auth.allows(authorization, query)
   }
 
   /** The answer to `?format=json`. */

@@ -1,8 +1,9 @@
 import { checkNumber, describe } from '../util/validate.js'
+import type { RecencyClock } from './lru/store.js'
 import { CACHE_PRIORITIES, type CachePriority } from './types.js'
 
-/** A cache of the registry as the budget and reservations see it (the caches from `caches.lru()`). */
-export interface BudgetMember {
+/** A cache of the registry as its pool sees it (the caches from `caches.lru()`). */
+export interface PoolMember {
   readonly priority: CachePriority
   /** Bytes held now: exact when sizes are tracked (always under a budget), else an estimate. */
   bytes(): number
@@ -41,24 +42,25 @@ export interface CacheBudgetStats {
 const GIVE_BACK_ORDER: readonly CachePriority[] = Object.freeze([...CACHE_PRIORITIES].reverse())
 
 /**
- * The caches of one registry as a whole: the optional byte budget they share, and the room they
- * give back to reservations.
+ * The caches of one registry as a whole: the room they give back to reservations (`reclaim`), and
+ * the byte budget they share when `createController({ caches: { budget } })` sets one.
  *
  * Under a budget every cache counts its entries' bytes and stamps each entry with a tick of one
- * clock shared by all caches on every `get` and `set`, so the entries of all caches form one
- * recency order. When a `set` takes the total past the budget, the budget evicts the least
- * recently used entries of the lowest-priority caches first (optional, then normal, then
- * essential), comparing the coldest entry of each cache of that priority, until the total fits.
- * A cache's own bounds (its level-scaled `max` and `maxSize`) still apply: the smaller bound wins.
+ * clock shared by all caches on every `get` and `set` (a slotted store, see lru/store.ts), so the
+ * entries of all caches form one recency order. When a `set` takes the total past the budget,
+ * `enforce()` evicts the least recently used entries of the lowest-priority caches first
+ * (optional, then normal, then essential), comparing the coldest entry of each cache of that
+ * priority, until the total fits. A cache's own bounds (its level-scaled `max` and `maxSize`)
+ * still apply: the smaller bound wins.
  */
-export class CacheBudget {
-  /** The budget in bytes; Infinity when none is set (the caches then stamp no ticks). */
+export class CachePool implements RecencyClock {
+  /** The byte budget; Infinity when none is set (the caches then stamp no ticks). */
   readonly limit: number
   /** The shared recency clock; caches under a budget increment it on every access. */
   tick = 0
   // Plain arrays, walked with indexes: `enforce` runs on every set of a full budget.
-  readonly #members = new Map<CachePriority, BudgetMember[]>(GIVE_BACK_ORDER.map((p) => [p, []]))
-  #all: BudgetMember[] = []
+  readonly #members = new Map<CachePriority, PoolMember[]>(GIVE_BACK_ORDER.map((p) => [p, []]))
+  #all: PoolMember[] = []
   #evictions = 0
   #enforcing = false
   #reentered = false
@@ -67,19 +69,19 @@ export class CacheBudget {
     this.limit = limit
   }
 
-  /** True when caches must count bytes and stamp ticks. */
-  get enforced(): boolean {
+  /** True under a byte budget: caches count bytes, stamp ticks, and `enforce()` after each set. */
+  get budgeted(): boolean {
     return this.limit !== Infinity
   }
 
-  join(member: BudgetMember): void {
+  join(member: PoolMember): void {
     const members = this.#members.get(member.priority)!
     if (members.includes(member)) return
     members.push(member)
     this.#all = [...this.#all, member]
   }
 
-  leave(member: BudgetMember): void {
+  leave(member: PoolMember): void {
     const members = this.#members.get(member.priority)!
     const at = members.indexOf(member)
     if (at === -1) return
@@ -126,7 +128,7 @@ export class CacheBudget {
   }
 
   /** Evicts from `members`, coldest first, until `over` bytes are gone or they are empty; returns what is still over. */
-  #evictWithin(members: readonly BudgetMember[], over: number): number {
+  #evictWithin(members: readonly PoolMember[], over: number): number {
     while (over > 0) {
       const victim = this.#coldestOf(members)
       if (victim === undefined) break
@@ -145,8 +147,8 @@ export class CacheBudget {
    * The room stays held down (the caches do not refill it) until the claim is released.
    */
   reclaim(bytes: number): CacheClaim {
-    const given = new Map<BudgetMember, { entries: number; bytes: number }>()
-    const evict = (member: BudgetMember): number => {
+    const given = new Map<PoolMember, { entries: number; bytes: number }>()
+    const evict = (member: PoolMember): number => {
       const got = member.evictColdest()
       if (got === 0) return 0
       const tally = given.get(member) ?? { entries: 0, bytes: 0 }
@@ -159,7 +161,7 @@ export class CacheBudget {
     for (const priority of GIVE_BACK_ORDER) {
       if (freed >= bytes) break
       const members = this.#members.get(priority)!
-      freed += this.enforced
+      freed += this.budgeted
         ? this.#reclaimByRecency(members, bytes - freed, evict)
         : reclaimShares(members, bytes - freed, evict)
     }
@@ -181,7 +183,7 @@ export class CacheBudget {
     return this.used()
   }
 
-  #reclaimByRecency(members: readonly BudgetMember[], bytes: number, evict: (member: BudgetMember) => number): number {
+  #reclaimByRecency(members: readonly PoolMember[], bytes: number, evict: (member: PoolMember) => number): number {
     let freed = 0
     while (freed < bytes) {
       const victim = this.#coldestOf(members)
@@ -192,17 +194,17 @@ export class CacheBudget {
   }
 
   /** The member whose least recently used entry is the oldest of all; undefined when every one is empty. */
-  #coldestOf(members: readonly BudgetMember[]): BudgetMember | undefined {
+  #coldestOf(members: readonly PoolMember[]): PoolMember | undefined {
     // One cache holding anything needs no comparison: reading a cache's coldest tick walks lru-cache's iterator.
     let holding = 0
-    let only: BudgetMember | undefined
+    let only: PoolMember | undefined
     for (let i = 0; i < members.length; i++) {
       if (members[i]!.bytes() === 0) continue
       holding++
       only = members[i]
     }
     if (holding <= 1) return only
-    let victim: BudgetMember | undefined
+    let victim: PoolMember | undefined
     let oldest = Infinity
     for (const member of members) {
       const tick = member.coldest()
@@ -216,11 +218,7 @@ export class CacheBudget {
 }
 
 /** Without ticks: each cache gives its share of `bytes`, in proportion to what it holds. */
-function reclaimShares(
-  members: readonly BudgetMember[],
-  bytes: number,
-  evict: (member: BudgetMember) => number,
-): number {
+function reclaimShares(members: readonly PoolMember[], bytes: number, evict: (member: PoolMember) => number): number {
   const held = [...members].map((member) => ({ member, bytes: member.bytes() }))
   const total = held.reduce((sum, h) => sum + h.bytes, 0)
   if (total <= 0) return 0

@@ -1,11 +1,11 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkMethods, checkNumber, checkOneOf, checkOptions, checkString, MAX_TIMER_MS } from '../util/validate.js'
-import { CacheBudget, type CacheBudgetStats, type CacheClaim } from './pool.js'
+import { CachePool, type CacheBudgetStats, type CacheClaim } from './pool.js'
 import { CachePreview } from './preview.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru/options.js'
 import { isThenable } from '../util/safe-call.js'
-import { createManagedLru, type ManagedLru } from './lru/managed-lru.js'
+import { ManagedLruCache, type ManagedLru } from './lru/managed-lru.js'
 import { resolveCachePolicy, type CachePolicy, type CachePolicyOptions } from './policy.js'
 import { SliceTrimmer } from './trim.js'
 import { CACHE_PRIORITIES, type CachePriority, type CacheStats, type Managed, type RegisterOptions } from './types.js'
@@ -83,7 +83,7 @@ export class CacheRegistry {
   readonly #names = new Map<Managed, string>()
   readonly #trimmer: SliceTrimmer
   readonly #preview = new CachePreview()
-  readonly #budget: CacheBudget
+  readonly #pool: CachePool
   /** The level the caches were last resized to. */
   #level: Level
   /** When regrowth began (controller clock), or null when the caches are not growing back. */
@@ -95,15 +95,15 @@ export class CacheRegistry {
     createCacheRegistry = (core, policy, regrowMs = DEFAULT_REGROW_MS, budget = Infinity) =>
       new CacheRegistry(core, policy, regrowMs, budget)
     cacheRoom = (registry) => ({
-      reclaimable: () => registry.#budget.reclaimable(),
-      reclaim: (bytes) => registry.#budget.reclaim(bytes),
+      reclaimable: () => registry.#pool.reclaimable(),
+      reclaim: (bytes) => registry.#pool.reclaim(bytes),
     })
     prepareCacheTuning = (registry, where, { cachePolicy, regrowMs }) => registry.#prepare(where, cachePolicy, regrowMs)
   }
 
   private constructor(core: ControllerCore, policy: CachePolicyOptions | undefined, regrowMs: number, budget: number) {
     this.#core = core
-    this.#budget = new CacheBudget(budget)
+    this.#pool = new CachePool(budget)
     this.#policy = resolveCachePolicy('createController', policy)
     this.#regrowMs = checkRegrowMs('createController', regrowMs)
     this.#level = core.level
@@ -139,10 +139,10 @@ export class CacheRegistry {
     const where = `caches.lru(${typeof name === 'string' ? JSON.stringify(name) : ''})`
     this.#checkName(where, name)
     const resolved = resolveLruOptions<K, V>(where, options)
-    const cache = createManagedLru<K, V>(name, resolved, {
+    const cache = new ManagedLruCache<K, V>(name, resolved, {
       trimmer: this.#trimmer,
       report: (error) => this.#core.report(error),
-      budget: this.#budget,
+      pool: this.#pool,
     })
     this.#add(name, cache, resolved.priority)
     return cache
@@ -205,7 +205,7 @@ export class CacheRegistry {
 
   /** The byte budget of all `caches.lru()` caches together, or null when none is set. */
   get budget(): CacheBudgetStats | null {
-    return this.#budget.enforced ? this.#budget.stats() : null
+    return this.#pool.budgeted ? this.#pool.stats() : null
   }
 
   /** One `CacheStats` per registered cache, in registration order. */

@@ -1,174 +1,330 @@
 import { LRUCache } from 'lru-cache'
 import { estimateEntrySize, type ResolvedLruOptions } from './options.js'
-import type { BudgetMember } from '../pool.js'
-import type { HeldRoom } from '../capacity.js'
-import type { CachePriority } from '../types.js'
 
-/** What the lru-cache underneath a managed cache reports back. */
-export interface LruStoreHooks {
-  /** True under a byte budget: values are stored in slots, and every entry is sized. */
-  readonly slots: boolean
-  /**
-   * Under a budget: the value a `set` is storing. Setting the same value again replaces its slot,
-   * which lru-cache reports as a disposal (reason `'set'`); that one is not passed on.
-   */
-  incoming(): unknown
+/**
+ * The lru-cache under a managed cache, as the cache sees it: values in, values out. Two
+ * implementations, chosen once when the cache is built (lru-cache's own idiom: swap the
+ * implementation, not a flag per call):
+ * - `PlainStore`: values kept as they are, a direct lru-cache call per operation;
+ * - `SlottedStore`, under the registry's byte budget: each value in a slot stamped with a tick of
+ *   the pool's recency clock at every `get` and `set`, so the entries of all caches compare in one
+ *   LRU order (see `CachePool`). Every `Slot<V>` cast of the code base is in this file.
+ *
+ * Both install lru-cache's disposers: evictions are counted there, and a throwing user disposer is
+ * reported rather than left to escape from a trim slice (lru-cache calls it before the entry is
+ * gone). User disposers see the value, never its slot.
+ */
+export interface LruStore<K extends {}, V extends {}> {
+  readonly size: number
+  /** The bytes lru-cache counts (0 when sizes are not tracked). */
+  readonly calculatedSize: number
+  get(key: K, options?: LRUCache.GetOptions<K, V, unknown>): V | undefined
+  /** Stores the value; the cache keeps itself within its capacity afterwards. */
+  set(key: K, value: V, options?: LRUCache.SetOptions<K, V, unknown>): void
+  has(key: K, options?: LRUCache.HasOptions<K, V, unknown>): boolean
+  peek(key: K, options?: LRUCache.PeekOptions<K, V, unknown>): V | undefined
+  delete(key: K): boolean
+  clear(): void
+  /** Evicts the least recently used entry (disposers see reason `'evict'`). */
+  pop(): void
+  keys(): IterableIterator<K>
+  values(): IterableIterator<V>
+  entries(): IterableIterator<[K, V]>
+  /** Bytes held now: exact when sizes are tracked (always in a slotted store), else estimated from a sample. */
+  bytes(): number
+  /** The recency tick of the least recently used entry: Infinity when empty, NaN in a plain store (no ticks). */
+  coldest(): number
+  /** Evicts the least recently used entry; returns its bytes (exact when tracked, else estimated), 0 when empty. */
+  evictColdest(): number
+}
+
+/** What a store tells its cache. */
+export interface StoreHooks {
   /** An entry was evicted (to respect a capacity), not deleted or expired. */
   evicted(): void
   /** Where a throwing user disposer goes. */
   readonly report: (error: unknown) => void
 }
 
-/**
- * The lru-cache a managed cache wraps. Its disposers are always installed: evictions are counted
- * there, and a throwing user disposer is reported rather than left to escape from a trim slice
- * (lru-cache calls it before the entry is gone). User disposers see the value, never its slot.
- */
-export function createLruStore<K extends {}, V extends {}>(
+/** The shared recency clock of a byte budget: a slotted store increments it on every access. */
+export interface RecencyClock {
+  tick: number
+}
+
+/** A plain store, or a slotted one stamped by `clock` when the cache is under a byte budget. */
+export function createStore<K extends {}, V extends {}>(
   options: ResolvedLruOptions<K, V>,
-  hooks: LruStoreHooks,
-): LRUCache<K, V> {
-  const { dispose, disposeAfter } = options
-  const out = hooks.slots ? (stored: V): V => (stored as unknown as Slot<V>).v : (stored: V): V => stored
-  const call = (disposer: LRUCache.Disposer<K, V>, value: V, key: K, reason: LRUCache.DisposeReason): void => {
-    try {
-      disposer(out(value), key, reason)
-    } catch (error) {
-      hooks.report(error)
-    }
-  }
-  return new LRUCache<K, V>({
-    ...options.lru,
-    ...(hooks.slots ? slotSizeOptions(options.lru, estimateEntrySize) : {}),
-    dispose: (value, key, reason) => {
-      if (reason === 'evict') hooks.evicted()
-      else if (reason === 'set' && hooks.slots && out(value) === hooks.incoming()) return
-      if (dispose !== undefined) call(dispose, value, key, reason)
-    },
-    ...(disposeAfter === undefined
-      ? {}
-      : {
-          disposeAfter: (value: V, key: K, reason: LRUCache.DisposeReason) => {
-            if (reason === 'set' && hooks.slots && out(value) === hooks.incoming()) return
-            call(disposeAfter, value, key, reason)
-          },
-        }),
-  })
-}
-
-/**
- * How a cache under a byte budget stores a value: with the tick of its last use on the shared
- * recency clock (see `CacheBudget`), so the entries of all caches compare in one LRU order. A
- * plain cache stores values as they are; only budgeted caches pay for the wrapper.
- */
-export interface Slot<V> {
-  readonly v: V
-  t: number
-}
-
-/** A size function on values, turned into one on slots (lru-cache sizes what it stores). */
-export function sizeOfSlot<K, V>(size: (value: V, key: K) => number): (slot: Slot<V>, key: K) => number {
-  return (slot, key) => size(slot.v, key)
-}
-
-/** Per-call `set` options whose `sizeCalculation` must see the value, not its slot. */
-export function slotSetOptions<K, V>(
-  options: LRUCache.SetOptions<K, V, unknown> | undefined,
-): LRUCache.SetOptions<K, Slot<V>, unknown> | undefined {
-  const size = options?.sizeCalculation
-  const same = options as unknown as LRUCache.SetOptions<K, Slot<V>, unknown> | undefined
-  return size === undefined ? same : { ...same, sizeCalculation: sizeOfSlot(size) }
-}
-
-/**
- * The lru-cache options that make a budgeted cache size every entry: the user's
- * `sizeCalculation`, else the estimate, applied to the value in the slot.
- */
-export function slotSizeOptions<K, V>(
-  lru: LRUCache.Options<K, V, unknown>,
-  estimate: (value: V, key: K) => number,
-): Partial<LRUCache.Options<K, V, unknown>> {
-  const size = lru.sizeCalculation ?? estimate
-  return {
-    sizeCalculation: sizeOfSlot(size) as unknown as LRUCache.SizeCalculator<K, V>,
-    // lru-cache tracks sizes only with a limit: an entry limit no entry reaches turns it on.
-    ...(lru.maxSize === undefined && lru.maxEntrySize === undefined ? { maxEntrySize: Number.MAX_SAFE_INTEGER } : {}),
-  }
-}
-
-/** The tick of the least recently used slot of a budgeted cache; Infinity when it is empty. */
-export function coldestTick<K extends {}, V extends {}>(lru: LRUCache<K, Slot<V>>): number {
-  const next = lru.rvalues().next()
-  return next.done === true || next.value === undefined ? Infinity : next.value.t
-}
-
-export function* slotValues<V>(slots: Iterable<Slot<V>>): IterableIterator<V> {
-  for (const slot of slots) yield slot.v
-}
-
-export function* slotEntries<K, V>(entries: Iterable<[K, Slot<V>]>): IterableIterator<[K, V]> {
-  for (const [key, slot] of entries) yield [key, slot.v]
+  hooks: StoreHooks,
+  clock: RecencyClock | undefined,
+): LruStore<K, V> {
+  return clock === undefined ? new PlainStore(options, hooks) : new SlottedStore(options, hooks, clock)
 }
 
 /** Entries sampled to estimate `bytes` when sizes are not tracked. */
 const BYTES_SAMPLE = 32
 
-/** Estimates the bytes of a cache that does not track sizes, from its most recently used entries. */
-export function sampleBytes<K extends {}, V extends {}>(lru: LRUCache<K, V>): number {
-  const count = lru.size
-  if (count === 0) return 0
-  let sum = 0
-  let seen = 0
-  for (const [key, value] of lru.entries()) {
-    sum += estimateEntrySize(value, key)
-    if (++seen === BYTES_SAMPLE) break
+class PlainStore<K extends {}, V extends {}> implements LruStore<K, V> {
+  readonly #lru: LRUCache<K, V>
+  readonly #sizeTracked: boolean
+
+  constructor(options: ResolvedLruOptions<K, V>, hooks: StoreHooks) {
+    this.#sizeTracked = options.sizeTracked
+    this.#lru = new LRUCache<K, V>({
+      ...options.lru,
+      ...disposers(
+        options,
+        hooks,
+        (value: V) => value,
+        () => false,
+      ),
+    })
   }
-  return seen === 0 ? 0 : Math.round((sum / seen) * count)
+
+  get size(): number {
+    return this.#lru.size
+  }
+
+  get calculatedSize(): number {
+    return this.#lru.calculatedSize
+  }
+
+  get(key: K, options?: LRUCache.GetOptions<K, V, unknown>): V | undefined {
+    // Without options, call lru-cache without the argument: passing undefined measured ~12 ns slower a call.
+    return options === undefined ? this.#lru.get(key) : this.#lru.get(key, options)
+  }
+
+  set(key: K, value: V, options?: LRUCache.SetOptions<K, V, unknown>): void {
+    if (options === undefined) this.#lru.set(key, value)
+    else this.#lru.set(key, value, options)
+  }
+
+  has(key: K, options?: LRUCache.HasOptions<K, V, unknown>): boolean {
+    return options === undefined ? this.#lru.has(key) : this.#lru.has(key, options)
+  }
+
+  peek(key: K, options?: LRUCache.PeekOptions<K, V, unknown>): V | undefined {
+    return this.#lru.peek(key, options)
+  }
+
+  delete(key: K): boolean {
+    return this.#lru.delete(key)
+  }
+
+  clear(): void {
+    this.#lru.clear()
+  }
+
+  pop(): void {
+    this.#lru.pop()
+  }
+
+  keys(): IterableIterator<K> {
+    return this.#lru.keys()
+  }
+
+  values(): IterableIterator<V> {
+    return this.#lru.values()
+  }
+
+  entries(): IterableIterator<[K, V]> {
+    return this.#lru.entries()
+  }
+
+  bytes(): number {
+    return this.#sizeTracked ? this.#lru.calculatedSize : this.#sampleBytes()
+  }
+
+  coldest(): number {
+    return NaN
+  }
+
+  evictColdest(): number {
+    const lru = this.#lru
+    if (lru.size === 0) return 0
+    if (this.#sizeTracked) {
+      const before = lru.calculatedSize
+      lru.pop()
+      return before - lru.calculatedSize
+    }
+    const key = lru.rkeys().next().value
+    const value = lru.pop()
+    return value === undefined ? 0 : estimateEntrySize(value, key)
+  }
+
+  /** Estimates the bytes of a cache that does not track sizes, from its most recently used entries. */
+  #sampleBytes(): number {
+    const count = this.#lru.size
+    if (count === 0) return 0
+    let sum = 0
+    let seen = 0
+    for (const [key, value] of this.#lru.entries()) {
+      sum += estimateEntrySize(value, key)
+      if (++seen === BYTES_SAMPLE) break
+    }
+    return seen === 0 ? 0 : Math.round((sum / seen) * count)
+  }
+}
+
+/** How a value is stored under a byte budget: with the tick of its last use on the pool's recency clock. */
+interface Slot<V> {
+  readonly v: V
+  t: number
 }
 
 /**
- * Evicts the least recently used entry (as an eviction: disposers see reason `'evict'`) and
- * returns its bytes: exact when the cache tracks sizes, else estimated. 0 when it is empty.
+ * Per-call options (`get`, `has`, `peek`, `set`) are typed on values and passed to the lru-cache of
+ * slots as they are: lru-cache reads only flags from them, and fills a `status` whose value fields
+ * then hold slots (the one place values and slots are mixed up, hence the casts below).
  */
-export function popColdest<K extends {}, V extends {}>(lru: LRUCache<K, V>, sizeTracked: boolean): number {
-  if (lru.size === 0) return 0
-  if (sizeTracked) {
+class SlottedStore<K extends {}, V extends {}> implements LruStore<K, V> {
+  readonly #lru: LRUCache<K, Slot<V>>
+  readonly #clock: RecencyClock
+  /**
+   * The value a `set` is storing. Setting the same value again replaces its slot, which lru-cache
+   * reports as a disposal (reason `'set'`) of the old slot: the user's value was not disposed, so
+   * that one is not passed on.
+   */
+  #incoming: V | undefined
+
+  constructor(options: ResolvedLruOptions<K, V>, hooks: StoreHooks, clock: RecencyClock) {
+    this.#clock = clock
+    const lru = options.lru as unknown as LRUCache.Options<K, Slot<V>, unknown>
+    const size = (options.lru.sizeCalculation ?? estimateEntrySize) as (value: V, key: K) => number
+    this.#lru = new LRUCache<K, Slot<V>>({
+      ...lru,
+      // Every entry is sized under a budget: the user's sizeCalculation, else the estimate, of the value in the slot.
+      sizeCalculation: (slot, key) => size(slot.v, key),
+      // lru-cache tracks sizes only with a limit: an entry limit no entry reaches turns it on.
+      ...(lru.maxSize === undefined && lru.maxEntrySize === undefined ? { maxEntrySize: Number.MAX_SAFE_INTEGER } : {}),
+      ...disposers<K, V, Slot<V>>(
+        options,
+        hooks,
+        (slot) => slot.v,
+        (slot) => slot.v === this.#incoming,
+      ),
+    })
+  }
+
+  get size(): number {
+    return this.#lru.size
+  }
+
+  get calculatedSize(): number {
+    return this.#lru.calculatedSize
+  }
+
+  get(key: K, options?: LRUCache.GetOptions<K, V, unknown>): V | undefined {
+    const slot =
+      options === undefined
+        ? this.#lru.get(key)
+        : this.#lru.get(key, options as unknown as LRUCache.GetOptions<K, Slot<V>, unknown>)
+    if (slot === undefined) return undefined
+    slot.t = ++this.#clock.tick
+    return slot.v
+  }
+
+  set(key: K, value: V, options?: LRUCache.SetOptions<K, V, unknown>): void {
+    const slot: Slot<V> = { v: value, t: ++this.#clock.tick }
+    // A new slot replaces the old one even for the same value: its disposal is not the user's.
+    this.#incoming = value
+    try {
+      if (options === undefined) this.#lru.set(key, slot)
+      else this.#lru.set(key, slot, slotSetOptions(options))
+    } finally {
+      this.#incoming = undefined
+    }
+  }
+
+  has(key: K, options?: LRUCache.HasOptions<K, V, unknown>): boolean {
+    return options === undefined
+      ? this.#lru.has(key)
+      : this.#lru.has(key, options as unknown as LRUCache.HasOptions<K, Slot<V>, unknown>)
+  }
+
+  peek(key: K, options?: LRUCache.PeekOptions<K, V, unknown>): V | undefined {
+    return this.#lru.peek(key, options as unknown as LRUCache.PeekOptions<K, Slot<V>, unknown> | undefined)?.v
+  }
+
+  delete(key: K): boolean {
+    return this.#lru.delete(key)
+  }
+
+  clear(): void {
+    this.#lru.clear()
+  }
+
+  pop(): void {
+    this.#lru.pop()
+  }
+
+  keys(): IterableIterator<K> {
+    return this.#lru.keys()
+  }
+
+  *values(): IterableIterator<V> {
+    for (const slot of this.#lru.values()) yield slot.v
+  }
+
+  *entries(): IterableIterator<[K, V]> {
+    for (const [key, slot] of this.#lru.entries()) yield [key, slot.v]
+  }
+
+  bytes(): number {
+    return this.#lru.calculatedSize
+  }
+
+  coldest(): number {
+    const next = this.#lru.rvalues().next()
+    return next.done === true || next.value === undefined ? Infinity : next.value.t
+  }
+
+  evictColdest(): number {
+    const lru = this.#lru
+    if (lru.size === 0) return 0
     const before = lru.calculatedSize
     lru.pop()
     return before - lru.calculatedSize
   }
-  const key = lru.rkeys().next().value
-  const value = lru.pop()
-  return value === undefined ? 0 : estimateEntrySize(value, key)
 }
 
-/** What a managed cache lends its member: the store, and how its capacity follows held room. */
-export interface MemberState<K extends {}, V extends {}> {
-  readonly priority: CachePriority
-  readonly lru: LRUCache<K, V>
-  readonly sizeTracked: boolean
-  /** True while values are stored in slots (the cache joined an enforced budget). */
-  slotted(): boolean
-  readonly hold: HeldRoom
-  /** Recomputes the capacity after the held room changed. */
-  applyCapacity(): void
+/** Per-call `set` options whose `sizeCalculation` must see the value, not its slot. */
+function slotSetOptions<K, V>(options: LRUCache.SetOptions<K, V, unknown>): LRUCache.SetOptions<K, Slot<V>, unknown> {
+  const size = options.sizeCalculation
+  const same = options as unknown as LRUCache.SetOptions<K, Slot<V>, unknown>
+  return size === undefined ? same : { ...same, sizeCalculation: (slot, key) => size(slot.v, key) }
 }
 
-/** A cache from `caches.lru()` as its registry's `CacheBudget` sees it (see `BudgetMember`). */
-export function lruMember<K extends {}, V extends {}>(state: MemberState<K, V>): BudgetMember {
-  const { lru, hold } = state
+/**
+ * The disposers of a store: `out` gives the user's value of what is stored; `replaced` says that
+ * a `'set'` disposal is the slot of a value being stored again (not passed on).
+ */
+function disposers<K extends {}, V extends {}, S extends {}>(
+  options: ResolvedLruOptions<K, V>,
+  hooks: StoreHooks,
+  out: (stored: S) => V,
+  replaced: (stored: S) => boolean,
+): Pick<LRUCache.Options<K, S, unknown>, 'dispose' | 'disposeAfter'> {
+  const { dispose, disposeAfter } = options
+  const call = (disposer: LRUCache.Disposer<K, V>, stored: S, key: K, reason: LRUCache.DisposeReason): void => {
+    try {
+      disposer(out(stored), key, reason)
+    } catch (error) {
+      hooks.report(error)
+    }
+  }
   return {
-    priority: state.priority,
-    bytes: () => (state.sizeTracked ? lru.calculatedSize : sampleBytes(lru)),
-    coldest: () => (state.slotted() ? coldestTick(lru as unknown as LRUCache<K, Slot<V>>) : NaN),
-    evictColdest: () => popColdest(lru, state.sizeTracked),
-    hold: (entries, bytes) => {
-      hold.add(entries, bytes, lru.size, lru.calculatedSize)
-      state.applyCapacity()
+    dispose: (stored, key, reason) => {
+      if (reason === 'evict') hooks.evicted()
+      else if (reason === 'set' && replaced(stored)) return
+      if (dispose !== undefined) call(dispose, stored, key, reason)
     },
-    unhold: (entries, bytes) => {
-      hold.remove(entries, bytes)
-      state.applyCapacity()
-    },
+    ...(disposeAfter === undefined
+      ? {}
+      : {
+          disposeAfter: (stored: S, key: K, reason: LRUCache.DisposeReason) => {
+            if (reason === 'set' && replaced(stored)) return
+            call(disposeAfter, stored, key, reason)
+          },
+        }),
   }
 }

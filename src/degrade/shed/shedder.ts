@@ -7,7 +7,7 @@ import type { AdmissionTable } from './admission.js'
 import { ConcurrencyLimiter } from './concurrency-limiter.js'
 import { ShedError, type ShedReason, type ShedRefusal } from './error.js'
 import { checkRetryAfter, resolveShedOptions, type ResolvedShedOptions, type ShedOptions } from './options.js'
-import { permitControl, type Permit, type PermitCallback, type PermitIssuer, type ShedPermit } from './permit.js'
+import { Permit, type PermitCallback, type PermitIssuer, type ShedPermit } from './permit.js'
 import { previewAdmission } from './preview.js'
 import { PRIORITIES, type Priority } from './priority.js'
 import { runInSlot } from './run.js'
@@ -172,7 +172,7 @@ export class PriorityShedder<Middleware> implements ShedderCore {
     }
     checkFunction('shed.acquire', 'argument `callback`', callback)
     const permit = this.#decide(priority, this.#planOf(options))
-    if (permit.state === 'waiting') permitControl.whenDecided(permit, callback)
+    if (permit.state === 'waiting') permit.whenDecided(callback)
     // Immediate: called here, unguarded, so what the callback throws reaches the caller of acquire().
     else callback(permit.refusal, permit)
     return permit
@@ -253,17 +253,17 @@ export class PriorityShedder<Middleware> implements ShedderCore {
    * queued for a slot. Nobody is called here; the caller reads the permit's state.
    */
   #decide(priority: Priority, plan: AcquirePlan): Permit {
-    const permit = permitControl.create(this.#issuer, priority, plan.retryAfter, plan.reserves)
+    const permit = new Permit(this.#issuer, priority, plan.retryAfter, plan.reserves)
     // Work that reserves is refused by its reservation, not by the measured level (a forced one still holds).
     if (!this.#allowed[priority] && !(plan.reserves && this.#core.forced === null)) {
-      permitControl.rejected(permit, 'level')
+      permit.refuse('level')
     } else if (priority === 'critical') {
       this.#limiter.forceAcquire()
-      permitControl.granted(permit)
+      permit.grant()
     } else if (this.#limiter.tryAcquire()) {
-      permitControl.granted(permit)
-    } else if (!this.#limiter.enqueue(permitControl.waiter(permit))) {
-      permitControl.rejected(permit, 'queue-full')
+      permit.grant()
+    } else if (!this.#limiter.enqueue(permit.waiter())) {
+      permit.refuse('queue-full')
     }
     return permit
   }

@@ -4,21 +4,12 @@ export { createController, Controller, type ControllerOptions, type ControllerTu
 export { MODES, type Mode } from './pressure/rollout.js'
 export type { PressureTuning } from './pressure/tuning.js'
 export { PressureController, SourceError, type ForceOptions } from './pressure/controller.js'
-export { heapSource, usableHeapLimit, type HeapSourceOptions } from './pressure/sources/heap.js'
-export {
-  rssSource,
-  detectMemoryLimit,
-  type RssSourceOptions,
-  type MemoryLimit,
-  type MemoryLimitOrigin,
-  type MemoryLimitProbe,
-} from './pressure/sources/rss.js'
+export { heapSource, type HeapSourceOptions } from './pressure/sources/heap.js'
+export { rssSource, type RssSourceOptions } from './pressure/sources/rss.js'
 export { cgroupSource, type CgroupSourceOptions } from './pressure/sources/cgroup.js'
 export { externalSource, type ExternalSourceOptions } from './pressure/sources/external.js'
 export { defaultSources } from './pressure/sources/defaults.js'
 export type { CgroupPaths } from './pressure/sources/cgroup-layout.js'
-export { GC_EFFORT_RULES, type GcEffortRule } from './pressure/signals/gc-effort.js'
-export { PSI_RULES } from './pressure/sources/psi.js'
 export type { Trend } from './pressure/trend.js'
 export type {
   Source,
@@ -65,12 +56,7 @@ export {
   type AdmissionRule,
   type AdmissionTable,
 } from './degrade/shed/admission.js'
-export type {
-  Shedder,
-  ShedMiddleware,
-  ShedMiddlewareOptions,
-  ShedMiddlewareOptions as ShedHttpOptions,
-} from './http/node/middleware.js'
+export type { Shedder, ShedMiddleware, ShedMiddlewareOptions } from './http/node/middleware.js'
 export type { ShedPermit, PermitState, PermitCallback } from './degrade/shed/permit.js'
 
 // ---- reservations (src/degrade: reserve) ----
@@ -103,3 +89,16 @@ export type { EmergencyOptions } from './degrade/emergency-actions.js'
 export type { ShutdownHook, ShutdownContext, ShutdownHookOptions, ShutdownOptions } from './lifecycle/shutdown.js'
 export type { CloseOnSignalsOptions } from './lifecycle/signals.js'
 export { sharedController } from './lifecycle/shared-controller.js'
+
+// ---- deprecated: working until 1.0 (src/deprecated.ts, CHANGELOG) ----
+export {
+  usableHeapLimit,
+  detectMemoryLimit,
+  GC_EFFORT_RULES,
+  PSI_RULES,
+  type MemoryLimit,
+  type MemoryLimitOrigin,
+  type MemoryLimitProbe,
+  type GcEffortRule,
+  type ShedHttpOptions,
+} from './deprecated.js'

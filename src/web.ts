@@ -38,6 +38,5 @@ export { metricsHandler, type MetricsHandlerOptions } from './http/web/metrics.j
 export type { WebHandler } from './http/web/respond.js'
 export type { HealthOptions } from './observe/health.js'
 export type { DashboardOptions } from './observe/dashboard/dashboard.js'
-export type { ObservedController } from './observe/observed.js'
-export type { GuardTarget } from './http/target.js'
+export type { ObservedController, GuardTarget } from './deprecated.js'
 export type { Priority } from './degrade/shed/priority.js'

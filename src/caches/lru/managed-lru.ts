@@ -69,7 +69,7 @@ export interface ManagedLru<K extends {}, V extends {}> extends Managed {
    * returned but not stored. A hit or a miss is counted as for `get` (a bypass is not a lookup).
    */
   getOrLoad(key: K, loader: Loader<K, V>, options?: GetOrLoadOptions): Promise<V>
-  /** Removes `key` and makes a load of it in flight stale; same as `delete`. */
+  /** @deprecated Since 0.2.0: the same as `delete(key)`, which also makes a load in flight stale. To be removed in 1.0. */
   invalidate(key: K): boolean
   /**
    * Removes every entry for which `predicate(key, value)` is true; returns how many. Every load

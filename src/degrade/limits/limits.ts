@@ -22,9 +22,9 @@ export interface Limits {
    * RangeError without one.
    */
   page(input: PageInput | undefined | null, options: PageOptions): Page
-  /** The same as the standalone `withTimeout()`. */
+  /** @deprecated Since 0.2.0: the same function as `import { withTimeout } from 'heapguard'`. To be removed in 1.0. */
   readonly withTimeout: typeof withTimeout
-  /** The same as the standalone `inBatches()`. */
+  /** @deprecated Since 0.2.0: the same function as `import { inBatches } from 'heapguard'`. To be removed in 1.0. */
   readonly inBatches: typeof inBatches
 }
 

@@ -62,11 +62,6 @@ export class Capacity {
     return this.#value
   }
 
-  /** True while growing back after pressure. */
-  get regrowing(): boolean {
-    return this.#regrowFrom !== null
-  }
-
   /**
    * The capacity for a resize to `multiplier`: under pressure (see `isPressure`) against the
    * frozen reference, else against `max`, `progress` (0..1) of the way back from what pressure
@@ -107,7 +102,7 @@ export class Capacity {
  * that stays near what pressure left lets the next onset freeze the reference lower each time
  * (the reference rule), and the smaller cache then recovers and regrows again: more cycles.
  */
-export function regrownCapacity(from: number, target: number, progress: number): number {
+function regrownCapacity(from: number, target: number, progress: number): number {
   if (progress >= 1 || from >= target || target === Infinity) return target
   return Math.min(target, Math.max(from, Math.floor(from + (target - from) * progress)))
 }

@@ -45,12 +45,12 @@ export interface CacheTuning {
 }
 
 /** Default 30 s: after pressure, caches grow back to full capacity over this long. */
-export const DEFAULT_REGROW_MS = 30_000
+const DEFAULT_REGROW_MS = 30_000
 
 /** Regrowth resizes the caches each time it has come this much further (at most ~100 resizes per regrowth). */
 const REGROW_STEP = 0.01
 
-export function checkRegrowMs(where: string, value: unknown): number {
+function checkRegrowMs(where: string, value: unknown): number {
   return checkNumber(where, 'option `regrowMs`', value, { min: 0, max: MAX_TIMER_MS })
 }
 

@@ -21,7 +21,7 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 // ---- the shedding guards ------------------------------------------------------------------------
 
 /** The status every refused request gets, whatever the framework. */
-export const REFUSAL_STATUS = 503
+const REFUSAL_STATUS = 503
 
 /**
  * A refused request (by the admission table, the queue, or memory its reservation does not fit):

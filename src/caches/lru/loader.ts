@@ -37,10 +37,6 @@ export class InFlightLoads<K, V> {
   /** Loader calls that threw or rejected. */
   failed = 0
 
-  get size(): number {
-    return this.#loads.size
-  }
-
   /** The load in flight for `key`, if any. */
   current(key: K): Promise<V> | undefined {
     return this.#loads.get(key)

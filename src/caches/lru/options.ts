@@ -51,7 +51,7 @@ export interface ManagedLruOptions<K extends {}, V extends {}> {
 }
 
 /** The option names `caches.lru()` accepts. */
-export const LRU_OPTION_KEYS = optionKeys<ManagedLruOptions<{}, {}>>({
+const LRU_OPTION_KEYS = optionKeys<ManagedLruOptions<{}, {}>>({
   max: true,
   maxSize: true,
   sizeCalculation: true,
@@ -180,7 +180,7 @@ function checkedSizes<K, V>(where: string, sizeOf: (value: V, key: K) => number)
  * 15–30 µs, at 64 about 1–3 µs (bench/cache-estimate); the rest of a large container is
  * extrapolated from the part seen.
  */
-export const SET_NODE_BUDGET = 64
+const SET_NODE_BUDGET = 64
 
 /** The default `sizeCalculation` when `maxSize` is set: value and key, estimated within `SET_NODE_BUDGET` each. */
 export function estimateEntrySize(value: unknown, key: unknown): number {

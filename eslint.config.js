@@ -95,7 +95,7 @@ export default tseslint.config(
         createNodeResolver({ extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } }),
       ],
     },
-    rules: { 'import-x/no-restricted-paths': ['error', { zones: floorZones }] },
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: floorZones, basePath: import.meta.dirname }] },
   },
   {
     // Tests drive the API from the outside: JSON lines from child processes are untyped, `expect(x.method)`

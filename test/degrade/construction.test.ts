@@ -2,7 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import * as heapguard from '../../src/index.js'
 import { createController, type Controller } from '../../src/index.js'
-import { gcSeam, scriptedSource } from '../pressure/helpers.js'
+import { gcSeam } from '../support/drive.js'
+import { scriptedSource } from '../support/sources.js'
 
 beforeEach(() => {
   vi.useFakeTimers()

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { get } from '../observe/helpers.js'
+import { get } from '../support/http.js'
 
 // A real-process test: the demo is a program, its behaviour is the point. It runs the BUILT
 // library (dist/), as `npm run demo` does after building.

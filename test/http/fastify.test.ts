@@ -3,7 +3,9 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import heapguardFastifyDefault, { heapguardFastify } from '../../src/fastify.js'
 import { LEVELS, PRIORITIES, type Level, type Priority, type ShedOptions } from '../../src/index.js'
-import { abortableGet, deferred, get, manualController, type Deferred } from '../degrade/shed/helpers.js'
+import { type Deferred, deferred } from '../support/deferred.js'
+import { manualController } from '../support/drive.js'
+import { abortableGet, get } from '../support/http.js'
 
 type Pressure = ReturnType<typeof manualController>
 
@@ -192,7 +194,7 @@ describe('heapguard/fastify', () => {
       { concurrency: { critical: 1 }, queue: { size: 10 } },
     )
     await app.listen({ port: 0, host: '127.0.0.1' })
-    const { port } = app.server.address() as { port: number }
+    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
     const closes: Promise<unknown>[] = []
     const bothArrived = deferred()
     // Runs before Fastify's own listener; the promise settles after the whole emit, hook included.
@@ -201,8 +203,8 @@ describe('heapguard/fastify', () => {
     })
     pressure.force('critical')
 
-    const hanging = abortableGet(port, '/hang/running')
-    const waiting = abortableGet(port, '/hang/waiting')
+    const hanging = abortableGet(`${base}/hang/running`)
+    const waiting = abortableGet(`${base}/hang/waiting`)
     await bothArrived.promise
     expect(pressure.shed.stats()).toMatchObject({ inFlight: 1, queued: 1 })
     waiting.abort()
@@ -210,7 +212,7 @@ describe('heapguard/fastify', () => {
     await Promise.all(closes)
     expect(pressure.shed.stats()).toMatchObject({ inFlight: 0, queued: 0 })
 
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => get(port, `/${PRIORITIES[i % 4]}/${i}`)))
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => get(`${base}/${PRIORITIES[i % 4]}/${i}`)))
     expect(answers).toHaveLength(40)
     expect(answers.every((a) => a.status === 200 || a.status === 503)).toBe(true)
     answers.forEach((a, i) => {

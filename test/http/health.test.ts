@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createController, type Controller } from '../../src/index.js'
 import { healthHandler as nodeHealthHandler, type HealthOptions } from '../../src/http.js'
 import { healthHandler as webHealthHandler } from '../../src/web.js'
-import { close, get, listen, scriptedSource } from '../observe/helpers.js'
+import { close, get, listen } from '../support/http.js'
+import { bytesSource } from '../support/sources.js'
 
 const cleanup: (() => Promise<void> | void)[] = []
 
@@ -26,8 +27,8 @@ type Kind = keyof typeof KINDS
 async function serve(
   options?: HealthOptions,
   kind: Kind = 'node',
-): Promise<{ pressure: Controller; heap: ReturnType<typeof scriptedSource>; url: string }> {
-  const heap = scriptedSource('heap', 1000)
+): Promise<{ pressure: Controller; heap: ReturnType<typeof bytesSource>; url: string }> {
+  const heap = bytesSource('heap', 0, 1000)
   const pressure = createController({ autoStart: false, sources: [heap], logger: {} })
   const server: Server = createServer(KINDS[kind](pressure, options))
   const url = `${await listen(server)}/ready`
@@ -104,7 +105,7 @@ describe.each(Object.keys(KINDS) as Kind[])('healthHandler (%s)', (kind) => {
   })
 
   it('rejects bad options at construction', () => {
-    const pressure = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
+    const pressure = createController({ autoStart: false, sources: [bytesSource()], logger: {} })
     cleanup.push(() => pressure.close())
     const healthHandler = kind === 'node' ? nodeHealthHandler : webHealthHandler
     // @ts-expect-error normal cannot be a failing level

@@ -4,14 +4,16 @@ import { Hono } from 'hono'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { heapguardHono } from '../../src/hono.js'
 import { createController, type Priority, type ShedOptions } from '../../src/index.js'
-import { abortableGet, closeServer, deferred, get, listen, manualController } from '../degrade/shed/helpers.js'
+import { deferred } from '../support/deferred.js'
+import { manualController } from '../support/drive.js'
+import { abortableGet, close, get, listen } from '../support/http.js'
 
 type Pressure = ReturnType<typeof manualController>
 
 const controllers: Pressure[] = []
 const servers: http.Server[] = []
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map(closeServer))
+  await Promise.all(servers.splice(0).map(close))
   for (const c of controllers.splice(0)) c.close()
 })
 
@@ -139,11 +141,11 @@ describe('heapguardHono', () => {
     )
     const server = http.createServer(getRequestListener(hono.fetch))
     servers.push(server)
-    const port = await listen(server)
-    const answer = get(port, '/export')
+    const base = await listen(server)
+    const answer = get(`${base}/export`)
     await vi.waitFor(() => expect(pressure.shed.stats().inFlight).toBe(1))
     // a static answer next to it comes and goes
-    expect((await get(port, '/items/1')).status).toBe(200)
+    expect((await get(`${base}/items/1`)).status).toBe(200)
     expect(pressure.shed.stats().inFlight).toBe(1)
     gate.resolve()
     expect((await answer).body).toBe('first rows\nlast rows\n')
@@ -167,8 +169,8 @@ describe('heapguardHono', () => {
     )
     const server = http.createServer(getRequestListener(hono.fetch))
     servers.push(server)
-    const port = await listen(server)
-    const client = abortableGet(port, '/sse')
+    const base = await listen(server)
+    const client = abortableGet(`${base}/sse`)
     await vi.waitFor(() => expect(pressure.shed.stats().inFlight).toBe(1))
     client.abort()
     await cancelled.promise

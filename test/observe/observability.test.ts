@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createController } from '../../src/index.js'
 import { collectMetrics } from '../../src/prometheus.js'
 import { isExecutable, requirement } from '../support/machine.js'
-import { scriptedSource } from './helpers.js'
+import { bytesSource } from '../support/sources.js'
 
 // The alert rules and the Grafana dashboard shipped in observability/ (package.json `files`):
 // every expression must name metrics heapguard publishes, and parse as PromQL.
@@ -20,7 +20,7 @@ const DASHBOARD = join(root, 'observability', 'grafana-dashboard.json')
 /** Metrics being added with reservations (issue 12); accepted until their exporter lands. */
 const RESERVATION_METRICS = ['memory_reserved_bytes', 'reservations_refused_total']
 
-const pressure = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
+const pressure = createController({ autoStart: false, sources: [bytesSource()], logger: {} })
 afterAll(() => pressure.close())
 const published = new Set([...collectMetrics(pressure, { registry: new Registry() }).names, ...RESERVATION_METRICS])
 

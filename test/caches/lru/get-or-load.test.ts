@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { deferred } from '../../support/deferred.js'
-import { drive } from '../helpers.js'
+import { drive } from '../../support/drive.js'
 
 function setup() {
   const { pressure } = drive()

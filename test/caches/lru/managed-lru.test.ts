@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { estimateSize } from '../../../src/index.js'
-import { countedRows, drive, fill } from '../helpers.js'
+import { drive } from '../../support/drive.js'
+import { countedRows, fill } from '../helpers.js'
 
 describe('a managed lru cache', () => {
   it('behaves as an LRU map at full capacity', () => {

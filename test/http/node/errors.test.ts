@@ -5,22 +5,16 @@ import { once } from 'node:events'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ShedOptions } from '../../../src/index.js'
-import {
-  abortableGet,
-  closeServer,
-  deferred,
-  get,
-  listen,
-  manualController,
-  type Deferred,
-} from '../../degrade/shed/helpers.js'
+import { type Deferred, deferred } from '../../support/deferred.js'
+import { manualController } from '../../support/drive.js'
+import { abortableGet, close, get, listen } from '../../support/http.js'
 
 type Pressure = ReturnType<typeof manualController>
 
 const servers: http.Server[] = []
 const controllers: Pressure[] = []
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map(closeServer))
+  await Promise.all(servers.splice(0).map(close))
   for (const c of controllers.splice(0)) c.close()
 })
 
@@ -41,7 +35,7 @@ async function serve(server: http.Server) {
     responses.push(res)
   })
   const arrival = (n: number) => (responses.length >= n ? Promise.resolve() : (arrivals[n - 1] ??= deferred()).promise)
-  return { port: await listen(server), responses, arrival }
+  return { base: await listen(server), responses, arrival }
 }
 
 const configs: [string, ShedOptions | undefined][] = [
@@ -55,7 +49,7 @@ describe.each(configs)('a handler that throws at once, with %s', (_name, shed) =
     const mw = pressure.shed.middleware()
     const boom = new Error('handler broke')
     const caught: unknown[] = []
-    const { port, responses } = await serve(
+    const { base, responses } = await serve(
       http.createServer((req, res) => {
         try {
           mw(req, res, () => {
@@ -69,7 +63,7 @@ describe.each(configs)('a handler that throws at once, with %s', (_name, shed) =
         }
       }),
     )
-    const answer = await get(port, '/')
+    const answer = await get(`${base}/`)
     expect(answer).toMatchObject({ status: 500, body: 'handler failed' })
     expect(caught).toEqual([boom])
     expect(errors).toEqual([]) // not swallowed into 'error'
@@ -87,8 +81,8 @@ describe.each(configs)('a handler that throws at once, with %s', (_name, shed) =
     app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
       res.status(500).send(`handled: ${error.message}`)
     })
-    const { port, responses } = await serve(http.createServer(app))
-    expect(await get(port, '/')).toMatchObject({ status: 500, body: 'handled: route broke' })
+    const { base, responses } = await serve(http.createServer(app))
+    expect(await get(`${base}/`)).toMatchObject({ status: 500, body: 'handled: route broke' })
     expect(errors).toEqual([])
     if (!responses[0]!.closed) await once(responses[0]!, 'close')
     expect(pressure.shed.stats().inFlight).toBe(0)
@@ -101,7 +95,7 @@ describe('a handler that throws after waiting in the queue', () => {
     const mw = pressure.shed.middleware()
     const gate = deferred()
     const boom = new Error('late handler broke')
-    const { port, responses, arrival } = await serve(
+    const { base, responses, arrival } = await serve(
       http.createServer((req, res) => {
         mw(req, res, () => {
           if (req.url === '/first') void gate.promise.then(() => res.end('first'))
@@ -109,9 +103,9 @@ describe('a handler that throws after waiting in the queue', () => {
         })
       }),
     )
-    const first = get(port, '/first')
+    const first = get(`${base}/first`)
     await arrival(1)
-    const second = get(port, '/second')
+    const second = get(`${base}/second`)
     await arrival(2)
     expect(pressure.shed.stats()).toMatchObject({ inFlight: 1, queued: 1 })
     gate.resolve()
@@ -130,15 +124,15 @@ describe('no level limits concurrency: admission without permits still counts ev
     const { pressure } = controller()
     const mw = pressure.shed.middleware()
     const gate = deferred()
-    const { port, responses, arrival } = await serve(
+    const { base, responses, arrival } = await serve(
       http.createServer((req, res) => {
         mw(req, res, () => {
           if (req.url !== '/hang') void gate.promise.then(() => res.end('ok'))
         })
       }),
     )
-    const answers = [get(port, '/a'), get(port, '/b'), get(port, '/c')]
-    const hanging = abortableGet(port, '/hang')
+    const answers = [get(`${base}/a`), get(`${base}/b`), get(`${base}/c`)]
+    const hanging = abortableGet(`${base}/hang`)
     await arrival(4)
     expect(pressure.shed.stats()).toMatchObject({ inFlight: 4, queued: 0, admitted: 4, limit: null })
     gate.resolve()
@@ -150,7 +144,7 @@ describe('no level limits concurrency: admission without permits still counts ev
     expect(pressure.shed.stats().inFlight).toBe(0)
     // refusals by the table still answer 503 and are counted
     pressure.force('emergency')
-    expect((await get(port, '/a')).status).toBe(503)
+    expect((await get(`${base}/a`)).status).toBe(503)
     expect(pressure.shed.stats()).toMatchObject({ inFlight: 0, admitted: 4, refused: { normal: 1 } })
   })
 })

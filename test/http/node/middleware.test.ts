@@ -3,15 +3,9 @@ import { once } from 'node:events'
 import express, { type Request } from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LEVELS, PRIORITIES, type Level, type Priority, type ShedOptions } from '../../../src/index.js'
-import {
-  abortableGet,
-  closeServer,
-  deferred,
-  get,
-  listen,
-  manualController,
-  type Deferred,
-} from '../../degrade/shed/helpers.js'
+import { type Deferred, deferred } from '../../support/deferred.js'
+import { manualController } from '../../support/drive.js'
+import { abortableGet, close, get, listen } from '../../support/http.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 type Pressure = ReturnType<typeof manualController>
@@ -47,7 +41,7 @@ const kinds = {
 const servers: http.Server[] = []
 const controllers: Pressure[] = []
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map(closeServer))
+  await Promise.all(servers.splice(0).map(close))
   for (const c of controllers.splice(0)) c.close()
 })
 
@@ -65,12 +59,12 @@ async function start(kind: keyof typeof kinds, handler: Handler, shed?: ShedOpti
     responses.push(res)
     arrivals[arrived++]?.resolve()
   })
-  const port = await listen(server)
+  const base = await listen(server)
   const arrival = (n: number) => {
     if (arrived >= n) return Promise.resolve()
     return (arrivals[n - 1] ??= deferred()).promise
   }
-  return { pressure, port, arrival, responses }
+  return { pressure, base, arrival, responses }
 }
 
 const admittedByDefault: Record<Level, Priority[]> = {
@@ -82,11 +76,11 @@ const admittedByDefault: Record<Level, Priority[]> = {
 
 describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s', (kind) => {
   it('answers each priority at each forced level: 200, or 503 with Retry-After and a JSON body', async () => {
-    const { pressure, port } = await start(kind, ok)
+    const { pressure, base } = await start(kind, ok)
     for (const level of LEVELS) {
       pressure.force(level)
       for (const priority of PRIORITIES) {
-        const answer = await get(port, `/${priority}/thing`)
+        const answer = await get(`${base}/${priority}/thing`)
         if (admittedByDefault[level].includes(priority)) {
           expect({ level, priority, status: answer.status, body: answer.body }).toEqual({
             level,
@@ -123,10 +117,10 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s', (kind) => {
         res.end(req.url)
       })
     }
-    const { pressure, port, arrival } = await start(kind, handler, { concurrency: { critical: 2 } })
+    const { pressure, base, arrival } = await start(kind, handler, { concurrency: { critical: 2 } })
     pressure.force('critical')
     const urls = ['/a', '/b', '/c', '/d']
-    const answers = urls.map((url) => get(port, url))
+    const answers = urls.map((url) => get(`${base}${url}`))
     await arrival(4)
     expect(pressure.shed.stats()).toMatchObject({ inFlight: 2, queued: 2, limit: 2 })
     expect(entered).toHaveLength(2)
@@ -146,13 +140,13 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s', (kind) => {
   it('answers 503 at once when the queue is full, and serves the queued request later', async () => {
     const gate = deferred()
     const handler: Handler = (_req, res) => void gate.promise.then(() => res.end('done'))
-    const { pressure, port, arrival } = await start(kind, handler, { concurrency: { critical: 1 }, queue: { size: 1 } })
+    const { pressure, base, arrival } = await start(kind, handler, { concurrency: { critical: 1 }, queue: { size: 1 } })
     pressure.force('critical')
-    const running = get(port, '/one')
+    const running = get(`${base}/one`)
     await arrival(1)
-    const queued = get(port, '/two')
+    const queued = get(`${base}/two`)
     await arrival(2)
-    const refused = await get(port, '/three')
+    const refused = await get(`${base}/three`)
     expect(refused.status).toBe(503)
     expect(JSON.parse(refused.body)).toEqual({ error: 'Service Unavailable', level: 'critical', retryAfter: 5 })
     gate.resolve()
@@ -164,14 +158,14 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s', (kind) => {
   it('answers 503 when the wait in the queue runs out', async () => {
     const gate = deferred()
     const handler: Handler = (_req, res) => void gate.promise.then(() => res.end('done'))
-    const { pressure, port, arrival } = await start(kind, handler, {
+    const { pressure, base, arrival } = await start(kind, handler, {
       concurrency: { critical: 1 },
       queue: { timeoutMs: 20 },
     })
     pressure.force('critical')
-    const running = get(port, '/one')
+    const running = get(`${base}/one`)
     await arrival(1)
-    const late = await get(port, '/two') // waits for the 20 ms timeout, whatever the machine's speed
+    const late = await get(`${base}/two`) // waits for the 20 ms timeout, whatever the machine's speed
     expect(late.status).toBe(503)
     expect(late.headers['retry-after']).toBe('5')
     expect(pressure.shed.stats()).toMatchObject({ inFlight: 1, queued: 0, refusedByReason: { 'queue-timeout': 1 } })
@@ -183,11 +177,11 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s', (kind) => {
     const handler: Handler = () => {
       // never answers: only the client leaving ends this request
     }
-    const { pressure, port, arrival, responses } = await start(kind, handler, { concurrency: { critical: 1 } })
+    const { pressure, base, arrival, responses } = await start(kind, handler, { concurrency: { critical: 1 } })
     pressure.force('critical')
-    const running = abortableGet(port, '/running')
+    const running = abortableGet(`${base}/running`)
     await arrival(1)
-    const waiting = abortableGet(port, '/waiting')
+    const waiting = abortableGet(`${base}/waiting`)
     await arrival(2)
     expect(pressure.shed.stats()).toMatchObject({ inFlight: 1, queued: 1 })
 
@@ -204,10 +198,10 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s', (kind) => {
 
   it('answers every request, admitted or refused (send N, receive N)', async () => {
     const handler: Handler = (_req, res) => void setImmediate(() => res.end('ok'))
-    const { pressure, port } = await start(kind, handler, { concurrency: { critical: 3 }, queue: { size: 5 } })
+    const { pressure, base } = await start(kind, handler, { concurrency: { critical: 3 }, queue: { size: 5 } })
     pressure.force('critical')
     const paths = Array.from({ length: 60 }, (_, i) => `/${PRIORITIES[i % 4]}/${i}`)
-    const answers = await Promise.all(paths.map((p) => get(port, p)))
+    const answers = await Promise.all(paths.map((p) => get(`${base}${p}`)))
     expect(answers).toHaveLength(60)
     const statuses = answers.map((a) => a.status)
     expect(statuses.every((s) => s === 200 || s === 503)).toBe(true)
@@ -234,12 +228,12 @@ describe('node:http and Express details', () => {
     app.get('/work', (_req, res) => void res.send('work'))
     const server = http.createServer(app)
     servers.push(server)
-    const port = await listen(server)
+    const base = await listen(server)
     pressure.force('emergency')
-    const health = await get(port, '/health')
+    const health = await get(`${base}/health`)
     expect(health.status).toBe(200)
     expect(JSON.parse(health.body)).toEqual({ level: 'emergency' })
-    const work = await get(port, '/work')
+    const work = await get(`${base}/work`)
     expect(work.status).toBe(503)
     expect(work.headers['retry-after']).toBe('10') // the controller's default
   })
@@ -257,12 +251,12 @@ describe('node:http and Express details', () => {
     })
     const server = http.createServer((req, res) => shed(req, res, () => res.end('ok')))
     servers.push(server)
-    const port = await listen(server)
+    const base = await listen(server)
     pressure.force('critical') // normal is admitted, low would not be
-    expect((await get(port, '/throw')).status).toBe(200)
-    expect((await get(port, '/junk')).status).toBe(200)
+    expect((await get(`${base}/throw`)).status).toBe(200)
+    expect((await get(`${base}/junk`)).status).toBe(200)
     pressure.force('emergency')
-    expect((await get(port, '/throw')).status).toBe(503)
+    expect((await get(`${base}/throw`)).status).toBe(503)
     expect(errors.map((e) => e.message)).toEqual([
       'priority broke',
       "shed.middleware: option `priority` must return one of 'critical', 'high', 'normal', 'low', got \"urgent\" (string); treated as 'normal'",
@@ -271,13 +265,13 @@ describe('node:http and Express details', () => {
   })
 
   it('emits a refused event per 503, for metrics', async () => {
-    const { pressure, port } = await start('node:http with next', ok)
+    const { pressure, base } = await start('node:http with next', ok)
     const seen: unknown[] = []
     pressure.shed.on('refused', (e) => seen.push(e))
     pressure.force('emergency')
-    await get(port, '/low/x')
-    await get(port, '/high/x')
-    await get(port, '/critical/x')
+    await get(`${base}/low/x`)
+    await get(`${base}/high/x`)
+    await get(`${base}/critical/x`)
     expect(seen).toEqual([
       { priority: 'low', level: 'emergency', reason: 'level', retryAfter: 5 },
       { priority: 'high', level: 'emergency', reason: 'level', retryAfter: 5 },

@@ -4,8 +4,10 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { heapguardFastify } from '../../../src/fastify.js'
 import type { Controller, ShedRefusal } from '../../../src/index.js'
-import { ledger, MiB } from '../../degrade/reserve/helpers.js'
-import { abortableGet, closeServer, deferred, get, listen, type Deferred } from '../../degrade/shed/helpers.js'
+import { ledger } from '../../support/drive.js'
+import { MiB } from '../../support/sources.js'
+import { type Deferred, deferred } from '../../support/deferred.js'
+import { abortableGet, close, get, listen } from '../../support/http.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -15,7 +17,7 @@ const controllers: Controller[] = []
 const openGates: Deferred[] = []
 afterEach(async () => {
   for (const gate of openGates.splice(0)) gate.resolve()
-  await Promise.all(servers.splice(0).map(closeServer))
+  await Promise.all(servers.splice(0).map(close))
   await Promise.all(apps.splice(0).map((app) => app.close()))
   for (const c of controllers.splice(0)) c.close()
 })
@@ -56,8 +58,8 @@ async function start(
   const l = controller(options.used)
   const server = kinds[kind](l.pressure, handler, options.bytes)
   servers.push(server)
-  const port = await listen(server)
-  return { ...l, port, server }
+  const base = await listen(server)
+  return { ...l, base, server }
 }
 
 /** A handler that answers when its gate opens; `entered` resolves when the request reaches it. */
@@ -75,8 +77,8 @@ function gated() {
 describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s with `bytes`', (kind) => {
   it('holds the reservation until the response has ended, then releases it once', async () => {
     const { gate, entered, handler } = gated()
-    const { pressure, port } = await start(kind, handler)
-    const answer = get(port, '/20/export')
+    const { pressure, base } = await start(kind, handler)
+    const answer = get(`${base}/20/export`)
     await entered.promise
     expect(pressure.reserved).toBe(20 * MiB)
     expect(pressure.reservations.stats().active).toBe(1)
@@ -90,11 +92,11 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s with `bytes`', (
 
   it('releases it when the client goes away before the answer', async () => {
     const { entered, handler } = gated()
-    const { pressure, port, server } = await start(kind, handler)
+    const { pressure, base, server } = await start(kind, handler)
     const closed = new Promise<void>((resolve) =>
       server.on('request', (_req: IncomingMessage, res: ServerResponse) => res.on('close', () => resolve())),
     )
-    const client = abortableGet(port, '/20/export')
+    const client = abortableGet(`${base}/20/export`)
     await entered.promise
     expect(pressure.reserved).toBe(20 * MiB)
     client.abort()
@@ -105,7 +107,7 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s with `bytes`', (
 
   it('answers 503 when the bytes do not fit, before the handler runs', async () => {
     let ran = 0
-    const { pressure, port } = await start(
+    const { pressure, base } = await start(
       kind,
       (_req, res) => {
         ran++
@@ -115,7 +117,7 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s with `bytes`', (
     )
     const refusals: ShedRefusal[] = []
     pressure.shed.on('refused', (r) => refusals.push(r))
-    const answer = await get(port, '/20/export')
+    const answer = await get(`${base}/20/export`)
     expect(answer.status).toBe(503)
     expect(answer.headers['retry-after']).toBe('10')
     expect(JSON.parse(answer.body)).toMatchObject({ error: 'Service Unavailable' })
@@ -132,9 +134,9 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s with `bytes`', (
       if (value instanceof Error) throw value
       return value as number
     }
-    const { pressure, port, errors } = await start(kind, (_req, res) => res.end('ok'), { bytes })
+    const { pressure, base, errors } = await start(kind, (_req, res) => res.end('ok'), { bytes })
     for (let i = 0; i < garbage.length; i++) {
-      const answer = await get(port, '/x')
+      const answer = await get(`${base}/x`)
       expect(answer.status).toBe(500)
       expect(JSON.parse(answer.body)).toEqual({ error: 'Internal Server Error' })
     }
@@ -156,17 +158,17 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s with `bytes`', (
 
 describe('shed.middleware({ bytes }): admission', () => {
   it('admits reserving work by its reservation, not by the measured level; a forced level still refuses it', async () => {
-    const { pressure, port, sample } = await start('node:http with next', (_req, res) => res.end('ok'), {
+    const { pressure, base, sample } = await start('node:http with next', (_req, res) => res.end('ok'), {
       used: 10 * MiB,
     })
     sample(86 * MiB) // critical: low work without bytes is refused here
     sample(81 * MiB) // still critical (it recovers only below 0.80 for 5 s)
     expect(pressure.level).toBe('critical')
     expect(pressure.shed.admit('low')).toBe(false)
-    expect((await get(port, '/3/small')).status).toBe(200) // 81 + 3 < 85
-    expect((await get(port, '/5/big')).status).toBe(503)
+    expect((await get(`${base}/3/small`)).status).toBe(200) // 81 + 3 < 85
+    expect((await get(`${base}/5/big`)).status).toBe(503)
     pressure.force('critical')
-    expect((await get(port, '/1/tiny')).status).toBe(503)
+    expect((await get(`${base}/1/tiny`)).status).toBe(503)
     expect(pressure.shed.stats().refusedByReason).toMatchObject({ level: 2, memory: 1 })
   })
 
@@ -181,8 +183,8 @@ describe('shed.middleware({ bytes }): admission', () => {
       }),
     )
     servers.push(server)
-    const port = await listen(server)
-    await get(port, '/')
+    const base = await listen(server)
+    await get(`${base}/`)
     expect(seen).toBe(5 * MiB)
   })
 })

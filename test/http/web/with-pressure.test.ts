@@ -2,7 +2,9 @@ import http from 'node:http'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { withPressure } from '../../../src/web.js'
 import { createController, type Priority, type ShedOptions } from '../../../src/index.js'
-import { closeServer, deferred, get, listen, manualController } from '../../degrade/shed/helpers.js'
+import { deferred } from '../../support/deferred.js'
+import { manualController } from '../../support/drive.js'
+import { close, get, listen } from '../../support/http.js'
 
 type Pressure = ReturnType<typeof manualController>
 
@@ -90,13 +92,13 @@ describe('withPressure: admission', () => {
     const shed = pressure.shed.middleware({ priority: () => 'low' })
     const server = http.createServer((q, s) => shed(q, s, () => s.end('admitted')))
     try {
-      const node = await get(await listen(server), '/')
+      const node = await get(`${await listen(server)}/`)
       expect(node.status).toBe(503)
       expect(node.body).toBe(body)
       for (const name of ['retry-after', 'cache-control', 'content-type'])
         expect(node.headers[name]).toBe(r.headers.get(name))
     } finally {
-      await closeServer(server)
+      await close(server)
     }
   })
 

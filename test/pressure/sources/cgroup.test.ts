@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { cgroupSource, createController, SourceError, type Source, type SourceContext } from '../../../src/index.js'
-import { MiB } from '../helpers.js'
+import { MiB } from '../../support/sources.js'
 
 const trees: string[] = []
 afterEach(() => {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { readdirSync, readlinkSync } from 'node:fs'
 import os from 'node:os'
 import { detectMemoryLimit, externalSource, heapSource, rssSource, usableHeapLimit } from '../../../src/index.js'
-import { MiB } from '../helpers.js'
+import { MiB } from '../../support/sources.js'
 
 afterEach(() => {
   vi.restoreAllMocks()

@@ -1,35 +1,14 @@
+// Controllers driven by hand: no timer, no GC observer, an injected clock; the test moves the
+// level by feeding readings (`drive`, `ledger`) or by force() (`manualController`).
 import {
   createController,
   type ControllerOptions,
   type GcInfo,
   type LevelChange,
   type Sample,
-  type Source,
+  type ShedOptions,
 } from '../../src/index.js'
-
-/** A source whose ratio the test sets; `limit` 1 so that `used / limit` is the ratio exactly. */
-export interface ScriptedSource extends Source {
-  ratio: number
-  /** When set, read() returns this instead of a reading (or throws it, when it is an Error). */
-  override: unknown
-  reads: number
-}
-
-export function scriptedSource(name = 'fake', ratio = 0): ScriptedSource {
-  const source: ScriptedSource = {
-    name,
-    ratio,
-    override: undefined,
-    reads: 0,
-    read() {
-      source.reads++
-      if (source.override instanceof Error) throw source.override
-      if (source.override !== undefined) return source.override as never
-      return { used: source.ratio, limit: 1 }
-    },
-  }
-  return source
-}
+import { bytesSource, scriptedSource } from './sources.js'
 
 /**
  * A controller driven by hand: a scripted source, an injected clock, no timer, no GC observer.
@@ -62,6 +41,49 @@ export function drive(options: ControllerOptions = {}) {
 }
 
 /**
+ * A controller whose heap the test sets in bytes: a scripted `heap` source (limit 100 MiB), an
+ * injected clock, no timer. Reservations count against it; `sample(used)` moves it.
+ */
+export function ledger(options: ControllerOptions = {}, used = 0) {
+  const clock = { t: 0 }
+  const heap = bytesSource('heap', used)
+  const pressure = createController({
+    sources: [heap],
+    autoStart: false,
+    now: () => clock.t,
+    logger: {},
+    ...options,
+  })
+  const errors: Error[] = []
+  const changes: LevelChange[] = []
+  pressure.on('error', (e) => errors.push(e))
+  pressure.on('level', (c) => changes.push(c))
+  return {
+    pressure,
+    heap,
+    clock,
+    errors,
+    changes,
+    /** Sets the heap's `used` (bytes; default unchanged), moves the clock to `at` and samples. */
+    sample(usedBytes = heap.used, at = clock.t) {
+      heap.used = usedBytes
+      clock.t = at
+      return pressure.sample()
+    },
+  }
+}
+
+/** A controller with no timer and a flat fake source: levels change only through `force()`. */
+export function manualController(shed?: ShedOptions) {
+  return createController({
+    autoStart: false,
+    sources: [{ name: 'fake', read: () => ({ used: 0, limit: 1 }) }],
+    logger: {},
+    ...(shed === undefined ? {} : { shed }),
+  })
+}
+
+/**
  * A GC seam for tests: `gc(major)` plays a garbage collection, `play(info)` a notification with
  * entries (GC effort); `unsubscribed` counts disconnects.
  */
@@ -87,5 +109,3 @@ export function gcSeam() {
   }
   return seam
 }
-
-export const MiB = 1024 * 1024

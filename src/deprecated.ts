@@ -5,6 +5,7 @@
  * (Deprecated members of public interfaces are marked where they are declared:
  * `reservations.reserve`/`.reserved`, `limits.withTimeout`/`.inBatches`, `cache.invalidate`.)
  */
+import type { IncomingMessage } from 'node:http'
 import type { GuardTarget as Target } from './http/target.js'
 import type { ShedMiddlewareOptions } from './http/node/middleware.js'
 import type { ObservedController as Observed } from './observe/observed.js'
@@ -51,7 +52,7 @@ export type GcEffortRule = EffortRule
 export const PSI_RULES: typeof psiRules = psiRules
 
 /** @deprecated Since 0.2.0: the same type as `ShedMiddlewareOptions`. To be removed in 1.0. */
-export type ShedHttpOptions<Req = import('node:http').IncomingMessage> = ShedMiddlewareOptions<Req>
+export type ShedHttpOptions<Req = IncomingMessage> = ShedMiddlewareOptions<Req>
 
 /**
  * @deprecated Since 0.2.0: the shape the Web adapters read from a controller, an internal port;

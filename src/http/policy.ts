@@ -78,6 +78,8 @@ export class RequestPolicy<In> {
    * request; work that reserves is admitted by its reservation rather than by the measured level.
    */
   readonly acquire: AcquireOptions | undefined
+  /** The priority when it is fixed (no function given): the guards read it without a call. */
+  readonly fixed: Priority | undefined
   readonly #fixed: Priority
   readonly #priorityOf: ((input: In) => Priority) | undefined
   /** How `bytes` was named where it was given: `option \`bytes\`` or `config.heapguard.bytes`. */
@@ -111,6 +113,7 @@ export class RequestPolicy<In> {
     this.where = where
     this.#fixed = fixed
     this.#priorityOf = priorityOf
+    this.fixed = priorityOf === undefined ? fixed : undefined
     this.bytes = bytes
     this.#bytesName = bytesName
     this.retryAfter = retryAfter

@@ -71,7 +71,7 @@ export class HttpGuard<Req> {
       return
     }
     const target = this.#target
-    const priority = policy.priorityOf(req, target.report)
+    const priority = policy.fixed ?? policy.priorityOf(req, target.report)
     let waited = false
     const permit = target.shed.acquire(
       priority,

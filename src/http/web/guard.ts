@@ -53,13 +53,20 @@ export type Admission = AdmittedRequest | Response
  */
 export class WebGuard<In> {
   readonly #policy: RequestPolicy<In>
+  // The policy's fields a request reads, copied once: the hot path reads fields, not a method.
+  readonly #fixed: Priority | undefined
+  readonly #acquire: RequestPolicy<In>['acquire']
+  readonly #reserves: boolean
   readonly #given: Target | undefined
   readonly #shared: SharedController
   #found: { controller: unknown; target: Target } | undefined
 
   constructor(where: string, options: unknown, shared: SharedController) {
     const { pressure, ...own } = checkOptions<WebShedOptions<In>>(where, 'options', options, WEB_OPTION_KEYS)
-    this.#policy = RequestPolicy.of<In>(where, own as GuardOptions<In>, 'any')
+    const policy = (this.#policy = RequestPolicy.of<In>(where, own as GuardOptions<In>, 'any'))
+    this.#fixed = policy.fixed
+    this.#acquire = policy.acquire
+    this.#reserves = policy.bytes !== undefined
     this.#given = pressure === undefined ? undefined : targetOf(where, pressure)
     if (this.#given !== undefined) this.#policy.checkReserve(this.#given)
     this.#shared = shared
@@ -72,7 +79,7 @@ export class WebGuard<In> {
    */
   admit(input: In, request: Request): Admission | Promise<Admission> {
     const target = this.#target()
-    const priority = this.#policy.priorityOf(input, target.report)
+    const priority = this.#fixed ?? this.#policy.priorityOf(input, target.report)
     if (target.follows && request.signal?.aborted === true) return gone()
     let decided: Admission | undefined
     let later: ((outcome: Admission) => void) | undefined
@@ -83,7 +90,7 @@ export class WebGuard<In> {
         if (later === undefined) decided = outcome
         else later(outcome)
       },
-      this.#policy.acquire,
+      this.#acquire,
     )
     if (decided !== undefined) return decided
     // Queued for a slot: a client that leaves meanwhile leaves the queue, and its handler never runs.
@@ -108,9 +115,7 @@ export class WebGuard<In> {
     target: Target,
   ): Admission {
     const policy = this.#policy
-    if (policy.bytes === undefined) {
-      return new AdmittedRequest(granted, request, target.follows, policy.where, target.report)
-    }
+    if (!this.#reserves) return new AdmittedRequest(granted, request, target.follows, policy.where, target.report)
     if (target.reserve === undefined) {
       // The shared controller is found at the first request: only then can it be checked.
       granted.release()

@@ -4,8 +4,55 @@
 // switches off every rule it would contradict.
 import js from '@eslint/js'
 import prettier from 'eslint-config-prettier'
+import { createNodeResolver, importX } from 'eslint-plugin-import-x'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
+
+// The floors of src/ (src/README.md), bottom to top: a file may import from its own floor or a
+// lower one, never a higher one. Folders that do not exist yet (leaks/, db/) hold their place.
+const ENTRIES = ['index', 'web', 'http', 'fastify', 'hono', 'query', 'prometheus', 'otel', 'prisma', 'pg', 'deprecated']
+const FLOORS = [
+  ['util'],
+  ['pressure'],
+  ['caches', 'degrade', 'leaks'],
+  ['controller.ts', 'lifecycle'],
+  ['db'],
+  ['observe'],
+  ['http'],
+  ENTRIES.map((entry) => `${entry}.ts`),
+]
+const at = (name) => `./src/${name}`
+const above = (floor) =>
+  FLOORS.slice(floor + 1)
+    .flat()
+    .map(at)
+/** Per floor, what its folders may not import; then the rules narrower than the floors. */
+const floorZones = [
+  ...FLOORS.slice(0, -1).flatMap((names, floor) =>
+    names.map((name) => ({
+      target: at(name),
+      from: above(floor).filter((from) => !(name === 'controller.ts' && from === at('http'))),
+      message: `src/${name} stands on floor ${floor + 1} of src/README.md: it may not import from a higher floor.`,
+    })),
+  ),
+  {
+    // The one exception: the composition root builds `shed.middleware()` (contract §3) from the HTTP layer.
+    target: at('controller.ts'),
+    from: at('http'),
+    except: ['./node/middleware.ts'],
+    message: 'src/controller.ts may import from src/http only the node middleware it wires into the shedder.',
+  },
+  {
+    target: at('leaks'),
+    from: ['caches', 'degrade'].map(at),
+    message: 'src/leaks may import util and pressure only (layout: issue 21).',
+  },
+  {
+    target: at('http'),
+    from: [at('controller.ts'), at('lifecycle')],
+    message: "src/http uses only the controller's public API: the entries pass sharedController in.",
+  },
+]
 
 export default tseslint.config(
   {
@@ -38,6 +85,17 @@ export default tseslint.config(
       // Its autofix removed assertions that tsc needs (`undefined as unknown`, a cast from unknown): off.
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      // Specifiers name the built files (`./x.js`); the sources are `.ts`.
+      'import-x/resolver-next': [
+        createNodeResolver({ extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } }),
+      ],
+    },
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: floorZones, basePath: import.meta.dirname }] },
   },
   {
     // Tests drive the API from the outside: JSON lines from child processes are untyped, `expect(x.method)`

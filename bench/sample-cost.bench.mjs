@@ -10,7 +10,7 @@
 //   node bench/sample-cost.bench.mjs [--rounds N] [--ms PER_ROUND]
 import { closeSync, openSync, readSync } from 'node:fs'
 import v8 from 'node:v8'
-import { cgroupSource, createController, detectMemoryLimit, heapSource, rssSource } from '../dist/index.js'
+import { cgroupSource, createController, heapSource, rssSource } from '../dist/index.js'
 import { median, nsPerCall } from './lib/timing.mjs'
 
 const arg = (name, fallback) => {
@@ -31,7 +31,7 @@ const withListeners = (pressure) =>
 const heap = heapSource()
 const rss = rssSource()
 const cgroup = cgroupSource()
-const limit = detectMemoryLimit().bytes
+const limit = rss.read().limit
 /** rssSource() as it was in 0.1.0: process.memoryUsage.rss() on every read. */
 const oldRss = () => ({ name: 'rss', read: () => ({ used: process.memoryUsage.rss(), limit }) })
 const logger = { warn() {}, error: console.error }

@@ -1,23 +1,23 @@
 import { controllerCore, PressureController } from './pressure/controller.js'
 import { PRESSURE_OPTION_KEYS, type PressureOptions } from './pressure/options.js'
-import { resolveBudget } from './caches/budget.js'
+import { resolveBudget } from './caches/pool.js'
 import {
-  cacheRoom,
-  createCacheRegistry,
-  prepareCacheTuning,
+  LevelCacheRegistry,
   type CacheOptions,
   type CachePolicyOptions,
   type CacheRegistry,
+  type CacheRoom,
 } from './caches/registry.js'
 import { TUNING_KEYS, type PressureTuning } from './pressure/tuning.js'
-import { createShedder, refuseMemory, type Shedder, type ShedOptions } from './degrade/shed/shedder.js'
-import { createReservations, type Reservations, type ReserveOptions } from './degrade/reserve/ledger.js'
+import { PriorityShedder, type ShedOptions } from './degrade/shed/shedder.js'
+import { shedMiddleware, type Shedder } from './http/node/middleware.js'
+import { ReservationLedger, type Reservations, type ReserveOptions } from './degrade/reserve/ledger.js'
 import { reservationLines } from './degrade/reserve/lines.js'
 import { resolveReservationOptions, type ReservationOptions } from './degrade/reserve/options.js'
 import type { Reservation } from './degrade/reserve/reservation.js'
-import { createFeatureFlags, type FeatureFlags } from './degrade/features.js'
-import { createTaskScheduler, type TaskScheduler } from './degrade/tasks.js'
-import { createLimits, type Limits } from './degrade/limits/limits.js'
+import { FlagRegistry, type FeatureFlags } from './degrade/features.js'
+import { TaskRegistry, type TaskScheduler } from './degrade/tasks.js'
+import { LevelLimits, type Limits } from './degrade/limits/limits.js'
 import { LevelActions, type EmergencyOptions, type LevelHook, type LevelHookOptions } from './degrade/level-actions.js'
 import { Shutdown, type ShutdownHook, type ShutdownHookOptions, type ShutdownOptions } from './lifecycle/shutdown.js'
 import type { CloseOnSignalsOptions } from './lifecycle/signals.js'
@@ -85,6 +85,9 @@ export class Controller extends PressureController {
   readonly limits: Limits
   /** The reservation ledger: its lines per priority, `stats()` and the live reservations. */
   readonly reservations: Reservations
+  // The same objects as `caches` and `reservations`, as the composition root uses them.
+  readonly #registry: LevelCacheRegistry
+  readonly #ledger: ReservationLedger
   readonly #actions: LevelActions
   readonly #shutdown: Shutdown
 
@@ -94,12 +97,23 @@ export class Controller extends PressureController {
     super(pressure)
     try {
       const core = controllerCore(this)
-      this.caches = createCacheRegistry(core, cachePolicy, regrowMs, budgetOf(core, caches))
-      this.shed = createShedder(core, shed, (bytes, o) => this.reserve(bytes, o))
-      this.reservations = reservationsOf(core, reservations, () => this.thresholds, this.shed, this.caches)
-      this.features = createFeatureFlags(core)
-      this.tasks = createTaskScheduler(core)
-      this.limits = createLimits(core)
+      this.caches = this.#registry = new LevelCacheRegistry(core, cachePolicy, regrowMs, budgetOf(core, caches))
+      const reserve = (bytes: number, o?: ReserveOptions): Reservation => this.reserve(bytes, o)
+      const shedder = new PriorityShedder(core, shed, {
+        reserve,
+        middleware: (own) => shedMiddleware({ shed: own, report: core.report, reserve }),
+      })
+      this.shed = shedder
+      this.reservations = this.#ledger = ledgerOf(
+        core,
+        reservations,
+        () => this.thresholds,
+        shedder,
+        this.#registry.room,
+      )
+      this.features = new FlagRegistry(core)
+      this.tasks = new TaskRegistry(core)
+      this.limits = new LevelLimits(core)
       this.#actions = new LevelActions(core, emergency)
       this.#shutdown = new Shutdown(core, () => this.close())
     } catch (error) {
@@ -124,7 +138,7 @@ export class Controller extends PressureController {
       CONFIGURE_KEYS,
     )
     // Every value is checked before anything changes: the caches' part first, then the level rules (which apply on success).
-    const applyCaches = prepareCacheTuning(this.caches, 'configure', { cachePolicy, regrowMs })
+    const applyCaches = this.#registry.prepare('configure', { cachePolicy, regrowMs })
     super.configure(tuning)
     applyCaches()
   }
@@ -136,12 +150,12 @@ export class Controller extends PressureController {
    * the work ends (`release()`, or `using`). See docs/reservations.md.
    */
   reserve(bytes: number, options?: ReserveOptions): Reservation {
-    return this.reservations.reserve(bytes, options)
+    return this.#ledger.reserve(bytes, options)
   }
 
   /** Bytes live reservations add to their sources now (0 when none). */
   get reserved(): number {
-    return this.reservations.reserved
+    return this.#ledger.reserved
   }
 
   /**
@@ -180,22 +194,21 @@ function budgetOf(core: ControllerCore, value: unknown): number {
   return resolveBudget('createController', budget, () => core.readings.read(heap)?.limit)
 }
 
-function reservationsOf(
+function ledgerOf(
   core: ControllerCore,
   value: unknown,
   thresholds: () => Readonly<Thresholds>,
-  shed: Shedder,
-  caches: CacheRegistry,
-): Reservations {
+  shed: PriorityShedder<unknown>,
+  room: CacheRoom,
+): ReservationLedger {
   const options = resolveReservationOptions(
     value,
     core.readings.sources.map((s) => s.name),
   )
-  const room = cacheRoom(caches)
   // Recomputed when `configure()` has replaced the thresholds the lines come from.
   let from = thresholds()
   let lines = reservationLines(shed.admission, from)
-  return createReservations(core, {
+  return new ReservationLedger(core, {
     lines: () => {
       const now = thresholds()
       if (now !== from) lines = reservationLines(shed.admission, (from = now))
@@ -204,7 +217,7 @@ function reservationsOf(
     options,
     reclaimable: () => room.reclaimable(),
     reclaim: (bytes) => room.reclaim(bytes),
-    refuse: (priority) => refuseMemory(shed, priority),
+    refuse: (priority) => shed.refuseMemory(priority),
   })
 }
 

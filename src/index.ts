@@ -5,22 +5,13 @@ export { MODES, type Mode } from './pressure/rollout.js'
 export type { PressureTuning } from './pressure/tuning.js'
 export { PressureController, SourceError, type ForceOptions } from './pressure/controller.js'
 export type { LiveCheckOptions } from './pressure/live-check.js'
-export { heapSource, usableHeapLimit, type HeapSourceOptions } from './pressure/sources/heap.js'
-export {
-  rssSource,
-  detectMemoryLimit,
-  type RssSourceOptions,
-  type MemoryLimit,
-  type MemoryLimitOrigin,
-  type MemoryLimitProbe,
-} from './pressure/sources/rss.js'
+export { heapSource, type HeapSourceOptions } from './pressure/sources/heap.js'
+export { rssSource, type RssSourceOptions } from './pressure/sources/rss.js'
 export { cgroupSource, type CgroupSourceOptions } from './pressure/sources/cgroup.js'
 export { externalSource, type ExternalSourceOptions } from './pressure/sources/external.js'
 export { eventLoopSource, type EventLoopSourceOptions } from './pressure/sources/event-loop.js'
 export { defaultSources } from './pressure/sources/defaults.js'
 export type { CgroupPaths } from './pressure/sources/cgroup-layout.js'
-export { GC_EFFORT_RULES, type GcEffortRule } from './pressure/signals/gc-effort.js'
-export { PSI_RULES } from './pressure/sources/psi.js'
 export type { Trend } from './pressure/trend.js'
 export type {
   Source,
@@ -43,11 +34,11 @@ export type { PressureOptions } from './pressure/options.js'
 
 // ---- caches (src/caches) ----
 export type { CacheRegistry, CachePolicyOptions, CacheOptions } from './caches/registry.js'
-export type { CacheBudgetStats } from './caches/budget.js'
+export type { CacheBudgetStats } from './caches/pool.js'
 export { DEFAULT_CACHE_POLICY, type CachePolicy } from './caches/policy.js'
-export type { ManagedLru, GetOrLoadOptions, ManagedLruStats } from './caches/managed-lru.js'
-export type { ManagedLruOptions } from './caches/lru-options.js'
-export type { Loader } from './caches/loader.js'
+export type { ManagedLru, GetOrLoadOptions, ManagedLruStats } from './caches/lru/managed-lru.js'
+export type { ManagedLruOptions } from './caches/lru/options.js'
+export type { Loader } from './caches/lru/loader.js'
 export { estimateSize, type EstimateSizeOptions } from './caches/estimate-size.js'
 export {
   CACHE_PRIORITIES,
@@ -59,7 +50,7 @@ export {
 } from './caches/types.js'
 
 // ---- shedding (src/degrade: shed) ----
-export type { Shedder, ShedOptions, ShedStats, ShedEvents, RunOptions, AcquireOptions } from './degrade/shed/shedder.js'
+export type { ShedOptions, ShedStats, ShedEvents, RunOptions, AcquireOptions } from './degrade/shed/shedder.js'
 export { ShedError, type ShedReason, type ShedRefusal } from './degrade/shed/error.js'
 export { PRIORITIES, type Priority } from './degrade/shed/priority.js'
 export {
@@ -68,8 +59,7 @@ export {
   type AdmissionRule,
   type AdmissionTable,
 } from './degrade/shed/admission.js'
-export type { ShedMiddleware, ShedMiddlewareOptions } from './degrade/shed/http/middleware.js'
-export type { ShedHttpOptions } from './degrade/shed/http/guard.js'
+export type { Shedder, ShedMiddleware, ShedMiddlewareOptions } from './http/node/middleware.js'
 export type { ShedPermit, PermitState, PermitCallback } from './degrade/shed/permit.js'
 
 // ---- reservations (src/degrade: reserve) ----
@@ -78,7 +68,7 @@ export type { Reservations, ReserveOptions, ReservationStats, ReservationInfo } 
 export type { ReservationLines } from './degrade/reserve/lines.js'
 export { RECONCILE_RULES, type ReconcileRule, type ReservationOptions } from './degrade/reserve/options.js'
 export { ReservationLeakError } from './degrade/reserve/leak.js'
-export type { RequestBytes } from './degrade/reserve/request.js'
+export type { RequestBytes } from './http/policy.js'
 
 // ---- degradation (src/degrade: flags, tasks, limits, actions, lifecycle) ----
 export type {
@@ -102,3 +92,16 @@ export type { EmergencyOptions } from './degrade/emergency-actions.js'
 export type { ShutdownHook, ShutdownContext, ShutdownHookOptions, ShutdownOptions } from './lifecycle/shutdown.js'
 export type { CloseOnSignalsOptions } from './lifecycle/signals.js'
 export { sharedController } from './lifecycle/shared-controller.js'
+
+// ---- deprecated: working until 1.0 (src/deprecated.ts, CHANGELOG) ----
+export {
+  usableHeapLimit,
+  detectMemoryLimit,
+  GC_EFFORT_RULES,
+  PSI_RULES,
+  type MemoryLimit,
+  type MemoryLimitOrigin,
+  type MemoryLimitProbe,
+  type GcEffortRule,
+  type ShedHttpOptions,
+} from './deprecated.js'

@@ -4,4 +4,4 @@
  * entry only imports its types.
  */
 export { collectMetrics, type CollectOtelMetricsOptions, type CollectedOtelMetrics } from './observe/metrics/otel.js'
-export type { ObservedController } from './observe/observed.js'
+export type { ObservedController } from './deprecated.js'

@@ -3,4 +3,4 @@
  * prom-client is an optional peer dependency; only this entry imports it.
  */
 export { collectMetrics, type CollectMetricsOptions, type CollectedMetrics } from './observe/metrics/prometheus.js'
-export type { ObservedController } from './observe/observed.js'
+export type { ObservedController } from './deprecated.js'

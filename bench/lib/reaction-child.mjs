@@ -7,24 +7,22 @@
 // - when each observer noticed: heapguard with defaults (GC-triggered + fast zone), heapguard
 //   with sampleOnGc: false (timer zones only), and a plain 1 s setInterval poller (what
 //   @fastify/under-pressure does by default) started at a random phase.
-// All use the same denominator (usableHeapLimit) and the same line (0.70), so only the sampling
+// All use the same denominator (heapSource()'s limit) and the same line (0.70), so only the sampling
 // differs. Prints one JSON line and exits; stops allocating well before the heap limit.
 //   node --max-old-space-size=256 bench/lib/reaction-child.mjs [--rate MBps]
 import v8 from 'node:v8'
 
 // HEAPGUARD_INDEX: the build to measure (default this checkout's), for a before/after in one session.
-const { createController, heapSource, usableHeapLimit } = await import(
-  process.env.HEAPGUARD_INDEX ?? '../../dist/index.js'
-)
+const { createController, heapSource } = await import(process.env.HEAPGUARD_INDEX ?? '../../dist/index.js')
 
 const rateArg = process.argv.indexOf('--rate')
 const bytesPerMs = ((rateArg === -1 ? 50 : Number(process.argv[rateArg + 1])) * 1e6) / 1000
 const WARNING = 0.7
 const PREFILL_TO = 0.5 // filled fast, below the fast zone (0.60), so that every run starts alike
 const GIVE_UP_AT = 0.95
-const limit = usableHeapLimit(v8.getHeapStatistics().heap_size_limit)
 // The probe reads the heap as the build's own heap source does (what it compares with the line).
 const probe = heapSource()
+const limit = probe.read().limit
 const ratioNow = () => probe.read().used / limit
 
 const seen = { crossing: null, heapguard: null, heapguardTimerOnly: null, poller: null }

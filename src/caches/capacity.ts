@@ -1,6 +1,5 @@
 import type { Level } from '../pressure/levels.js'
 import { checkNumber } from '../util/validate.js'
-import { regrownCapacity } from './regrowth-curve.js'
 
 /**
  * `multiplier × reference` rounded down, except that a multiplier above 0 on a reference above
@@ -41,7 +40,7 @@ export function checkProgress(where: string, progress: unknown): number {
  *
  * When pressure ends, the capacity does not jump back: it regrows from what pressure left it to
  * `multiplier × max` as the registry's `progress` goes from 0 to 1 over `regrowMs` (the curve is
- * in regrowth-curve.ts). Pressure during regrowth freezes the reference at what is held, as at
+ * `regrownCapacity` below). Pressure during regrowth freezes the reference at what is held, as at
  * any onset.
  */
 export class Capacity {
@@ -61,11 +60,6 @@ export class Capacity {
   /** The capacity of the last resize (`max` before the first). */
   get value(): number {
     return this.#value
-  }
-
-  /** True while growing back after pressure. */
-  get regrowing(): boolean {
-    return this.#regrowFrom !== null
   }
 
   /**
@@ -94,5 +88,69 @@ export class Capacity {
       return (this.#value = target)
     }
     return (this.#value = regrownCapacity(from, target, progress))
+  }
+}
+
+/**
+ * How a cache grows back after pressure (contract §8): the capacity `progress` (0..1, the share
+ * of `regrowMs` elapsed) of the way from `from`, what pressure left it, to `target`, its full
+ * capacity: a straight line, rounded down, never below `from` nor above `target`.
+ *
+ * Chosen by measurement (BENCHMARKS.md, the regrowth benchmark): against a slow start (the
+ * growth doubling from 1 entry) and a doubling of the capacity itself, the straight line
+ * oscillated least in the squeeze and kept the hot-set hit ratio of an immediate restore. A curve
+ * that stays near what pressure left lets the next onset freeze the reference lower each time
+ * (the reference rule), and the smaller cache then recovers and regrows again: more cycles.
+ */
+function regrownCapacity(from: number, target: number, progress: number): number {
+  if (progress >= 1 || from >= target || target === Infinity) return target
+  return Math.min(target, Math.max(from, Math.floor(from + (target - from) * progress)))
+}
+
+/**
+ * The room a cache gave back to reservations and may not refill while they hold it. When the
+ * first claim comes, the cache's base is what it held before giving (bounded later by its level
+ * capacity); each claim adds the entries (and bytes) it took. While any is held, the cache may
+ * hold at most `base − held` (at least 1 entry, so a claim never disables a cache: only a
+ * multiplier of 0 does). When the last claim is released, the level's capacity applies alone.
+ */
+export class HeldRoom {
+  #claims = 0
+  #entries = 0
+  #bytes = 0
+  #baseEntries = 0
+  #baseBytes = 0
+
+  /** A claim of `entries` (and `bytes`), taken from a cache that now holds `size` entries and `calculatedSize` bytes. */
+  add(entries: number, bytes: number, size: number, calculatedSize: number): void {
+    if (this.#claims === 0) {
+      this.#baseEntries = size + entries
+      this.#baseBytes = calculatedSize + bytes
+    }
+    this.#claims++
+    this.#entries += entries
+    this.#bytes += bytes
+  }
+
+  remove(entries: number, bytes: number): void {
+    if (this.#claims === 0) return
+    if (--this.#claims === 0) {
+      this.#entries = this.#bytes = 0
+      return
+    }
+    this.#entries -= entries
+    this.#bytes -= bytes
+  }
+
+  /** The entry capacity, given the level's. */
+  entryCapacity(level: number): number {
+    if (this.#claims === 0 || level === 0) return level
+    return Math.min(level, Math.max(1, this.#baseEntries - this.#entries))
+  }
+
+  /** The byte capacity, given the level's. */
+  byteCapacity(level: number): number {
+    if (this.#claims === 0 || level === 0) return level
+    return Math.min(level, Math.max(1, this.#baseBytes - this.#bytes))
   }
 }

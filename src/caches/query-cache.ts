@@ -2,7 +2,7 @@
 // the peer is the application's own copy, never loaded by heapguard.
 import type { Query, QueryCache, QueryCacheNotifyEvent } from '@tanstack/query-core'
 import type { Level } from '../pressure/levels.js'
-import { checkMethods, checkNumber, checkOptions } from '../util/validate.js'
+import { checkMethods, checkNumber, checkOptions, messageOf } from '../util/validate.js'
 import { Capacity, checkMultiplier, checkProgress, isPressure } from './capacity.js'
 import { estimateSize } from './estimate-size.js'
 import { CacheCounters, type CachePriority, type CacheStats, type Managed, type ManagedContext } from './types.js'
@@ -94,8 +94,13 @@ class QueryCacheManager implements ManagedQueryCache {
   #multiplier = 1
   #name = 'queries'
   #priority: CachePriority = 'normal'
+  /** Until a registry hands its own (`onRegister`): a process warning with a code, as `warnOnce` gives. */
   #report: (error: unknown) => void = (error) =>
-    process.emitWarning(error instanceof Error ? error : new Error(String(error)))
+    process.emitWarning(`heapguard: query cache: ${messageOf(error)}`, {
+      type: 'HeapguardWarning',
+      code: 'HEAPGUARD_QUERY_CACHE',
+      ...(error instanceof Error && error.stack !== undefined ? { detail: error.stack } : {}),
+    })
   #unsubscribe: (() => void) | undefined
   #pendingTrim: NodeJS.Immediate | undefined
   readonly #counters = new CacheCounters()

@@ -1,11 +1,11 @@
 import type { ControllerCore } from '../pressure/core.js'
 import { LEVELS, type Level } from '../pressure/levels.js'
 import { checkMethods, checkNumber, checkOneOf, checkOptions, checkString, MAX_TIMER_MS } from '../util/validate.js'
-import { CacheBudget, type CacheBudgetStats, type CacheClaim } from './budget.js'
-import { CachePreview } from './cache-preview.js'
-import { resolveLruOptions, type ManagedLruOptions } from './lru-options.js'
+import { CachePool, type CacheBudgetStats, type CacheClaim } from './pool.js'
+import { CachePreview } from './preview.js'
+import { resolveLruOptions, type ManagedLruOptions } from './lru/options.js'
 import { isThenable } from '../util/safe-call.js'
-import { createManagedLru, type ManagedLru } from './managed-lru.js'
+import { ManagedLruCache, type ManagedLru } from './lru/managed-lru.js'
 import { resolveCachePolicy, type CachePolicy, type CachePolicyOptions } from './policy.js'
 import { SliceTrimmer } from './trim.js'
 import { CACHE_PRIORITIES, type CachePriority, type CacheStats, type Managed, type RegisterOptions } from './types.js'
@@ -22,7 +22,7 @@ export interface CacheOptions {
   budget?: number
 }
 
-/** What reservations need from the caches (module-private): the room they could give back, and the giving. */
+/** What reservations need from the caches: the room they could give back, and the giving. */
 export interface CacheRoom {
   /** Bytes the caches hold that a reservation may claim. */
   reclaimable(): number
@@ -38,34 +38,19 @@ interface Registration {
   readonly priority: CachePriority
 }
 
-/** Builds the controller's `caches`; the constructor is private to this module. */
-export let createCacheRegistry: (
-  core: ControllerCore,
-  policy?: CachePolicyOptions,
-  regrowMs?: number,
-  budget?: number,
-) => CacheRegistry
-
-/** The caches' room for reservations; module-private. */
-export let cacheRoom: (registry: CacheRegistry) => CacheRoom
-
-/**
- * `configure({ cachePolicy, regrowMs })` on a live registry: checks both as at construction (the
- * policy merged over the one in force) and returns the function that puts them in force, or throws.
- */
-export let prepareCacheTuning: (
-  registry: CacheRegistry,
-  where: string,
-  tuning: { cachePolicy?: CachePolicyOptions; regrowMs?: number },
-) => () => void
+/** What `configure()` may change on a live registry. */
+export interface CacheTuning {
+  cachePolicy?: CachePolicyOptions
+  regrowMs?: number
+}
 
 /** Default 30 s: after pressure, caches grow back to full capacity over this long. */
-export const DEFAULT_REGROW_MS = 30_000
+const DEFAULT_REGROW_MS = 30_000
 
 /** Regrowth resizes the caches each time it has come this much further (at most ~100 resizes per regrowth). */
 const REGROW_STEP = 0.01
 
-export function checkRegrowMs(where: string, value: unknown): number {
+function checkRegrowMs(where: string, value: unknown): number {
   return checkNumber(where, 'option `regrowMs`', value, { min: 0, max: MAX_TIMER_MS })
 }
 
@@ -75,7 +60,47 @@ export function checkRegrowMs(where: string, value: unknown): number {
  * before user `'level'` listeners run. Back at `normal`, caches grow back over `regrowMs`,
  * advanced by the controller's samples.
  */
-export class CacheRegistry {
+export interface CacheRegistry {
+  /** The multipliers in force: the defaults with `createController({ cachePolicy })` (and `configure()`) merged over them. */
+  readonly policy: CachePolicy
+  /** How long caches take to grow back to full capacity after pressure (ms; 0: at once). */
+  readonly regrowMs: number
+  /** True while the caches grow back after pressure. */
+  readonly regrowing: boolean
+  /**
+   * Creates and registers a managed LRU cache. `max` is required; `maxSize`, `sizeCalculation`,
+   * `ttl` and the lru-cache passthrough options are optional; `priority` defaults to `'normal'`.
+   * A cache created under pressure starts at the current level's multiplier of what it holds
+   * (nothing), so it stays empty until the level is back at `normal`.
+   */
+  lru<K extends {}, V extends {}>(name: string, options: ManagedLruOptions<K, V>): ManagedLru<K, V>
+  /**
+   * Registers anything that implements `Managed` (e.g. `manageQueryCache(...)` from
+   * `heapguard/query`) and resizes it at once to the current level's multiplier. Returns it.
+   */
+  register<M extends Managed>(name: string, managed: M, options?: RegisterOptions): M
+  /** The cache registered under `name`, if any. */
+  get(name: string): Managed | undefined
+  /** True when a cache is registered under `name`. */
+  has(name: string): boolean
+  /** Registered names, in registration order. */
+  names(): string[]
+  /**
+   * Stops managing the cache: no more resizes, and its `dispose()` (if any) is called. A cache
+   * from `lru()` goes back to a plain LRU bounded by its own `max` (a trim in progress stops).
+   * True when it was registered.
+   */
+  unregister(name: string): boolean
+  /** The byte budget of all `caches.lru()` caches together, or null when none is set. */
+  readonly budget: CacheBudgetStats | null
+  /** One `CacheStats` per registered cache, in registration order. */
+  stats(): CacheStats[]
+  /** The multiplier the policy gives `priority` at `level` (default: the level now). */
+  multiplier(priority: CachePriority, level?: Level): number
+}
+
+/** The controller's `CacheRegistry`: its caches follow the level the controller applies. */
+export class LevelCacheRegistry implements CacheRegistry {
   #policy: CachePolicy
   #regrowMs: number
   readonly #core: ControllerCore
@@ -83,7 +108,7 @@ export class CacheRegistry {
   readonly #names = new Map<Managed, string>()
   readonly #trimmer: SliceTrimmer
   readonly #preview = new CachePreview()
-  readonly #budget: CacheBudget
+  readonly #pool: CachePool
   /** The level the caches were last resized to. */
   #level: Level
   /** When regrowth began (controller clock), or null when the caches are not growing back. */
@@ -91,19 +116,10 @@ export class CacheRegistry {
   /** How far regrowth had come at the last resize (0..1). */
   #progress = 1
 
-  static {
-    createCacheRegistry = (core, policy, regrowMs = DEFAULT_REGROW_MS, budget = Infinity) =>
-      new CacheRegistry(core, policy, regrowMs, budget)
-    cacheRoom = (registry) => ({
-      reclaimable: () => registry.#budget.reclaimable(),
-      reclaim: (bytes) => registry.#budget.reclaim(bytes),
-    })
-    prepareCacheTuning = (registry, where, { cachePolicy, regrowMs }) => registry.#prepare(where, cachePolicy, regrowMs)
-  }
-
-  private constructor(core: ControllerCore, policy: CachePolicyOptions | undefined, regrowMs: number, budget: number) {
+  /** `budget`: the byte budget of all caches (Infinity: none). */
+  constructor(core: ControllerCore, policy?: CachePolicyOptions, regrowMs = DEFAULT_REGROW_MS, budget = Infinity) {
     this.#core = core
-    this.#budget = new CacheBudget(budget)
+    this.#pool = new CachePool(budget)
     this.#policy = resolveCachePolicy('createController', policy)
     this.#regrowMs = checkRegrowMs('createController', regrowMs)
     this.#level = core.level
@@ -115,44 +131,36 @@ export class CacheRegistry {
     core.onSettling(() => this.#trimmer.busy)
   }
 
-  /** The multipliers in force: the defaults with `createController({ cachePolicy })` (and `configure()`) merged over them. */
+  /** The caches' room for reservations (the composition root hands it to the ledger). */
+  get room(): CacheRoom {
+    return this.#pool
+  }
+
   get policy(): CachePolicy {
     return this.#policy
   }
 
-  /** How long caches take to grow back to full capacity after pressure (ms; 0: at once). */
   get regrowMs(): number {
     return this.#regrowMs
   }
 
-  /** True while the caches grow back after pressure. */
   get regrowing(): boolean {
     return this.#regrowSince !== null
   }
 
-  /**
-   * Creates and registers a managed LRU cache. `max` is required; `maxSize`, `sizeCalculation`,
-   * `ttl` and the lru-cache passthrough options are optional; `priority` defaults to `'normal'`.
-   * A cache created under pressure starts at the current level's multiplier of what it holds
-   * (nothing), so it stays empty until the level is back at `normal`.
-   */
   lru<K extends {}, V extends {}>(name: string, options: ManagedLruOptions<K, V>): ManagedLru<K, V> {
     const where = `caches.lru(${typeof name === 'string' ? JSON.stringify(name) : ''})`
     this.#checkName(where, name)
     const resolved = resolveLruOptions<K, V>(where, options)
-    const cache = createManagedLru<K, V>(name, resolved, {
+    const cache = new ManagedLruCache<K, V>(name, resolved, {
       trimmer: this.#trimmer,
       report: (error) => this.#core.report(error),
-      budget: this.#budget,
+      pool: this.#pool,
     })
     this.#add(name, cache, resolved.priority)
     return cache
   }
 
-  /**
-   * Registers anything that implements `Managed` (e.g. `manageQueryCache(...)` from
-   * `heapguard/query`) and resizes it at once to the current level's multiplier. Returns it.
-   */
   register<M extends Managed>(name: string, managed: M, options?: RegisterOptions): M {
     const where = `caches.register(${typeof name === 'string' ? JSON.stringify(name) : ''})`
     this.#checkName(where, name)
@@ -175,26 +183,18 @@ export class CacheRegistry {
     return managed
   }
 
-  /** The cache registered under `name`, if any. */
   get(name: string): Managed | undefined {
     return this.#caches.get(name)?.managed
   }
 
-  /** True when a cache is registered under `name`. */
   has(name: string): boolean {
     return this.#caches.has(name)
   }
 
-  /** Registered names, in registration order. */
   names(): string[] {
     return [...this.#caches.keys()]
   }
 
-  /**
-   * Stops managing the cache: no more resizes, and its `dispose()` (if any) is called. A cache
-   * from `lru()` goes back to a plain LRU bounded by its own `max` (a trim in progress stops).
-   * True when it was registered.
-   */
   unregister(name: string): boolean {
     const registration = this.#caches.get(name)
     if (registration === undefined) return false
@@ -204,12 +204,10 @@ export class CacheRegistry {
     return true
   }
 
-  /** The byte budget of all `caches.lru()` caches together, or null when none is set. */
   get budget(): CacheBudgetStats | null {
-    return this.#budget.enforced ? this.#budget.stats() : null
+    return this.#pool.budgeted ? this.#pool.stats() : null
   }
 
-  /** One `CacheStats` per registered cache, in registration order. */
   stats(): CacheStats[] {
     const all: CacheStats[] = []
     for (const [name, { managed, priority }] of this.#caches) {
@@ -224,7 +222,6 @@ export class CacheRegistry {
     return all
   }
 
-  /** The multiplier the policy gives `priority` at `level` (default: the level now). */
   multiplier(priority: CachePriority, level: Level = this.#core.level): number {
     checkOneOf('caches.multiplier', 'argument `priority`', priority, CACHE_PRIORITIES)
     checkOneOf('caches.multiplier', 'argument `level`', level, LEVELS)
@@ -295,8 +292,12 @@ export class CacheRegistry {
     }
   }
 
-  /** Checks a new policy (merged over the one in force) and `regrowMs`; the returned function applies them at once. */
-  #prepare(where: string, cachePolicy: CachePolicyOptions | undefined, regrowMs: number | undefined): () => void {
+  /**
+   * `configure({ cachePolicy, regrowMs })` on the live registry: checks both as at construction
+   * (the policy merged over the one in force) and returns the function that puts them in force,
+   * or throws.
+   */
+  prepare(where: string, { cachePolicy, regrowMs }: CacheTuning): () => void {
     let policy = this.#policy
     if (cachePolicy !== undefined) {
       // The partial alone first, so that a bad key or value is named as the caller wrote it.

@@ -2,7 +2,7 @@ import type { ControllerCore } from '../pressure/core.js'
 import { THRESHOLD_LEVELS, type ThresholdLevel } from '../pressure/levels.js'
 import { checkOneOf, checkOptions, checkString, describe } from '../util/validate.js'
 import { warnOnce } from '../util/warn-once.js'
-import { flagControl, type Flag, type FlagInfo, type FlagOverride } from './flag.js'
+import { LevelFlag, type Flag, type FlagInfo, type FlagOverride } from './flag.js'
 
 export type { Flag, FlagChange, FlagInfo, FlagListener, FlagOverride } from './flag.js'
 
@@ -11,47 +11,56 @@ export interface FlagOptions {
   offAt?: ThresholdLevel
 }
 
-/** Builds the controller's `features`; the constructor is private to this module. */
-export let createFeatureFlags: (core: ControllerCore) => FeatureFlags
-
 /**
  * Feature flags that follow the controller's EFFECTIVE level, so they inherit its hysteresis,
  * staged recovery and `force()`. Reach it as `pressure.features`.
  */
-export class FeatureFlags {
+export interface FeatureFlags {
+  /**
+   * Declares a flag, or returns the one already declared under `name`. Declaring a name again is
+   * how module reloads and several modules share a flag: the same flag object comes back. When
+   * the new `offAt` differs, the latest declaration wins and a warning is emitted, once per flag name.
+   */
+  flag(name: string, options?: FlagOptions): Flag
+  /**
+   * Whether the flag `name` is on now. An undeclared name throws a RangeError rather than
+   * answering false: a typo would otherwise switch a feature off for good, silently.
+   */
+  enabled(name: string): boolean
+  /** The flag declared under `name`, or undefined. */
+  get(name: string): Flag | undefined
+  /** The operator's override by name (for an admin endpoint): `'on'`, `'off'` or `null` to follow pressure. */
+  override(name: string, state: FlagOverride): void
+  /** Every flag with its state, in declaration order. */
+  list(): FlagInfo[]
+}
+
+/** The controller's `FeatureFlags`: its flags follow the level the controller applies. */
+export class FlagRegistry implements FeatureFlags {
   readonly #core: ControllerCore
-  readonly #flags = new Map<string, Flag>()
+  readonly #flags = new Map<string, LevelFlag>()
 
-  static {
-    createFeatureFlags = (core) => new FeatureFlags(core)
-  }
-
-  private constructor(core: ControllerCore) {
+  constructor(core: ControllerCore) {
     this.#core = core
     core.onLevelChange(() => {
-      for (const flag of this.#flags.values()) flagControl.sync(flag)
+      for (const flag of this.#flags.values()) flag.sync()
     })
     // Observe mode: which flags a change of the effective level would switch.
     core.onPreview(({ from, to }) => {
       const actions: string[] = []
       for (const flag of this.#flags.values()) {
-        const after = flagControl.enabledAt(flag, to)
-        if (after !== flagControl.enabledAt(flag, from)) {
+        const after = flag.enabledAt(to)
+        if (after !== flag.enabledAt(from)) {
           actions.push(`flag ${JSON.stringify(flag.name)} would switch ${after ? 'on' : 'off'}`)
         }
       }
       return actions
     })
     core.onClose(() => {
-      for (const flag of this.#flags.values()) flagControl.detach(flag)
+      for (const flag of this.#flags.values()) flag.detach()
     })
   }
 
-  /**
-   * Declares a flag, or returns the one already declared under `name`. Declaring a name again is
-   * how module reloads and several modules share a flag: the same flag object comes back. When
-   * the new `offAt` differs, the latest declaration wins and a warning is emitted, once per flag name.
-   */
   flag(name: string, options: FlagOptions = {}): Flag {
     checkString('features.flag', 'argument `name`', name)
     const { offAt = 'critical' } = checkOptions<FlagOptions>('features.flag', 'options', options, ['offAt'])
@@ -64,38 +73,31 @@ export class FeatureFlags {
           `heapguard: feature flag "${name}" declared again with offAt '${offAt}' (was '${existing.offAt}'); the latest declaration wins`,
           name,
         )
-        flagControl.redeclare(existing, offAt)
+        existing.redeclare(offAt)
       }
       return existing
     }
-    const flag = flagControl.create(this.#core, name, offAt)
+    const flag = new LevelFlag(this.#core, name, offAt)
     this.#flags.set(name, flag)
     return flag
   }
 
-  /**
-   * Whether the flag `name` is on now. An undeclared name throws a RangeError rather than
-   * answering false: a typo would otherwise switch a feature off for good, silently.
-   */
   enabled(name: string): boolean {
     const flag = this.#flags.get(name)
     if (flag === undefined) throw this.#unknown('features.enabled', name)
     return flag.enabled
   }
 
-  /** The flag declared under `name`, or undefined. */
   get(name: string): Flag | undefined {
     return this.#flags.get(name)
   }
 
-  /** The operator's override by name (for an admin endpoint): `'on'`, `'off'` or `null` to follow pressure. */
   override(name: string, state: FlagOverride): void {
     const flag = this.#flags.get(name)
     if (flag === undefined) throw this.#unknown('features.override', name)
     flag.override(state)
   }
 
-  /** Every flag with its state, in declaration order. */
   list(): FlagInfo[] {
     return [...this.#flags.values()].map((flag) => flag.info())
   }

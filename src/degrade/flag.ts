@@ -28,24 +28,38 @@ export type FlagListener = (change: FlagChange) => void
 const OVERRIDES: readonly ('on' | 'off')[] = ['on', 'off']
 
 /**
- * The registry's handles on a flag, module-private: a user calling them would rewrite `offAt`,
- * or drop every listener.
- */
-export let flagControl: {
-  create(core: ControllerCore, name: string, offAt: ThresholdLevel): Flag
-  /** Recomputes `enabled` from the controller's level; the registry calls it on level changes. */
-  sync(flag: Flag): void
-  /** Whether the flag would be on at `level` (observe mode's preview). */
-  enabledAt(flag: Flag, level: Level): boolean
-  redeclare(flag: Flag, offAt: ThresholdLevel): void
-  detach(flag: Flag): void
-}
-
-/**
  * A switch that turns off under memory pressure. `enabled` is a plain field, recomputed when the
  * effective level changes, so it can be read on every request. Created by `pressure.features.flag()`.
  */
-export class Flag {
+export interface Flag {
+  readonly name: string
+  /** True when the feature may run now. */
+  readonly enabled: boolean
+  /** The level from which the flag is off. */
+  readonly offAt: ThresholdLevel
+  /** The operator's override, or null when the flag follows pressure. */
+  readonly overridden: FlagOverride
+  /**
+   * Forces the flag on (`'on'`) or off (`'off'`) whatever the pressure, or makes it follow
+   * pressure again (`null`). Emits `'change'` when `enabled` changes.
+   */
+  override(state: FlagOverride): void
+  /**
+   * Listens for changes of `enabled` (edges only). Listeners run synchronously inside the
+   * `sample()`/`force()` that changed the level; one that throws or rejects is reported on the
+   * controller's `'error'` and the others still run.
+   */
+  on(event: 'change', fn: FlagListener): this
+  /** Removes a `'change'` listener (every listener when `fn` is omitted). */
+  off(event: 'change', fn?: FlagListener): this
+  info(): FlagInfo
+}
+
+/**
+ * The flags `FlagRegistry` builds. Its own methods (`sync`, `enabledAt`, `redeclare`, `detach`)
+ * are the registry's: a `Flag` as users hold it has none of them.
+ */
+export class LevelFlag implements Flag {
   readonly name: string
   readonly #core: ControllerCore
   readonly #listeners = new Set<FlagListener>()
@@ -53,63 +67,37 @@ export class Flag {
   #override: FlagOverride = null
   #enabled: boolean
 
-  static {
-    flagControl = {
-      create: (core, name, offAt) => new Flag(core, name, offAt),
-      sync: (flag) => flag.#sync(),
-      enabledAt: (flag, level) => flag.#compute(level),
-      redeclare: (flag, offAt) => {
-        flag.#offAt = offAt
-        flag.#sync()
-      },
-      detach: (flag) => flag.#listeners.clear(),
-    }
-  }
-
-  private constructor(core: ControllerCore, name: string, offAt: ThresholdLevel) {
+  constructor(core: ControllerCore, name: string, offAt: ThresholdLevel) {
     this.#core = core
     this.name = name
     this.#offAt = offAt
     this.#enabled = this.#compute(core.level)
   }
 
-  /** True when the feature may run now. */
   get enabled(): boolean {
     return this.#enabled
   }
 
-  /** The level from which the flag is off. */
   get offAt(): ThresholdLevel {
     return this.#offAt
   }
 
-  /** The operator's override, or null when the flag follows pressure. */
   get overridden(): FlagOverride {
     return this.#override
   }
 
-  /**
-   * Forces the flag on (`'on'`) or off (`'off'`) whatever the pressure, or makes it follow
-   * pressure again (`null`). Emits `'change'` when `enabled` changes.
-   */
   override(state: FlagOverride): void {
     if (state !== null) checkOneOf(`flag "${this.name}" override`, 'argument `state`', state, OVERRIDES)
     this.#override = state
-    this.#sync()
+    this.sync()
   }
 
-  /**
-   * Listens for changes of `enabled` (edges only). Listeners run synchronously inside the
-   * `sample()`/`force()` that changed the level; one that throws or rejects is reported on the
-   * controller's `'error'` and the others still run.
-   */
   on(event: 'change', fn: FlagListener): this {
     checkOneOf('flag.on', 'argument `event`', event, ['change'])
     this.#listeners.add(checkFunction<FlagListener>('flag.on', 'argument `fn`', fn))
     return this
   }
 
-  /** Removes a `'change'` listener (every listener when `fn` is omitted). */
   off(event: 'change', fn?: FlagListener): this {
     checkOneOf('flag.off', 'argument `event`', event, ['change'])
     if (fn === undefined) this.#listeners.clear()
@@ -121,12 +109,29 @@ export class Flag {
     return { name: this.name, enabled: this.#enabled, offAt: this.#offAt, override: this.#override }
   }
 
-  #sync(): void {
+  /** Recomputes `enabled` from the controller's level; the registry calls it on level changes. */
+  sync(): void {
     const enabled = this.#compute(this.#core.level)
     if (enabled === this.#enabled) return
     this.#enabled = enabled
     const change: FlagChange = { name: this.name, enabled, level: this.#core.level, override: this.#override }
     for (const fn of [...this.#listeners]) callSafely(this.#core, fn, change)
+  }
+
+  /** Whether the flag would be on at `level` (observe mode's preview). */
+  enabledAt(level: Level): boolean {
+    return this.#compute(level)
+  }
+
+  /** A second declaration with another `offAt`: the latest wins. */
+  redeclare(offAt: ThresholdLevel): void {
+    this.#offAt = offAt
+    this.sync()
+  }
+
+  /** The controller closed: no listener is called again. */
+  detach(): void {
+    this.#listeners.clear()
   }
 
   #compute(level: Level): boolean {

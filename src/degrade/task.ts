@@ -47,16 +47,6 @@ export interface TaskLinks {
   onStop?: (task: Task) => void
 }
 
-/** Builds a task for `pressure.tasks.every()`; the constructor is private to this module. */
-export let createTask: (
-  core: ControllerCore,
-  name: string,
-  intervalMs: number,
-  fn: TaskFn,
-  pauseAt: ThresholdLevel,
-  links?: TaskLinks,
-) => Task
-
 /**
  * A background job that runs every `intervalMs` and pauses under pressure. The interval is the
  * delay between the END of one run and the start of the next, so runs of one task never overlap
@@ -64,7 +54,36 @@ export let createTask: (
  * a task that missed a run while paused runs once at once, then resumes its rhythm.
  * Created by `pressure.tasks.every()`.
  */
-export class Task {
+export interface Task {
+  readonly name: string
+  readonly intervalMs: number
+  readonly pauseAt: ThresholdLevel
+  /** True while the effective level is at or above `pauseAt`. */
+  readonly paused: boolean
+  /** True while a run is in progress. */
+  readonly running: boolean
+  readonly runs: number
+  /** Runs that threw or rejected. */
+  readonly failures: number
+  readonly lastRunAt: number | null
+  readonly stopped: boolean
+  /**
+   * Runs the task now, even while paused (an operator's explicit request), unless it is stopped.
+   * A run already in progress is not doubled: its promise is returned. The next scheduled run
+   * comes `intervalMs` after this one ends. Never rejects: failures are reported.
+   */
+  runNow(): Promise<void>
+  /**
+   * Stops the task for good: no further run starts, the signal given to the run in progress is
+   * aborted, and `tasks.list()` no longer shows it. Resolves when that run has settled (at once
+   * when none is in progress).
+   */
+  stop(): Promise<void>
+  info(): TaskInfo
+}
+
+/** The tasks `TaskScheduler` builds: a timer re-armed after each run, paused by the level the controller applies. */
+export class ScheduledTask implements Task {
   readonly name: string
   readonly intervalMs: number
   readonly pauseAt: ThresholdLevel
@@ -85,11 +104,7 @@ export class Task {
   #failures = 0
   #lastRunAt: number | null = null
 
-  static {
-    createTask = (...args) => new Task(...args)
-  }
-
-  private constructor(
+  constructor(
     core: ControllerCore,
     name: string,
     intervalMs: number,
@@ -116,12 +131,10 @@ export class Task {
     this.#arm(intervalMs)
   }
 
-  /** True while the effective level is at or above `pauseAt`. */
   get paused(): boolean {
     return this.#paused
   }
 
-  /** True while a run is in progress. */
   get running(): boolean {
     return this.#current !== undefined
   }
@@ -130,7 +143,6 @@ export class Task {
     return this.#runs
   }
 
-  /** Runs that threw or rejected. */
   get failures(): number {
     return this.#failures
   }
@@ -143,11 +155,6 @@ export class Task {
     return this.#stopped
   }
 
-  /**
-   * Runs the task now, even while paused (an operator's explicit request), unless it is stopped.
-   * A run already in progress is not doubled: its promise is returned. The next scheduled run
-   * comes `intervalMs` after this one ends. Never rejects: failures are reported.
-   */
   runNow(): Promise<void> {
     if (this.#stopped) return Promise.resolve()
     clearTimeout(this.#timer)
@@ -155,11 +162,6 @@ export class Task {
     return this.#run()
   }
 
-  /**
-   * Stops the task for good: no further run starts, the signal given to the run in progress is
-   * aborted, and `tasks.list()` no longer shows it. Resolves when that run has settled (at once
-   * when none is in progress).
-   */
   stop(): Promise<void> {
     if (!this.#stopped) {
       this.#stopped = true

@@ -76,7 +76,7 @@ function isLive(controller: unknown): boolean {
  * functions by their source, other objects (a logger, a class instance) by their own fields a few
  * levels deep. Bounded, and safe on cycles.
  */
-export function fingerprintOf(value: unknown, depth = 0, seen = new Set<object>()): string {
+function fingerprintOf(value: unknown, depth = 0, seen = new Set<object>()): string {
   if (typeof value === 'function') return `fn(${String(value)})`
   if (typeof value === 'bigint') return `${value}n`
   if (typeof value === 'symbol') return String(value)

@@ -8,7 +8,7 @@ import {
   type CloseOnSignalsOptions,
 } from './signals.js'
 import type { ShutdownHook, ShutdownHookOptions, ShutdownOptions } from './types.js'
-import { TimeoutError } from '../degrade/limits/timeout.js'
+import { TimeoutError } from '../util/errors.js'
 
 interface Registered {
   fn: ShutdownHook

@@ -1,4 +1,4 @@
-import type { CacheBudgetStats } from '../caches/budget.js'
+import type { CacheBudgetStats } from '../caches/pool.js'
 import type { CacheStats } from '../caches/types.js'
 import type { ReservationStats } from '../degrade/reserve/ledger.js'
 import type { FlagInfo } from '../degrade/features.js'

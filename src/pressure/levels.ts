@@ -18,10 +18,6 @@ export const THRESHOLD_LEVELS: readonly ThresholdLevel[] = Object.freeze(['warni
 /** 0 for `normal` … 3 for `emergency`. */
 export const levelRank: (level: Level) => number = rankOf(LEVELS)
 
-export function isLevel(value: unknown): value is Level {
-  return typeof value === 'string' && (LEVELS as readonly string[]).includes(value)
-}
-
 /** True when `level` is `threshold` or above it. */
 export function atOrAbove(level: Level, threshold: Level): boolean {
   return levelRank(level) >= levelRank(threshold)

@@ -15,8 +15,6 @@ import {
   optionKeys,
 } from '../util/validate.js'
 
-export { DEFAULT_THRESHOLDS } from './tuning.js'
-
 /** The options of the pressure controller itself; subsystems validate their own keys. */
 export interface PressureOptions extends PressureTuning {
   /** Default `[heapSource(), rssSource()]`, plus `cgroupSource()` in a cgroup with a memory limit (`defaultSources()`). */

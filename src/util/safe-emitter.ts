@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
-import type { Logger } from '../pressure/types.js'
+import type { Logger } from './logger.js'
 import { checkFunction, checkOneOf } from './validate.js'
 
 type Listener = (...args: unknown[]) => void

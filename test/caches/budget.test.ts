@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createController, type Controller, type ControllerOptions, type ManagedLru } from '../../src/index.js'
-import { drive } from './helpers.js'
+import { drive } from '../support/drive.js'
 
 const opened: Controller[] = []
 afterEach(() => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { LEVELS, type CachePriority, type Level } from '../../src/index.js'
-import { drive, fill } from './helpers.js'
+import { drive } from '../support/drive.js'
+import { fill } from './helpers.js'
 
 const EXPECTED: Record<Level, Record<CachePriority, number>> = {
   normal: { essential: 1000, normal: 1000, optional: 1000 },

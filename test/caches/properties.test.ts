@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CACHE_POLICY, LEVELS, type CachePriority, type Level } from '../../src/index.js'
-import { drive } from './helpers.js'
+import { drive } from '../support/drive.js'
 
 type Op =
   | { kind: 'set'; key: number; size: number }

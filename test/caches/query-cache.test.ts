@@ -2,7 +2,7 @@ import { QueryClient, QueryObserver, type QueryKey } from '@tanstack/query-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { estimateSize } from '../../src/index.js'
 import { manageQueryCache } from '../../src/query.js'
-import { drive } from './helpers.js'
+import { drive } from '../support/drive.js'
 
 const clients: QueryClient[] = []
 afterEach(() => {

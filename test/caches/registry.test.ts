@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createController, DEFAULT_CACHE_POLICY, type CacheStats, type Level, type Managed } from '../../src/index.js'
-import { drive, fill } from './helpers.js'
+import { drive } from '../support/drive.js'
+import { fill } from './helpers.js'
 
 /** A hand-written `Managed`, recording the resizes it receives. */
 function fake(name = 'fake') {

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CACHE_POLICY, type CacheStats, type Level, type Managed } from '../../src/index.js'
-import { drive, fill, emptyStats } from './helpers.js'
+import { drive } from '../support/drive.js'
+import { fill, emptyStats } from './helpers.js'
 
 // Contract §8: back at normal, a cache's capacity returns from what pressure left it to its max
 // step by step over `regrowMs` (default 30 s), driven by samples and the controller's clock.

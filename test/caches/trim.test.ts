@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
-import { drive } from './helpers.js'
+import { drive } from '../support/drive.js'
 
 const MILLION = 1_000_000
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { drive } from '../pressure/helpers.js'
+import { drive } from '../support/drive.js'
 import type { FlagChange } from '../../src/index.js'
 
 afterEach(() => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { drive } from '../pressure/helpers.js'
+import { drive } from '../support/drive.js'
 import { createController, type LevelChange } from '../../src/index.js'
 import { requireBuild, startFixture } from '../support/fixture-process.js'
 

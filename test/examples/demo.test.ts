@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { get, parsePrometheus } from '../observe/helpers.js'
+import { parsePrometheus } from '../observe/helpers.js'
+import { get } from '../support/http.js'
 import { metricNames, PROMETHEUS_SERIES, shippedRules } from '../observe/rules.js'
 
 // A real-process test: the demo is a program, its behaviour is the point. It runs the BUILT

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { drive } from '../pressure/helpers.js'
+import { drive } from '../support/drive.js'
 import { sharedController, TimeoutError, type Controller } from '../../src/index.js'
 import { requireBuild, startFixture, type Fixture } from '../support/fixture-process.js'
 

@@ -1,18 +1,4 @@
-import { request, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import type { Reading, Source } from '../../src/index.js'
-
-/** A source whose reading the test sets. */
-export function scriptedSource(name = 'heap', limit = 100 * 1024 * 1024): Source & { used: number; limit: number } {
-  return {
-    name,
-    used: 0,
-    limit,
-    read(): Reading {
-      return { used: this.used, limit: this.limit }
-    },
-  }
-}
+import { request, type IncomingHttpHeaders } from 'node:http'
 
 /** A clock the test moves. */
 export function manualClock(start = 1_700_000_000_000): { now: () => number; advance(ms: number): void } {
@@ -65,37 +51,6 @@ export function parsePrometheus(text: string): PromScrape {
     value: (name, labels = {}) => series.find((s) => s.name === name && matches(s, labels))?.value,
     all: (name) => series.filter((s) => s.name === name),
   }
-}
-
-export async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
-export async function close(server: Server): Promise<void> {
-  server.closeAllConnections()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-}
-
-export interface Answer {
-  status: number
-  headers: IncomingHttpHeaders
-  body: string
-}
-
-/** One request with node:http (no keep-alive), the whole body read. */
-export function get(url: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (body += chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end()
-  })
 }
 
 export interface SseEvent {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createController } from '../../src/index.js'
 import { collectMetrics } from '../../src/prometheus.js'
 import { isExecutable, requirement } from '../support/machine.js'
-import { scriptedSource } from './helpers.js'
+import { bytesSource } from '../support/sources.js'
 import {
   alertRules,
   DASHBOARD,
@@ -26,7 +26,7 @@ import {
 
 const root = ROOT
 
-const pressure = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
+const pressure = createController({ autoStart: false, sources: [bytesSource()], logger: {} })
 afterAll(() => pressure.close())
 const published = new Set(collectMetrics(pressure, { registry: new Registry() }).names)
 

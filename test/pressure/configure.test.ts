@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createController, PressureController } from '../../src/index.js'
 import { fill } from '../caches/helpers.js'
-import { drive, scriptedSource } from './helpers.js'
+import { drive } from '../support/drive.js'
+import { scriptedSource } from '../support/sources.js'
 
 // Contract §8: configure() changes the named options on a live controller, checked exactly as at
 // construction; a bad value changes nothing and throws; the next sample uses them.

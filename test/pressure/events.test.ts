@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createController, SourceError, type Controller, type LevelChange } from '../../src/index.js'
-import { drive, scriptedSource } from './helpers.js'
+import { drive } from '../support/drive.js'
+import { scriptedSource } from '../support/sources.js'
 
 describe('listener bookkeeping: on / once / off', () => {
   it('once() fires once; off() before it fires removes it', () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createController, SourceError, type Logger } from '../../src/index.js'
-import { drive, scriptedSource } from './helpers.js'
+import { drive } from '../support/drive.js'
+import { scriptedSource } from '../support/sources.js'
 
 afterEach(() => {
   vi.useRealTimers()

@@ -2,7 +2,7 @@
 // and close(). Driven by hand: autoStart false, an injected clock.
 import { describe, expect, it, vi } from 'vitest'
 import { createController, type Source, type SourceContext, type SourceFloor } from '../../src/index.js'
-import { scriptedSource } from './helpers.js'
+import { scriptedSource } from '../support/sources.js'
 
 /** A source at a fixed ratio whose poll() returns what the test sets, and records its calls. */
 function signalling(ratio = 0.3) {

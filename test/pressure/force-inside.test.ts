@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { LevelChange } from '../../src/index.js'
-import { drive } from './helpers.js'
+import { drive } from '../support/drive.js'
 
 /** A controller with a flag, a cache of 100 entries, and an empty shed config; driven by hand. */
 function setup() {

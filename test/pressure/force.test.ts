@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { drive } from './helpers.js'
+import { drive } from '../support/drive.js'
 
 afterEach(() => {
   vi.useRealTimers()

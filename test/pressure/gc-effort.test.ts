@@ -2,7 +2,8 @@
 // through the GC seam, the controller's clock injected; no real GC, no real time.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createController, GC_EFFORT_RULES, type GcInfo, type LevelChange } from '../../src/index.js'
-import { gcSeam, MiB, scriptedSource } from './helpers.js'
+import { gcSeam } from '../support/drive.js'
+import { MiB, scriptedSource } from '../support/sources.js'
 
 beforeEach(() => {
   vi.useFakeTimers()

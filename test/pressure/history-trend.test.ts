@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createController, type Source } from '../../src/index.js'
-import { drive, gcSeam, MiB } from './helpers.js'
+import { drive, gcSeam } from '../support/drive.js'
+import { MiB } from '../support/sources.js'
 
 afterEach(() => {
   vi.useRealTimers()

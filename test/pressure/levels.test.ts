@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createController, LEVELS, type Level } from '../../src/index.js'
-import { drive } from './helpers.js'
+import { drive } from '../support/drive.js'
 
 describe('thresholds', () => {
   it('exposes the levels in order', () => {

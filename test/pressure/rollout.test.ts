@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createController, type ControllerOptions, type LevelChange } from '../../src/index.js'
 import { fill } from '../caches/helpers.js'
-import { scriptedSource } from './helpers.js'
+import { scriptedSource } from '../support/sources.js'
 
 // Contract §8: observe mode measures, emits every event and metric, and logs what it would do,
 // but changes nothing; switching back to 'enforce' applies the current level at once.

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createController, PressureController, type ControllerOptions } from '../../src/index.js'
-import { gcSeam, scriptedSource } from './helpers.js'
+import { gcSeam } from '../support/drive.js'
+import { scriptedSource } from '../support/sources.js'
 
 beforeEach(() => {
   vi.useFakeTimers()

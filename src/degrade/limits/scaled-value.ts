@@ -14,39 +14,40 @@ export interface Scaled {
 /** A fixed number, or a scaled value read at the moment it is used. */
 export type Scalable = number | Scaled
 
-/** Builds a scaled value for `pressure.limits.scale()`; the constructor is private to this module. */
-export let createScaledValue: (core: ControllerCore, values: Readonly<Record<Level, number>>) => ScaledValue
-
 /**
  * A number that depends on the controller's effective level: a page size, a batch size, a
  * timeout, a concurrency. `value` is read at the moment of use, so it follows the level (and
  * its hysteresis, staged recovery and `force()`) without any listener. Created by
  * `pressure.limits.scale()`.
  */
-export class ScaledValue implements Scaled {
+export interface ScaledValue extends Scaled {
+  /** The value for the effective level now. */
+  readonly value: number
+  /** The value for `level`. */
+  at(level: Level): number
+  /** The whole table, every level filled in. */
+  values(): Record<Level, number>
+  toJSON(): Record<Level, number>
+}
+
+/** A `ScaledValue` of a controller's table, read at the level the controller applies. */
+export class LevelScaledValue implements ScaledValue {
   readonly #core: ControllerCore
   readonly #values: Readonly<Record<Level, number>>
 
-  static {
-    createScaledValue = (core, values) => new ScaledValue(core, values)
-  }
-
-  private constructor(core: ControllerCore, values: Readonly<Record<Level, number>>) {
+  constructor(core: ControllerCore, values: Readonly<Record<Level, number>>) {
     this.#core = core
     this.#values = values
   }
 
-  /** The value for the effective level now. */
   get value(): number {
     return this.#values[this.#core.level]
   }
 
-  /** The value for `level`. */
   at(level: Level): number {
     return this.#values[checkOneOf('scaledValue.at', 'argument `level`', level, LEVELS)]
   }
 
-  /** The whole table, every level filled in. */
   values(): Record<Level, number> {
     return { ...this.#values }
   }

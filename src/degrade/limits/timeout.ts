@@ -1,28 +1,10 @@
 import { checkOptions, checkString, describe, MAX_TIMER_MS } from '../../util/validate.js'
 import { checkSignal } from '../../util/abort-signal.js'
-import { brandError } from '../../util/error-brand.js'
+import { TimeoutError } from '../../util/errors.js'
 import { isThenable } from '../../util/safe-call.js'
 import { readScalable, type Scalable } from './scaled-value.js'
 
-/**
- * The work given to `withTimeout` did not settle in time. Also the `reason` of the signal it was
- * given. `instanceof TimeoutError` holds whichever copy of heapguard (ESM or CJS) built it.
- */
-export class TimeoutError extends Error {
-  static {
-    brandError(this, 'TimeoutError')
-  }
-  override readonly name = 'TimeoutError'
-  /** Stable code for logs and `catch` filters. */
-  readonly code = 'HEAPGUARD_TIMEOUT'
-  constructor(
-    /** The limit that was exceeded, in ms. */
-    readonly ms: number,
-    label?: string,
-  ) {
-    super(`heapguard: ${label === undefined ? 'operation' : label} timed out after ${ms} ms`)
-  }
-}
+export { TimeoutError }
 
 export interface WithTimeoutOptions {
   /** A caller's signal (say, the request's): aborting it aborts the work and rejects with its reason. */

@@ -1,11 +1,16 @@
+import { brandError } from '../../util/error-brand.js'
 import { formatBytes } from '../../util/format-bytes.js'
 import type { Priority } from '../shed/priority.js'
 
 /**
  * Reported on `'error'` by the leak guard: a reservation held past `reservations.maxHoldMs`.
- * From then on it counts nothing; its `release()` stays harmless.
+ * From then on it counts nothing; its `release()` stays harmless. `instanceof ReservationLeakError`
+ * holds whichever copy of heapguard (ESM or CJS) built it.
  */
 export class ReservationLeakError extends Error {
+  static {
+    brandError(this, 'ReservationLeakError')
+  }
   override readonly name = 'ReservationLeakError'
   /** Stable code for logs and alerts. */
   readonly code = 'HEAPGUARD_RESERVATION_LEAK'

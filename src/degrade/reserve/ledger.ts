@@ -7,7 +7,7 @@ import { SourceAccount } from './account.js'
 import { ReservationLeakError } from './leak.js'
 import type { ReservationLines } from './lines.js'
 import { checkSource, type ReconcileRule, type ResolvedReservationOptions } from './options.js'
-import { createReservation, type HeldEntry, type Reservation, type ReservationOwner } from './reservation.js'
+import { LedgerReservation, type HeldEntry, type Reservation, type ReservationOwner } from './reservation.js'
 
 /** `pressure.reserve(bytes, options)`. */
 export interface ReserveOptions {
@@ -65,15 +65,25 @@ const W = 'reserve'
 const OPTION_KEYS: readonly (keyof ReserveOptions & string)[] = ['priority', 'source']
 const zeros = (): Record<Priority, number> => ({ critical: 0, high: 0, normal: 0, low: 0 })
 
-/** Builds the controller's ledger; the constructor is private to this module. */
-export let createReservations: (core: ControllerCore, deps: LedgerDeps) => Reservations
-
 /**
- * The reservation ledger, `pressure.reservations`: what work has announced it will hold,
- * counted against a source as if it were already allocated, so that work that cannot fit is
- * refused before it allocates. See docs/reservations.md for the rules.
+ * The reservation ledger, `pressure.reservations`: what work has announced it will hold, counted
+ * against a source as if it were already allocated, so that work that cannot fit is refused
+ * before it allocates. Reserve with `pressure.reserve()`; see docs/reservations.md for the rules.
  */
-export class Reservations {
+export interface Reservations {
+  /** The ratio each priority's reservations must stay below (from the admission table and the thresholds). */
+  readonly lines: ReservationLines
+  /** @deprecated Since 0.2.0: read `pressure.reserved`, the same figure. To be removed in 1.0. */
+  readonly reserved: number
+  /** @deprecated Since 0.2.0: call `pressure.reserve()`, the same function. To be removed in 1.0. */
+  reserve(bytes: number, options?: ReserveOptions): Reservation
+  /** The live reservations, oldest first. */
+  list(): ReservationInfo[]
+  stats(): ReservationStats
+}
+
+/** The controller's `Reservations`; `pressure.reserve()` and `pressure.reserved` are its `reserve` and `reserved`. */
+export class ReservationLedger implements Reservations {
   readonly #core: ControllerCore
   readonly #deps: LedgerDeps
   readonly #sourceNames: readonly string[]
@@ -85,11 +95,7 @@ export class Reservations {
   #expired = 0
   #claimed = 0
 
-  static {
-    createReservations = (core, deps) => new Reservations(core, deps)
-  }
-
-  private constructor(core: ControllerCore, deps: LedgerDeps) {
+  constructor(core: ControllerCore, deps: LedgerDeps) {
     this.#core = core
     this.#deps = deps
     this.#sourceNames = core.readings.sources.map((s) => s.name)
@@ -104,7 +110,6 @@ export class Reservations {
     })
   }
 
-  /** The ratio each priority's reservations must stay below (from the admission table and the thresholds). */
   get lines(): ReservationLines {
     return this.#deps.lines()
   }
@@ -143,7 +148,7 @@ export class Reservations {
       // A closed controller admits everything and counts nothing, as shedding does.
       entry.state = 'released'
       entry.outstanding = 0
-      return createReservation(entry, this.#owner)
+      return new LedgerReservation(entry, this.#owner)
     }
     if (!this.#core.observing) this.#previewed.clear()
     const reading = this.#core.readings.read(name)
@@ -165,10 +170,9 @@ export class Reservations {
     account.add(entry, reading?.used ?? account.lastUsed ?? 0)
     this.#granted[priority]++
     this.#core.readings.regrade()
-    return createReservation(entry, this.#owner)
+    return new LedgerReservation(entry, this.#owner)
   }
 
-  /** The live reservations, oldest first. */
   list(): ReservationInfo[] {
     const now = this.#core.now()
     const out: ReservationInfo[] = []

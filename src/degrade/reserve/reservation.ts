@@ -22,9 +22,6 @@ export interface HeldEntry {
   claim?: { release(): void } | undefined
 }
 
-/** Builds the handle of an entry; module-private, so only the ledger makes reservations. */
-export let createReservation: (entry: HeldEntry, ledger: ReservationOwner) => Reservation
-
 /** What a reservation asks of the ledger that made it. */
 export interface ReservationOwner {
   release(entry: HeldEntry): void
@@ -38,7 +35,7 @@ export interface ReservationOwner {
  * `res.on('close', job.release)` works), and `using job = pressure.reserve(...)` releases it at
  * the end of the scope.
  */
-export class Reservation implements Disposable {
+export interface Reservation extends Disposable {
   /** The bytes reserved. */
   readonly bytes: number
   readonly priority: Priority
@@ -46,14 +43,23 @@ export class Reservation implements Disposable {
   readonly source: string
   /** When it was granted, by the controller's clock. */
   readonly grantedAt: number
+  readonly state: ReservationState
+  /** Bytes it adds to its source's reading now: its bytes less what its work has allocated since, as the `reconcile` rule sees it; 0 once released. */
+  readonly counted: number
+  /** Stops counting. Idempotent; harmless after expiry and after the controller closed. */
+  readonly release: () => void
+}
+
+/** The ledger's handle on one of its entries. */
+export class LedgerReservation implements Reservation {
+  readonly bytes: number
+  readonly priority: Priority
+  readonly source: string
+  readonly grantedAt: number
   readonly #entry: HeldEntry
   readonly #owner: ReservationOwner
 
-  static {
-    createReservation = (entry, owner) => new Reservation(entry, owner)
-  }
-
-  private constructor(entry: HeldEntry, owner: ReservationOwner) {
+  constructor(entry: HeldEntry, owner: ReservationOwner) {
     this.bytes = entry.bytes
     this.priority = entry.priority
     this.source = entry.source
@@ -66,12 +72,10 @@ export class Reservation implements Disposable {
     return this.#entry.state
   }
 
-  /** Bytes it adds to its source's reading now: its bytes less what its work has allocated since, as the `reconcile` rule sees it; 0 once released. */
   get counted(): number {
     return this.#entry.state === 'held' ? this.#owner.counted(this.#entry) : 0
   }
 
-  /** Stops counting. Idempotent; harmless after expiry and after the controller closed. */
   readonly release = (): void => {
     const entry = this.#entry
     if (entry.state !== 'held') return

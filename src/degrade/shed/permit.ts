@@ -43,23 +43,12 @@ export interface PermitIssuer {
 }
 
 /**
- * The shedder's side of a permit; module-private, so nothing outside the shedder can grant a
- * permit a slot or turn it away. `waiter()` is what the limiter queues: made only for permits
- * that wait, so an immediate decision costs one object.
- */
-export let permitControl: {
-  create(issuer: PermitIssuer, priority: Priority, retryAfter: number, reserves: boolean): Permit
-  waiter(permit: Permit): Waiter
-  granted(permit: Permit): void
-  rejected(permit: Permit, reason: QueueExit): void
-  whenDecided(permit: Permit, callback: PermitCallback): void
-}
-
-/**
- * An immediate decision is read from `state` (and `refusal`) by whoever asked, who then calls
- * its continuation outside any guard, so an exception there reaches its own caller. Only a
- * decision that comes later, from the queue, goes through the callback given to `whenDecided`,
- * guarded: it runs from a timer or another request's release, where nothing may be thrown.
+ * The shedder's permits. Only `ShedPermit`'s members are public; the others are the shedder's
+ * (a permit as users hold it has none of them, so no caller can grant itself a slot). An
+ * immediate decision is read from `state` (and `refusal`) by whoever asked, who then calls its
+ * continuation outside any guard, so an exception there reaches its own caller. Only a decision
+ * that comes later, from the queue, goes through the callback given to `whenDecided`, guarded: it
+ * runs from a timer or another request's release, where nothing may be thrown.
  */
 export class Permit implements ShedPermit {
   readonly priority: Priority
@@ -71,19 +60,7 @@ export class Permit implements ShedPermit {
   #callback: PermitCallback | undefined
   #waiter: Waiter | undefined
 
-  static {
-    permitControl = {
-      create: (issuer, priority, retryAfter, reserves) => new Permit(issuer, priority, retryAfter, reserves),
-      waiter: (permit) => (permit.#waiter ??= permit.#makeWaiter()),
-      granted: (permit) => permit.#granted(),
-      rejected: (permit, reason) => permit.#rejected(reason),
-      whenDecided: (permit, callback) => {
-        if (permit.#state === 'waiting') permit.#callback = callback
-      },
-    }
-  }
-
-  private constructor(issuer: PermitIssuer, priority: Priority, retryAfter: number, reserves: boolean) {
+  constructor(issuer: PermitIssuer, priority: Priority, retryAfter: number, reserves: boolean) {
     this.#issuer = issuer
     this.priority = priority
     this.#retryAfter = retryAfter
@@ -107,6 +84,26 @@ export class Permit implements ShedPermit {
       this.#callback = undefined
       if (this.#waiter !== undefined) this.#issuer.withdraw(this.#waiter)
     }
+  }
+
+  /** What the limiter queues: made only for permits that wait, so an immediate decision costs one object. */
+  waiter(): Waiter {
+    return (this.#waiter ??= this.#makeWaiter())
+  }
+
+  /** A slot was taken for it (the shedder decided at once, or the limiter drained the queue). */
+  grant(): void {
+    this.#granted()
+  }
+
+  /** Turned away: by the admission table or a full queue (at once), or from the queue (later). */
+  refuse(reason: QueueExit): void {
+    this.#rejected(reason)
+  }
+
+  /** The callback of a decision that comes later; ignored once decided. */
+  whenDecided(callback: PermitCallback): void {
+    if (this.#state === 'waiting') this.#callback = callback
   }
 
   #makeWaiter(): Waiter {

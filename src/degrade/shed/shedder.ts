@@ -1,17 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ControllerCore } from '../../pressure/core.js'
 import type { Level } from '../../pressure/levels.js'
 import { checkSignal } from '../../util/abort-signal.js'
 import { SafeEmitter } from '../../util/safe-emitter.js'
 import { checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions } from '../../util/validate.js'
-import type { ReserveTarget } from '../reserve/request.js'
 import type { AdmissionTable } from './admission.js'
 import { ConcurrencyLimiter } from './concurrency-limiter.js'
 import { ShedError, type ShedReason, type ShedRefusal } from './error.js'
-import { HttpGuard, type ShedHttpOptions } from './http/guard.js'
-import { createShedMiddleware, type ShedMiddleware } from './http/middleware.js'
 import { checkRetryAfter, resolveShedOptions, type ResolvedShedOptions, type ShedOptions } from './options.js'
-import { permitControl, type Permit, type PermitCallback, type PermitIssuer, type ShedPermit } from './permit.js'
+import { Permit, type PermitCallback, type PermitIssuer, type ShedPermit } from './permit.js'
 import { previewAdmission } from './preview.js'
 import { PRIORITIES, type Priority } from './priority.js'
 import { runInSlot } from './run.js'
@@ -44,24 +40,47 @@ interface AcquirePlan {
   readonly reserves: boolean
 }
 
-/** `pressure.reserve`, as `run()` and the middleware use it. */
-export type ShedReserve = ReserveTarget['reserve']
-
-/** Builds the controller's shedder; the constructor is private to this module. */
-export let createShedder: (core: ControllerCore, options?: ShedOptions, reserve?: ShedReserve) => Shedder
-
-/** Counts a memory refusal (reason `'memory'`) as any other and builds its error; module-private, for the reservation ledger. */
-export let refuseMemory: (shedder: Shedder, priority: Priority) => ShedError
+/** `pressure.reserve`, as `run({ bytes })` uses it. */
+export type ShedReserve = (bytes: number, options?: { priority?: Priority }) => { release(): void }
 
 /**
  * Load shedding by priority: an admission table per level, an optional concurrency limit per
- * level with a bounded wait queue, and the HTTP glue. Reached as `pressure.shed`.
- *
- * The table row and the limit of the current level are looked up once per level change, so
- * `admit()` and an admission at a level without a limit cost one property read and a counter.
- * Once the controller is closed, queued work is refused and everything else is admitted.
+ * level with a bounded wait queue. Reached as `pressure.shed`, whose type (`Shedder`) adds the
+ * middleware for node:http that the HTTP layer builds on this API (src/http/node/middleware.ts).
  */
-export class Shedder {
+export interface ShedderCore {
+  /** The admission table in force, per level and priority (after merging the options over the default). */
+  readonly admission: AdmissionTable
+  /** The concurrency limit per level (null = none), after inheritance from lower levels. */
+  readonly limits: Readonly<Record<Level, number | null>>
+  /** Seconds sent in `Retry-After` unless a middleware or call says otherwise. */
+  readonly retryAfter: number
+  admit(priority?: Priority): boolean
+  acquire(priority: Priority, callback: PermitCallback, options?: AcquireOptions): ShedPermit
+  run<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: RunOptions): Promise<T>
+  stats(): ShedStats
+  on<E extends 'refused'>(event: E, fn: (...args: ShedEvents[E]) => void): this
+  once<E extends 'refused'>(event: E, fn: (...args: ShedEvents[E]) => void): this
+  off<E extends 'refused'>(event: E, fn?: (...args: ShedEvents[E]) => void): this
+}
+
+/** What the composition root hands a shedder besides its options. */
+export interface ShedderParts<Middleware> {
+  /** `pressure.reserve`, for `run({ bytes })`. */
+  readonly reserve: ShedReserve
+  /** Builds `shed.middleware` on the shedder's public API (src/http/node/middleware.ts). */
+  readonly middleware: (shedder: ShedderCore) => Middleware
+}
+
+/**
+ * The controller's `ShedderCore`. The table row and the limit of the current level are looked up
+ * once per level change, so `admit()` and an admission at a level without a limit cost one
+ * property read and a counter. Once the controller is closed, queued work is refused and
+ * everything else is admitted.
+ */
+export class PriorityShedder<Middleware> implements ShedderCore {
+  /** `shed.middleware`, built by the HTTP layer on this shedder's public API. */
+  readonly middleware: Middleware
   readonly #core: ControllerCore
   readonly #options: ResolvedShedOptions
   readonly #limiter: ConcurrencyLimiter
@@ -76,17 +95,11 @@ export class Shedder {
   readonly #defaultPlan: AcquirePlan
   #allowed: Readonly<Record<Priority, boolean>>
   #admitted = 0
-  readonly #reserve: ShedReserve | undefined
+  readonly #reserve: ShedReserve
 
-  static {
-    createShedder = (core, options, reserve) => new Shedder(core, options, reserve)
-    refuseMemory = (shedder, priority) =>
-      new ShedError(shedder.#refuse(priority, 'memory', shedder.#options.retryAfter))
-  }
-
-  private constructor(core: ControllerCore, options?: ShedOptions, reserve?: ShedReserve) {
+  constructor(core: ControllerCore, options: ShedOptions | undefined, parts: ShedderParts<Middleware>) {
     this.#core = core
-    this.#reserve = reserve
+    this.#reserve = parts.reserve
     this.#options = resolveShedOptions(options)
     this.#limiter = new ConcurrencyLimiter(this.#options.queueSize, this.#options.queueTimeoutMs, PRIORITIES.length)
     // Listener failures go to the controller's 'error' event (or its logger), like every other.
@@ -114,19 +127,17 @@ export class Shedder {
     core.onLevelChange(() => this.#applyLevel())
     core.onPreview((change) => previewAdmission(this.#options.admission, this.#options.limits, change))
     core.onClose(() => this.#close())
+    this.middleware = parts.middleware(this)
   }
 
-  /** The admission table in force, per level and priority (after merging the options over the default). */
   get admission(): AdmissionTable {
     return this.#options.admission
   }
 
-  /** The concurrency limit per level (null = none), after inheritance from lower levels. */
   get limits(): Readonly<Record<Level, number | null>> {
     return this.#options.limits
   }
 
-  /** Seconds sent in `Retry-After` unless a middleware or call says otherwise. */
   get retryAfter(): number {
     return this.#options.retryAfter
   }
@@ -161,7 +172,7 @@ export class Shedder {
     }
     checkFunction('shed.acquire', 'argument `callback`', callback)
     const permit = this.#decide(priority, this.#planOf(options))
-    if (permit.state === 'waiting') permitControl.whenDecided(permit, callback)
+    if (permit.state === 'waiting') permit.whenDecided(callback)
     // Immediate: called here, unguarded, so what the callback throws reaches the caller of acquire().
     else callback(permit.refusal, permit)
     return permit
@@ -203,22 +214,9 @@ export class Shedder {
     })
   }
 
-  /**
-   * Middleware for node:http, Connect and Express. Refused requests are answered at once with
-   * 503, `Retry-After` and `{ error, level, retryAfter }`; an admitted request holds its slot
-   * until its response closes (finished, or the client went away).
-   */
-  middleware<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
-    options: ShedHttpOptions<Req> = {},
-  ): ShedMiddleware<Req, Res> {
-    const core = this.#core
-    const target = {
-      shed: this,
-      report: (error: unknown) => core.report(error),
-      ...(this.#reserve === undefined ? {} : { reserve: this.#reserve }),
-    }
-    const guard = new HttpGuard<Req>(target, 'shed.middleware', options)
-    return createShedMiddleware<Req, Res>(guard)
+  /** Counts a memory refusal (reason `'memory'`) as any other and builds its error: the reservation ledger's refusals. */
+  refuseMemory(priority: Priority): ShedError {
+    return new ShedError(this.#refuse(priority, 'memory', this.#options.retryAfter))
   }
 
   stats(): ShedStats {
@@ -255,17 +253,17 @@ export class Shedder {
    * queued for a slot. Nobody is called here; the caller reads the permit's state.
    */
   #decide(priority: Priority, plan: AcquirePlan): Permit {
-    const permit = permitControl.create(this.#issuer, priority, plan.retryAfter, plan.reserves)
+    const permit = new Permit(this.#issuer, priority, plan.retryAfter, plan.reserves)
     // Work that reserves is refused by its reservation, not by the measured level (a forced one still holds).
     if (!this.#allowed[priority] && !(plan.reserves && this.#core.forced === null)) {
-      permitControl.rejected(permit, 'level')
+      permit.refuse('level')
     } else if (priority === 'critical') {
       this.#limiter.forceAcquire()
-      permitControl.granted(permit)
+      permit.grant()
     } else if (this.#limiter.tryAcquire()) {
-      permitControl.granted(permit)
-    } else if (!this.#limiter.enqueue(permitControl.waiter(permit))) {
-      permitControl.rejected(permit, 'queue-full')
+      permit.grant()
+    } else if (!this.#limiter.enqueue(permit.waiter())) {
+      permit.refuse('queue-full')
     }
     return permit
   }
@@ -275,7 +273,6 @@ export class Shedder {
     if (bytes === undefined) return undefined
     const checked = checkNumber('shed.run', 'option `bytes`', bytes, { min: 0 })
     const reserve = this.#reserve
-    if (reserve === undefined) throw new TypeError('shed.run: option `bytes` needs a controller with reserve()')
     return () => reserve(checked, { priority })
   }
 

@@ -1,8 +1,6 @@
-import type { OutgoingHttpHeaders } from 'node:http'
 import { checkNumber, checkOptions, checkString } from '../../util/validate.js'
 import { checkController, type ObservedController } from '../observed.js'
-import { BASE_HEADERS, isReadMethod } from '../respond.js'
-import { DASHBOARD_CSP, renderPage } from './page.js'
+import { renderPage } from './page.js'
 import { readState, type DashboardState } from './state.js'
 import type { Sample } from '../../pressure/types.js'
 import { DashboardStream } from './stream.js'
@@ -23,35 +21,10 @@ export interface DashboardOptions {
 /** Idle streams get a comment line this often, so proxies keep them open. */
 const HEARTBEAT_MS = 15_000
 
-/** What a request to the dashboard gets, decided from its method, its token and its query. */
-export type DashboardRoute = 'method-not-allowed' | 'unauthorized' | 'stream' | 'json' | 'page'
-
-export const UNAUTHORIZED = Object.freeze({
-  status: 401,
-  body: Object.freeze({ error: 'a valid token is required (Authorization: Bearer <token> or ?token=<token>)' }),
-  headers: Object.freeze({ 'WWW-Authenticate': 'Bearer realm="heapguard"' }),
-})
-
-/** The page may run only its own script and style, and no other page may frame it. */
-export const PAGE_HEADERS: Readonly<OutgoingHttpHeaders> = Object.freeze({
-  'Content-Security-Policy': DASHBOARD_CSP,
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-})
-
-export const EVENT_STREAM_TYPE = 'text/event-stream; charset=utf-8'
-
-/** Headers of the event stream, besides its content type. */
-export const STREAM_HEADERS: Readonly<OutgoingHttpHeaders> = Object.freeze({
-  ...BASE_HEADERS,
-  // Proxies such as nginx buffer responses by default, which would hold the events back.
-  'X-Accel-Buffering': 'no',
-})
-
 /**
  * One dashboard of one controller, whatever serves it (the node handler of `heapguard/http`, the
- * Web handler of `heapguard/web`): the checked options, the page, the live stream, and the
- * routing of a request.
+ * Web handler of `heapguard/web`, both in src/http): the checked options, the page, the live
+ * stream, and the token check.
  */
 export class Dashboard {
   readonly controller: ObservedController
@@ -75,18 +48,9 @@ export class Dashboard {
     this.page = renderPage({ title, token: token! })
   }
 
-  /**
-   * - `GET <path>` — the page;
-   * - `GET <path>?stream=1` — Server-Sent Events (`snapshot`, then `update`s), used by the page;
-   * - `GET <path>?format=json` — the same state once, as JSON.
-   *
-   * Every request needs the token; without it the answer is 401.
-   */
-  route(method: string | undefined, authorization: string | null | undefined, query: URLSearchParams): DashboardRoute {
-    if (!isReadMethod(method)) return 'method-not-allowed'
-    if (!this.#auth.allows(authorization, query)) return 'unauthorized'
-    if (query.has('stream')) return 'stream'
-    return query.get('format') === 'json' ? 'json' : 'page'
+  /** Whether a request carries the token: `Authorization: Bearer <token>` or `?token=<token>`. */
+  allows(authorization: string | null | undefined, query: URLSearchParams): boolean {
+    return this.#auth.allows(authorization, query)
   }
 
   /** The answer to `?format=json`. */

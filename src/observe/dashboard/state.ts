@@ -5,7 +5,7 @@ import type { Floor, LevelChange, Sample, Thresholds } from '../../pressure/type
 import type { CacheStats } from '../../caches/types.js'
 import type { FlagInfo } from '../../degrade/features.js'
 import type { TaskInfo } from '../../degrade/task.js'
-import type { CacheBudgetStats } from '../../caches/budget.js'
+import type { CacheBudgetStats } from '../../caches/pool.js'
 import type { ObservedController, ObservedReservationStats, ObservedShedStats } from '../observed.js'
 import { messageOf } from '../../util/validate.js'
 

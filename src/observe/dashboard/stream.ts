@@ -30,7 +30,7 @@ export interface StreamClient {
 }
 
 /** A client that stops reading is dropped once this much is waiting for it. */
-export const MAX_BUFFERED_BYTES = 1024 * 1024
+const MAX_BUFFERED_BYTES = 1024 * 1024
 /**
  * Chart points kept while updates keep failing to go out; older ones are dropped (the chart just
  * has a gap) rather than growing without end.

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { describe } from '../../util/validate.js'
 
 /** Shorter tokens can be guessed; 16 characters of a random string is the floor we accept. */
-export const MIN_TOKEN_LENGTH = 16
+const MIN_TOKEN_LENGTH = 16
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest()

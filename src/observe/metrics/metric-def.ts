@@ -1,4 +1,4 @@
-import type { CacheBudgetStats } from '../../caches/budget.js'
+import type { CacheBudgetStats } from '../../caches/pool.js'
 import type { CacheStats } from '../../caches/types.js'
 import { PRIORITIES, type Priority } from '../../degrade/shed/priority.js'
 import type { TaskInfo } from '../../degrade/task.js'

@@ -5,7 +5,7 @@ import type { Level } from '../../pressure/levels.js'
 import type { Mode } from '../../pressure/rollout.js'
 import type { Trend } from '../../pressure/trend.js'
 import type { Sample, Thresholds } from '../../pressure/types.js'
-import type { CacheBudgetStats } from '../../caches/budget.js'
+import type { CacheBudgetStats } from '../../caches/pool.js'
 import type { ObservedController, ObservedReservationStats, ObservedShedStats } from '../observed.js'
 
 type Outcome = { value: unknown } | { error: unknown }

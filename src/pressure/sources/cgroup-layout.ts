@@ -32,7 +32,8 @@ export interface CgroupLayout {
   pressure: string
 }
 
-type Read = (path: string) => string | undefined
+/** Reads a file as text; undefined when it cannot be read (not Linux, no such controller, /sys not mounted). */
+export type Read = (path: string) => string | undefined
 
 export const readText: Read = (path) => {
   try {
@@ -97,6 +98,33 @@ function tightest(
     if (best === undefined || limit <= best.limit) best = { dir, limit }
   }
   return best !== undefined && best.limit === Infinity ? { dir: dirs[0]!, limit: Infinity } : best
+}
+
+/**
+ * The memory limit of this process's cgroups, the smallest up the tree: cgroup v2 `memory.max`,
+ * else cgroup v1 `hierarchical_memory_limit` (which folds in the ancestors) or
+ * `memory.limit_in_bytes`. Undefined when no cgroup sets one. What `rssSource()` compares
+ * resident memory with; `cgroupSource()` finds its cgroup with `findCgroup` below, which also
+ * takes `memory.high`.
+ */
+export function cgroupMemoryLimit(
+  paths: CgroupPaths = DEFAULT_CGROUP_PATHS,
+  read: Read = readText,
+): { bytes: number; version: 1 | 2 } | undefined {
+  const own = read(`${paths.proc}/self/cgroup`)
+  const v2 = tightest(chain(paths.root, cgroupPath(own), 'memory.max', read), (dir) =>
+    limitValue(read(`${dir}/memory.max`)),
+  )
+  if (v2 !== undefined && Number.isFinite(v2.limit)) return { bytes: v2.limit, version: 2 }
+  const mount = `${paths.root}/memory`
+  const v1 = tightest(chain(mount, cgroupPath(own, 'memory'), 'memory.limit_in_bytes', read), (dir) =>
+    Math.min(
+      limitValue(/^hierarchical_memory_limit (\d+)$/m.exec(read(`${dir}/memory.stat`) ?? '')?.[1]),
+      limitValue(read(`${dir}/memory.limit_in_bytes`)),
+    ),
+  )
+  if (v1 !== undefined && Number.isFinite(v1.limit)) return { bytes: v1.limit, version: 1 }
+  return undefined
 }
 
 /**

@@ -5,7 +5,7 @@ import { Faults } from './faults.js'
 import { KeptFile } from './kept-file.js'
 import { keyValues, MemoryEvents } from './memory-events.js'
 import { Psi } from './psi.js'
-import { detectMemoryLimit, residentReader } from './rss.js'
+import { memoryLimit, residentReader } from './rss.js'
 import { Statm } from './statm.js'
 
 const W = 'cgroupSource'
@@ -86,7 +86,7 @@ class CgroupReader {
     this.#withPsi = psi
     this.#faults = new Faults(name)
     this.#resident = residentReader(name, this.#statm)
-    this.#limit = fixedLimit ?? detectMemoryLimit().bytes
+    this.#limit = fixedLimit ?? memoryLimit(paths).bytes
     this.#resolve(undefined)
     this.source = {
       name,
@@ -208,7 +208,7 @@ class CgroupReader {
     } else {
       this.#open.layout = layout
     }
-    this.#limit = this.#fixedLimit ?? (Number.isFinite(layout.limit) ? layout.limit : detectMemoryLimit().bytes)
+    this.#limit = this.#fixedLimit ?? (Number.isFinite(layout.limit) ? layout.limit : memoryLimit(this.#paths).bytes)
   }
 
   /** Releases the descriptors and forgets the cgroup. */

@@ -1,11 +1,17 @@
-import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import type { Source, SourceContext } from '../types.js'
 import { warnOnce } from '../../util/warn-once.js'
 import { checkNumber, checkOptions, checkString, messageOf } from '../../util/validate.js'
 import { Faults } from './faults.js'
 import { Statm } from './statm.js'
-import { cgroupPath, NO_LIMIT } from './cgroup-layout.js'
+import {
+  cgroupMemoryLimit,
+  DEFAULT_CGROUP_PATHS,
+  NO_LIMIT,
+  readText,
+  type CgroupPaths,
+  type Read,
+} from './cgroup-layout.js'
 
 const W = 'rssSource'
 
@@ -31,84 +37,51 @@ export interface MemoryLimitProbe {
   totalmem?: () => number
 }
 
-const realProbe: Required<MemoryLimitProbe> = {
-  constrainedMemory: () => (typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : undefined),
-  readFile: (path) => readFileSync(path, 'utf8'),
-  totalmem: () => os.totalmem(),
-}
-
-function limitFrom(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined
-  const trimmed = text.trim()
-  if (trimmed === '' || trimmed === 'max') return undefined
-  const value = Number(trimmed)
-  return Number.isFinite(value) && value > 0 && value < NO_LIMIT ? value : undefined
-}
-
-function tryRead(readFile: (path: string) => string, path: string): string | undefined {
-  try {
-    return readFile(path)
-  } catch {
-    return undefined // not Linux, no such controller, or /sys not mounted
-  }
-}
-
-/** The smallest limit over a cgroup and its ancestors: a limit set on a parent applies to its children. */
-function smallestUpTree(
-  read: (path: string) => number | undefined,
-  root: string,
-  path: string,
-  file: string,
-): number | undefined {
-  let smallest: number | undefined
-  for (let dir = path; ; dir = dir.slice(0, dir.lastIndexOf('/'))) {
-    const value = read(`${root}${dir}/${file}`)
-    if (value !== undefined && (smallest === undefined || value < smallest)) smallest = value
-    if (dir === '') return smallest
-  }
-}
-
 /**
  * The memory this process may use, first found of (never more than total system memory: a
  * cgroup limit above the RAM there is does not make more of it):
  * 1. `process.constrainedMemory()`, when it gives a real limit (not 0, not 2^64 − 1);
- * 2. cgroup v2: `memory.max` of this process's cgroup and its ancestors (the smallest), under `/sys/fs/cgroup`;
- * 3. cgroup v1: `hierarchical_memory_limit` in the memory controller's `memory.stat` (which
- *    already folds in the ancestors), else `memory.limit_in_bytes`, own cgroup then the mount root;
- * 4. total system memory (`os.totalmem()`).
+ * 2. the smallest cgroup limit up the tree (`cgroupMemoryLimit`: v2 `memory.max`, else v1), under `paths`;
+ * 3. total system memory (`os.totalmem()`).
  */
-export function detectMemoryLimit(probe: MemoryLimitProbe = {}): MemoryLimit {
-  const { totalmem } = { ...realProbe, ...probe }
-  const found = findMemoryLimit(probe)
-  const total = totalmem()
+export function memoryLimit(paths: CgroupPaths = DEFAULT_CGROUP_PATHS, probe: MemoryLimitProbe = {}): MemoryLimit {
+  const total = (probe.totalmem ?? os.totalmem)()
+  const found = findMemoryLimit(paths, probe, total)
   return found.origin !== 'totalmem' && total > 0 && found.bytes > total ? { ...found, bytes: total } : found
 }
 
-function findMemoryLimit(probe: MemoryLimitProbe): MemoryLimit {
-  const { constrainedMemory, readFile, totalmem } = { ...realProbe, ...probe }
-  const constrained = constrainedMemory()
+function findMemoryLimit(paths: CgroupPaths, probe: MemoryLimitProbe, total: number): MemoryLimit {
+  const constrained = (probe.constrainedMemory ?? constrainedMemory)()
   if (typeof constrained === 'number' && constrained > 0 && constrained < NO_LIMIT) {
     return { bytes: constrained, origin: 'constrainedMemory' }
   }
-  const cgroups = tryRead(readFile, '/proc/self/cgroup')
-  const readLimit = (path: string): number | undefined => limitFrom(tryRead(readFile, path))
+  const { readFile } = probe
+  const read: Read =
+    readFile === undefined
+      ? readText
+      : (path) => {
+          try {
+            return readFile(path)
+          } catch {
+            return undefined
+          }
+        }
+  const cgroup = cgroupMemoryLimit(paths, read)
+  if (cgroup !== undefined) return { bytes: cgroup.bytes, origin: cgroup.version === 2 ? 'cgroup-v2' : 'cgroup-v1' }
+  return { bytes: total, origin: 'totalmem' }
+}
 
-  const v2Path = cgroupPath(cgroups)
-  const v2 =
-    v2Path === undefined
-      ? readLimit('/sys/fs/cgroup/memory.max')
-      : smallestUpTree(readLimit, '/sys/fs/cgroup', v2Path, 'memory.max')
-  if (v2 !== undefined) return { bytes: v2, origin: 'cgroup-v2' }
+function constrainedMemory(): number | undefined {
+  return typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : undefined
+}
 
-  const v1Root = '/sys/fs/cgroup/memory'
-  const v1Path = cgroupPath(cgroups, 'memory') ?? ''
-  for (const dir of v1Path === '' ? [''] : [v1Path, '']) {
-    const stat = tryRead(readFile, `${v1Root}${dir}/memory.stat`)
-    const hierarchical = limitFrom(/^hierarchical_memory_limit (\d+)$/m.exec(stat ?? '')?.[1])
-    const v1 = hierarchical ?? readLimit(`${v1Root}${dir}/memory.limit_in_bytes`)
-    if (v1 !== undefined) return { bytes: v1, origin: 'cgroup-v1' }
-  }
-  return { bytes: totalmem(), origin: 'totalmem' }
+/**
+ * The memory limit `rssSource()` uses, from the real process and the mounted cgroups.
+ * @deprecated Since 0.2.0: a seam for heapguard's own tests, not API. `rssSource().read().limit`
+ * gives the limit an RSS source uses. To be removed in 1.0.
+ */
+export function detectMemoryLimit(probe: MemoryLimitProbe = {}): MemoryLimit {
+  return memoryLimit(DEFAULT_CGROUP_PATHS, probe)
 }
 
 /**
@@ -123,7 +96,7 @@ export function rssSource(options: RssSourceOptions = {}): Source {
   const name = o.name === undefined ? 'rss' : checkString(W, 'option `name`', o.name)
   let limit = o.limit === undefined ? undefined : checkNumber(W, 'option `limit`', o.limit, { above: 0 })
   if (limit === undefined) {
-    const detected = detectMemoryLimit()
+    const detected = memoryLimit()
     if (detected.origin === 'totalmem') {
       warnOnce(
         'HEAPGUARD_NO_CONTAINER_LIMIT',

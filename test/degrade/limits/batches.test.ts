@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { drive } from '../../pressure/helpers.js'
+import { drive } from '../../support/drive.js'
 import { inBatches, type BatchRequest } from '../../../src/index.js'
 
 /** A table of `n` rows and a loader that records what it was asked for. */

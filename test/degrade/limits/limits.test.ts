@@ -2,7 +2,7 @@ import Fastify from 'fastify'
 import express from 'express'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it, vi } from 'vitest'
-import { drive } from '../../pressure/helpers.js'
+import { drive } from '../../support/drive.js'
 import { LEVELS, PageError } from '../../../src/index.js'
 
 describe('limits.scale', () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { drive } from '../../pressure/helpers.js'
+import { drive } from '../../support/drive.js'
 import { TimeoutError, withTimeout } from '../../../src/index.js'
 
 const never = () => new Promise<never>(() => {})

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ReservationLeakError, type Controller } from '../../../src/index.js'
-import { ledger, MiB } from './helpers.js'
+import { ledger } from '../../support/drive.js'
+import { MiB } from '../../support/sources.js'
 
 const opened: Controller[] = []
 afterEach(() => {

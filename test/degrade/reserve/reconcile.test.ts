@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createController, type Controller, type ReconcileRule } from '../../../src/index.js'
-import { gcSeam } from '../../pressure/helpers.js'
-import { bytesSource, ledger, LIMIT, MiB } from './helpers.js'
+import { gcSeam } from '../../support/drive.js'
+import { ledger } from '../../support/drive.js'
+import { bytesSource, LIMIT, MiB } from '../../support/sources.js'
 
 const opened: Controller[] = []
 afterEach(() => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createController, ShedError, type Controller, type ShedRefusal } from '../../../src/index.js'
-import { bytesSource, ledger, LIMIT, MiB } from './helpers.js'
+import { ledger } from '../../support/drive.js'
+import { bytesSource, LIMIT, MiB } from '../../support/sources.js'
 
 const opened: Controller[] = []
 function open(...args: Parameters<typeof ledger>) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createController, type ShedOptions } from '../../../src/index.js'
-import { manualController } from './helpers.js'
+import { manualController } from '../../support/drive.js'
 
 const build = (shed: unknown) => () =>
   createController({

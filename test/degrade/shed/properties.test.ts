@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { LEVELS, PRIORITIES, type Level, type Priority, type ShedPermit } from '../../../src/index.js'
-import { manualController } from './helpers.js'
+import { manualController } from '../../support/drive.js'
 
 type Command =
   | { kind: 'level'; level: Level }

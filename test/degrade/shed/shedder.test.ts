@@ -8,7 +8,8 @@ import {
   type Priority,
   type ShedRefusal,
 } from '../../../src/index.js'
-import { deferred, manualController } from './helpers.js'
+import { deferred } from '../../support/deferred.js'
+import { manualController } from '../../support/drive.js'
 
 const admittedAt = (pressure: ReturnType<typeof manualController>, level: Level) => {
   pressure.force(level)

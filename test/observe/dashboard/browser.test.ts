@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createController, type Controller } from '../../../src/index.js'
 import { dashboardHandler, type DashboardHandler } from '../../../src/http.js'
 import { chromiumBinary } from '../../support/machine.js'
-import { close, listen, scriptedSource } from '../helpers.js'
+import { close, listen } from '../../support/http.js'
+import { bytesSource } from '../../support/sources.js'
 
 // End to end: the real page in headless Chromium, served by a controller in this process.
 const CHROMIUM = chromiumBinary()
@@ -19,9 +20,9 @@ let pressure: Controller
 let dashboard: DashboardHandler
 let server: ReturnType<typeof createServer>
 let url: string
-const heap = scriptedSource('heap', 100 * 1024 * 1024)
+const heap = bytesSource('heap', 0, 100 * 1024 * 1024)
 // Names from the application are shown as text, never parsed as markup.
-const hostile = scriptedSource('<img src=x onerror="window.pwned=1">', 1000 * 1024 * 1024)
+const hostile = bytesSource('<img src=x onerror="window.pwned=1">', 0, 1000 * 1024 * 1024)
 const pageErrors: string[] = []
 
 beforeAll(async () => {

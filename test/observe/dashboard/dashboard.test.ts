@@ -12,7 +12,9 @@ import {
   type DashboardOptions,
 } from '../../../src/http.js'
 import { dashboardHandler as webDashboardHandler } from '../../../src/web.js'
-import { close, get, listen, openStream, scriptedSource, type SseClient } from '../helpers.js'
+import { close, get, listen } from '../../support/http.js'
+import { bytesSource } from '../../support/sources.js'
+import { openStream, type SseClient } from '../helpers.js'
 
 const TOKEN = 'test-token-0123456789abcdef'
 const cleanup: (() => Promise<void> | void)[] = []
@@ -25,7 +27,7 @@ afterEach(async () => {
 
 interface Served {
   pressure: Controller
-  heap: ReturnType<typeof scriptedSource>
+  heap: ReturnType<typeof bytesSource>
   dashboard: Pick<DashboardHandler, 'connections' | 'close'>
   base: string
 }
@@ -56,7 +58,7 @@ type Kind = keyof typeof KINDS
 let kind: Kind = 'node'
 
 async function serve(options: Partial<DashboardOptions> = {}): Promise<Served> {
-  const heap = scriptedSource('heap', 1000)
+  const heap = bytesSource('heap', 0, 1000)
   const pressure = createController({ autoStart: false, sources: [heap], logger: {} })
   const { dashboard, listener } = KINDS[kind](pressure, { token: TOKEN, updateMs: 50, ...options })
   const server: Server = createServer(listener)
@@ -217,7 +219,7 @@ describe.each(Object.keys(KINDS) as Kind[])('%s', (which) => {
     })
 
     it('rejects a missing, short or mistyped token and bad options at construction', () => {
-      const pressure = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
+      const pressure = createController({ autoStart: false, sources: [bytesSource()], logger: {} })
       cleanup.push(() => pressure.close())
       // @ts-expect-error options are required
       expect(() => dashboardHandler(pressure)).toThrow(TypeError)
@@ -385,7 +387,7 @@ describe('dashboardHandler: mounted in frameworks', () => {
   })
 
   it('works under an Express mount path', async () => {
-    const heap = scriptedSource('heap', 1000)
+    const heap = bytesSource('heap', 0, 1000)
     const pressure = createController({ autoStart: false, sources: [heap], logger: {} })
     const dashboard = dashboardHandler(pressure, { token: TOKEN, updateMs: 50 })
     const app = express()
@@ -409,7 +411,7 @@ describe('dashboardHandler: mounted in frameworks', () => {
   })
 
   it('works in Fastify through reply.hijack() and the raw objects', async () => {
-    const pressure = createController({ autoStart: false, sources: [scriptedSource('heap', 1000)], logger: {} })
+    const pressure = createController({ autoStart: false, sources: [bytesSource('heap', 0, 1000)], logger: {} })
     const dashboard = dashboardHandler(pressure, { token: TOKEN })
     const app = Fastify()
     app.get('/heapguard', (request, reply) => {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createController, LEVELS, PRIORITIES, type Controller } from '../../../src/index.js'
 import { dashboardHandler, type DashboardHandler } from '../../../src/http.js'
 import { bundleDashboardScript } from '../../../scripts/dashboard-script.mjs'
-import { close, get, listen, scriptedSource } from '../helpers.js'
+import { close, get, listen } from '../../support/http.js'
+import { bytesSource } from '../../support/sources.js'
 
 // The page's script is browser/main.ts bundled at build time; these check what a browser gets.
 const TOKEN = 'page-test-token-0123456789'
@@ -19,7 +20,7 @@ let style: string
 let csp: string
 
 beforeAll(async () => {
-  pressure = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
+  pressure = createController({ autoStart: false, sources: [bytesSource()], logger: {} })
   dashboard = dashboardHandler(pressure, { token: TOKEN })
   server = createServer((req, res) => dashboard(req, res))
   const r = await get(`${await listen(server)}/?token=${TOKEN}`)

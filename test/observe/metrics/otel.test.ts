@@ -12,7 +12,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createController, PressureController, type Controller } from '../../../src/index.js'
 import { collectMetrics } from '../../../src/otel.js'
 import { collectMetrics as collectPrometheus } from '../../../src/prometheus.js'
-import { manualClock, parsePrometheus, scriptedSource } from '../helpers.js'
+import { bytesSource } from '../../support/sources.js'
+import { manualClock, parsePrometheus } from '../helpers.js'
 
 const MiB = 1024 * 1024
 const cleanup: (() => unknown)[] = []
@@ -41,8 +42,8 @@ function sdk() {
 }
 
 function setup() {
-  const heap = scriptedSource('heap', 100 * MiB)
-  const rss = scriptedSource('rss', 1000 * MiB)
+  const heap = bytesSource('heap', 0, 100 * MiB)
+  const rss = bytesSource('rss', 0, 1000 * MiB)
   const pressure = createController({ autoStart: false, sources: [heap, rss], now: manualClock().now, logger: {} })
   cleanup.push(() => pressure.close())
   return { heap, rss, pressure }
@@ -193,7 +194,7 @@ describe('heapguard/otel collectMetrics', () => {
   })
 
   it('observes a bare pressure controller: subsystem series are simply absent', async () => {
-    const heap = scriptedSource('heap', 100 * MiB)
+    const heap = bytesSource('heap', 0, 100 * MiB)
     const bare = new PressureController({ sources: [heap], autoStart: false, logger: {} })
     cleanup.push(() => bare.close())
     heap.used = 80 * MiB

@@ -3,14 +3,15 @@ import { Registry } from 'prom-client'
 import { createController, PressureController, type Controller, type GcInfo } from '../../../src/index.js'
 import { collectMetrics } from '../../../src/prometheus.js'
 import { metricsHandler } from '../../../src/web.js'
-import { manualClock, parsePrometheus, scriptedSource } from '../helpers.js'
+import { bytesSource } from '../../support/sources.js'
+import { manualClock, parsePrometheus } from '../helpers.js'
 
 const MiB = 1024 * 1024
 const opened: Controller[] = []
 
 function setup(options: { prefix?: string } = {}) {
-  const heap = scriptedSource('heap', 100 * MiB)
-  const rss = scriptedSource('rss', 1000 * MiB)
+  const heap = bytesSource('heap', 0, 100 * MiB)
+  const rss = bytesSource('rss', 0, 1000 * MiB)
   const clock = manualClock()
   const pressure = createController({ autoStart: false, sources: [heap, rss], now: clock.now, logger: {} })
   opened.push(pressure)
@@ -290,7 +291,7 @@ describe('collectMetrics', () => {
   })
 
   it('projects the time to the limit from the post-GC heap floor: absent before a floor, +Inf without growth', async () => {
-    const heap = scriptedSource('heap', 100 * MiB)
+    const heap = bytesSource('heap', 0, 100 * MiB)
     const clock = manualClock()
     let onGc: ((info: GcInfo) => void) | undefined
     const pressure = createController({
@@ -366,7 +367,7 @@ describe('collectMetrics', () => {
     expect(m.types.get('memory_pressure_ratio')).toBeUndefined()
     expect(m.series.every((s) => s.name.startsWith('app_'))).toBe(true)
 
-    const other = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
+    const other = createController({ autoStart: false, sources: [bytesSource()], logger: {} })
     opened.push(other)
     expect(() => collectMetrics(other, { registry, prefix: 'app_' })).toThrow(
       /app_memory_usage_bytes is already registered/,
@@ -391,7 +392,7 @@ describe('collectMetrics', () => {
   })
 
   it('observes a bare pressure controller: subsystem series are simply absent', async () => {
-    const heap = scriptedSource('heap', 100 * MiB)
+    const heap = bytesSource('heap', 0, 100 * MiB)
     const bare = new PressureController({ sources: [heap], logger: {} })
     const registry = new Registry()
     collectMetrics(bare, { registry })
@@ -407,7 +408,7 @@ describe('collectMetrics', () => {
   })
 
   it('rejects bad arguments at the call', () => {
-    const pressure = createController({ autoStart: false, sources: [scriptedSource()], logger: {} })
+    const pressure = createController({ autoStart: false, sources: [bytesSource()], logger: {} })
     opened.push(pressure)
     const registry = new Registry()
     // @ts-expect-error the registry is required
@@ -455,7 +456,7 @@ describe('collectMetrics: reservations and the cache budget', () => {
     let m = await scrape()
     expect(m.value('cache_budget_bytes')).toBeUndefined()
     expect(m.value('cache_budget_used_bytes')).toBeUndefined()
-    const heap = scriptedSource('heap', 100 * MiB)
+    const heap = bytesSource('heap', 0, 100 * MiB)
     const pressure = createController({ autoStart: false, sources: [heap], caches: { budget: 10 }, logger: {} })
     opened.push(pressure)
     const registry = new Registry()
@@ -470,7 +471,7 @@ describe('collectMetrics: reservations and the cache budget', () => {
   })
 
   it('leaves the reservation families absent on a bare pressure controller', async () => {
-    const pressure = new PressureController({ autoStart: false, sources: [scriptedSource()] })
+    const pressure = new PressureController({ autoStart: false, sources: [bytesSource()] })
     const registry = new Registry()
     collectMetrics(pressure, { registry })
     const m = parsePrometheus(await registry.metrics())

@@ -5,7 +5,8 @@ import { createController, type Controller } from '../../../src/index.js'
 import { collectMetrics } from '../../../src/prometheus.js'
 import { metricsHandler } from '../../../src/web.js'
 import { isExecutable, requirement } from '../../support/machine.js'
-import { manualClock, parsePrometheus, scriptedSource, type PromScrape } from '../helpers.js'
+import { bytesSource } from '../../support/sources.js'
+import { manualClock, parsePrometheus, type PromScrape } from '../helpers.js'
 
 const MiB = 1024 * 1024
 const opened: Controller[] = []
@@ -16,7 +17,7 @@ afterEach(() => {
 
 /** A controller with something in every subsystem, so every metric family has series. */
 function busyController() {
-  const heap = scriptedSource('heap', 100 * MiB)
+  const heap = bytesSource('heap', 0, 100 * MiB)
   const clock = manualClock()
   const pressure = createController({
     autoStart: false,

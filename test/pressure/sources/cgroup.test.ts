@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { cgroupSource, createController, SourceError, type Source, type SourceContext } from '../../../src/index.js'
-import { MiB } from '../helpers.js'
+import { MiB } from '../../support/sources.js'
 
 const trees: string[] = []
 afterEach(() => {
@@ -234,6 +234,18 @@ describe('cgroupSource(): cgroup v1', () => {
     const t = v1Job()
     const source = cgroupSource({ paths: t.paths })
     expect(source.read()).toEqual({ used: 500 * MiB, limit: 768 * MiB })
+    source.close!()
+  })
+
+  it('a cgroup without a limit of its own takes the limit found under its own paths (hierarchical_memory_limit), not the host’s', () => {
+    const t = tree({
+      'proc/self/cgroup': '4:memory:/app\n',
+      'sys/fs/cgroup/memory/app/memory.usage_in_bytes': `${100 * MiB}\n`,
+      'sys/fs/cgroup/memory/app/memory.limit_in_bytes': '9223372036854771712\n',
+      'sys/fs/cgroup/memory/app/memory.stat': `total_inactive_file 0\nhierarchical_memory_limit ${256 * MiB}\n`,
+    })
+    const source = cgroupSource({ paths: t.paths })
+    expect(source.read()).toEqual({ used: 100 * MiB, limit: 256 * MiB })
     source.close!()
   })
 

@@ -10,7 +10,7 @@ import {
   rssSource,
   usableHeapLimit,
 } from '../../../src/index.js'
-import { MiB } from '../helpers.js'
+import { MiB } from '../../support/sources.js'
 
 afterEach(() => {
   vi.restoreAllMocks()

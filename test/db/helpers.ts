@@ -31,9 +31,33 @@ export async function openDatabase(label: string, poolMax = 10): Promise<Fixture
   }
 }
 
-/** A controller driven by the test: no timer, no GC observer; levels are forced. */
-export function testController(options: ControllerOptions = {}): Controller {
-  return createController({ autoStart: false, ...options })
+export const MiB = 1024 * 1024
+
+/** A heap the test sets: reservations count against it (the line of `normal` work is 0.95 of `limit`). */
+export interface ScriptedHeap {
+  used: number
+  limit: number
+}
+
+/**
+ * A controller driven by the test: a scripted `heap` source (10 MiB used of 1 GiB unless set),
+ * no timer, no GC observer; levels are forced. Errors it reports are collected.
+ */
+export function testController(options: ControllerOptions = {}): {
+  pressure: Controller
+  heap: ScriptedHeap
+  errors: unknown[]
+} {
+  const heap: ScriptedHeap = { used: 10 * MiB, limit: 1024 * MiB }
+  const pressure = createController({
+    sources: [{ name: 'heap', read: () => ({ used: heap.used, limit: heap.limit }) }],
+    autoStart: false,
+    logger: {},
+    ...options,
+  })
+  const errors: unknown[] = []
+  pressure.on('error', (error) => errors.push(error))
+  return { pressure, heap, errors }
 }
 
 /** What the example's seed holds (examples/prisma/seed.mjs, SMALL). */

@@ -133,6 +133,8 @@ class Reads {
     const many = operation === 'findMany'
     const counter = modelCounters(this.#counters, model)
     counter.reads++
+    // The gauge shows the estimate from the first read on: `rowBytes`, or the first guess from the field types.
+    if (counter.rowBytes === 0) counter.rowBytes = Math.round(this.#models.get(model).rowBytes())
     const cap = isUncapped() ? undefined : this.#take.value
     const rule: CapRule = {
       cap,

@@ -13,7 +13,13 @@ export function shapeFor(assessments) {
   const students = Math.max(1, Math.ceil(assessments / perStudent))
   const studentsPerClass = 40
   const classes = Math.max(1, Math.ceil(students / studentsPerClass))
-  return { schools: Math.max(1, Math.ceil(classes / 20)), classesPerSchool: 20, studentsPerClass, assessmentsPerStudent: perStudent, tags: 6 }
+  return {
+    schools: Math.max(1, Math.ceil(classes / 20)),
+    classesPerSchool: 20,
+    studentsPerClass,
+    assessmentsPerStudent: perStudent,
+    tags: 6,
+  }
 }
 
 /** Runs schema.sql and inserts the rows through `db` (a pg Client or Pool). */

@@ -14,12 +14,12 @@ import { MiB, openDatabase, testController, type Fixture } from './helpers.js'
 const TOKEN = 'a-token-of-sixteen-characters'
 
 async function metricsText(pressure: Controller): Promise<string[]> {
-  const text = await (await metricsHandler(pressure)(new Request('http://localhost/metrics'))).text()
+  const text = await metricsHandler(pressure)(new Request('http://localhost/metrics')).text()
   return text.split('\n').filter((line) => line.startsWith('db_'))
 }
 
 async function dashboardState(pressure: Controller): Promise<Record<string, unknown>> {
-  const response = await dashboardHandler(pressure, { token: TOKEN })(
+  const response = dashboardHandler(pressure, { token: TOKEN })(
     new Request('http://localhost/ops?format=json', { headers: { authorization: `Bearer ${TOKEN}` } }),
   )
   return ((await response.json()) as { state: Record<string, unknown> }).state
@@ -45,7 +45,9 @@ describe.skipIf(!postgres.available)('database metrics and the dashboard', () =>
     pressure = t.pressure
     pool = new pg.Pool({ ...f.db.connection, max: 10 })
     managePool(pressure, pool, { max: { normal: 6, critical: 3 }, name: 'reports', regrowMs: 0 })
-    const prisma = f.prisma.$extends(heapguardPrisma(pressure, { take: 10, rowBytes: { Tag: 500_000_000 }, logger: {} }))
+    const prisma = f.prisma.$extends(
+      heapguardPrisma(pressure, { take: 10, rowBytes: { Tag: 500_000_000 }, logger: {} }),
+    )
     await prisma.student.findMany()
     await prisma.student.findMany({ take: 5 })
     await prisma.class.findMany({ include: { students: true } })

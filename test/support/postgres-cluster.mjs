@@ -3,14 +3,17 @@
 // other servers on the machine), stopped and removed afterwards. Started in about a second.
 //
 // PostgreSQL refuses to run as root: as root the binaries run as the `postgres` user
-// (`runuser -u postgres --`), which owns the folder. The binaries are found on the PATH, else in
-// Debian's /usr/lib/postgresql/<version>/bin (where `apt-get install postgresql` puts them).
+// (`runuser -u postgres --`), which owns the folder. The binaries are taken from the folder named by
+// HEAPGUARD_POSTGRES_BIN when it is set, else found on the PATH, else in Debian's
+// /usr/lib/postgresql/<version>/bin (where `apt-get install postgresql` puts them).
 import { execFileSync } from 'node:child_process'
 import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** The folder holding initdb, pg_ctl and postgres, or undefined. */
 export function findPostgresBin() {
+  const named = process.env.HEAPGUARD_POSTGRES_BIN
+  if (named) return isExecutable(join(named, 'initdb')) && isExecutable(join(named, 'pg_ctl')) ? named : undefined
   const fromPath = (process.env.PATH ?? '').split(':').filter(Boolean)
   const debian = existsSync('/usr/lib/postgresql')
     ? readdirSync('/usr/lib/postgresql')
@@ -31,7 +34,7 @@ function isExecutable(path) {
 }
 
 export const HOW_TO_ENABLE =
-  'install PostgreSQL 15 or later (Debian: apt-get install postgresql) so that initdb and pg_ctl are on the PATH or in /usr/lib/postgresql/<version>/bin'
+  'install PostgreSQL 15 or later (Debian: apt-get install postgresql) so that initdb and pg_ctl are on the PATH or in /usr/lib/postgresql/<version>/bin, or set HEAPGUARD_POSTGRES_BIN to their folder'
 
 /**
  * Starts a cluster. Resolves with `{ available: true, host, user, stop() }` (host is the socket
@@ -40,7 +43,7 @@ export const HOW_TO_ENABLE =
  */
 export function startCluster() {
   const bin = findPostgresBin()
-  if (bin === undefined) return { available: false, reason: `initdb was not found: ${HOW_TO_ENABLE}` }
+  if (bin === undefined) return { available: false, reason: 'initdb and pg_ctl were not found' }
   const asRoot = process.getuid?.() === 0
   let owner
   if (asRoot) {

@@ -27,7 +27,7 @@ export function generatePrismaClients() {
   if (current === stamp && existsSync(join(out, 'ts/client.ts')) && existsSync(join(out, 'js/index.js'))) return false
   try {
     execFileSync(process.execPath, [join(root, 'node_modules/prisma/build/index.js'), 'generate', '--schema', schema], {
-    cwd: root,
+      cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
@@ -37,7 +37,7 @@ export function generatePrismaClients() {
       },
     })
   } catch (error) {
-    throw new Error(`prisma generate failed: ${error.stderr ?? error.message}`)
+    throw new Error(`prisma generate failed: ${error.stderr ?? error.message}`, { cause: error })
   }
   writeFileSync(stampFile, stamp)
   return true
@@ -45,5 +45,7 @@ export function generatePrismaClients() {
 
 if (process.argv[1] === import.meta.filename) {
   const generated = generatePrismaClients()
-  console.log(generated ? 'prisma: generated examples/prisma/generated' : 'prisma: examples/prisma/generated is up to date')
+  console.log(
+    generated ? 'prisma: generated examples/prisma/generated' : 'prisma: examples/prisma/generated is up to date',
+  )
 }

@@ -1,7 +1,15 @@
 import type { LevelValues } from '../../degrade/limits/scaled-value.js'
 import type { Level } from '../../pressure/levels.js'
 import { callSafely } from '../../util/safe-call.js'
-import { checkFunction, checkNumber, checkOptions, checkString, describe, MAX_TIMER_MS, optionKeys } from '../../util/validate.js'
+import {
+  checkFunction,
+  checkNumber,
+  checkOptions,
+  checkString,
+  describe,
+  MAX_TIMER_MS,
+  optionKeys,
+} from '../../util/validate.js'
 import { dbCountersFor, type DbCounters, type PoolGauges } from '../counters.js'
 import { resolveLevelTable } from '../level-table.js'
 import { checkTarget, type DbTarget } from '../target.js'
@@ -79,21 +87,36 @@ export function managePool(pressure: DbTarget, pool: PgPool, options: ManagePool
   const target = checkTarget(W, pressure)
   checkPool(pool)
   if (options === undefined) {
-    throw new TypeError(`${W}: options must be an object with \`max\`, such as { max: { normal: 10, critical: 3 } }, got undefined`)
+    throw new TypeError(
+      `${W}: options must be an object with \`max\`, such as { max: { normal: 10, critical: 3 } }, got undefined`,
+    )
   }
   const o = checkOptions<ManagePoolOptions>(W, 'options', options, KEYS)
   if (o.max === undefined) {
-    throw new TypeError(`${W}: option \`max\` is required: the clients the pool may open by level, such as { normal: 10, critical: 3 }`)
+    throw new TypeError(
+      `${W}: option \`max\` is required: the clients the pool may open by level, such as { normal: 10, critical: 3 }`,
+    )
   }
-  const table = resolveLevelTable(W, 'max', o.max, MIN_POOL_MAX, '{ normal: 10, warning: 6, critical: 3, emergency: 2 }')
+  const table = resolveLevelTable(
+    W,
+    'max',
+    o.max,
+    MIN_POOL_MAX,
+    '{ normal: 10, warning: 6, critical: 3, emergency: 2 }',
+  )
   const name = o.name === undefined ? 'main' : checkString(W, 'option `name`', o.name)
-  const regrowMs = o.regrowMs === undefined ? 30_000 : checkNumber(W, 'option `regrowMs`', o.regrowMs, { min: 0, max: MAX_TIMER_MS })
-  const onChange = o.onChange === undefined ? undefined : checkFunction<(c: PoolChange) => void>(W, 'option `onChange`', o.onChange)
+  const regrowMs =
+    o.regrowMs === undefined ? 30_000 : checkNumber(W, 'option `regrowMs`', o.regrowMs, { min: 0, max: MAX_TIMER_MS })
+  const onChange =
+    o.onChange === undefined ? undefined : checkFunction<(c: PoolChange) => void>(W, 'option `onChange`', o.onChange)
   const counters = dbCountersFor(target)
   if (counters.pools.has(name)) {
-    throw new Error(`${W}: this controller already manages a pool named ${describe(name)}: give each pool its own \`name\``)
+    throw new Error(
+      `${W}: this controller already manages a pool named ${describe(name)}: give each pool its own \`name\``,
+    )
   }
-  if (managed.has(pool)) throw new Error(`${W}: this pool is already managed: stop() the first manager before managing it again`)
+  if (managed.has(pool))
+    throw new Error(`${W}: this pool is already managed: stop() the first manager before managing it again`)
   return new PoolManager(target, pool, table, { name, regrowMs, onChange, counters })
 }
 

@@ -138,7 +138,10 @@ class Reads {
     const cap = isUncapped() ? undefined : this.#take.value
     const rule: CapRule = {
       cap,
-      refuse: this.#opts.onCap === 'throw' ? (owner, take, relation) => this.#refuse(owner, take, cap!, relation?.field) : undefined,
+      refuse:
+        this.#opts.onCap === 'throw'
+          ? (owner, take, relation) => this.#refuse(owner, take, cap!, relation?.field)
+          : undefined,
     }
     const plan = planRead(this.#models, model, many, args, rule)
     const rows = many && plan.bound === Infinity ? await this.#count(params) : plan.bound
@@ -179,7 +182,8 @@ class Reads {
         walk.relation(result, start.relation, start.node, start.trim)
       }
       walk.finish()
-      for (const learnt of walk.learnt) modelCounters(this.#counters, learnt.name).rowBytes = Math.round(learnt.rowBytes())
+      for (const learnt of walk.learnt)
+        modelCounters(this.#counters, learnt.name).rowBytes = Math.round(learnt.rowBytes())
       for (const name of walk.capped) {
         modelCounters(this.#counters, name).capped++
         this.#log(name, params)
@@ -195,7 +199,8 @@ class Reads {
   #log(model: string, params: QueryParams): void {
     if (this.#opts.onCap === 'throw') return
     const at = params.__internalParams?.callsite?.getLocation?.()
-    const site = at?.fileName === undefined ? 'an unknown call site' : `${at.fileName}:${at.lineNumber}:${at.columnNumber}`
+    const site =
+      at?.fileName === undefined ? 'an unknown call site' : `${at.fileName}:${at.lineNumber}:${at.columnNumber}`
     const key = `${model}\0${site}`
     if (this.#logged.has(key) || this.#logged.size >= MAX_LOGGED_SITES) return
     this.#logged.add(key)

@@ -51,7 +51,13 @@ export interface ResolvedPrismaOptions {
   readonly logger: Logger
 }
 
-const KEYS = optionKeys<HeapguardPrismaOptions>({ take: true, onCap: true, priority: true, rowBytes: true, logger: true })
+const KEYS = optionKeys<HeapguardPrismaOptions>({
+  take: true,
+  onCap: true,
+  priority: true,
+  rowBytes: true,
+  logger: true,
+})
 
 export function resolvePrismaOptions(where: string, options: unknown): ResolvedPrismaOptions {
   const o = checkOptions<HeapguardPrismaOptions>(where, 'options', options, KEYS)

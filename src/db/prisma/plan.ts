@@ -86,9 +86,18 @@ export function planRead(models: Models, model: string, many: boolean, args: unk
 }
 
 /** The node of a selection (`args.select`, else `args.include`), with its relations capped. */
-function readSelection(models: Models, model: ModelInfo, args: unknown, rule: CapRule): { args: unknown; node: ReadNode } {
-  const node: { model: ModelInfo; fields: string[] | undefined; omit: Set<string> | undefined; relations: RelationRead[] } =
-    { model, fields: undefined, omit: undefined, relations: [] }
+function readSelection(
+  models: Models,
+  model: ModelInfo,
+  args: unknown,
+  rule: CapRule,
+): { args: unknown; node: ReadNode } {
+  const node: {
+    model: ModelInfo
+    fields: string[] | undefined
+    omit: Set<string> | undefined
+    relations: RelationRead[]
+  } = { model, fields: undefined, omit: undefined, relations: [] }
   if (!isObject(args)) return { args, node }
   let out = args
   if (isObject(args.omit)) node.omit = new Set(Object.keys(args.omit).filter((k) => (args.omit as Args)[k] === true))

@@ -26,7 +26,11 @@ export function uncapped<T>(fn: () => T): T extends PromiseLike<infer U> ? Promi
   return scope.run(true, () => {
     const result = fn()
     // A Prisma query starts when its `then` is called: call it here, inside the scope, not at the caller's await.
-    if (isThenable(result)) return new Promise((resolve, reject) => result.then(resolve, reject))
+    if (isThenable(result)) {
+      return new Promise((resolve, reject) => {
+        void result.then(resolve, reject)
+      })
+    }
     return result
   }) as T extends PromiseLike<infer U> ? Promise<U> : T
 }

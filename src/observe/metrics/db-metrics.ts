@@ -31,7 +31,12 @@ function perPool(name: string, help: string, field: keyof PoolGauges): MetricDef
 }
 
 export const DB_METRICS: readonly MetricDef[] = [
-  perModel('db_reads_total', 'Prisma reads (findMany, findFirst, findUnique) heapguardPrisma saw, by model.', 'counter', 'reads'),
+  perModel(
+    'db_reads_total',
+    'Prisma reads (findMany, findFirst, findUnique) heapguardPrisma saw, by model.',
+    'counter',
+    'reads',
+  ),
   perModel(
     'db_rows_capped_total',
     'Prisma reads whose rows the cap cut short, by the model of the rows cut.',
@@ -59,7 +64,11 @@ export const DB_METRICS: readonly MetricDef[] = [
     'gauge',
     (p) => p.database()?.prismaClients,
   ),
-  perPool('db_pool_max_connections', 'The most clients each managed pg.Pool may open now (its max at the level).', 'max'),
+  perPool(
+    'db_pool_max_connections',
+    'The most clients each managed pg.Pool may open now (its max at the level).',
+    'max',
+  ),
   perPool('db_pool_total_connections', 'Clients each managed pg.Pool has open.', 'total'),
   perPool('db_pool_idle_connections', 'Open clients of each managed pg.Pool that are idle.', 'idle'),
   perPool('db_pool_waiting_requests', 'Checkouts waiting for a client of each managed pg.Pool.', 'waiting'),

@@ -50,7 +50,9 @@ describe('managePool: arguments', () => {
 
   it('refuses a second manager for a pool, and a second pool under the same name', () => {
     const first = managePool(pressure, pool, { max: 10 })
-    expect(() => managePool(pressure, pool, { max: 10, name: 'other' })).toThrow('managePool: this pool is already managed')
+    expect(() => managePool(pressure, pool, { max: 10, name: 'other' })).toThrow(
+      'managePool: this pool is already managed',
+    )
     const another = new pg.Pool({ host: '/nonexistent' })
     expect(() => managePool(pressure, another, { max: 10 })).toThrow(
       'managePool: this controller already manages a pool named "main" (string)',

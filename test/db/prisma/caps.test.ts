@@ -59,7 +59,12 @@ describe.skipIf(!postgres.available)('heapguardPrisma: one cap for every read', 
     await atEveryLevel(async (cap) => {
       const capped = await prisma.school.findMany({
         orderBy: asc,
-        include: { classes: { orderBy: asc, include: { students: { orderBy: asc, include: { assessments: { orderBy: asc } } } } } },
+        include: {
+          classes: {
+            orderBy: asc,
+            include: { students: { orderBy: asc, include: { assessments: { orderBy: asc } } } },
+          },
+        },
       })
       const explicit = await f.prisma.school.findMany({
         orderBy: asc,
@@ -92,7 +97,11 @@ describe.skipIf(!postgres.available)('heapguardPrisma: one cap for every read', 
                 class: {
                   select: {
                     school: { select: { name: true } },
-                    students: { orderBy: asc, take, select: { id: true, assessments: { orderBy: asc, take, select: { id: true } } } },
+                    students: {
+                      orderBy: asc,
+                      take,
+                      select: { id: true, assessments: { orderBy: asc, take, select: { id: true } } },
+                    },
                   },
                 },
               },
@@ -115,7 +124,12 @@ describe.skipIf(!postgres.available)('heapguardPrisma: one cap for every read', 
       expect(await prisma.student.findUnique({ where: { id: 1 } }).profile()).toEqual(
         await f.prisma.student.findUnique({ where: { id: 1 } }).profile(),
       )
-      expect(await prisma.assessment.findFirst({ where: { id: 1 } }).student().assessments({ orderBy: asc })).toEqual(
+      expect(
+        await prisma.assessment
+          .findFirst({ where: { id: 1 } })
+          .student()
+          .assessments({ orderBy: asc }),
+      ).toEqual(
         await f.prisma.assessment
           .findFirst({ where: { id: 1 } })
           .student()
@@ -160,9 +174,16 @@ describe.skipIf(!postgres.available)('heapguardPrisma: one cap for every read', 
     expect(await prisma.student.groupBy({ by: ['classId'], _count: true, orderBy: { classId: 'asc' } })).toHaveLength(
       SEEDED.classes,
     )
-    const updated = await prisma.class.update({ where: { id: 1 }, data: { name: 'Class 1' }, include: { students: true } })
+    const updated = await prisma.class.update({
+      where: { id: 1 },
+      data: { name: 'Class 1' },
+      include: { students: true },
+    })
     expect(updated.students).toHaveLength(SEEDED.studentsPerClass)
-    const withCount = await prisma.class.findFirst({ where: { id: 1 }, include: { _count: { select: { students: true } } } })
+    const withCount = await prisma.class.findFirst({
+      where: { id: 1 },
+      include: { _count: { select: { students: true } } },
+    })
     expect(withCount!._count.students).toBe(SEEDED.studentsPerClass)
     pressure.release()
   })

@@ -17,7 +17,13 @@ function showing(client: Client, config: { inlineSchema?: undefined; isList?: bo
     _runtimeDataModel: { models: Record<string, { fields: { name: string; kind: string; type: string }[] }> }
   }
   const engineConfig = { ...internal._engineConfig, inlineSchema: undefined }
-  const lists = new Set(['School.classes', 'Class.students', 'Student.assessments', 'Assessment.tags', 'Tag.assessments'])
+  const lists = new Set([
+    'School.classes',
+    'Class.students',
+    'Student.assessments',
+    'Assessment.tags',
+    'Tag.assessments',
+  ])
   const models = Object.fromEntries(
     Object.entries(internal._runtimeDataModel.models).map(([name, model]) => [
       name,

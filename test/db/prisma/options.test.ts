@@ -9,7 +9,11 @@ afterAll(() => pressure.close())
 
 describe('heapguardPrisma options', () => {
   it.each([
-    [undefined, TypeError, 'heapguardPrisma: argument `pressure` must be a controller from createController() or sharedController(), got undefined (undefined)'],
+    [
+      undefined,
+      TypeError,
+      'heapguardPrisma: argument `pressure` must be a controller from createController() or sharedController(), got undefined (undefined)',
+    ],
     [{ reserve() {}, report() {}, on() {}, off() {} }, TypeError, 'without limits.scale()'],
   ])('refuses %s as the controller', (value, kind, message) => {
     expect(() => heapguardPrisma(value as never)).toThrow(kind)
@@ -17,7 +21,11 @@ describe('heapguardPrisma options', () => {
   })
 
   it.each([
-    [{ takes: 10 }, TypeError, 'heapguardPrisma: unknown option `takes` (known: take, onCap, priority, rowBytes, logger)'],
+    [
+      { takes: 10 },
+      TypeError,
+      'heapguardPrisma: unknown option `takes` (known: take, onCap, priority, rowBytes, logger)',
+    ],
     [{ take: 0 }, RangeError, 'heapguardPrisma: option `take` must be an integer >= 1, got 0 (number)'],
     [{ take: 2.5 }, RangeError, 'heapguardPrisma: option `take` must be an integer >= 1, got 2.5 (number)'],
     [{ take: '100' }, TypeError, 'heapguardPrisma: option `take` must be a whole number or a table by level'],
@@ -51,6 +59,8 @@ describe('heapguardPrisma options', () => {
 
   it('accepts one number for every level, and a partial table', () => {
     expect(() => heapguardPrisma(pressure, { take: 500 })).not.toThrow()
-    expect(() => heapguardPrisma(pressure, { take: { normal: 500, critical: 20 }, onCap: 'throw', priority: () => 'low' })).not.toThrow()
+    expect(() =>
+      heapguardPrisma(pressure, { take: { normal: 500, critical: 20 }, onCap: 'throw', priority: () => 'low' }),
+    ).not.toThrow()
   })
 })

@@ -46,7 +46,10 @@ describe.skipIf(!postgres.available)('heapguardPrisma in whole processes', () =>
     const clients = run.event('clients')!
     expect(clients.clients).toBe(3)
     expect(clients.warnings).toEqual([
-      { code: 'HEAPGUARD_PRISMA_CLIENTS', message: expect.stringMatching(/^heapguard\/prisma: 2 Prisma clients carry heapguardPrisma in this process/) },
+      {
+        code: 'HEAPGUARD_PRISMA_CLIENTS',
+        message: expect.stringMatching(/^heapguard\/prisma: 2 Prisma clients carry heapguardPrisma in this process/),
+      },
     ])
   })
 })

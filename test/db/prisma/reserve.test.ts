@@ -29,7 +29,9 @@ describe.skipIf(!postgres.available)('heapguardPrisma: reads reserve before they
   const rowReads = () => f.db.statements('%"Assessment"."body"%')
 
   /** The bytes and priority of every reservation made while `fn` runs. */
-  async function reservations<T>(fn: () => Promise<T>): Promise<{ result: T; made: { bytes: number; priority: unknown }[] }> {
+  async function reservations<T>(
+    fn: () => Promise<T>,
+  ): Promise<{ result: T; made: { bytes: number; priority: unknown }[] }> {
     const made: { bytes: number; priority: unknown }[] = []
     const reserve = pressure.reserve.bind(pressure)
     const spy = vi.spyOn(pressure, 'reserve').mockImplementation((bytes, options) => {
@@ -139,7 +141,9 @@ describe.skipIf(!postgres.available)('heapguardPrisma: reads reserve before they
   it('reserves for an uncapped read by its take, or by a count with the same filter first', async () => {
     const prisma = f.prisma.$extends(heapguardPrisma(pressure, { take: 5, rowBytes: { Assessment: 1000 } }))
     const counts = await f.db.statements('%count%')
-    const byCount = await reservations(() => uncapped(() => prisma.assessment.findMany({ where: { studentId: { lte: 4 } } })))
+    const byCount = await reservations(() =>
+      uncapped(() => prisma.assessment.findMany({ where: { studentId: { lte: 4 } } })),
+    )
     expect(byCount.result).toHaveLength(4 * SEEDED.assessmentsPerStudent)
     expect(byCount.made).toEqual([{ bytes: 100 * 1000, priority: 'normal' }])
     expect((await f.db.statements('%count%')) - counts).toBe(1)

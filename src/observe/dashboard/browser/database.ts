@@ -23,7 +23,13 @@ export function renderDatabase(state: DashboardState): void {
   fillBody('db-models-body', models, 5, 'no Prisma read yet')
   const pools = db.pools.map((p) =>
     row(
-      [cell(p.pool), cell(String(p.max), 'num'), cell(String(p.total), 'num'), cell(String(p.idle), 'num'), cell(String(p.waiting), 'num')],
+      [
+        cell(p.pool),
+        cell(String(p.max), 'num'),
+        cell(String(p.total), 'num'),
+        cell(String(p.idle), 'num'),
+        cell(String(p.waiting), 'num'),
+      ],
       { 'data-pool': p.pool },
     ),
   )

@@ -76,12 +76,17 @@ describe.skipIf(!postgres.available)('examples/prisma', () => {
       body: { imported: 50 },
     })
     expect((await json(`${server.base}/healthz`)).status).toBe(200)
-    // Nothing on stderr but the notice of a machine without a container memory limit.
+    // On stderr: the cap, logged once with its call site (beside the notice of a machine without a container limit).
+    await json(`${server.base}/assessments`)
     const lines = server
       .stderr()
       .split('\n')
       .filter((l) => l !== '' && !/HEAPGUARD_NO_CONTAINER_LIMIT|--trace-warnings/.test(l))
-    expect(lines).toEqual([])
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^heapguard\/prisma: Assessment\.findMany at file:.*examples\/prisma\/server\.mjs:\d+:\d+ was cut to 1000 rows of Assessment \(the cap at level normal\)/,
+      ),
+    ])
   })
 
   it('returns every row without heapguard', async () => {

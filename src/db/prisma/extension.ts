@@ -2,7 +2,7 @@ import { Prisma } from '@prisma/client/extension'
 import { isPriority, type Priority } from '../../degrade/shed/priority.js'
 import { describe } from '../../util/validate.js'
 import { warnOnce } from '../../util/warn-once.js'
-import { dbCountersFor, modelCounters, type DbCounters } from '../counters.js'
+import { dbCountersFor, modelCounters, type DbCounters, type ModelCounters } from '../counters.js'
 import { checkTarget, type DbTarget } from '../target.js'
 import { countClient } from './clients.js'
 import { Models } from './models.js'
@@ -28,6 +28,7 @@ const LEARN_ALWAYS = 64
 const THIN_EVERY = 8
 /** Caps logged at most once per model and call site, for at most this many pairs. */
 const MAX_LOGGED_SITES = 1024
+const NOTHING: readonly string[] = Object.freeze([])
 
 /**
  * What `heapguardPrisma()` returns: a Prisma Client extension, for `$extends`. Declared without
@@ -146,14 +147,7 @@ class Reads {
     const plan = planRead(this.#models, model, many, args, rule)
     const rows = many && plan.bound === Infinity ? await this.#count(params) : plan.bound
     const bytes = Math.ceil(rows * nodeBytes(plan.root))
-    const priority = this.#priorityOf(model, operation)
-    let reservation: { release(): void }
-    try {
-      reservation = this.#target.reserve(bytes, { priority })
-    } catch (error) {
-      if ((error as { code?: unknown } | null)?.code === 'HEAPGUARD_SHED') counter.refused++
-      throw error
-    }
+    const reservation = bytes < this.#opts.reserveAbove ? undefined : this.#reserve(bytes, model, operation, counter)
     try {
       const result = await query(plan.args)
       const capped = this.#walk(plan, params, result, many)
@@ -164,16 +158,30 @@ class Reads {
       }
       return result
     } finally {
-      reservation.release()
+      reservation?.release()
+    }
+  }
+
+  /** Reserves for a read at its priority; a refusal is counted for the model and thrown (a `ShedError`). */
+  #reserve(bytes: number, model: string, operation: string, counter: ModelCounters): { release(): void } {
+    const priority = this.#priorityOf(model, operation)
+    try {
+      return this.#target.reserve(bytes, { priority })
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code === 'HEAPGUARD_SHED') counter.refused++
+      throw error
     }
   }
 
   /** Trims, counts and learns from a result; the cap's bookkeeping never fails a read (it is reported). Returns the models cut. */
-  #walk(plan: ReadPlan, params: QueryParams, result: unknown, many: boolean): string[] {
+  #walk(plan: ReadPlan, params: QueryParams, result: unknown, many: boolean): readonly string[] {
     try {
       const info = this.#models.get(params.model)
       info.reads++
-      const walk = new ResultWalk(info.reads <= LEARN_ALWAYS || info.reads % THIN_EVERY === 0)
+      const learn = info.reads <= LEARN_ALWAYS || info.reads % THIN_EVERY === 0
+      // Nothing to trim, count or learn: a read of rows without relations, between samples.
+      if (!learn && plan.trim === undefined && plan.root.relations.length === 0) return NOTHING
+      const walk = new ResultWalk(learn)
       const start = followDataPath(plan, params.__internalParams?.dataPath)
       if (start === undefined) {
         if (many) walk.list(result, plan.root, plan.trim)
@@ -184,6 +192,7 @@ class Reads {
       walk.finish()
       for (const learnt of walk.learnt)
         modelCounters(this.#counters, learnt.name).rowBytes = Math.round(learnt.rowBytes())
+      if (walk.capped.size === 0) return NOTHING
       for (const name of walk.capped) {
         modelCounters(this.#counters, name).capped++
         this.#log(name, params)
@@ -191,7 +200,7 @@ class Reads {
       return [...walk.capped]
     } catch (error) {
       this.#target.report(error)
-      return []
+      return NOTHING
     }
   }
 

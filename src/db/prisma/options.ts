@@ -32,6 +32,13 @@ export interface HeapguardPrismaOptions {
   priority?: Priority | ((read: PrismaRead) => Priority)
   /** Heap bytes a row of a model, by model name: `{ Assessment: 600 }`. Models not named are learnt from their rows. */
   rowBytes?: Record<string, number>
+  /**
+   * Reads estimated below this many bytes run without a reservation: a reservation costs a few
+   * microseconds a read, and a read that small is not what reservations are for (work that may
+   * hold more than a sliver of the heap in one turn; the sampler sees the rest). Default 65,536;
+   * 0 makes every read reserve.
+   */
+  reserveAbove?: number
   /** Where a cap is logged (once per model and call site), with `warn`. Default `console`. */
   logger?: Logger
 }
@@ -48,6 +55,7 @@ export interface ResolvedPrismaOptions {
   readonly onCap: 'cap' | 'throw'
   readonly priority: Priority | ((read: PrismaRead) => Priority)
   readonly rowBytes: Readonly<Record<string, number>>
+  readonly reserveAbove: number
   readonly logger: Logger
 }
 
@@ -56,8 +64,11 @@ const KEYS = optionKeys<HeapguardPrismaOptions>({
   onCap: true,
   priority: true,
   rowBytes: true,
+  reserveAbove: true,
   logger: true,
 })
+
+export const DEFAULT_RESERVE_ABOVE = 64 * 1024
 
 export function resolvePrismaOptions(where: string, options: unknown): ResolvedPrismaOptions {
   const o = checkOptions<HeapguardPrismaOptions>(where, 'options', options, KEYS)
@@ -81,9 +92,13 @@ export function resolvePrismaOptions(where: string, options: unknown): ResolvedP
       rowBytes[model] = checkNumber(where, `option \`rowBytes.${model}\``, bytes, { above: 0 })
     }
   }
+  const reserveAbove =
+    o.reserveAbove === undefined
+      ? DEFAULT_RESERVE_ABOVE
+      : checkNumber(where, 'option `reserveAbove`', o.reserveAbove, { min: 0 })
   const logger = o.logger ?? console
   if (logger === null || typeof logger !== 'object') {
     throw new TypeError(`${where}: option \`logger\` must be an object with a warn() method, got ${describe(logger)}`)
   }
-  return { take, onCap, priority, rowBytes, logger }
+  return { take, onCap, priority, rowBytes, reserveAbove, logger }
 }

@@ -16,8 +16,9 @@ export class ResultWalk {
   /** Models whose rows were sampled. */
   readonly learnt = new Set<ModelInfo>()
   readonly #learn: boolean
-  readonly #sampled = new Map<ModelInfo, number>()
-  readonly #fanout = new Map<Relation, { parents: number; children: number }>()
+  // Made at first use: most reads have no relation, and are sampled once.
+  #sampled: Map<ModelInfo, number> | undefined
+  #fanout: Map<Relation, { parents: number; children: number }> | undefined
 
   constructor(learn: boolean) {
     this.#learn = learn
@@ -57,7 +58,7 @@ export class ResultWalk {
 
   /** Applies what the walk learnt of each relation's rows a parent. */
   finish(): void {
-    for (const [relation, { parents, children }] of this.#fanout) learnFanout(relation, parents, children)
+    for (const [relation, { parents, children }] of this.#fanout ?? []) learnFanout(relation, parents, children)
   }
 
   #children(row: unknown, node: ReadNode): void {
@@ -68,8 +69,9 @@ export class ResultWalk {
   }
 
   #count(relation: Relation, children: number): void {
-    const seen = this.#fanout.get(relation)
-    if (seen === undefined) this.#fanout.set(relation, { parents: 1, children })
+    const fanout = (this.#fanout ??= new Map())
+    const seen = fanout.get(relation)
+    if (seen === undefined) fanout.set(relation, { parents: 1, children })
     else {
       seen.parents++
       seen.children += children
@@ -78,7 +80,8 @@ export class ResultWalk {
 
   #sample(model: ModelInfo, rows: readonly unknown[]): void {
     if (!this.#learn || rows.length === 0) return
-    const taken = this.#sampled.get(model) ?? 0
+    const sampled = (this.#sampled ??= new Map())
+    const taken = sampled.get(model) ?? 0
     if (taken >= SAMPLE_ROWS) return
     const picks = rows.length <= SAMPLE_ROWS ? rows : [rows[0], rows[rows.length >> 1], rows[rows.length - 1]]
     let n = taken
@@ -89,7 +92,7 @@ export class ResultWalk {
         n++
       }
     }
-    this.#sampled.set(model, n)
+    sampled.set(model, n)
     this.learnt.add(model)
   }
 }

@@ -24,7 +24,7 @@ describe('heapguardPrisma options', () => {
     [
       { takes: 10 },
       TypeError,
-      'heapguardPrisma: unknown option `takes` (known: take, onCap, priority, rowBytes, logger)',
+      'heapguardPrisma: unknown option `takes` (known: take, onCap, priority, rowBytes, reserveAbove, logger)',
     ],
     [{ take: 0 }, RangeError, 'heapguardPrisma: option `take` must be an integer >= 1, got 0 (number)'],
     [{ take: 2.5 }, RangeError, 'heapguardPrisma: option `take` must be an integer >= 1, got 2.5 (number)'],
@@ -42,6 +42,7 @@ describe('heapguardPrisma options', () => {
     [{ rowBytes: [600] }, TypeError, 'option `rowBytes` must be an object of bytes a row by model'],
     [{ rowBytes: { Assessment: 0 } }, RangeError, 'option `rowBytes.Assessment` must be a finite number > 0, got 0'],
     [{ logger: 'console' }, TypeError, 'option `logger` must be an object with a warn() method'],
+    [{ reserveAbove: -1 }, RangeError, 'option `reserveAbove` must be a finite number >= 0, got -1'],
   ])('refuses %j', (options, kind, message) => {
     expect(() => heapguardPrisma(pressure, options as never)).toThrow(kind)
     expect(() => heapguardPrisma(pressure, options as never)).toThrow(message)

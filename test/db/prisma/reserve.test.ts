@@ -47,7 +47,7 @@ describe.skipIf(!postgres.available)('heapguardPrisma: reads reserve before they
 
   it('reserves the capped rows times the bytes a row, at the priority given, and releases it after the read', async () => {
     const prisma = f.prisma.$extends(
-      heapguardPrisma(pressure, { take: 100, rowBytes: { Assessment: 1000 }, priority: 'high' }),
+      heapguardPrisma(pressure, { take: 100, rowBytes: { Assessment: 1000 }, priority: 'high', reserveAbove: 0 }),
     )
     const { result, made } = await reservations(() => prisma.assessment.findMany())
     expect(result).toHaveLength(100)
@@ -55,6 +55,15 @@ describe.skipIf(!postgres.available)('heapguardPrisma: reads reserve before they
     const one = await reservations(() => prisma.assessment.findUnique({ where: { id: 7 } }))
     expect(one.made).toEqual([{ bytes: 1000, priority: 'high' }])
     expect(pressure.reservations.stats().active).toBe(0)
+  })
+
+  it('lets reads estimated below reserveAbove run without a reservation (64 KiB by default)', async () => {
+    const prisma = f.prisma.$extends(heapguardPrisma(pressure, { take: 1000, rowBytes: { Assessment: 1000 } }))
+    const small = await reservations(() => prisma.assessment.findMany({ take: 60 })) // 60 kB
+    expect(small.made).toEqual([])
+    expect(small.result).toHaveLength(60)
+    const large = await reservations(() => prisma.assessment.findMany({ take: 70 })) // 70 kB
+    expect(large.made).toEqual([{ bytes: 70_000, priority: 'normal' }])
   })
 
   it('refuses a read that does not fit with a ShedError before the database receives a statement', async () => {
@@ -104,6 +113,7 @@ describe.skipIf(!postgres.available)('heapguardPrisma: reads reserve before they
     const asked: unknown[] = []
     const prisma = f.prisma.$extends(
       heapguardPrisma(pressure, {
+        reserveAbove: 0,
         priority: (read) => {
           asked.push(read)
           return read.model === 'Assessment' ? 'low' : ('nonsense' as 'low')
@@ -121,7 +131,9 @@ describe.skipIf(!postgres.available)('heapguardPrisma: reads reserve before they
   })
 
   it('learns how many rows a relation brings a parent, and reserves for them', async () => {
-    const prisma = f.prisma.$extends(heapguardPrisma(pressure, { take: 1000, rowBytes: { Class: 100, Student: 1000 } }))
+    const prisma = f.prisma.$extends(
+      heapguardPrisma(pressure, { take: 1000, rowBytes: { Class: 100, Student: 1000 }, reserveAbove: 0 }),
+    )
     const read = () => prisma.class.findUnique({ where: { id: 2 }, include: { students: true } })
     const first = await reservations(read)
     expect(first.made[0]!.bytes).toBe(100 + 1 * 1000) // a relation never read counts one row a parent
@@ -130,7 +142,11 @@ describe.skipIf(!postgres.available)('heapguardPrisma: reads reserve before they
     // The cap bounds what is learnt: at 10 rows a list, 10 students are reserved for.
     pressure.force('critical')
     const capped = f.prisma.$extends(
-      heapguardPrisma(pressure, { take: { normal: 1000, critical: 10 }, rowBytes: { Class: 100, Student: 1000 } }),
+      heapguardPrisma(pressure, {
+        take: { normal: 1000, critical: 10 },
+        rowBytes: { Class: 100, Student: 1000 },
+        reserveAbove: 0,
+      }),
     )
     await capped.class.findUnique({ where: { id: 2 }, include: { students: true } })
     const third = await reservations(() => capped.class.findUnique({ where: { id: 2 }, include: { students: true } }))

@@ -69,7 +69,7 @@ export class ResultWalk {
   }
 
   #count(relation: Relation, children: number): void {
-    const fanout = (this.#fanout ??= new Map())
+    const fanout = (this.#fanout ??= new Map<Relation, { parents: number; children: number }>())
     const seen = fanout.get(relation)
     if (seen === undefined) fanout.set(relation, { parents: 1, children })
     else {
@@ -80,7 +80,7 @@ export class ResultWalk {
 
   #sample(model: ModelInfo, rows: readonly unknown[]): void {
     if (!this.#learn || rows.length === 0) return
-    const sampled = (this.#sampled ??= new Map())
+    const sampled = (this.#sampled ??= new Map<ModelInfo, number>())
     const taken = sampled.get(model) ?? 0
     if (taken >= SAMPLE_ROWS) return
     const picks = rows.length <= SAMPLE_ROWS ? rows : [rows[0], rows[rows.length >> 1], rows[rows.length - 1]]

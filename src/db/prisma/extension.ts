@@ -104,7 +104,13 @@ interface QueryParams {
   }
 }
 
-type Delegate = { count?: (args: object) => PromiseLike<number> }
+type Delegate = {
+  count?: (args: object) => PromiseLike<number>
+  findMany?: (args: object) => PromiseLike<unknown[]>
+}
+
+/** Rows an export of a model never read before first reads to learn how large they are. */
+const SAMPLE_ROWS = 20
 
 /** The reads of one extended client. */
 class Reads {
@@ -153,7 +159,7 @@ class Reads {
           : undefined,
     }
     const plan = planRead(this.#models, model, many, args, rule)
-    const rows = many && plan.bound === Infinity ? await this.#count(params) : plan.bound
+    const rows = many && plan.bound === Infinity ? await this.#measure(params) : plan.bound
     const bytes = Math.ceil(rows * nodeBytes(plan.root) * READ_PEAK)
     const reservation = bytes < this.#opts.reserveAbove ? undefined : this.#reserve(bytes, model, operation, counter)
     try {
@@ -236,8 +242,13 @@ class Reads {
     )
   }
 
-  /** Rows an uncapped `findMany` without a take will bring: a `count()` with the same filter, outside this extension. */
-  async #count(params: QueryParams): Promise<number> {
+  /**
+   * Rows an uncapped `findMany` without a take will bring: a `count()` with the same filter, run
+   * on the client as it was before this extension (outside any transaction). For a model no read
+   * has shown yet, a few of those rows are read as well, to learn their size: an export is
+   * often the first read of its model, and a guess from the field types can be half the truth.
+   */
+  async #measure(params: QueryParams): Promise<number> {
     const name = params.__internalParams?.jsModelName
     const jsName = typeof name === 'string' ? name : params.model.charAt(0).toLowerCase() + params.model.slice(1)
     const delegate = (this.#client as Record<string, Delegate | undefined>)[jsName]
@@ -245,7 +256,14 @@ class Reads {
     const args = (params.args ?? {}) as Record<string, unknown>
     const countArgs: Record<string, unknown> = {}
     for (const key of ['where', 'cursor', 'skip', 'orderBy']) if (args[key] !== undefined) countArgs[key] = args[key]
-    return delegate.count(countArgs)
+    const info = this.#models.get(params.model)
+    const sample =
+      info.learnt || info.given !== undefined || typeof delegate.findMany !== 'function'
+        ? undefined
+        : delegate.findMany({ where: args.where, take: SAMPLE_ROWS })
+    const [rows, sampled] = await Promise.all([delegate.count(countArgs), sample])
+    for (const row of sampled ?? []) if (row !== null && typeof row === 'object') info.learnRow(row)
+    return rows
   }
 
   #priorityOf(model: string, operation: string): Priority {

@@ -69,6 +69,12 @@ export class ModelInfo {
     }
   }
 
+  /** Whether rows of the model have been seen (else its sizes are first guesses from the field types). */
+  get learnt(): boolean {
+    for (const size of this.fields.values()) if (size.seen > 0) return true
+    return false
+  }
+
   /** A relation the schema did not name (a client without a readable data model): learnt from now on. */
   relation(field: string, target: string): Relation {
     let relation = this.relations.get(field)

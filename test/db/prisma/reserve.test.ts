@@ -178,4 +178,21 @@ describe.skipIf(!postgres.available)('heapguardPrisma: reads reserve before they
     expect(await rowReads()).toBe(rowsBefore)
     expect(await prisma.assessment.findMany()).toHaveLength(1000)
   })
+
+  it('reads a few rows first when an export is the first read of its model, and reserves by their size', async () => {
+    // A fresh client: nothing learnt yet. Tag rows are small (about 90 bytes); the guess from the field types is close,
+    // so this shows the sample by the statements it sends, and the size it reserves by.
+    const prisma = f.prisma.$extends(heapguardPrisma(pressure, { reserveAbove: 0 }))
+    const [limited, counts] = [await f.db.statements('%"Tag"%LIMIT%'), await f.db.statements('%count%"Tag"%')]
+    const { made, result } = await reservations(() => uncapped(() => prisma.tag.findMany()))
+    expect(result).toHaveLength(SEEDED.tags)
+    expect((await f.db.statements('%count%"Tag"%')) - counts).toBe(1)
+    expect((await f.db.statements('%"Tag"%LIMIT%')) - limited).toBe(1) // the sample: take 20
+    expect(made).toHaveLength(1)
+    const learnt = prismaStats(pressure).models.Tag!.rowBytes
+    expect(made[0]!.bytes).toBe(Math.ceil(SEEDED.tags * learnt * 1.5))
+    // Learnt once: the next export counts, and samples nothing.
+    await uncapped(() => prisma.tag.findMany())
+    expect((await f.db.statements('%"Tag"%LIMIT%')) - limited).toBe(1)
+  })
 })

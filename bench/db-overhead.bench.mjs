@@ -119,7 +119,13 @@ try {
   }
 
   // The extension's own work per read, without a database: its hook, handed a query that answers at once.
-  const fake = { _runtimeDataModel: bare._runtimeDataModel, _engineConfig: bare._engineConfig, $extends: (ext) => ext }
+  // (`_originalClient`: the client it stands for, so that it is not counted as a second client.)
+  const fake = {
+    _originalClient: bare,
+    _runtimeDataModel: bare._runtimeDataModel,
+    _engineConfig: bare._engineConfig,
+    $extends: (ext) => ext,
+  }
   const hook = heapguardPrisma(pressure, { logger: {} })(fake).query.$allModels.$allOperations
   const row = await bare.assessment.findUnique({ where: { id: 1 } })
   const answer = () => Promise.resolve({ ...row })

@@ -10,49 +10,15 @@ import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import { createController } from '../dist/index.js'
 import { heapguardPrisma } from '../dist/prisma.js'
-import { seed } from '../examples/prisma/seed.mjs'
-import { startCluster } from '../test/support/postgres-cluster.mjs'
-import { generatePrismaClients } from '../test/support/prisma-generate.mjs'
-import { median, nsPerAsyncCall } from './lib/timing.mjs'
+import { withDatabase } from './lib/postgres.mjs'
+import { median, nsPerAsyncCall, perAsyncCall } from './lib/timing.mjs'
 
 const ROUNDS = Number(process.argv[2] ?? 9)
 const MS = 1500
 
-/**
- * Wall and CPU time per call of an async `fn`, each call awaited before the next. The CPU time is
- * this process's (user + system): the client's own work, which is what an extension adds, and
- * far less disturbed than wall time by the other processes of a busy machine (PostgreSQL's
- * server among them).
- */
-async function perCall(fn, ms) {
-  let calls = 0
-  const cpu = process.cpuUsage()
-  const start = process.hrtime.bigint()
-  const deadline = start + BigInt(ms * 1e6)
-  let now = start
-  while (now < deadline) {
-    for (let i = 0; i < 50; i++) await fn()
-    calls += 50
-    now = process.hrtime.bigint()
-  }
-  const used = process.cpuUsage(cpu)
-  return { wall: Number(now - start) / calls, cpu: ((used.user + used.system) * 1000) / calls }
-}
-
-generatePrismaClients()
-const { PrismaClient } = createRequire(import.meta.url)('../examples/prisma/generated/js/index.js')
-const cluster = startCluster()
-if (!cluster.available) {
-  console.error(`db-overhead: ${cluster.reason}`)
-  process.exit(1)
-}
-try {
-  const admin = new pg.Client({ host: cluster.host, user: cluster.user, database: 'postgres' })
-  await admin.connect()
-  await admin.query('CREATE DATABASE bench')
-  await admin.end()
-  const pool = new pg.Pool({ host: cluster.host, user: cluster.user, database: 'bench', max: 4 })
-  await seed(pool)
+await withDatabase('bench', undefined, async ({ host, user, database }) => {
+  const { PrismaClient } = createRequire(import.meta.url)('../examples/prisma/generated/js/index.js')
+  const pool = new pg.Pool({ host, user, database, max: 4 })
   const pressure = createController() // the defaults: a real heap source, sampling on its timer
   const bare = new PrismaClient({ adapter: new PrismaPg(pool) })
   const guarded = bare.$extends(heapguardPrisma(pressure, { logger: {} }))
@@ -91,7 +57,7 @@ try {
   const loads = []
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? Object.keys(cases) : Object.keys(cases).reverse()
-    for (const name of order) samples[name].push(await perCall(cases[name], MS))
+    for (const name of order) samples[name].push(await perAsyncCall(cases[name], MS))
     loads.push(loadavg()[0])
   }
   const us = (ns) => (ns / 1000).toFixed(1)
@@ -121,7 +87,7 @@ try {
   // The extension's own work per read, without a database: its hook, handed a query that answers at once.
   // (`_originalClient`: the client it stands for, so that it is not counted as a second client.)
   const fake = {
-    _originalClient: bare,
+    _originalClient: bare._originalClient,
     _runtimeDataModel: bare._runtimeDataModel,
     _engineConfig: bare._engineConfig,
     $extends: (ext) => ext,
@@ -155,6 +121,4 @@ try {
   await bare.$disconnect()
   await pool.end()
   pressure.close()
-} finally {
-  cluster.stop()
-}
+})

@@ -8,16 +8,15 @@ import { createRequire } from 'node:module'
 import { loadavg } from 'node:os'
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
-import { seed, shapeFor } from '../examples/prisma/seed.mjs'
-import { startCluster } from '../test/support/postgres-cluster.mjs'
-import { generatePrismaClients } from '../test/support/prisma-generate.mjs'
+import { withDatabase } from './lib/postgres.mjs'
 
 const ROWS = 100_000
 const MiB = 2 ** 20
 
 if (process.argv[2] === 'child') {
   const { PrismaClient } = createRequire(import.meta.url)('../examples/prisma/generated/js/index.js')
-  const pool = new pg.Pool({ host: process.argv[3], user: process.argv[4], database: 'peak', max: 1 })
+  const [host, user, database] = process.argv.slice(3)
+  const pool = new pg.Pool({ host, user, database, max: 1 })
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
   await prisma.assessment.findMany({ take: 1000 }) // the query compiler loaded, the plan cached
   gc()
@@ -31,26 +30,12 @@ if (process.argv[2] === 'child') {
   process.exit(0)
 }
 
-generatePrismaClients()
-const cluster = startCluster()
-if (!cluster.available) {
-  console.error(`db-read-peak: ${cluster.reason}`)
-  process.exit(1)
-}
-try {
-  const admin = new pg.Client({ host: cluster.host, user: cluster.user, database: 'postgres' })
-  await admin.connect()
-  await admin.query('CREATE DATABASE peak')
-  await admin.end()
-  const db = new pg.Client({ host: cluster.host, user: cluster.user, database: 'peak' })
-  await db.connect()
-  await seed(db, shapeFor(ROWS))
-  await db.end()
+await withDatabase('peak', ROWS, async ({ host, user, database }) => {
   const outcomes = []
   for (let mb = 90; mb <= 140; mb += 5) {
     const run = spawnSync(
       process.execPath,
-      ['--expose-gc', `--max-old-space-size=${mb}`, import.meta.filename, 'child', cluster.host, cluster.user],
+      ['--expose-gc', `--max-old-space-size=${mb}`, import.meta.filename, 'child', host, user, database],
       { encoding: 'utf8' },
     )
     const done = run.status === 0 ? JSON.parse(run.stdout.trim()) : undefined
@@ -65,6 +50,4 @@ try {
       `smallest heap that completes: ${first.mb} MiB; in use before the read ${baseMiB.toFixed(1)} MiB; the rows keep ${keptMiB.toFixed(1)} MiB (${((keptMiB * MiB) / ROWS).toFixed(0)} bytes a row); the read needed at most ${needed.toFixed(1)} MiB: ${(needed / keptMiB).toFixed(2)} × what its rows keep. Load average ${loadavg()[0].toFixed(1)}`,
     )
   }
-} finally {
-  cluster.stop()
-}
+})

@@ -7,10 +7,7 @@
 import { spawn } from 'node:child_process'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
-import { seed, shapeFor } from '../examples/prisma/seed.mjs'
-import { startCluster } from '../test/support/postgres-cluster.mjs'
-import { generatePrismaClients } from '../test/support/prisma-generate.mjs'
+import { withDatabase } from './lib/postgres.mjs'
 
 const SECONDS = Number(process.argv[2] ?? 20)
 const RUNS = Number(process.argv[3] ?? 2)
@@ -87,22 +84,7 @@ async function load(base, path, seconds) {
   return counts
 }
 
-generatePrismaClients()
-const cluster = startCluster()
-if (!cluster.available) {
-  console.error(`db-squeeze: ${cluster.reason}`)
-  process.exit(1)
-}
-try {
-  const admin = new pg.Client({ host: cluster.host, user: cluster.user, database: 'postgres' })
-  await admin.connect()
-  await admin.query('CREATE DATABASE squeeze')
-  await admin.end()
-  const db = new pg.Client({ host: cluster.host, user: cluster.user, database: 'squeeze' })
-  await db.connect()
-  const seeded = await seed(db, shapeFor(ROWS))
-  await db.end()
-  const url = `postgresql://${cluster.user}@localhost/squeeze?host=${encodeURIComponent(cluster.host)}`
+await withDatabase('squeeze', ROWS, async ({ url, seeded }) => {
   console.log(
     `${seeded.assessments} assessments; ${CLIENTS} clients for ${SECONDS} s per run; --max-old-space-size=${HEAP_MB}`,
   )
@@ -127,6 +109,4 @@ try {
       )
     }
   }
-} finally {
-  cluster.stop()
-}
+})

@@ -51,8 +51,9 @@ export type HeapguardPrismaExtension = (client: any) => {
 
 /**
  * The Prisma Client extension: every read capped by the level's `take`, at every depth, and
- * reserved (`rows × bytes a row`) before it runs. Install it with `$extends`; the client keeps
- * its model and result types:
+ * reserved before it runs (`rows × bytes a row × 1.5`, for reads estimated at `reserveAbove` bytes
+ * or more), refused with a `ShedError` when that does not fit. Install it with `$extends`; the
+ * client keeps its model and result types:
  *
  *   const prisma = new PrismaClient({ adapter }).$extends(heapguardPrisma(pressure, { take: { normal: 1000, critical: 50 } }))
  *

@@ -64,6 +64,7 @@ export default tseslint.config(
       'examples/nextjs/.next/',
       'examples/nextjs/node_modules/',
       'examples/nextjs/next-env.d.ts',
+      'examples/prisma/generated/',
     ],
   },
   js.configs.recommended,

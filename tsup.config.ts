@@ -11,6 +11,8 @@ export default defineConfig({
     otel: 'src/otel.ts',
     web: 'src/web.ts',
     hono: 'src/hono.ts',
+    prisma: 'src/prisma.ts',
+    pg: 'src/pg.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

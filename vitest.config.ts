@@ -11,5 +11,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
+    // A throwaway PostgreSQL for the database tests (test/db), and the example's Prisma clients.
+    globalSetup: ['test/support/postgres-setup.mjs'],
   },
 })

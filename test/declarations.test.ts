@@ -60,4 +60,20 @@ describe('published declarations', () => {
     expect(classes.size).toBeGreaterThan(5)
     expect([...classes].filter((name) => !/^(PressureController|Controller|\w+Error)$/.test(name))).toEqual([])
   })
+
+  it('declare heapguard/prisma and heapguard/pg (ESM and CJS), with none of their internals', () => {
+    const files = declarations.map((d) => d.file)
+    expect(files).toEqual(expect.arrayContaining(['prisma.d.ts', 'prisma.d.cts', 'pg.d.ts', 'pg.d.cts']))
+    const prisma = declarations.find((d) => d.file === 'prisma.d.ts')!.text
+    expect(prisma).toMatch(
+      /declare function heapguardPrisma\(pressure: DbTarget, options\?: HeapguardPrismaOptions\): HeapguardPrismaExtension/,
+    )
+    // Declared without Prisma's runtime types, so that one declaration fits Prisma 5, 6 and 7.
+    expect(prisma).not.toMatch(/@prisma\/client/)
+    expect(
+      linesMatching(
+        /\b(ModelInfo|ResultWalk|ReadPlan|ReadNode|PoolManager|dbCountersFor|dbCountersOf|readSchema|countClient|isUncapped)\b/,
+      ),
+    ).toEqual([])
+  })
 })

@@ -96,6 +96,11 @@ export function renderPage({ title, token }: { title: string; token: string }): 
     <h2>Recent level changes</h2>
     <table id="transitions"><thead><tr><th>time</th><th>change</th><th class="num">ratio</th><th>why</th></tr></thead><tbody id="transitions-body"></tbody></table>
   </section>
+  <section class="card wide" id="database" hidden>
+    <h2>Databases <span class="muted" id="database-clients"></span></h2>
+    <table id="db-models"><thead><tr><th>model</th><th class="num">reads</th><th class="num" title="reads the cap cut short">capped</th><th class="num" title="reads refused before they ran: their reservation did not fit">refused</th><th class="num" title="heap bytes a row is estimated at">bytes a row</th></tr></thead><tbody id="db-models-body"></tbody></table>
+    <table id="db-pools"><thead><tr><th>pool</th><th class="num">max</th><th class="num">open</th><th class="num">idle</th><th class="num">waiting</th></tr></thead><tbody id="db-pools-body"></tbody></table>
+  </section>
   <section class="card wide" id="errors" hidden></section>
 </main>
 <script>${SCRIPT}</script>

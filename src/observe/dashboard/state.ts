@@ -8,6 +8,7 @@ import type { TaskInfo } from '../../degrade/task.js'
 import type { CacheBudgetStats } from '../../caches/pool.js'
 import type { ObservedController, ObservedReservationStats, ObservedShedStats } from '../observed.js'
 import { messageOf } from '../../util/validate.js'
+import { readDatabase, type DatabaseState } from './database.js'
 
 /** One point of the ratio chart: `[at, ratio, level rank 0..3]`; short, because the stream repeats it. */
 export type ChartPoint = [at: number, ratio: number, rank: number]
@@ -54,6 +55,8 @@ export interface DashboardState {
   cacheBudget: CacheBudgetStats | null
   features: FlagInfo[] | null
   tasks: TaskInfo[] | null
+  /** Prisma reads by model and the managed pg pools; null when no database adapter was given the controller. */
+  database: DatabaseState | null
   closed: boolean
   /** Subsystems whose read failed, with the message (the rest of the state is still shown). */
   errors: string[]
@@ -111,6 +114,7 @@ export function readState(pressure: ObservedController): DashboardState {
     cacheBudget: pressure.caches ? read('cache budget', () => pressure.caches!.budget ?? null) : null,
     features: pressure.features ? read('features', () => pressure.features!.list()) : null,
     tasks: pressure.tasks ? read('tasks', () => pressure.tasks!.list()) : null,
+    database: read('database', () => readDatabase(pressure)),
     closed: pressure.closed,
     errors,
   }

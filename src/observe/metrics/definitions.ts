@@ -1,5 +1,6 @@
 import { LEVELS, levelRank } from '../../pressure/levels.js'
 import { MODES } from '../../pressure/rollout.js'
+import { DB_METRICS } from './db-metrics.js'
 import {
   budgetValue,
   emitKnown,
@@ -284,4 +285,6 @@ export const METRICS: readonly MetricDef[] = [
   ),
   perTask('task_runs_total', 'Runs of each background task.', 'counter', (t) => t.runs),
   perTask('task_failures_total', 'Runs of each background task that threw or rejected.', 'counter', (t) => t.failures),
+  // ---- databases: heapguard/prisma and heapguard/pg ----
+  ...DB_METRICS,
 ]

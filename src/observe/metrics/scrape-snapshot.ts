@@ -6,6 +6,7 @@ import type { Mode } from '../../pressure/rollout.js'
 import type { Trend } from '../../pressure/trend.js'
 import type { Sample, Thresholds } from '../../pressure/types.js'
 import type { CacheBudgetStats } from '../../caches/pool.js'
+import { dbCountersOf, type DbCounters, type PoolGauges } from '../../db/counters.js'
 import type { ObservedController, ObservedReservationStats, ObservedShedStats } from '../observed.js'
 
 type Outcome = { value: unknown } | { error: unknown }
@@ -101,6 +102,16 @@ export class ScrapeSnapshot {
 
   tasks(): TaskInfo[] {
     return this.#once('tasks', () => this.#pressure.tasks?.list() ?? [])
+  }
+
+  /** The controller's database counters (heapguard/prisma, heapguard/pg); undefined when no adapter was given it. */
+  database(): DbCounters | undefined {
+    return this.#once('database', () => dbCountersOf(this.#pressure))
+  }
+
+  /** Each managed pool's gauges, read once per scrape. */
+  poolGauges(): [string, PoolGauges][] {
+    return this.#once('poolGauges', () => [...(this.database()?.pools ?? [])].map(([name, read]) => [name, read()]))
   }
 
   /** A read that threw is remembered too: every family that needs it fails alike, without reading again. */

@@ -4,6 +4,7 @@ import { LEVEL_COLORS } from '../palette.js'
 import type { ChartPoint, DashboardState } from '../state.js'
 import type { DashboardMessage } from '../stream.js'
 import { addPoints, renderChart } from './chart.js'
+import { renderDatabase } from './database.js'
 import { byId } from './dom.js'
 import { pct } from './format.js'
 import {
@@ -58,6 +59,7 @@ function render(state: DashboardState): void {
   renderFeatures(state)
   renderTasks(state)
   renderTransitions(state)
+  renderDatabase(state)
   renderErrors(state)
 }
 

@@ -4,6 +4,7 @@ import { makeCore, type ControllerCore } from './core.js'
 import { EventQueue, type PendingEvent } from './event-queue.js'
 import { checkForce, ForcedLevel, type ForceOptions } from './forced-level.js'
 import { observeGc } from './gc-observer.js'
+import { MajorGcPauses } from './gc-pauses.js'
 import { GcSampler } from './gc-sampler.js'
 import { LatestReadings } from './latest-readings.js'
 import { LevelMachine } from './level-machine.js'
@@ -44,6 +45,7 @@ export class PressureController {
   readonly #forced: ForcedLevel
   readonly #poll = new PollTimer(() => this.#safeSample())
   readonly #gc: GcSampler
+  readonly #gcPauses = new MajorGcPauses()
   readonly #signals: Signals
   readonly #hooks: SubsystemHooks
   readonly #rollout: Rollout
@@ -79,13 +81,17 @@ export class PressureController {
     const now = this.#clock.now
     this.#signals = new Signals({ sources, tuning, now, report, logger })
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.release()))
-    this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), this.#signals.onGc)
+    this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), (gc) => {
+      this.#gcPauses.observe(gc)
+      return this.#signals.onGc(gc)
+    })
     this.#readings = new LatestReadings(sources, this.#signals.context)
     this.#core = makeCore(this, this.#rollout, this.#hooks, this.#readings, {
       logger,
       now,
       report,
       regrade: () => this.#regrade(),
+      majorGcPauses: () => this.#gcPauses.recent(),
     })
     if (this.#options.autoStart) this.#start()
   }

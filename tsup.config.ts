@@ -11,6 +11,7 @@ export default defineConfig({
     otel: 'src/otel.ts',
     web: 'src/web.ts',
     hono: 'src/hono.ts',
+    pprof: 'src/pprof.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

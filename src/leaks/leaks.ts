@@ -3,6 +3,7 @@ import type { Trend } from '../pressure/trend.js'
 import type { Sample } from '../pressure/types.js'
 import { SafeEmitter } from '../util/safe-emitter.js'
 import { formatBytes } from '../util/format-bytes.js'
+import { messageOf } from '../util/validate.js'
 import { LeakCaptureError, type LeakCaptureReason } from './errors.js'
 import type { LeakHost } from './host.js'
 import { resolveCapture, resolveLeakOptions, type CaptureOptions, type ResolvedLeakOptions } from './options.js'
@@ -67,6 +68,8 @@ export interface LeakStats {
   running: boolean
   /** Why automatic windows stopped trying (they report it once), or null while they may open. */
   autoStopped: string | null
+  /** Why the last window could not be opened or failed, or null (cleared by the next report). */
+  lastError: string | null
 }
 
 export type LeakEvents = { leak: [LeakReport]; error: [Error] }
@@ -100,12 +103,22 @@ export class LeakFinder implements Leaks {
   readonly #unsubscribe: () => void
   #window: LeakWindow | undefined
   #last: LeakReport | undefined
-  #suspect: { since: number; fromBytes: number; peak: number; report: LeakReport } | undefined
+  #suspect:
+    | {
+        since: number
+        fromBytes: number
+        peak: number
+        report: LeakReport
+        /** The post-GC floor when the report came: a floor from before it says nothing about the heap since. */
+        staleFloor: number | null
+      }
+    | undefined
   #closed = false
   #nextLook = -Infinity
   #nextAuto = -Infinity
   #risingSince: number | null = null
   #autoStopped: string | null = null
+  #lastError: string | null = null
   readonly #counts = { reports: { capture: 0, rising: 0, warning: 0 }, found: 0, skipped: 0 }
 
   constructor(host: LeakHost, options: ResolvedLeakOptions) {
@@ -167,6 +180,7 @@ export class LeakFinder implements Leaks {
       skipped: this.#counts.skipped,
       running: this.running,
       autoStopped: this.#autoStopped,
+      lastError: this.#lastError,
     }
   }
 
@@ -188,22 +202,31 @@ export class LeakFinder implements Leaks {
       { host: this.#host, predictor: this.#predictor, watched: this.#watched },
     )
     this.#window = window
-    return window.done.then((report) => {
-      this.#record(report)
-      return report
-    })
+    return window.done.then(
+      (report) => {
+        this.#record(report)
+        return report
+      },
+      (error: unknown) => {
+        this.#lastError = messageOf(error)
+        throw error
+      },
+    )
   }
 
   #record(report: LeakReport): void {
     this.#last = report
+    this.#lastError = null
     this.#counts.reports[report.trigger]++
     this.#counts.skipped += report.skipped
     if (!foundGrowth(report)) return
     this.#counts.found++
+    const staleFloor = this.#host.trend().floor
     if (this.#suspect === undefined) {
-      this.#suspect = { since: report.at, fromBytes: report.heapBytes.first, peak: 0, report }
+      this.#suspect = { since: report.at, fromBytes: report.heapBytes.first, peak: 0, report, staleFloor }
     } else {
       this.#suspect.report = report
+      this.#suspect.staleFloor = staleFloor
     }
   }
 
@@ -219,7 +242,8 @@ export class LeakFinder implements Leaks {
   /** A held leak ends when the post-GC heap has come back to where it was. */
   #follow(trend: Trend): void {
     const held = this.#suspect
-    if (held === undefined || trend.floor === null) return
+    if (held === undefined || trend.floor === null || trend.floor === held.staleFloor) return
+    held.staleFloor = null
     const bytes = trend.floor - held.fromBytes
     held.peak = Math.max(held.peak, bytes)
     if (bytes <= Math.max(HELD_SLACK_BYTES, held.peak * 0.1)) this.#suspect = undefined
@@ -262,9 +286,9 @@ export class LeakFinder implements Leaks {
       if (error.reason === 'closed' || error.reason === 'other-window') return
       if (PERMANENT.includes(error.reason)) {
         this.#autoStopped = error.message
-        this.#host.report(
-          new Error(`${error.message}. Automatic leak windows stop trying; capture() still can`, { cause: error }),
-        )
+        const then =
+          error.reason === 'sampler-in-use' ? '; capture() works again once that sampler is stopped' : ''
+        this.#host.report(new Error(`${error.message}. Automatic leak windows stop trying${then}`, { cause: error }))
         return
       }
     }

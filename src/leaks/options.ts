@@ -68,6 +68,14 @@ export function resolveLeakOptions(value: unknown): ResolvedLeakOptions {
   }
 }
 
+/** Checks `capture()` options alone (the dashboard's capture request), defaults left out. */
+export function checkCapture(where: string, value: CaptureOptions): CaptureOptions {
+  const o = checkOptions<CaptureOptions>(where, 'options', value, CAPTURE_KEYS)
+  if (o.durationMs !== undefined) checkNumber(where, 'option `durationMs`', o.durationMs, DURATION_RULE)
+  if (o.checkpoints !== undefined) checkNumber(where, 'option `checkpoints`', o.checkpoints, CHECKPOINT_RULE)
+  return o
+}
+
 /** A capture's window: its options over the controller's defaults. */
 export function resolveCapture(
   value: unknown,

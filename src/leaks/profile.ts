@@ -33,10 +33,13 @@ export interface HeapProfileSample {
   ordinal: number
 }
 
-/** Calls `visit` for every node with the frames from the root to it (root excluded), leaf last. */
+/**
+ * Calls `visit` for every node with the frames from the root to it (root excluded), leaf last;
+ * a node for which it returns false is not descended into.
+ */
 export function walkProfile(
   profile: HeapProfile,
-  visit: (node: HeapProfileNode, path: readonly CallFrame[]) => void,
+  visit: (node: HeapProfileNode, path: readonly CallFrame[]) => boolean,
 ): void {
   const path: CallFrame[] = []
   // Iterative: a deep recursion (V8 keeps up to 128 frames) must not grow the JS stack with the tree.
@@ -48,7 +51,7 @@ export function walkProfile(
     const { node, depth } = stack.pop()!
     path.length = depth
     path.push(node.callFrame)
-    visit(node, path)
+    if (!visit(node, path)) continue
     for (const child of node.children ?? []) stack.push({ node: child, depth: depth + 1 })
   }
 }

@@ -1,13 +1,16 @@
 import { frameText, type FrameResolver } from './frames.js'
 import { walkProfile, type CallFrame, type HeapProfile } from './profile.js'
 
-/** One read of the profile inside a window. */
-export interface ProfileCheckpoint {
-  /** When it was read (ms, a monotonic clock: only differences are used). */
+/** When a checkpoint was read (ms, a monotonic clock: only differences are used), and the heap's used bytes then. */
+export interface CheckpointMark {
   t: number
-  profile: HeapProfile
-  /** The heap's used bytes right after the read (the read forced a full GC: live bytes). */
+  /** Right after the read, which forced a full GC: live bytes. */
   heap: number
+}
+
+/** One read of the profile inside a window. */
+export interface ProfileCheckpoint extends CheckpointMark {
+  profile: HeapProfile
 }
 
 /** An allocation site whose live bytes kept growing (see `LeakReport.sites`). */
@@ -47,8 +50,8 @@ export interface SiteOptions {
 }
 
 interface SiteRecord {
-  /** Live bytes at each checkpoint. */
-  bytes: Float64Array
+  /** Live bytes at each checkpoint (0 where the site had none). */
+  bytes: number[]
   /** The path of the site's biggest node at the latest checkpoint that has it (for the stack), leaf last. */
   path: CallFrame[]
   /** The index in `path` of the frame the bytes are attributed to. */
@@ -74,67 +77,29 @@ function siteKey(frame: CallFrame): string {
 }
 
 /**
- * The sites that grew: live bytes per site at each checkpoint, and the sites whose bytes grew in
- * every interval in which the heap itself grew. The first checkpoint is the baseline: what is
- * alive then (requests in flight, a cache's turnover since the sampler started) is not growth.
- * Intervals in which the heap did not grow (shedding stopped the traffic that leaked) are left
- * out, so a leak stopped half-way through a window is still named; when the heap grew in none,
- * every interval counts (a Buffer leak grows the heap by its small JS objects only).
+ * Live bytes per allocation site at each checkpoint, taken one profile at a time so that a window
+ * keeps only its newest profile. A site is a frame: the allocating one, or, when that is a builtin
+ * or one of Node's modules, the first application or package frame above it. What the inspector
+ * allocates to answer a read (under `node:inspector`) is the window's own and left out.
  */
-export function growingSites(checkpoints: readonly ProfileCheckpoint[], options: SiteOptions): SiteFindings {
-  const total = Math.max(0, checkpoints.length - 1)
-  if (total === 0) return { sites: [], explained: 0, intervals: { counted: 0, total } }
-  const records = collect(checkpoints)
-  let counted = intervalsWhereHeapGrew(checkpoints)
-  if (counted.length === 0) counted = Array.from({ length: total }, (_, i) => i)
-  let heapGrowth = 0
-  let seconds = 0
-  for (const i of counted) {
-    heapGrowth += checkpoints[i + 1]!.heap - checkpoints[i]!.heap
-    seconds += (checkpoints[i + 1]!.t - checkpoints[i]!.t) / 1000
-  }
-  const heapRate = seconds > 0 ? heapGrowth / seconds : 0
-  const grown: { record: SiteRecord; rate: number }[] = []
-  let grownTotal = 0
-  for (const record of records.values()) {
-    let growth = 0
-    let everyTime = true
-    for (const i of counted) {
-      const delta = record.bytes[i + 1]! - record.bytes[i]!
-      if (!(delta > 0)) {
-        everyTime = false
-        break
-      }
-      growth += delta
-    }
-    if (!everyTime || seconds <= 0) continue
-    const rate = growth / seconds
-    grown.push({ record, rate })
-    grownTotal += rate
-  }
-  grown.sort((a, b) => b.rate - a.rate)
-  const last = checkpoints.length - 1
-  const sites = grown
-    .slice(0, options.maxSites)
-    .map(({ record, rate }) => toSite(record, rate, record.bytes[last]!, heapRate, options))
-  const explained = heapRate > 0 ? Math.min(1, grownTotal / heapRate) : 0
-  return { sites, explained, intervals: { counted: counted.length, total } }
-}
+export class SiteLedger {
+  readonly #records = new Map<string, SiteRecord>()
+  #count = 0
 
-/** Live bytes per site at each checkpoint. */
-function collect(checkpoints: readonly ProfileCheckpoint[]): Map<string, SiteRecord> {
-  const records = new Map<string, SiteRecord>()
-  checkpoints.forEach((checkpoint, k) => {
-    walkProfile(checkpoint.profile, (node, path) => {
-      if (!(node.selfSize > 0)) return
+  /** Adds the next checkpoint's profile. */
+  add(profile: HeapProfile): void {
+    const k = this.#count++
+    walkProfile(profile, (node, path) => {
+      if (path[path.length - 1]!.url === 'node:inspector') return false
+      if (!(node.selfSize > 0)) return true
       const attributed = attributedIndex(path)
       const key = siteKey(path[attributed]!)
-      let record = records.get(key)
+      let record = this.#records.get(key)
       if (record === undefined) {
-        record = { bytes: new Float64Array(checkpoints.length), path: [], attributed, seenAt: k, biggest: -1 }
-        records.set(key, record)
+        record = { bytes: [], path: [], attributed, seenAt: k, biggest: -1 }
+        this.#records.set(key, record)
       }
-      record.bytes[k] = record.bytes[k]! + node.selfSize
+      record.bytes[k] = (record.bytes[k] ?? 0) + node.selfSize
       // The stack shown is that of the site's biggest node at the latest checkpoint that has it.
       if (record.seenAt !== k) {
         record.seenAt = k
@@ -145,16 +110,64 @@ function collect(checkpoints: readonly ProfileCheckpoint[]): Map<string, SiteRec
         record.path = [...path]
         record.attributed = attributed
       }
+      return true
     })
-  })
-  return records
+  }
+
+  /**
+   * The sites whose bytes grew in every interval in which the heap itself grew. The first
+   * checkpoint is the baseline: what is alive then (requests in flight, a cache's turnover since
+   * the sampler started) is not growth. Intervals in which the heap did not grow (shedding stopped
+   * the traffic that leaked) are left out, so a leak stopped half-way through a window is still
+   * named; when the heap grew in none, every interval counts (a Buffer leak grows the heap by its
+   * small JS objects only). `marks` are the checkpoints, as many as profiles were added.
+   */
+  findings(marks: readonly CheckpointMark[], options: SiteOptions): SiteFindings {
+    const total = Math.max(0, Math.min(marks.length, this.#count) - 1)
+    if (total === 0) return { sites: [], explained: 0, intervals: { counted: 0, total } }
+    let counted: number[] = []
+    for (let i = 0; i < total; i++) if (marks[i + 1]!.heap > marks[i]!.heap) counted.push(i)
+    if (counted.length === 0) counted = Array.from({ length: total }, (_, i) => i)
+    let heapGrowth = 0
+    let seconds = 0
+    for (const i of counted) {
+      heapGrowth += marks[i + 1]!.heap - marks[i]!.heap
+      seconds += (marks[i + 1]!.t - marks[i]!.t) / 1000
+    }
+    if (!(seconds > 0)) return { sites: [], explained: 0, intervals: { counted: counted.length, total } }
+    const heapRate = heapGrowth / seconds
+    const grown: { record: SiteRecord; rate: number }[] = []
+    let grownTotal = 0
+    for (const record of this.#records.values()) {
+      let growth = 0
+      let everyTime = true
+      for (const i of counted) {
+        const delta = (record.bytes[i + 1] ?? 0) - (record.bytes[i] ?? 0)
+        if (!(delta > 0)) {
+          everyTime = false
+          break
+        }
+        growth += delta
+      }
+      if (!everyTime) continue
+      const rate = growth / seconds
+      grown.push({ record, rate })
+      grownTotal += rate
+    }
+    grown.sort((a, b) => b.rate - a.rate)
+    const sites = grown
+      .slice(0, options.maxSites)
+      .map(({ record, rate }) => toSite(record, rate, record.bytes[total] ?? 0, heapRate, options))
+    const explained = heapRate > 0 ? Math.min(1, grownTotal / heapRate) : 0
+    return { sites, explained, intervals: { counted: counted.length, total } }
+  }
 }
 
-/** Indices i of the intervals (checkpoint i → i + 1) in which the heap grew. */
-function intervalsWhereHeapGrew(checkpoints: readonly ProfileCheckpoint[]): number[] {
-  const grew: number[] = []
-  for (let i = 0; i + 1 < checkpoints.length; i++) if (checkpoints[i + 1]!.heap > checkpoints[i]!.heap) grew.push(i)
-  return grew
+/** The sites that grew over a series of profiles (see `SiteLedger.findings`). */
+export function growingSites(checkpoints: readonly ProfileCheckpoint[], options: SiteOptions): SiteFindings {
+  const ledger = new SiteLedger()
+  for (const checkpoint of checkpoints) ledger.add(checkpoint.profile)
+  return ledger.findings(checkpoints, options)
 }
 
 function toSite(record: SiteRecord, rate: number, live: number, heapRate: number, options: SiteOptions): LeakSite {

@@ -6,7 +6,8 @@ import type { PausePredictor } from './pause.js'
 import { copyProfile } from './profile.js'
 import { Report, shortFile, type LeakReport, type LeakTrigger } from './report.js'
 import { HeapSampler } from './sampler.js'
-import { growingSites, type ProfileCheckpoint } from './sites.js'
+import { SiteLedger, type CheckpointMark } from './sites.js'
+import type { HeapProfile } from './profile.js'
 import { watchedGrowth, type WatchedCollections } from './watch.js'
 
 /** What a window does: how long, how many reads, the sampler's interval, the pause it may cost. */
@@ -50,7 +51,10 @@ export class LeakWindow {
   readonly done: Promise<LeakReport>
   readonly #deps: WindowDeps
   readonly #at: number
-  readonly #reads: (ProfileCheckpoint & { memory: MemoryReading })[] = []
+  /** The checkpoints whose profile was read, with the memory then; only the newest profile is kept. */
+  readonly #reads: (CheckpointMark & { memory: MemoryReading })[] = []
+  readonly #ledger = new SiteLedger()
+  #lastProfile: HeapProfile | undefined
   readonly #marks: Mark[] = []
   readonly #notes: string[] = []
   #resolve!: (report: LeakReport) => void
@@ -149,7 +153,9 @@ export class LeakWindow {
     const memory = host.memory()
     predictor.learn(pause, memory.heap)
     this.#pauseMs = Math.max(this.#pauseMs, pause)
-    this.#reads.push({ t, profile, heap: memory.heap, memory })
+    this.#ledger.add(profile)
+    this.#lastProfile = profile
+    this.#reads.push({ t, heap: memory.heap, memory })
     this.#marks.push({ t, memory, watched: watched.read() })
   }
 
@@ -169,7 +175,7 @@ export class LeakWindow {
   #report(): Report {
     const reads = this.#reads
     const resolver = new FrameResolver()
-    const findings = growingSites(reads, { resolver, maxSites: MAX_SITES, stackDepth: STACK_DEPTH, shortFile })
+    const findings = this.#ledger.findings(reads, { resolver, maxSites: MAX_SITES, stackDepth: STACK_DEPTH, shortFile })
     const notes = this.#notes
     if (reads.length < 2) {
       notes.push(
@@ -215,7 +221,7 @@ export class LeakWindow {
         ),
         notes,
       },
-      last === undefined ? undefined : copyProfile(last.profile, (frame) => resolver.mapped(frame)),
+      this.#lastProfile === undefined ? undefined : copyProfile(this.#lastProfile, (frame) => resolver.mapped(frame)),
     )
   }
 }

@@ -81,10 +81,15 @@ export class PressureController {
     const now = this.#clock.now
     this.#signals = new Signals({ sources, tuning, now, report, logger })
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.release()))
-    this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), (gc) => {
-      this.#gcPauses.observe(gc)
-      return this.#signals.onGc(gc)
-    })
+    this.#gc = new GcSampler(
+      gcCoalesceMs,
+      now,
+      (gc) => this.#safeSample(gc),
+      (gc) => {
+        this.#gcPauses.observe(gc)
+        return this.#signals.onGc(gc)
+      },
+    )
     this.#readings = new LatestReadings(sources, this.#signals.context)
     this.#core = makeCore(this, this.#rollout, this.#hooks, this.#readings, {
       logger,

@@ -7,6 +7,7 @@ import { readState, type DashboardState } from './state.js'
 import type { Sample } from '../../pressure/types.js'
 import { DashboardStream } from './stream.js'
 import { TokenCheck } from './token.js'
+import { answerLeaks, type LeaksAnswer } from './leaks.js'
 
 export interface DashboardOptions {
   /**
@@ -24,7 +25,7 @@ export interface DashboardOptions {
 const HEARTBEAT_MS = 15_000
 
 /** What a request to the dashboard gets, decided from its method, its token and its query. */
-export type DashboardRoute = 'method-not-allowed' | 'unauthorized' | 'stream' | 'json' | 'page'
+export type DashboardRoute = 'method-not-allowed' | 'unauthorized' | 'stream' | 'json' | 'page' | 'leaks'
 
 export const UNAUTHORIZED = Object.freeze({
   status: 401,
@@ -80,13 +81,21 @@ export class Dashboard {
    * - `GET <path>?stream=1` — Server-Sent Events (`snapshot`, then `update`s), used by the page;
    * - `GET <path>?format=json` — the same state once, as JSON.
    *
+   * - `?leaks=…` — the leak report as text, its `.heapprofile`, or (POST) a capture: see `leaks()`.
+   *
    * Every request needs the token; without it the answer is 401.
    */
   route(method: string | undefined, authorization: string | null | undefined, query: URLSearchParams): DashboardRoute {
+    if (query.has('leaks')) return this.#auth.allows(authorization, query) ? 'leaks' : 'unauthorized'
     if (!isReadMethod(method)) return 'method-not-allowed'
     if (!this.#auth.allows(authorization, query)) return 'unauthorized'
     if (query.has('stream')) return 'stream'
     return query.get('format') === 'json' ? 'json' : 'page'
+  }
+
+  /** The answer to a `?leaks=…` request (the route checked the token). */
+  leaks(method: string | undefined, query: URLSearchParams): LeaksAnswer {
+    return answerLeaks(this.controller, method, query)
   }
 
   /** The answer to `?format=json`. */

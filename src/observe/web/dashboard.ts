@@ -32,7 +32,8 @@ export function dashboardHandler(pressure: ObservedController, options: Dashboar
   const { stream } = dashboard
 
   const handler = function heapguardDashboard(request: Request): Response {
-    switch (dashboard.route(request.method, request.headers.get('authorization'), queryOf(request.url))) {
+    const query = queryOf(request.url)
+    switch (dashboard.route(request.method, request.headers.get('authorization'), query)) {
       case 'method-not-allowed':
         return rejectWebMethod(request)!
       case 'unauthorized':
@@ -43,6 +44,10 @@ export function dashboardHandler(pressure: ObservedController, options: Dashboar
         return webJson(request, 200, dashboard.json())
       case 'page':
         return webSend(request, 200, 'text/html; charset=utf-8', dashboard.page, PAGE_HEADERS)
+      case 'leaks': {
+        const answer = dashboard.leaks(request.method, query)
+        return webSend(request, answer.status, answer.contentType, answer.body, answer.headers)
+      }
     }
   } as WebDashboardHandler
 

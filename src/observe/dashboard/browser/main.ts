@@ -17,6 +17,7 @@ import {
   renderTransitions,
   renderTrend,
 } from './tables.js'
+import { renderLeaks, setUpLeaks } from './leaks.js'
 
 type Connection = 'live' | 'reconnecting' | 'closed'
 
@@ -47,6 +48,7 @@ function render(state: DashboardState): void {
   renderChart(byId('chart'), state, points)
   renderSources(state)
   renderTrend(state)
+  renderLeaks(state)
   renderCaches(state)
   renderShed(state)
   renderReservations(state)
@@ -84,4 +86,5 @@ function connect(): void {
   )
 }
 
+setUpLeaks(token)
 connect()

@@ -286,8 +286,7 @@ export class LeakFinder implements Leaks {
       if (error.reason === 'closed' || error.reason === 'other-window') return
       if (PERMANENT.includes(error.reason)) {
         this.#autoStopped = error.message
-        const then =
-          error.reason === 'sampler-in-use' ? '; capture() works again once that sampler is stopped' : ''
+        const then = error.reason === 'sampler-in-use' ? '; capture() works again once that sampler is stopped' : ''
         this.#host.report(new Error(`${error.message}. Automatic leak windows stop trying${then}`, { cause: error }))
         return
       }

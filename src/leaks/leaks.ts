@@ -85,6 +85,9 @@ const INTERVALS_PER_CHECKPOINT = 8
 /** A held leak is over once the post-GC heap is back within this much of where it was. */
 const HELD_SLACK_BYTES = 1024 * 1024
 
+/** The least growth over a window that counts as found (see `foundGrowth`). */
+const MIN_FOUND_BYTES = 1024 * 1024
+
 /** Reasons that will not go away by trying again: automatic windows stop. */
 const PERMANENT: readonly LeakCaptureReason[] = ['inspector', 'sampler-in-use']
 
@@ -303,8 +306,14 @@ export class LeakFinder implements Leaks {
   }
 }
 
-/** Growth outside the managed caches: what the `'leak'` event and `suspect` are about. */
+/**
+ * Growth outside the managed caches, and enough of it not to be noise (JIT code, a warming
+ * module): at least 1 MiB over the window, and 1 % of the heap. What the `'leak'` event and
+ * `suspect` are about.
+ */
 function foundGrowth(report: LeakReport): boolean {
   if (report.checkpoints < 2) return false
-  return report.grows === 'heap' || report.grows === 'external' || report.grows === 'native'
+  if (report.grows !== 'heap' && report.grows !== 'external' && report.grows !== 'native') return false
+  const grown = (report.growth[report.grows] * report.durationMs) / 1000
+  return grown >= Math.max(MIN_FOUND_BYTES, report.heapBytes.first * 0.01)
 }

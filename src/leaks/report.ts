@@ -147,7 +147,7 @@ export function shortFile(file: string): string {
 
 function formatReport(r: LeakReport): string {
   const { growth } = r
-  const seconds = Math.round(r.durationMs / 1000)
+  const seconds = r.durationMs < 10_000 ? (r.durationMs / 1000).toFixed(1) : String(Math.round(r.durationMs / 1000))
   const lines = [
     `heapguard leaks: ${seconds} s window (${r.checkpoints} checkpoints${r.skipped > 0 ? `, ${r.skipped} skipped` : ''}, ${r.trigger}): ` +
       `heap ${rate(growth.heap)}, external ${rate(growth.external)}, native ${rate(growth.native)}, caches ${rate(growth.caches)}; ` +

@@ -52,6 +52,8 @@ export interface SiteOptions {
 interface SiteRecord {
   /** Live bytes at each checkpoint (0 where the site had none). */
   bytes: number[]
+  /** Live samples at each checkpoint: what the noise test counts. */
+  samples: number[]
   /** The path of the site's biggest node at the latest checkpoint that has it (for the stack), leaf last. */
   path: CallFrame[]
   /** The index in `path` of the frame the bytes are attributed to. */
@@ -89,6 +91,8 @@ export class SiteLedger {
   /** Adds the next checkpoint's profile. */
   add(profile: HeapProfile): void {
     const k = this.#count++
+    const samples = new Map<number, number>()
+    for (const sample of profile.samples ?? []) samples.set(sample.nodeId, (samples.get(sample.nodeId) ?? 0) + 1)
     walkProfile(profile, (node, path) => {
       if (path[path.length - 1]!.url === 'node:inspector') return false
       if (!(node.selfSize > 0)) return true
@@ -96,10 +100,11 @@ export class SiteLedger {
       const key = siteKey(path[attributed]!)
       let record = this.#records.get(key)
       if (record === undefined) {
-        record = { bytes: [], path: [], attributed, seenAt: k, biggest: -1 }
+        record = { bytes: [], samples: [], path: [], attributed, seenAt: k, biggest: -1 }
         this.#records.set(key, record)
       }
       record.bytes[k] = (record.bytes[k] ?? 0) + node.selfSize
+      record.samples[k] = (record.samples[k] ?? 0) + (samples.get(node.id) ?? 0)
       // The stack shown is that of the site's biggest node at the latest checkpoint that has it.
       if (record.seenAt !== k) {
         record.seenAt = k
@@ -149,7 +154,7 @@ export class SiteLedger {
         }
         growth += delta
       }
-      if (!everyTime) continue
+      if (!everyTime || !beyondNoise(record, counted)) continue
       const rate = growth / seconds
       grown.push({ record, rate })
       grownTotal += rate
@@ -161,6 +166,26 @@ export class SiteLedger {
     const explained = heapRate > 0 ? Math.min(1, grownTotal / heapRate) : 0
     return { sites, explained, intervals: { counted: counted.length, total } }
   }
+}
+
+/**
+ * How far above its sampling noise a site's growth must be, in standard deviations. A bounded
+ * site (a cache at capacity, requests in flight) holds a random number of live samples, about
+ * Poisson-distributed: between two reads its count moves by about √(2·n). Rising three times in a
+ * row by chance happens (1 in 24 for independent values), rising this far beyond its noise does not.
+ */
+const NOISE_Z = 3
+
+/**
+ * True when the samples a site gained over the counted intervals are more than chance: at least
+ * `NOISE_Z` × √(2·n), n the samples it held when they began. A leak gains n every interval (n is
+ * what one interval adds), so one with 2 samples or more per interval passes in three intervals.
+ */
+function beyondNoise(record: SiteRecord, counted: readonly number[]): boolean {
+  const start = record.samples[counted[0]!] ?? 0
+  let gained = 0
+  for (const i of counted) gained += (record.samples[i + 1] ?? 0) - (record.samples[i] ?? 0)
+  return gained >= NOISE_Z * Math.sqrt(2 * Math.max(1, start))
 }
 
 /** The sites that grew over a series of profiles (see `SiteLedger.findings`). */

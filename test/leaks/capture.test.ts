@@ -71,7 +71,7 @@ describe('pressure.leaks.capture()', () => {
     const report = await pressure.leaks.capture({ durationMs: 900, checkpoints: 3 }).finally(stop)
     const lines = String(report).split('\n')
     expect(lines[0]).toMatch(
-      /^heapguard leaks: \d+ s window \(3 checkpoints, capture\): heap [+-][\d.]+ (B|KiB|MiB)\/s, external /,
+      /^heapguard leaks: [\d.]+ s window \(3 checkpoints, capture\): heap [+-][\d.]+ (B|KiB|MiB)\/s, external /,
     )
     expect(lines.filter((l) => /^ {2}#\d+ /.test(l))).toHaveLength(Math.min(10, report.sites.length))
     const data = JSON.parse(JSON.stringify(report))

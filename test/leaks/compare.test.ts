@@ -34,6 +34,30 @@ describe('compareHeapProfiles: what grew', () => {
     expect(explained).toBeCloseTo(3000 / 4900, 6)
   })
 
+  it('leaves out a bounded site whose count of samples rose three times by chance, within its noise', () => {
+    // 40 samples at the baseline, then 41, 42, 43: √(2·40) ≈ 9 samples is its noise.
+    const { sites } = compareHeapProfiles(
+      series([{ stack: [handle, ['cacheSet', APP, 30]], bytes: [4000, 4100, 4200, 4300] }], [1e6, 2e6, 3e6, 4e6]),
+    )
+    expect(sites).toEqual([])
+  })
+
+  it("leaves out what the inspector allocated to answer a read (the window's own)", () => {
+    const { sites } = compareHeapProfiles(
+      series([
+        {
+          stack: [
+            ['read', APP, 3],
+            ['post', 'node:inspector', 112],
+            ['(anonymous)', APP, 5],
+          ],
+          bytes: [0, 1000, 2000, 3000],
+        },
+      ]),
+    )
+    expect(sites).toEqual([])
+  })
+
   it('judges growth from the first checkpoint on: what was alive at the baseline is not growth', () => {
     const { sites } = compareHeapProfiles(
       series([{ stack: [handle, ['startup', APP, 5]], bytes: [50_000 * KiB, 50_000 * KiB, 50_000 * KiB] }]),
@@ -90,7 +114,7 @@ describe('compareHeapProfiles: what grew', () => {
 })
 
 describe('compareHeapProfiles: attribution', () => {
-  const one = (stack: Frame[]) => compareHeapProfiles(series([{ stack, bytes: [0, 10, 20, 30] }])).sites[0]!
+  const one = (stack: Frame[]) => compareHeapProfiles(series([{ stack, bytes: [0, 1000, 2000, 3000] }])).sites[0]!
 
   it('attributes a builtin leaf (Map.prototype.set, Array.prototype.push) to the first application frame above it', () => {
     const site = one([handle, ['remember', APP, 20], ['set', '']])
@@ -156,7 +180,7 @@ describe('compareHeapProfiles: a heap that stopped growing', () => {
     const { sites, intervals } = compareHeapProfiles(
       series(
         [
-          { stack: [handle, ['leak', APP, 20]], bytes: [1000, 2000, 2000, 2000] },
+          { stack: [handle, ['leak', APP, 20]], bytes: [1000, 3000, 3000, 3000] },
           // Grew only while the heap did not: not what made the heap grow.
           { stack: [handle, ['later', APP, 30]], bytes: [1000, 1000, 1500, 2000] },
         ],
@@ -164,12 +188,12 @@ describe('compareHeapProfiles: a heap that stopped growing', () => {
       ),
     )
     expect(intervals).toEqual({ counted: 1, total: 3 })
-    expect(sites.map((s) => [s.fn, s.bytesPerSecond])).toEqual([['leak', 1000]])
+    expect(sites.map((s) => [s.fn, s.bytesPerSecond])).toEqual([['leak', 2000]])
   })
 
   it('counts every interval when the heap grew in none (a Buffer leak grows the heap by its small JS objects only)', () => {
     const { sites, intervals } = compareHeapProfiles(
-      series([{ stack: [handle, ['keepBuffer', APP, 30]], bytes: [100, 200, 300] }], [5000, 5000, 5000]),
+      series([{ stack: [handle, ['keepBuffer', APP, 30]], bytes: [1000, 2000, 3000] }], [5000, 5000, 5000]),
     )
     expect(intervals).toEqual({ counted: 2, total: 2 })
     expect(sites.map((s) => s.fn)).toEqual(['keepBuffer'])
@@ -180,8 +204,8 @@ describe('compareHeapProfiles: limits and input', () => {
   it('keeps the fastest maxSites sites; explained counts every site that grew', () => {
     const { sites, explained } = compareHeapProfiles(
       series(
-        [1, 2, 3].map((n) => ({ stack: [handle, [`site${n}`, APP, n]] as Frame[], bytes: [0, n * 100, n * 200] })),
-        [0, 600, 1200],
+        [1, 2, 3].map((n) => ({ stack: [handle, [`site${n}`, APP, n]] as Frame[], bytes: [0, n * 1000, n * 2000] })),
+        [0, 6000, 12000],
       ),
       { maxSites: 2 },
     )

@@ -26,9 +26,13 @@ function callFrame([fn, url, line = 1]: Frame): CallFrame {
 const sameFrame = (a: CallFrame, b: CallFrame) =>
   a.functionName === b.functionName && a.url === b.url && a.lineNumber === b.lineNumber
 
+/** The bytes one synthetic sample stands for (V8's are about the sampling interval each). */
+export const SAMPLE_BYTES = 100
+
 /**
  * A synthetic sampling heap profile, as `HeapProfiler.getSamplingProfile` returns it: one node per
- * call path (shared prefixes merged), `selfSize` the bytes allocated there, one sample per node.
+ * call path (shared prefixes merged), `selfSize` the bytes allocated there, split into samples of
+ * about `SAMPLE_BYTES` each.
  */
 export function profileOf(allocations: readonly Allocation[]): HeapProfile {
   let nextId = 1
@@ -54,7 +58,8 @@ export function profileOf(allocations: readonly Allocation[]): HeapProfile {
   const samples: HeapProfile['samples'] = []
   let ordinal = 1
   const visit = (node: HeapProfileNode) => {
-    if (node.selfSize > 0) samples.push({ size: node.selfSize, nodeId: node.id, ordinal: ordinal++ })
+    const count = node.selfSize > 0 ? Math.max(1, Math.round(node.selfSize / SAMPLE_BYTES)) : 0
+    for (let i = 0; i < count; i++) samples.push({ size: node.selfSize / count, nodeId: node.id, ordinal: ordinal++ })
     node.children.forEach(visit)
   }
   visit(head)

@@ -1,15 +1,17 @@
 // One idle process for bench/idle-cpu.bench.mjs: with a started controller (defaults) or without,
 // it does nothing for the given time and prints the CPU it used (process.cpuUsage, all threads)
 // over that window, after a 1 s settling period that keeps start-up out of the figure.
-//   node bench/lib/idle-child.mjs controller|bare SECONDS
+// `controller-noleaks` is the same controller with `leaks: { auto: false }` (bench/leaks-idle.bench.mjs).
+//   node bench/lib/idle-child.mjs controller|controller-noleaks|bare SECONDS
 import { createController } from '../../dist/index.js'
 
 const [mode = 'bare', secondsArg = '30'] = process.argv.slice(2)
 const seconds = Number(secondsArg)
 let samples = 0
 let pressure
-if (mode === 'controller') {
-  pressure = createController({ logger: { warn() {}, error: console.error } })
+if (mode === 'controller' || mode === 'controller-noleaks') {
+  const leaks = mode === 'controller-noleaks' ? { auto: false } : undefined
+  pressure = createController({ logger: { warn() {}, error: console.error }, leaks })
   pressure.on('sample', () => samples++)
 }
 setTimeout(() => {

@@ -65,7 +65,10 @@ do {
   report = await call('/heapguard?leaks=report')
 } while (report.status === 404 || JSON.parse((await call('/heapguard?format=json')).body).state.leaks.running)
 report = await call('/heapguard?leaks=report')
+const { state } = JSON.parse((await call('/heapguard?format=json')).body)
 await stopTraffic()
 console.log(`\n${report.body}`)
+// The dashboard's state has each site's stack too (allocating frame first):
+for (const [i, site] of state.leaks.report.sites.entries()) console.log(`#${i + 1}  ${site.stack.join('  <  ')}`)
 agent.destroy()
 child.kill('SIGTERM')

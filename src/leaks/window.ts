@@ -137,7 +137,7 @@ export class LeakWindow {
     const { host, predictor, watched } = this.#deps
     const before = host.memory()
     const predicted = predictor.predict(before.heap, host.majorGcPauses())
-    if (predicted !== null && predicted > this.plan.maxPauseMs) {
+    if (predicted > this.plan.maxPauseMs) {
       this.#skipped++
       this.#notes.push(
         `checkpoint ${k} skipped: its full GC was expected to pause about ${Math.round(predicted)} ms (maxPauseMs ${this.plan.maxPauseMs})`,

@@ -152,7 +152,7 @@ export class LeakFinder implements Leaks {
       since: held.since,
       fromBytes: held.fromBytes,
       floorBytes,
-      heldBytes: floorBytes - held.fromBytes,
+      heldBytes: Math.max(0, floorBytes - held.fromBytes),
       rising: trend.msToLimit !== null,
       report: held.report,
     }
@@ -233,13 +233,15 @@ export class LeakFinder implements Leaks {
     }
   }
 
-  /** Per sample: one comparison, and a look at the trend every 10 s. */
+  /** Per sample: one comparison, and a look at the trend every 10 s (when there is something to look for). */
   readonly #onSample = (sample: Sample): void => {
     if (sample.at < this.#nextLook) return
     this.#nextLook = sample.at + CHECK_EVERY_MS
+    const auto = this.options.auto && this.#autoStopped === null
+    if (!auto && this.#suspect === undefined) return
     const trend = this.#host.trend()
     this.#follow(trend)
-    if (this.options.auto && this.#autoStopped === null) this.#consider(sample.at, trend)
+    if (auto) this.#consider(sample.at, trend)
   }
 
   /** A held leak ends when the post-GC heap has come back to where it was. */

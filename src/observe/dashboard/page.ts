@@ -75,7 +75,7 @@ export function renderPage({ title, token }: { title: string; token: string }): 
   </section>
   <section class="card wide" id="leaks">
     <h2>What grows <span class="muted" id="leaks-status"></span></h2>
-    <p class="actions"><button id="leaks-capture" type="button">Capture for 60 s</button> <a id="leaks-text" target="_blank" rel="noopener">report as text</a> <a id="leaks-download" download>download .heapprofile</a> <span class="muted" id="leaks-note"></span></p>
+    <p class="actions"><button id="leaks-capture" type="button">Capture a window</button> <a id="leaks-text" target="_blank" rel="noopener">report as text</a> <a id="leaks-download" download>download .heapprofile</a> <span class="muted" id="leaks-note"></span></p>
     <dl id="leaks-growth"></dl>
     <table id="leaks-sites"><thead><tr><th class="num">#</th><th class="num">grows</th><th class="num">share</th><th>function</th><th>where</th><th>package</th><th class="num">live</th></tr></thead><tbody id="leaks-body"></tbody></table>
   </section>

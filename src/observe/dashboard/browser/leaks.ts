@@ -14,7 +14,7 @@ export function setUpLeaks(token: string): void {
   button.addEventListener('click', () => {
     button.disabled = true
     byId('leaks-note').textContent = 'starting a window…'
-    fetch('?leaks=capture&durationMs=60000', { method: 'POST', headers: { Authorization: `Bearer ${token}` } })
+    fetch('?leaks=capture', { method: 'POST', headers: { Authorization: `Bearer ${token}` } })
       .then(async (response) => {
         if (!response.ok) {
           const body = (await response.json().catch(() => ({}))) as { error?: string }

@@ -2,8 +2,7 @@
 // against an idle process without one, as % of one core. Both children run at the same time for
 // the same window (bench/lib/idle-child.mjs). Target: the difference stays below 0.1 %.
 //   node bench/idle-cpu.bench.mjs [--seconds 30] [--pairs 1]
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { cpuPercent, runIdleChild } from './lib/idle-run.mjs'
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name)
@@ -11,24 +10,9 @@ const arg = (name, fallback) => {
 }
 const seconds = arg('--seconds', 30)
 const pairs = arg('--pairs', 1)
-const child = fileURLToPath(new URL('./lib/idle-child.mjs', import.meta.url))
 
-const runChild = (mode) =>
-  new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--no-warnings', child, mode, String(seconds)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    p.stdout.setEncoding('utf8').on('data', (d) => (out += d))
-    p.on('error', reject)
-    p.on('close', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').at(-1)))
-        : reject(new Error(`${mode} child exited with ${code}`)),
-    )
-  })
-
-const pct = (r) => ((r.userUs + r.systemUs) / 1000 / r.wallMs) * 100
+const runChild = (mode) => runIdleChild(mode, seconds)
+const pct = cpuPercent
 const rows = []
 for (let i = 0; i < pairs; i++) {
   const [withController, bare] = await Promise.all([runChild('controller'), runChild('bare')])

@@ -3,9 +3,8 @@
 // on: a comparison per sample, a look at the trend every 10 s), and the same with leaks.auto off.
 // Target: the default controller's idle figure unchanged by leaks.auto (< 0.1 % of a core in all).
 //   node bench/leaks-idle.bench.mjs [--seconds 30] [--rounds 3]
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { cpuPercent, runIdleChild } from './lib/idle-run.mjs'
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name)
@@ -13,25 +12,10 @@ const arg = (name, fallback) => {
 }
 const seconds = arg('--seconds', 30)
 const rounds = arg('--rounds', 3)
-const child = fileURLToPath(new URL('./lib/idle-child.mjs', import.meta.url))
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
-const runChild = (mode) =>
-  new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--no-warnings', child, mode, String(seconds)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    p.stdout.setEncoding('utf8').on('data', (d) => (out += d))
-    p.on('error', reject)
-    p.on('close', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').at(-1)))
-        : reject(new Error(`${mode} exited with ${code}`)),
-    )
-  })
-
-const pct = (r) => ((r.userUs + r.systemUs) / 1000 / r.wallMs) * 100
+const runChild = (mode) => runIdleChild(mode, seconds)
+const pct = cpuPercent
 console.log(
   `node ${process.version}, ${seconds} s idle per child, ${rounds} rounds, children side by side; loadavg at start ${loadavg()}`,
 )

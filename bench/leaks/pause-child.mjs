@@ -24,10 +24,13 @@ while (process.memoryUsage().heapUsed < target) {
   kept.push(batch)
 }
 // Garbage for a while, so the process has major GCs of its own.
-for (let round = 0; round < 30; round++) {
-  let garbage = []
+const makeGarbage = () => {
+  const garbage = []
   for (let i = 0; i < 200_000; i++) garbage.push({ i })
-  garbage = null
+  return garbage.length
+}
+for (let round = 0; round < 30; round++) {
+  makeGarbage()
   await new Promise((r) => setTimeout(r, 20))
 }
 const natural = majors.splice(0)

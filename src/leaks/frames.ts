@@ -42,7 +42,7 @@ export function kindOf(url: string): FrameKind {
 }
 
 /** A file URL as a path; any other URL (or a path) as it is. */
-function pathOf(url: string): string {
+export function pathOf(url: string): string {
   if (!url.startsWith('file:')) return url
   try {
     return fileURLToPath(url)

@@ -1,8 +1,8 @@
 import { promisify } from 'node:util'
 import { gzip } from 'node:zlib'
-import { fileURLToPath } from 'node:url'
 import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format'
 import { describe } from '../util/validate.js'
+import { pathOf } from './frames.js'
 import type { CallFrame, HeapProfile } from './profile.js'
 import type { LeakReport } from './report.js'
 
@@ -27,7 +27,7 @@ export async function toPprof(source: LeakReport | HeapProfile, options: PprofOp
   const locations = new Map<string, Location>()
 
   const functionOf = (frame: CallFrame): PprofFunction => {
-    const file = fileOf(frame.url)
+    const file = pathOf(frame.url)
     const key = `${file}\0${frame.functionName}`
     let fn = functions.get(key)
     if (fn === undefined) {
@@ -94,13 +94,4 @@ function checkProfile(value: unknown): HeapProfile {
     )
   }
   return p as HeapProfile
-}
-
-function fileOf(url: string): string {
-  if (!url.startsWith('file:')) return url
-  try {
-    return fileURLToPath(url)
-  } catch {
-    return url
-  }
 }

@@ -4,7 +4,9 @@
 // heapguard window with default options (the sampler and its checkpoints, each a forced full GC).
 // The kinds rotate in each round, so drift and warm-up fall on all of them.
 // Target: ≤ 1 % more CPU per request with a window open.
-//   node bench/leaks-window.bench.mjs [--rate 800] [--phase-seconds 60] [--rounds 3] [--checkpoints 4]
+// --max-pause-ms sets the window's maxPauseMs (default 250): a checkpoint predicted to pause longer
+// is skipped, and with it its GC; a large value measures windows whose every checkpoint is read.
+//   node bench/leaks-window.bench.mjs [--rate 800] [--phase-seconds 60] [--rounds 3] [--checkpoints 4] [--max-pause-ms 250]
 import { fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { keyStream } from './squeeze/keys.mjs'
@@ -20,9 +22,11 @@ const rate = arg('--rate', 800)
 const phaseMs = arg('--phase-seconds', 60) * 1000
 const rounds = arg('--rounds', 3)
 const checkpoints = arg('--checkpoints', 4)
+const maxPauseMs = arg('--max-pause-ms', 250)
 
 const child = fork(new URL('./leaks/window-server.mjs', import.meta.url), [], {
   execArgv: ['--max-old-space-size=512'],
+  env: { ...process.env, LEAKS_MAX_PAUSE_MS: String(maxPauseMs) },
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 })
 process.on('exit', () => child.kill('SIGKILL'))
@@ -45,7 +49,7 @@ const keys = keyStream({ seed: 11, hotShare: 0.9, hotKeys: 4000 })
 const load = (durationMs) => runLoad({ port, durationMs, rate, connections: 32, keys })
 
 console.log(
-  `node ${process.version}, ${rate} requests/s, phases of ${phaseMs / 1000} s, ${rounds} rounds; loadavg at start ${loadavg()}`,
+  `node ${process.version}, ${rate} requests/s, phases of ${phaseMs / 1000} s, ${rounds} rounds, maxPauseMs ${maxPauseMs}; loadavg at start ${loadavg()}`,
 )
 await load(10_000) // warm-up: JIT, the hot set in the cache
 

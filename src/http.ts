@@ -5,6 +5,6 @@
 export { healthHandler, type HealthOptions } from './observe/health.js'
 export { dashboardHandler, type DashboardOptions, type DashboardHandler } from './observe/dashboard/handler.js'
 export type { RequestHandler } from './observe/respond.js'
-export type { DashboardState, ChartPoint, SourceState } from './observe/dashboard/state.js'
+export type { DashboardState, ChartPoint, SourceState, LeaksState } from './observe/dashboard/state.js'
 export type { DashboardMessage } from './observe/dashboard/stream.js'
 export type { ObservedController } from './observe/observed.js'

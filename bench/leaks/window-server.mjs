@@ -12,7 +12,9 @@ import { createController } from '../../dist/index.js'
 import { heapguardFastify } from '../../dist/fastify.js'
 import { computeValue } from '../squeeze/value.mjs'
 
-const pressure = createController({ leaks: { auto: false }, logger: { warn() {}, error: console.error } })
+// LEAKS_MAX_PAUSE_MS: the window's maxPauseMs (default 250, heapguard's).
+const maxPauseMs = Number(process.env.LEAKS_MAX_PAUSE_MS ?? 250)
+const pressure = createController({ leaks: { auto: false, maxPauseMs }, logger: { warn() {}, error: console.error } })
 const cache = pressure.caches.lru('values', { max: 20_000, priority: 'normal' })
 const app = Fastify({ logger: false })
 await app.register(heapguardFastify, { pressure })

@@ -79,8 +79,7 @@ export class Dashboard {
   /**
    * - `GET <path>` — the page;
    * - `GET <path>?stream=1` — Server-Sent Events (`snapshot`, then `update`s), used by the page;
-   * - `GET <path>?format=json` — the same state once, as JSON.
-   *
+   * - `GET <path>?format=json` — the same state once, as JSON;
    * - `?leaks=…` — the leak report as text, its `.heapprofile`, or (POST) a capture: see `leaks()`.
    *
    * Every request needs the token; without it the answer is 401.

@@ -13,6 +13,7 @@ export default defineConfig({
     hono: 'src/hono.ts',
     prisma: 'src/prisma.ts',
     pg: 'src/pg.ts',
+    pprof: 'src/pprof.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

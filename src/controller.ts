@@ -22,9 +22,13 @@ import { LevelActions, type EmergencyOptions, type LevelHook, type LevelHookOpti
 import { Shutdown, type ShutdownHook, type ShutdownHookOptions, type ShutdownOptions } from './lifecycle/shutdown.js'
 import type { CloseOnSignalsOptions } from './lifecycle/signals.js'
 import type { ThresholdLevel } from './pressure/levels.js'
-import { checkOptions, optionKeys } from './util/validate.js'
+import { checkFunction, checkOneOf, checkOptions, optionKeys } from './util/validate.js'
 import type { ControllerCore } from './pressure/core.js'
-import type { Thresholds } from './pressure/types.js'
+import type { ControllerEvents, Thresholds } from './pressure/types.js'
+import { createLeaks, type LeakFinder, type Leaks } from './leaks/leaks.js'
+import type { LeakOptions } from './leaks/options.js'
+import type { LeakReport } from './leaks/report.js'
+import type { LeakHost } from './leaks/host.js'
 
 export interface ControllerOptions extends PressureOptions {
   /** Size multipliers per level and cache priority, merged over the defaults. */
@@ -39,7 +43,14 @@ export interface ControllerOptions extends PressureOptions {
   caches?: CacheOptions
   /** The leak guard, the reconciliation rule and the default source of reservations (`reserve()`). */
   reservations?: ReservationOptions
+  /** What grows: automatic windows of the sampling heap profiler, its interval and the pause it may cost (docs/leaks.md). */
+  leaks?: LeakOptions
 }
+
+/** The controller's events: the pressure controller's, and `'leak'` (an automatic window found growth). */
+export type ControllerEventMap = ControllerEvents & { leak: [LeakReport] }
+
+const EVENT_NAMES: readonly (keyof ControllerEventMap)[] = ['sample', 'level', 'error', 'leak']
 
 const OPTION_KEYS: readonly (keyof ControllerOptions & string)[] = [
   ...PRESSURE_OPTION_KEYS,
@@ -50,6 +61,7 @@ const OPTION_KEYS: readonly (keyof ControllerOptions & string)[] = [
     emergency: true,
     caches: true,
     reservations: true,
+    leaks: true,
   }),
 ]
 
@@ -90,9 +102,10 @@ export class Controller extends PressureController {
   readonly #ledger: ReservationLedger
   readonly #actions: LevelActions
   readonly #shutdown: Shutdown
+  readonly #leaks: LeakFinder
 
   constructor(options: ControllerOptions = {}) {
-    const { cachePolicy, regrowMs, shed, emergency, caches, reservations, ...pressure } =
+    const { cachePolicy, regrowMs, shed, emergency, caches, reservations, leaks, ...pressure } =
       checkOptions<ControllerOptions>('createController', 'options', options, OPTION_KEYS)
     super(pressure)
     try {
@@ -116,11 +129,38 @@ export class Controller extends PressureController {
       this.limits = new LevelLimits(core)
       this.#actions = new LevelActions(core, emergency)
       this.#shutdown = new Shutdown(core, () => this.close())
+      this.#leaks = createLeaks(leakHost(core, this), leaks)
     } catch (error) {
       // Bad subsystem options: the sampler is running already; a controller nobody holds must not keep it.
       this.close()
       throw error
     }
+  }
+
+  /** What grows: windows of V8's sampling heap profiler that name the allocation sites that keep growing (docs/leaks.md). */
+  get leaks(): Leaks {
+    return this.#leaks
+  }
+
+  /** Listens to `'sample'`, `'level'`, `'error'` or `'leak'`. A listener that throws is reported on `'error'`. */
+  override on<E extends keyof ControllerEventMap>(event: E, fn: (...args: ControllerEventMap[E]) => void): this {
+    if (checkEvent('on', event) === 'leak') this.#leaks.on(checkFunction('on', 'argument `fn`', fn))
+    else super.on(event as keyof ControllerEvents, fn as never)
+    return this
+  }
+
+  /** As `on`, for the next event only. */
+  override once<E extends keyof ControllerEventMap>(event: E, fn: (...args: ControllerEventMap[E]) => void): this {
+    if (checkEvent('once', event) === 'leak') this.#leaks.once(checkFunction('once', 'argument `fn`', fn))
+    else super.once(event as keyof ControllerEvents, fn as never)
+    return this
+  }
+
+  /** Removes one registration of `fn` (the latest), or every listener of `event` when `fn` is omitted. */
+  override off<E extends keyof ControllerEventMap>(event: E, fn?: (...args: ControllerEventMap[E]) => void): this {
+    if (checkEvent('off', event) === 'leak') this.#leaks.off(fn as ((report: LeakReport) => void) | undefined)
+    else super.off(event as keyof ControllerEvents, fn as never)
+    return this
   }
 
   /**
@@ -183,6 +223,54 @@ export class Controller extends PressureController {
    */
   closeOnSignals(options?: CloseOnSignalsOptions): () => void {
     return this.#shutdown.closeOnSignals(options)
+  }
+}
+
+function checkEvent(where: string, event: unknown): keyof ControllerEventMap {
+  return checkOneOf(where, 'argument `event`', event, EVENT_NAMES)
+}
+
+/**
+ * What leaks reads from this controller: its clock and error channel, memory per kind from its own
+ * sources (the `heap` and `rss` sources when it has them), the managed caches' bytes, its GC
+ * pauses, its trend and level, and its samples.
+ */
+function leakHost(core: ControllerCore, controller: Controller): LeakHost {
+  const names = new Set(core.readings.sources.map((s) => s.name))
+  const read = (name: string): number | undefined => (names.has(name) ? core.readings.read(name)?.used : undefined)
+  return {
+    logger: core.logger,
+    now: () => core.now(),
+    report: core.report,
+    memory: () => {
+      // At checkpoints only: one process.memoryUsage() for what the sources do not say.
+      const usage = process.memoryUsage()
+      return {
+        heap: read('heap') ?? usage.heapUsed,
+        heapCommitted: usage.heapTotal,
+        external: usage.external,
+        rss: read('rss') ?? usage.rss,
+        caches: cacheBytes(controller.caches),
+      }
+    },
+    majorGcPauses: () => core.majorGcPauses(),
+    trend: () => controller.trend(),
+    get level() {
+      return controller.level
+    },
+    onSample: (fn) => core.onSample(fn),
+    onClose: (fn) => core.onClose(fn),
+  }
+}
+
+/** Bytes all managed caches hold (NaN when their stats cannot be read: that kind's growth then reads 0). */
+function cacheBytes(caches: CacheRegistry): number {
+  try {
+    let bytes = 0
+    for (const stats of caches.stats()) bytes += stats.bytes
+    return bytes
+  } catch {
+    return NaN
   }
 }
 

@@ -1,6 +1,12 @@
 // ---- pressure (src/pressure) ----
 export { LEVELS, type Level } from './pressure/levels.js'
-export { createController, Controller, type ControllerOptions, type ControllerTuning } from './controller.js'
+export {
+  createController,
+  Controller,
+  type ControllerOptions,
+  type ControllerTuning,
+  type ControllerEventMap,
+} from './controller.js'
 export { MODES, type Mode } from './pressure/rollout.js'
 export type { PressureTuning } from './pressure/tuning.js'
 export { PressureController, SourceError, type ForceOptions } from './pressure/controller.js'
@@ -31,6 +37,16 @@ export type {
   ControllerEvents,
 } from './pressure/types.js'
 export type { PressureOptions } from './pressure/options.js'
+
+// ---- what grows (src/leaks) ----
+export type { Leaks, LeakSuspect, LeakStats } from './leaks/leaks.js'
+export type { LeakOptions, CaptureOptions } from './leaks/options.js'
+export type { LeakReport, LeakReportData, LeakTrigger, WatchedGrowth } from './leaks/report.js'
+export type { LeakSite, SiteFindings } from './leaks/sites.js'
+export { compareHeapProfiles, type ProfileAt, type CompareOptions } from './leaks/compare.js'
+export type { MemoryGrowth, GrowingMemory } from './leaks/growth.js'
+export type { HeapProfile, HeapProfileNode, HeapProfileSample, CallFrame } from './leaks/profile.js'
+export { LeakCaptureError, type LeakCaptureReason } from './leaks/errors.js'
 
 // ---- caches (src/caches) ----
 export type { CacheRegistry, CachePolicyOptions, CacheOptions } from './caches/registry.js'

@@ -1,9 +1,10 @@
-// One idle process for bench/idle-cpu.bench.mjs and bench/event-loop.bench.mjs: with a started
-// controller (defaults; or the defaults and an eventLoopSource(), its histogram ticking every 10,
-// 20 or 50 ms) or without, it does nothing for the given time and prints the CPU it used
+// One idle process for bench/idle-cpu.bench.mjs, bench/event-loop.bench.mjs and
+// bench/leaks-idle.bench.mjs: with a started controller (defaults; the defaults with
+// `leaks: { auto: false }`; or the defaults and an eventLoopSource(), its histogram ticking every
+// 10, 20 or 50 ms) or without, it does nothing for the given time and prints the CPU it used
 // (process.cpuUsage, all threads) over that window, after a 1 s settling period that keeps
 // start-up out of the figure.
-//   node bench/lib/idle-child.mjs controller|event-loop-10|event-loop-20|event-loop-50|bare SECONDS
+//   node bench/lib/idle-child.mjs controller|controller-noleaks|event-loop-10|event-loop-20|event-loop-50|bare SECONDS
 import { createController, defaultSources, eventLoopSource } from '../../dist/index.js'
 
 const [mode = 'bare', secondsArg = '30'] = process.argv.slice(2)
@@ -12,6 +13,7 @@ let samples = 0
 let pressure
 const extra = {
   controller: () => [],
+  'controller-noleaks': () => [],
   'event-loop-10': () => [eventLoopSource({ resolutionMs: 10 })],
   'event-loop-20': () => [eventLoopSource({ resolutionMs: 20 })],
   'event-loop-50': () => [eventLoopSource({ resolutionMs: 50 })],
@@ -19,7 +21,8 @@ const extra = {
 if (mode !== 'bare' && !(mode in extra)) throw new Error(`unknown mode ${mode}`)
 if (mode in extra) {
   const sources = [...defaultSources(), ...extra[mode]()]
-  pressure = createController({ sources, logger: { warn() {}, error: console.error } })
+  const leaks = mode === 'controller-noleaks' ? { auto: false } : undefined
+  pressure = createController({ sources, logger: { warn() {}, error: console.error }, leaks })
   pressure.on('sample', () => samples++)
 }
 setTimeout(() => {

@@ -83,6 +83,7 @@ const ready = new Promise((resolve) => {
   child.on('message', (message) => {
     if (message.type === 'ready') resolve(message)
     else if (message.type === 'level') onLevel(message)
+    else if (message.type === 'leaks') onLeaks(message)
     else pending.get(message.type)?.(message)
   })
 })
@@ -112,6 +113,15 @@ function onLevel(change) {
       ? ''
       : `${RECOVERY_S} s below the exit line; `
   console.log(`${' '.repeat(9)}${dim(why + AT_LEVEL[change.to])}`)
+}
+
+/** heapguard's leak report, when the window asked for in phase 2 ends. */
+let leaks = null
+function onLeaks(message) {
+  leaks = message
+  if (message.error) return say(`${bold('What grows')}: no window (${message.error})`)
+  say(`${bold('What grows')}: heapguard's leak report (pressure.leaks.capture())`)
+  for (const line of message.text.split('\n')) console.log(`${' '.repeat(9)}${dim(line)}`)
 }
 
 // ---- the load ----------------------------------------------------------------------------------
@@ -157,23 +167,27 @@ const hot = () => Math.floor(Math.random() ** 2 * 200) // 200 popular products, 
  */
 const PHASES = [
   {
-    until: 0.12,
-    title: 'warm-up: 200 popular products, mostly served from the caches',
+    until: 0.2,
+    title: 'warm-up: 200 popular products, mostly served from the caches; "recently viewed" keeps every view (a leak)',
     streams: [
       [120, () => hit('product', `/api/product/${hot()}`)],
       [40, () => hit('session', `/api/session/u${Math.floor(Math.random() * 300)}`)],
+      [150, () => hit('viewed', `/api/viewed/${hot()}?user=u${Math.floor(Math.random() * 300)}`)],
     ],
+    // A window of the sampling heap profiler while the caches are settled and the leak goes on.
+    start: (phaseMs) => child.send({ type: 'capture', durationMs: Math.max(2000, Math.min(15_000, phaseMs)) }),
   },
   {
-    until: 0.38,
+    until: 0.42,
     title: 'browsing: a new product on every request, the caches fill and the heap grows',
     streams: [
       [330, () => hit('product', `/api/product/${nextProduct++}`)],
       [60, () => hit('session', `/api/session/u${Math.floor(Math.random() * 1500)}`)],
+      [50, () => hit('viewed', `/api/viewed/${hot()}?user=u${Math.floor(Math.random() * 1500)}`)],
     ],
   },
   {
-    until: 0.56,
+    until: 0.6,
     title:
       'rush: more and more heavy reports (4 MiB for 2 s, low priority, 4 at most at once) and imports (1 MiB, normal)',
     streams: [
@@ -183,10 +197,11 @@ const PHASES = [
       [(progress) => 1 + 5 * progress, () => hit('report', '/api/report?mb=4&ms=2000', 4)],
       [4, () => hit('import', '/api/import?mb=1&ms=1000')],
       [10, () => hit('checkout', '/api/checkout')],
+      [50, () => hit('viewed', `/api/viewed/${hot()}?user=u${Math.floor(Math.random() * 1500)}`)],
     ],
   },
   {
-    until: 0.63,
+    until: 0.67,
     title: "drill: the operator flips the emergency switch for 4 s: pressure.force('emergency', { forMs: 4000 })",
     start: () => child.send({ type: 'force', level: 'emergency', forMs: 4000 }),
     streams: [
@@ -226,7 +241,8 @@ function runLoad(totalMs) {
         phase = index
         credit = PHASES[index].streams.map(() => 0)
         say(`${bold(`phase ${index + 1}/${PHASES.length}`)}  ${PHASES[index].title}`)
-        PHASES[index].start?.()
+        const from = index === 0 ? 0 : PHASES[index - 1].until * totalMs
+        PHASES[index].start?.(PHASES[index].until * totalMs - from)
       }
       const dt = (now - last) / 1000
       last = now
@@ -340,6 +356,16 @@ function printSummary(s, totalMs) {
     console.log(
       `    task '${t.name}' (pauses at ${t.pauseAt}): ${t.runs} runs, ${t.failures} failures, ${t.paused ? 'paused' : 'running'} now`,
     )
+
+  console.log(`\n  ${bold('What grows')}`)
+  if (leaks === null) console.log('    the leak window had not ended when the load stopped')
+  else if (leaks.error) console.log(`    no window: ${leaks.error}`)
+  else if (leaks.sites.length === 0) console.log('    no allocation site grew at every checkpoint of the window')
+  else
+    for (const site of leaks.sites.slice(0, 3))
+      console.log(
+        `    ${site.fn} (${site.file.split(/[\\/]/).slice(-2).join('/')}:${site.line}) grew ${(site.bytesPerSecond / 1024).toFixed(0)} KiB/s, ${Math.round(site.share * 100)} % of the heap's growth`,
+      )
 
   const dropped = counts.errors === 0 ? 'none failed or was dropped' : `${counts.errors} failed`
   console.log(

@@ -21,11 +21,16 @@ const port = Number(process.env.DEMO_PORT ?? 7077)
 // a few hundred MiB and more do not need this.
 //
 // recoveryMs is shortened from 5 s so the whole staged recovery fits in a one-minute demo.
+//
+// leaks: a window samples every 32 KiB (the default is 512 KiB), so that a window of a few seconds
+// sees this demo's small leak, and may pause up to 1 s for its forced GCs (250 ms by default):
+// the demo's machine may be busy, and a demo should show its report.
 const pressure = createController({
   sources: [heapSource()],
   thresholds: { warning: 0.6, critical: 0.75, emergency: 0.88 },
   recoveryMs: 3000,
   shed: { retryAfter: 2 },
+  leaks: { intervalBytes: 32 * 1024, maxPauseMs: 1000 },
 })
 
 // Caches of each priority. `max` is a guess, as it often is in real services: 20 000 product
@@ -107,6 +112,12 @@ process.on('message', (message) => {
   } else if (message?.type === 'force') {
     // The operator's emergency switch; it lets go by itself after forMs.
     pressure.force(message.level, { forMs: message.forMs })
+  } else if (message?.type === 'capture') {
+    // What grows: a window of V8's sampling heap profiler; the report names the leaky route.
+    pressure.leaks.capture({ durationMs: message.durationMs, checkpoints: 4 }).then(
+      (report) => process.send?.({ type: 'leaks', text: String(report), sites: report.sites }),
+      (error) => process.send?.({ type: 'leaks', error: error.message }),
+    )
   } else if (message?.type === 'summary') {
     process.send?.({
       type: 'summary',
@@ -149,6 +160,18 @@ function json(res, status, body) {
 }
 
 const held = new Set()
+
+// The demo's leak: "recently viewed" products, meant to keep the last 20 per user, keep them all.
+const recentlyViewed = []
+function rememberView(user, product) {
+  recentlyViewed.push({
+    user,
+    product,
+    at: new Date().toISOString(),
+    referrer: `/api/product/${product}?from=${user}`,
+    trail: `${product},`.repeat(100),
+  })
+}
 
 /** Holds `mb` MiB of the heap for `ms` milliseconds, then answers. */
 function holdMemory(url, res) {
@@ -208,6 +231,10 @@ function route(req, res) {
     return json(res, 200, { id, items: session.cart.length })
   }
   if (kind === 'checkout') return json(res, 200, { ok: true })
+  if (kind === 'viewed') {
+    rememberView(url.searchParams.get('user') ?? 'guest', Number(id))
+    return json(res, 200, { ok: true })
+  }
   // A heavy report (low priority) or a bulk import (normal priority): both hold working data
   // on the heap while they run.
   if (kind === 'report' || kind === 'import') return holdMemory(url, res)

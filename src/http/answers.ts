@@ -97,12 +97,14 @@ export const STREAM_HEADERS: HeaderRecord = Object.freeze({
 })
 
 /** What a request to the dashboard gets, decided from its method, its token and its query. */
-export type DashboardRoute = 'method-not-allowed' | 'unauthorized' | 'stream' | 'json' | 'page'
+export type DashboardRoute = 'method-not-allowed' | 'unauthorized' | 'stream' | 'json' | 'page' | 'leaks'
 
 /**
  * - `GET <path>` — the page;
  * - `GET <path>?stream=1` — Server-Sent Events (`snapshot`, then `update`s), used by the page;
- * - `GET <path>?format=json` — the same state once, as JSON.
+ * - `GET <path>?format=json` — the same state once, as JSON;
+ * - `?leaks=…` — the leak report as text, its `.heapprofile`, or (POST) a capture: see
+ *   `Dashboard.leaks()`.
  *
  * Every request needs the token; without it the answer is 401.
  */
@@ -112,6 +114,7 @@ export function dashboardRoute(
   authorization: string | null | undefined,
   query: URLSearchParams,
 ): DashboardRoute {
+  if (query.has('leaks')) return dashboard.allows(authorization, query) ? 'leaks' : 'unauthorized'
   if (!isReadMethod(method)) return 'method-not-allowed'
   if (!dashboard.allows(authorization, query)) return 'unauthorized'
   if (query.has('stream')) return 'stream'

@@ -7,6 +7,9 @@ import type { TaskInfo } from '../degrade/task.js'
 import type { Level } from '../pressure/levels.js'
 import type { Mode } from '../pressure/rollout.js'
 import type { Trend } from '../pressure/trend.js'
+import type { LeakStats, LeakSuspect } from '../leaks/leaks.js'
+import type { CaptureOptions } from '../leaks/options.js'
+import type { LeakReport } from '../leaks/report.js'
 import type { ControllerEvents, Floor, LevelChange, Sample, Thresholds } from '../pressure/types.js'
 import { checkMethods } from '../util/validate.js'
 
@@ -50,6 +53,17 @@ export interface ObservedController {
   readonly shed?: { stats(): ObservedShedStats }
   readonly features?: { list(): FlagInfo[] }
   readonly tasks?: { list(): TaskInfo[] }
+  /** What grows (absent on controllers without it). */
+  readonly leaks?: ObservedLeaks
+}
+
+/** The part of `pressure.leaks` the observers show and the dashboard's capture button calls. */
+export interface ObservedLeaks {
+  readonly last: LeakReport | undefined
+  readonly running: boolean
+  readonly suspect: LeakSuspect | null
+  stats(): LeakStats
+  capture(options?: CaptureOptions): Promise<LeakReport>
 }
 
 /** The part of `reservations.stats()` the observers show. */

@@ -4,6 +4,7 @@ import { makeCore, type ControllerCore } from './core.js'
 import { EventQueue, type PendingEvent } from './event-queue.js'
 import { checkForce, ForcedLevel, type ForceOptions } from './forced-level.js'
 import { observeGc } from './gc-observer.js'
+import { MajorGcPauses } from './gc-pauses.js'
 import { GcSampler } from './gc-sampler.js'
 import { GcTimings } from './gc-timings.js'
 import { LatestReadings, type LevelInputs } from './latest-readings.js'
@@ -57,6 +58,7 @@ export class PressureController {
   readonly #forced: ForcedLevel
   readonly #poll = new PollTimer(() => this.#safeSample())
   readonly #gc: GcSampler
+  readonly #gcPauses = new MajorGcPauses()
   readonly #signals: Signals
   readonly #hooks: SubsystemHooks
   readonly #rollout: Rollout
@@ -117,6 +119,7 @@ export class PressureController {
       now,
       report,
       regrade: () => this.#regrade(),
+      majorGcPauses: () => this.#gcPauses.recent(),
     })
     if (this.#options.autoStart) this.#start()
   }
@@ -409,6 +412,7 @@ export class PressureController {
 
   /** GC notifications: those of a GC a live check requested measure no effort; the others feed GC effort. */
   readonly #inspectGc = (info: GcInfo): boolean => {
+    this.#gcPauses.observe(info)
     this.#signals.countGc(info)
     if (this.#live?.absorb(info) === true) {
       this.#signals.skipGc(info)

@@ -53,6 +53,8 @@ export interface ControllerCore {
   onClose(fn: () => void): void
   /** The sources between samples: read one now, adjust readings, run the level logic at once (reservations). */
   readonly readings: Readings
+  /** The pauses of the last few mark-compacts the GC seam reported (ms), newest last; read-only. */
+  majorGcPauses(): readonly number[]
 }
 
 /** The core a controller hands its subsystems: the live applied level and `closed`, and its hooks. */
@@ -61,7 +63,13 @@ export function makeCore(
   rollout: { readonly applied: Level; readonly mode: 'enforce' | 'observe' },
   hooks: SubsystemHooks,
   latest: LatestReadings,
-  fields: { logger: Logger; now: () => number; report: (error: unknown) => void; regrade: () => void },
+  fields: {
+    logger: Logger
+    now: () => number
+    report: (error: unknown) => void
+    regrade: () => void
+    majorGcPauses: () => readonly number[]
+  },
 ): ControllerCore {
   const { regrade, ...shared } = fields
   const readings: Readings = {

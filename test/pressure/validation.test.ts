@@ -383,7 +383,7 @@ describe('listener arguments', () => {
       'on',
       () => pressure.on('levels' as never, () => {}),
       RangeError,
-      "on: argument `event` must be one of 'sample', 'level', 'error', got \"levels\" (string)",
+      "on: argument `event` must be one of 'sample', 'level', 'error', 'leak', got \"levels\" (string)",
     ],
     [
       'once',
@@ -395,7 +395,7 @@ describe('listener arguments', () => {
       'off',
       () => pressure.off(5 as never),
       TypeError,
-      "off: argument `event` must be one of 'sample', 'level', 'error', got 5 (number)",
+      "off: argument `event` must be one of 'sample', 'level', 'error', 'leak', got 5 (number)",
     ],
     [
       'off fn',

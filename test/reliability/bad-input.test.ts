@@ -4,6 +4,7 @@ import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   cgroupSource,
+  compareHeapProfiles,
   createController,
   estimateSize,
   eventLoopSource,
@@ -23,6 +24,7 @@ import { dashboardHandler, healthHandler } from '../../src/http.js'
 import { collectMetrics as collectOtelMetrics } from '../../src/otel.js'
 import { collectMetrics } from '../../src/prometheus.js'
 import { manageQueryCache } from '../../src/query.js'
+import { toPprof } from '../../src/pprof.js'
 import { heapguardHono } from '../../src/hono.js'
 import {
   dashboardHandler as webDashboardHandler,
@@ -1731,11 +1733,82 @@ afterAll(() => {
   )
 }
 
+// ---- what grows: createController({ leaks }), leaks.capture/watch, on('leak'), compareHeapProfiles, toPprof
+{
+  const C = 'createController'
+  const make = (leaks: unknown) => () => ctl(as<ControllerOptions>({ leaks }))
+  bad(C, 'leaks: a number', make(5), TypeError, '`leaks`', '5 (number)')
+  bad(C, 'leaks: an unknown key', make({ interval: 1024 }), TypeError, '`interval`')
+  bad(C, 'leaks.auto: a string', make({ auto: 'yes' }), TypeError, '`leaks.auto`', '"yes" (string)')
+  bad(C, 'leaks.intervalBytes: 100', make({ intervalBytes: 100 }), RangeError, '`leaks.intervalBytes`', '100 (number)')
+  bad(
+    C,
+    'leaks.intervalBytes: a fraction',
+    make({ intervalBytes: 2048.5 }),
+    RangeError,
+    '`leaks.intervalBytes`',
+    '2048.5',
+  )
+  bad(C, 'leaks.intervalBytes: a string', make({ intervalBytes: '512k' }), TypeError, '`leaks.intervalBytes`', '"512k"')
+  bad(C, 'leaks.maxPauseMs: negative', make({ maxPauseMs: -1 }), RangeError, '`leaks.maxPauseMs`', '-1 (number)')
+  bad(C, 'leaks.maxPauseMs: NaN', make({ maxPauseMs: NaN }), RangeError, '`leaks.maxPauseMs`', 'NaN')
+  bad(C, 'leaks.durationMs: 50', make({ durationMs: 50 }), RangeError, '`leaks.durationMs`', '50 (number)')
+  bad(C, 'leaks.checkpoints: 1', make({ checkpoints: 1 }), RangeError, '`leaks.checkpoints`', '1 (number)')
+  bad(C, 'leaks.checkpoints: a fraction', make({ checkpoints: 2.5 }), RangeError, '`leaks.checkpoints`', '2.5')
+  bad(C, 'leaks.cooldownMs: Infinity', make({ cooldownMs: Infinity }), RangeError, '`leaks.cooldownMs`', 'Infinity')
+
+  const L = 'leaks.capture'
+  const capture = (options: unknown) => () => ctl().leaks.capture(as(options))
+  bad(L, 'options: a string', capture('1m'), TypeError, 'options', '"1m" (string)')
+  bad(L, 'an unknown option', capture({ duration: 1000 }), TypeError, '`duration`')
+  bad(L, 'durationMs: 0', capture({ durationMs: 0 }), RangeError, '`durationMs`', '0 (number)')
+  bad(L, 'durationMs: a string', capture({ durationMs: '60s' }), TypeError, '`durationMs`', '"60s"')
+  bad(L, 'checkpoints: 1', capture({ checkpoints: 1 }), RangeError, '`checkpoints`', '1 (number)')
+  bad(L, 'checkpoints: 101', capture({ checkpoints: 101 }), RangeError, '`checkpoints`', '101 (number)')
+
+  const W = 'leaks.watch'
+  bad(W, 'name: empty', () => ctl().leaks.watch('', () => 0), TypeError, '`name`', '"" (string)')
+  bad(W, 'name: a number', () => ctl().leaks.watch(as(5), () => 0), TypeError, '`name`', '5 (number)')
+  bad(W, 'size: not a function', () => ctl().leaks.watch('map', as(new Map())), TypeError, '`size`', 'an object')
+
+  bad('on', "'leak': fn not a function", () => ctl().on('leak', as('log')), TypeError, '`fn`', '"log" (string)')
+
+  const P = 'compareHeapProfiles'
+  bad(
+    P,
+    'profiles: a string',
+    () => compareHeapProfiles(as('a.heapprofile')),
+    TypeError,
+    '`profiles`',
+    '"a.heapprofile"',
+  )
+  bad(
+    P,
+    'profiles[0].profile: missing',
+    () => compareHeapProfiles(as([{ at: 0 }])),
+    TypeError,
+    '`profiles[0].profile`',
+    'undefined',
+  )
+  bad(
+    P,
+    'profiles[0].at: a string',
+    () => compareHeapProfiles(as([{ at: 'now' }])),
+    TypeError,
+    '`profiles[0].at`',
+    '"now"',
+  )
+  bad(P, 'maxSites: negative', () => compareHeapProfiles([], { maxSites: -1 }), RangeError, '`maxSites`', '-1 (number)')
+  bad(P, 'an unknown option', () => compareHeapProfiles([], as({ limit: 5 })), TypeError, '`limit`')
+
+  bad('toPprof', 'source: a string', () => toPprof(as('report')), TypeError, '`source`', '"report" (string)')
+}
+
 /**
  * The functions that return a promise: one rule for them, bad arguments reject the promise (a
  * caller's `.catch` or `await` sees them), they never throw at the call.
  */
-const REJECTS = new Set(['withTimeout', 'shed.run', 'cache.getOrLoad'])
+const REJECTS = new Set(['withTimeout', 'shed.run', 'cache.getOrLoad', 'leaks.capture', 'toPprof'])
 
 /** Calls the case; returns what it threw (`thrown`) or what its promise rejected with (`rejected`), or nothing when it succeeded. */
 async function failureOf(call: () => unknown): Promise<{ error?: unknown; how?: 'thrown' | 'rejected' }> {

@@ -33,7 +33,8 @@ export function dashboardHandler(pressure: ObservedController, options: Dashboar
   const { stream } = dashboard
 
   const handler = function heapguardDashboard(req: IncomingMessage, res: ServerResponse): void {
-    switch (dashboardRoute(dashboard, req.method, req.headers.authorization, queryOf(req.url))) {
+    const query = queryOf(req.url)
+    switch (dashboardRoute(dashboard, req.method, req.headers.authorization, query)) {
       case 'method-not-allowed':
         rejectMethod(req, res)
         return
@@ -48,6 +49,11 @@ export function dashboardHandler(pressure: ObservedController, options: Dashboar
         return
       case 'page':
         send(req, res, 200, 'text/html; charset=utf-8', dashboard.page, PAGE_HEADERS)
+        return
+      case 'leaks': {
+        const answer = dashboard.leaks(req.method, query)
+        send(req, res, answer.status, answer.contentType, answer.body, answer.headers)
+      }
     }
   } as DashboardHandler
 

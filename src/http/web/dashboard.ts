@@ -25,7 +25,8 @@ export function dashboardHandler(pressure: ObservedController, options: Dashboar
   const { stream } = dashboard
 
   const handler = function heapguardDashboard(request: Request): Response {
-    switch (dashboardRoute(dashboard, request.method, request.headers.get('authorization'), queryOf(request.url))) {
+    const query = queryOf(request.url)
+    switch (dashboardRoute(dashboard, request.method, request.headers.get('authorization'), query)) {
       case 'method-not-allowed':
         return rejectWebMethod(request)!
       case 'unauthorized':
@@ -36,6 +37,10 @@ export function dashboardHandler(pressure: ObservedController, options: Dashboar
         return webJson(request, 200, dashboard.json())
       case 'page':
         return webSend(request, 200, 'text/html; charset=utf-8', dashboard.page, PAGE_HEADERS)
+      case 'leaks': {
+        const answer = dashboard.leaks(request.method, query)
+        return webSend(request, answer.status, answer.contentType, answer.body, answer.headers)
+      }
     }
   } as WebDashboardHandler
 

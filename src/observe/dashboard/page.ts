@@ -74,6 +74,12 @@ export function renderPage({ title, token }: { title: string; token: string }): 
     <h2>Trend (leak signal)</h2>
     <dl id="trend"></dl>
   </section>
+  <section class="card wide" id="leaks">
+    <h2>What grows <span class="muted" id="leaks-status"></span></h2>
+    <p class="actions"><button id="leaks-capture" type="button">Capture a window</button> <a id="leaks-text" target="_blank" rel="noopener">report as text</a> <a id="leaks-download" download>download .heapprofile</a> <span class="muted" id="leaks-note"></span></p>
+    <dl id="leaks-growth"></dl>
+    <table id="leaks-sites"><thead><tr><th class="num">#</th><th class="num">grows</th><th class="num">share</th><th>function</th><th>where</th><th>package</th><th class="num">live</th></tr></thead><tbody id="leaks-body"></tbody></table>
+  </section>
   <section class="card wide">
     <h2>Caches <span class="muted" id="cache-budget"></span></h2>
     <table id="caches"><thead><tr><th>cache</th><th>priority</th><th class="num">entries</th><th class="num">capacity</th><th></th><th class="num">bytes</th><th class="num">multiplier</th><th class="num">hit ratio</th><th class="num">evictions</th></tr></thead><tbody id="caches-body"></tbody></table>

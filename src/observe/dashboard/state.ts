@@ -9,6 +9,9 @@ import type { CacheBudgetStats } from '../../caches/pool.js'
 import type { ObservedController, ObservedReservationStats, ObservedShedStats } from '../observed.js'
 import { messageOf } from '../../util/validate.js'
 import { readDatabase, type DatabaseState } from './database.js'
+import type { LeakStats, LeakSuspect } from '../../leaks/leaks.js'
+import type { LeakReportData } from '../../leaks/report.js'
+import { unmanagedBytes } from '../unmanaged.js'
 
 /** One point of the ratio chart: `[at, ratio, level rank 0..3]`; short, because the stream repeats it. */
 export type ChartPoint = [at: number, ratio: number, rank: number]
@@ -57,10 +60,26 @@ export interface DashboardState {
   tasks: TaskInfo[] | null
   /** Prisma reads by model and the managed pg pools; null when no database adapter was given the controller. */
   database: DatabaseState | null
+  /** What grows: the newest report (its top sites), a leak still held, the counts; null without leaks. */
+  leaks: LeaksState | null
+  /** Heap not in managed caches: the post-GC heap less the caches and what reservations hold; null before a major GC. */
+  unmanaged: number | null
   closed: boolean
   /** Subsystems whose read failed, with the message (the rest of the state is still shown). */
   errors: string[]
 }
+
+/** The "What grows" panel's data. */
+export interface LeaksState {
+  running: boolean
+  /** The newest report, its sites cut to the first `LEAK_SITES_SHOWN` and their stacks to 5 frames. */
+  report: LeakReportData | null
+  suspect: Omit<LeakSuspect, 'report'> | null
+  stats: LeakStats
+}
+
+/** Sites the panel lists (the whole report is one click away, as text). */
+const LEAK_SITES_SHOWN = 10
 
 /** Transitions the page lists. */
 const RECENT_TRANSITIONS = 20
@@ -85,6 +104,9 @@ export function readState(pressure: ObservedController): DashboardState {
     }
   }
   const last = pressure.lastSample
+  const caches = pressure.caches ? read('caches', () => pressure.caches!.stats()) : null
+  const reservations = pressure.reservations ? read('reservations', () => pressure.reservations!.stats()) : null
+  const trend = pressure.trend()
   const transitions = pressure.transitions().slice(-RECENT_TRANSITIONS)
   const lastChange = transitions[transitions.length - 1]
   return {
@@ -103,19 +125,42 @@ export function readState(pressure: ObservedController): DashboardState {
       ratio: r.ratio,
       reserved: r.reserved ?? null,
     })),
-    trend: pressure.trend(),
+    trend,
     why: lastChange?.reason ?? null,
     floors: pressure.floors ? (read('floors', () => pressure.floors!()) ?? []) : [],
     transitions,
     transitionCounts: pressure.transitionCounts(),
-    caches: pressure.caches ? read('caches', () => pressure.caches!.stats()) : null,
+    caches,
     shed: pressure.shed ? read('shed', () => pressure.shed!.stats()) : null,
-    reservations: pressure.reservations ? read('reservations', () => pressure.reservations!.stats()) : null,
+    reservations,
     cacheBudget: pressure.caches ? read('cache budget', () => pressure.caches!.budget ?? null) : null,
     features: pressure.features ? read('features', () => pressure.features!.list()) : null,
     tasks: pressure.tasks ? read('tasks', () => pressure.tasks!.list()) : null,
     database: read('database', () => readDatabase(pressure)),
+    leaks: pressure.leaks ? read('leaks', () => leaksState(pressure.leaks!)) : null,
+    unmanaged: pressure.caches && caches === null ? null : unmanagedBytes(trend.floor, caches, reservations),
     closed: pressure.closed,
     errors,
   }
+}
+
+function leaksState(leaks: NonNullable<ObservedController['leaks']>): LeaksState {
+  const report = leaks.last?.toJSON()
+  const suspect = leaks.suspect
+  return {
+    running: leaks.running,
+    report:
+      report === undefined
+        ? null
+        : {
+            ...report,
+            sites: report.sites.slice(0, LEAK_SITES_SHOWN).map((site) => ({ ...site, stack: site.stack.slice(0, 5) })),
+          },
+    suspect: suspect === null ? null : withoutReport(suspect),
+    stats: leaks.stats(),
+  }
+}
+
+function withoutReport({ report: _report, ...held }: LeakSuspect): Omit<LeakSuspect, 'report'> {
+  return held
 }

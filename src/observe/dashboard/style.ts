@@ -56,5 +56,10 @@ dd { margin: 0; font-variant-numeric: tabular-nums; }
 svg { width: 100%; height: auto; display: block; }
 svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
 #errors { color: var(--emergency); }
+.actions { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; margin: 0 0 10px; }
+button { font: inherit; padding: 4px 12px; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--ink); cursor: pointer; }
+button:disabled { cursor: default; color: var(--muted); }
+.held { color: var(--emergency); font-weight: 600; }
+#leaks-sites td.where { white-space: normal; word-break: break-all; }
 .empty { color: var(--muted); font-style: italic; }
 `

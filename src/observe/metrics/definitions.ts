@@ -1,6 +1,7 @@
 import { LEVELS, levelRank } from '../../pressure/levels.js'
 import { MODES } from '../../pressure/rollout.js'
 import { DB_METRICS } from './db-metrics.js'
+import { unmanagedBytes } from '../unmanaged.js'
 import {
   budgetValue,
   emitKnown,
@@ -33,6 +34,9 @@ const TRANSITION_CAUSES: readonly string[] = [
 // (prometheus.ts), the OpenTelemetry one (otel.ts) and the text endpoint (text.ts) all publish
 // exactly this table, so they can never disagree; the shipped alert rules and the Grafana
 // dashboard (observability/) are checked against it by the tests.
+
+const GROWTH_KINDS = ['heap', 'external', 'native', 'caches'] as const
+const LEAK_TRIGGERS = ['capture', 'rising', 'warning'] as const
 
 /**
  * Every metric, read from the controller when Prometheus scrapes (each piece of state once per
@@ -172,6 +176,45 @@ export const METRICS: readonly MetricDef[] = [
       const { floor, msToLimit } = p.trend()
       if (floor !== null) emit(NO_LABELS, msToLimit === null ? Infinity : msToLimit / 1000)
     },
+  },
+  // ---- what grows (docs/leaks.md) ----
+  {
+    name: 'memory_unmanaged_bytes',
+    help: 'The heap after the last major GC less the managed caches and what live reservations hold, in bytes: heap not in managed caches (absent before the first major GC).',
+    type: 'gauge',
+    labelNames: [],
+    unit: 'By',
+    read: (p, emit) => emitKnown(emit, unmanagedBytes(p.trend().floor, p.caches(), p.reservations())),
+  },
+  {
+    name: 'memory_growth_bytes_per_second',
+    help: 'Growth per kind of memory over the newest leak window (heap, external, native, caches), in bytes per second (absent before the first window).',
+    type: 'gauge',
+    labelNames: ['memory'],
+    unit: 'By/s',
+    read: (p, emit) => {
+      const growth = p.leakReport()?.growth
+      if (growth !== undefined) for (const memory of GROWTH_KINDS) emit({ memory }, growth[memory])
+    },
+  },
+  {
+    name: 'memory_leak_reports_total',
+    help: "Leak windows that ended with a report, by what opened them: 'capture', or automatically 'rising' and 'warning'.",
+    type: 'counter',
+    labelNames: ['trigger'],
+    read: (p, emit) => {
+      const reports = p.leakStats()?.reports
+      if (reports !== undefined) for (const trigger of LEAK_TRIGGERS) emit({ trigger }, reports[trigger] ?? 0)
+    },
+  },
+  {
+    ...unlabelled(
+      'memory_leak_held_bytes',
+      'Bytes the post-GC heap holds above where it was when a leak window found growth outside the managed caches; it stays while they are held, even once the growth stops (absent when none is held).',
+      'gauge',
+      (p) => p.leakSuspect()?.heldBytes,
+    ),
+    unit: 'By',
   },
   // ---- caches : size, entries, hit ratio, evictions ----
   { ...perCache('cache_size_bytes', 'Bytes held per managed cache.', 'gauge', 'bytes'), unit: 'By' },

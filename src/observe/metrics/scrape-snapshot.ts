@@ -8,6 +8,8 @@ import type { Sample, Thresholds } from '../../pressure/types.js'
 import type { CacheBudgetStats } from '../../caches/pool.js'
 import { dbCountersOf, type DbCounters, type PoolGauges } from '../../db/counters.js'
 import type { ObservedController, ObservedReservationStats, ObservedShedStats } from '../observed.js'
+import type { LeakStats, LeakSuspect } from '../../leaks/leaks.js'
+import type { LeakReport } from '../../leaks/report.js'
 
 type Outcome = { value: unknown } | { error: unknown }
 
@@ -98,6 +100,21 @@ export class ScrapeSnapshot {
 
   features(): FlagInfo[] {
     return this.#once('features', () => this.#pressure.features?.list() ?? [])
+  }
+
+  /** The newest leak report (undefined before the first, or without leaks). */
+  leakReport(): LeakReport | undefined {
+    return this.#once('leakReport', () => this.#pressure.leaks?.last)
+  }
+
+  /** A leak still held, or null (also without leaks). */
+  leakSuspect(): LeakSuspect | null {
+    return this.#once('leakSuspect', () => this.#pressure.leaks?.suspect ?? null)
+  }
+
+  /** undefined without leaks. */
+  leakStats(): LeakStats | undefined {
+    return this.#once('leakStats', () => this.#pressure.leaks?.stats())
   }
 
   tasks(): TaskInfo[] {

@@ -27,7 +27,13 @@ const pageErrors: string[] = []
 
 beforeAll(async () => {
   if (!CHROMIUM.available) return
-  pressure = createController({ autoStart: false, sources: [heap, hostile], logger: {} })
+  pressure = createController({
+    autoStart: false,
+    sources: [heap, hostile],
+    logger: {},
+    // The "What grows" button captures a window of durationMs: short here.
+    leaks: { auto: false, durationMs: 600, intervalBytes: 16 * 1024, maxPauseMs: 60_000 },
+  })
   dashboard = dashboardHandler(pressure, { token: TOKEN, updateMs: 100, title: 'checkout-service' })
   server = createServer((req, res) => dashboard(req, res))
   url = `${await listen(server)}/heapguard?token=${TOKEN}`
@@ -138,6 +144,35 @@ describe.skipIf(!CHROMIUM.available)('dashboard in a browser', () => {
     expect(await page.locator('#mode').textContent()).toBe('observe mode: nothing enforced')
     pressure.release()
     void task.stop()
+    expect(pageErrors).toEqual([])
+  })
+
+  it('What grows: the button captures a window and the card shows its report, with links that carry the token', async () => {
+    await page.goto(url)
+    await poll(() => page.locator('#leaks-status').textContent()).toBe('no window yet')
+    expect(await page.locator('#leaks-text').isHidden()).toBe(true)
+    const kept: object[] = []
+    const timer = setInterval(function keepGrowing() {
+      for (let i = 0; i < 300; i++) kept.push({ i, text: `kept ${kept.length}` })
+    }, 5)
+    let report
+    try {
+      await page.click('#leaks-capture')
+      await poll(() => pressure.leaks.running).toBe(true)
+      report = await pressure.leaks.capture() // the window the button opened
+    } finally {
+      clearInterval(timer)
+    }
+    pressure.sample() // an update for the page
+    await poll(() => page.locator('#leaks-status').textContent()).toMatch(/^newest window .*\(capture\)$/)
+    const rows = page.locator('#leaks-body tr')
+    expect(await rows.count()).toBe(Math.max(1, Math.min(10, report.sites.length)))
+    if (report.sites.length > 0) expect(await rows.first().locator('td').nth(3).textContent()).toBe(report.sites[0]!.fn)
+    expect(await page.locator('#leaks-growth').textContent()).toContain('heap not in managed caches')
+    expect(await page.locator('#leaks-text').getAttribute('href')).toBe(`?leaks=report&token=${TOKEN}`)
+    expect(await page.locator('#leaks-download').getAttribute('href')).toBe(`?leaks=heapprofile&token=${TOKEN}`)
+    expect(await page.locator('#leaks-capture').isDisabled()).toBe(false)
+    kept.length = 0
     expect(pageErrors).toEqual([])
   })
 

@@ -18,6 +18,7 @@ import {
   renderTransitions,
   renderTrend,
 } from './tables.js'
+import { renderLeaks, setUpLeaks } from './leaks.js'
 
 type Connection = 'live' | 'reconnecting' | 'closed'
 
@@ -53,6 +54,7 @@ function render(state: DashboardState): void {
   renderChart(byId('chart'), state, points)
   renderSources(state)
   renderTrend(state)
+  renderLeaks(state)
   renderCaches(state)
   renderShed(state)
   renderReservations(state)
@@ -91,4 +93,5 @@ function connect(): void {
   )
 }
 
+setUpLeaks(token)
 connect()

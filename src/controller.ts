@@ -253,7 +253,7 @@ function leakHost(core: ControllerCore, controller: Controller): LeakHost {
         caches: cacheBytes(controller.caches),
       }
     },
-    majorGcPauses: () => core.majorGcPauses(),
+    fullGcs: core.fullGcs,
     trend: () => controller.trend(),
     get level() {
       return controller.level

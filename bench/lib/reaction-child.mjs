@@ -10,7 +10,6 @@
 // All use the same denominator (heapSource()'s limit) and the same line (0.70), so only the sampling
 // differs. Prints one JSON line and exits; stops allocating well before the heap limit.
 //   node --max-old-space-size=256 bench/lib/reaction-child.mjs [--rate MBps]
-import v8 from 'node:v8'
 
 // HEAPGUARD_INDEX: the build to measure (default this checkout's), for a before/after in one session.
 const { createController, heapSource } = await import(process.env.HEAPGUARD_INDEX ?? '../../dist/index.js')

@@ -18,7 +18,10 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 export function startServer(variant, { readyTimeoutMs = 15_000 } = {}) {
   const child = fork(SERVER, [variant], {
     // SERVER_NODE_ARGS: more flags for the server, e.g. `--trace-gc` to see each collection.
-    execArgv: [`--max-old-space-size=${HEAP_MIB}`, ...(process.env.SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
+    execArgv: [
+      `--max-old-space-size=${HEAP_MIB}`,
+      ...(process.env.SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+    ],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   })
   live.add(child)

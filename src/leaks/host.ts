@@ -2,6 +2,7 @@ import type { Level } from '../pressure/levels.js'
 import type { Trend } from '../pressure/trend.js'
 import type { Logger, Sample } from '../pressure/types.js'
 import type { MemoryReading } from './growth.js'
+import type { FullGcTimings } from '../pressure/gc-timings.js'
 
 /**
  * What leaks needs from its controller, handed in by the composition root (controller.ts):
@@ -17,8 +18,8 @@ export interface LeakHost {
   report(error: unknown): void
   /** Bytes by kind of memory now (the controller's sources where it has them); read at checkpoints only. */
   memory(): MemoryReading
-  /** The pauses of the last few mark-compacts (ms), newest last. */
-  majorGcPauses(): readonly number[]
+  /** The controller's account of full GCs: a checkpoint's is predicted from it and recorded in it. */
+  readonly fullGcs: FullGcTimings
   trend(): Trend
   /** The effective level. */
   readonly level: Level

@@ -7,7 +7,6 @@ import { messageOf } from '../util/validate.js'
 import { LeakCaptureError, type LeakCaptureReason } from './errors.js'
 import type { LeakHost } from './host.js'
 import { resolveCapture, resolveLeakOptions, type CaptureOptions, type ResolvedLeakOptions } from './options.js'
-import { PausePredictor } from './pause.js'
 import type { LeakReport, LeakTrigger } from './report.js'
 import { WatchedCollections } from './watch.js'
 import { LeakWindow, type WindowPlan } from './window.js'
@@ -101,7 +100,6 @@ export class LeakFinder implements Leaks {
   readonly options: Readonly<ResolvedLeakOptions>
   readonly #host: LeakHost
   readonly #events: SafeEmitter<LeakEvents>
-  readonly #predictor = new PausePredictor()
   readonly #watched: WatchedCollections
   readonly #unsubscribe: () => void
   #window: LeakWindow | undefined
@@ -202,7 +200,7 @@ export class LeakFinder implements Leaks {
   #open(plan: Omit<WindowPlan, 'intervalBytes' | 'maxPauseMs'>): Promise<LeakReport> {
     const window = new LeakWindow(
       { ...plan, intervalBytes: this.options.intervalBytes, maxPauseMs: this.options.maxPauseMs },
-      { host: this.#host, predictor: this.#predictor, watched: this.#watched },
+      { host: this.#host, watched: this.#watched },
     )
     this.#window = window
     return window.done.then(

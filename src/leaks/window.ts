@@ -2,7 +2,6 @@ import { messageOf } from '../util/validate.js'
 import { FrameResolver } from './frames.js'
 import { growthBetween, growsMost, NO_GROWTH, type MemoryReading } from './growth.js'
 import type { LeakHost } from './host.js'
-import type { PausePredictor } from './pause.js'
 import { copyProfile } from './profile.js'
 import { Report, shortFile, type LeakReport, type LeakTrigger } from './report.js'
 import { HeapSampler } from './sampler.js'
@@ -23,7 +22,6 @@ export interface WindowPlan {
 
 export interface WindowDeps {
   host: LeakHost
-  predictor: PausePredictor
   watched: WatchedCollections
 }
 
@@ -134,9 +132,9 @@ export class LeakWindow {
   }
 
   async #take(k: number): Promise<void> {
-    const { host, predictor, watched } = this.#deps
+    const { host, watched } = this.#deps
     const before = host.memory()
-    const predicted = predictor.predict(before.heap, host.majorGcPauses())
+    const predicted = host.fullGcs.predict(before.heap)
     if (predicted > this.plan.maxPauseMs) {
       this.#skipped++
       this.#notes.push(
@@ -151,7 +149,7 @@ export class LeakWindow {
     const pause = t - started
     // Right after the forced GC: the heap reading is live bytes.
     const memory = host.memory()
-    predictor.learn(pause, memory.heap)
+    host.fullGcs.record(pause, memory.heap)
     this.#pauseMs = Math.max(this.#pauseMs, pause)
     this.#ledger.add(profile)
     this.#lastProfile = profile

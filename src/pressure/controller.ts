@@ -4,7 +4,6 @@ import { makeCore, type ControllerCore } from './core.js'
 import { EventQueue, type PendingEvent } from './event-queue.js'
 import { checkForce, ForcedLevel, type ForceOptions } from './forced-level.js'
 import { observeGc } from './gc-observer.js'
-import { MajorGcPauses } from './gc-pauses.js'
 import { GcSampler } from './gc-sampler.js'
 import { GcTimings } from './gc-timings.js'
 import { LatestReadings, type LevelInputs } from './latest-readings.js'
@@ -58,7 +57,6 @@ export class PressureController {
   readonly #forced: ForcedLevel
   readonly #poll = new PollTimer(() => this.#safeSample())
   readonly #gc: GcSampler
-  readonly #gcPauses = new MajorGcPauses()
   readonly #signals: Signals
   readonly #hooks: SubsystemHooks
   readonly #rollout: Rollout
@@ -119,7 +117,7 @@ export class PressureController {
       now,
       report,
       regrade: () => this.#regrade(),
-      majorGcPauses: () => this.#gcPauses.recent(),
+      fullGcs: this.#timings,
     })
     if (this.#options.autoStart) this.#start()
   }
@@ -179,7 +177,7 @@ export class PressureController {
   /** Changes the level rules and the poll of a live controller, checked as at construction; the next sample uses them. */
   configure(options: PressureTuning): void {
     this.#options.tuning.prepare('configure', options)()
-    if (this.#poll.running) this.#poll.schedule(this.#pollDelay(this.#clock.now()))
+    if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
   }
 
   get closed(): boolean {
@@ -317,7 +315,7 @@ export class PressureController {
   #start(): void {
     this.#safeSample()
     if (this.#closed) return
-    this.#poll.schedule(this.#pollDelay(this.#clock.now()))
+    this.#poll.schedule(this.#pollDelay())
     if (this.#options.sampleOnGc) this.#safely(() => this.#gc.start(this.#options.subscribeGc ?? observeGc))
   }
 
@@ -339,7 +337,7 @@ export class PressureController {
       this.#hooks.sampled(sample)
       this.#history.record(sample, major)
       this.#queue.push({ sample })
-      if (this.#poll.running) this.#poll.schedule(this.#pollDelay(at))
+      if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
       if (measured) this.#considerLiveCheck(inputs, at, floor)
       this.#flush()
       return sample
@@ -356,7 +354,7 @@ export class PressureController {
     const at = this.#clock.now()
     this.#step(inputs, at, this.#signals.floor(at))
     this.#settle(at)
-    if (this.#poll.running) this.#poll.schedule(this.#pollDelay(at))
+    if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
     this.#flush()
   }
 
@@ -373,7 +371,7 @@ export class PressureController {
    * threshold, the time the ratio is expected to take to reach it at its current pace, if sooner,
    * so that a fast climb is seen as it crosses rather than up to a period later.
    */
-  #pollDelay(at: number): number {
+  #pollDelay(): number {
     const tuning = this.#options.tuning
     const delay = pollDelay(this.#ratio, tuning)
     const dt = this.#stepAt - this.#previousAt
@@ -412,7 +410,6 @@ export class PressureController {
 
   /** GC notifications: those of a GC a live check requested measure no effort; the others feed GC effort. */
   readonly #inspectGc = (info: GcInfo): boolean => {
-    this.#gcPauses.observe(info)
     this.#signals.countGc(info)
     if (this.#live?.absorb(info) === true) {
       this.#signals.skipGc(info)

@@ -2,6 +2,7 @@ import type { LatestReadings, Readings } from './latest-readings.js'
 import type { Level } from './levels.js'
 import type { SubsystemHooks } from './subsystem-hooks.js'
 import type { LevelChange, Logger, Sample } from './types.js'
+import type { FullGcTimings } from './gc-timings.js'
 
 /**
  * What the controller shares with its subsystems (caches, shedding, flags, tasks, limits).
@@ -53,8 +54,11 @@ export interface ControllerCore {
   onClose(fn: () => void): void
   /** The sources between samples: read one now, adjust readings, run the level logic at once (reservations). */
   readonly readings: Readings
-  /** The pauses of the last few mark-compacts the GC seam reported (ms), newest last; read-only. */
-  majorGcPauses(): readonly number[]
+  /**
+   * How long a full GC takes in this process, one account for every full GC heapguard runs (the
+   * live check, a leak window's checkpoints): `predict(bytes)` before one, `record(ms, bytes)` after.
+   */
+  readonly fullGcs: FullGcTimings
 }
 
 /** The core a controller hands its subsystems: the live applied level and `closed`, and its hooks. */
@@ -68,7 +72,7 @@ export function makeCore(
     now: () => number
     report: (error: unknown) => void
     regrade: () => void
-    majorGcPauses: () => readonly number[]
+    fullGcs: FullGcTimings
   },
 ): ControllerCore {
   const { regrade, ...shared } = fields

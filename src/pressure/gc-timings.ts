@@ -1,3 +1,11 @@
+/** What a subsystem that runs full GCs reads and feeds: see `GcTimings`. */
+export interface FullGcTimings {
+  /** The pause a full GC of `bytes` is expected to take (ms). */
+  predict(bytes: number): number
+  /** Records one full collection of `bytes` that took `ms`. */
+  record(ms: number, bytes: number): void
+}
+
 /**
  * How long one full, non-incremental mark-compact takes here, per byte of old generation: learnt
  * from the collections that show it whole (a mark-compact with no incremental marking before it,
@@ -8,7 +16,7 @@
  * project's 2-core machines, V8's non-incremental mark-compacts took 0.4–0.7 ms per MiB of old
  * generation on a quiet machine, and up to 3–5 ms per MiB with both cores busy (learnt then).
  */
-export class GcTimings {
+export class GcTimings implements FullGcTimings {
   /** The newest rates (ms per byte), at most `KEPT`. */
   readonly #rates: number[] = []
 

@@ -3,7 +3,8 @@
 // The windows themselves run on real timers with the real inspector; nothing asserts timing.
 import { afterEach, describe, expect, it } from 'vitest'
 import { createController, type Controller, type ControllerOptions, type LeakReport } from '../../src/index.js'
-import { gcSeam, MiB } from '../pressure/helpers.js'
+import { gcSeam } from '../support/drive.js'
+import { MiB } from '../support/sources.js'
 import { foreignSampler, samplerRunning } from './sampler.js'
 
 const open: Controller[] = []

@@ -122,7 +122,9 @@ describe('GC effort: emergency before V8 gives up on ineffective mark-compacts',
     run(8, 200, 150, 0.87, undefined, 10)
     expect(pressure.level).toBe('critical')
     expect(changes.map((c) => c.to)).toEqual(['critical'])
-    expect(pressure.floors()[0]?.reason).toBe('garbage collection takes 75 % of the time with the old generation 87 % full')
+    expect(pressure.floors()[0]?.reason).toBe(
+      'garbage collection takes 75 % of the time with the old generation 87 % full',
+    )
     pressure.close()
   })
 

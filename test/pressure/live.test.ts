@@ -3,7 +3,8 @@
 // injected `collect` and clock: no real GC, no real time.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createController, type LevelChange, type LiveCheckOptions } from '../../src/index.js'
-import { gcSeam, scriptedSource } from './helpers.js'
+import { gcSeam } from '../support/drive.js'
+import { scriptedSource } from '../support/sources.js'
 
 beforeEach(() => {
   vi.useFakeTimers()

@@ -4,6 +4,7 @@ import { dashboardRoute, EVENT_STREAM_TYPE, PAGE_HEADERS, queryOf, STREAM_HEADER
 import type { StreamClient } from '../../observe/dashboard/stream.js'
 import type { ObservedController } from '../../observe/observed.js'
 import { rejectMethod, send, sendJson, type RequestHandler } from './respond.js'
+import { answerLeaks } from '../leaks-answer.js'
 
 export type { DashboardOptions } from '../../observe/dashboard/dashboard.js'
 
@@ -23,7 +24,8 @@ export interface DashboardHandler extends RequestHandler {
  *
  * - `GET <path>` — the page;
  * - `GET <path>?stream=1` — Server-Sent Events (`snapshot`, then `update`s), used by the page;
- * - `GET <path>?format=json` — the same state once, as JSON.
+ * - `GET <path>?format=json` — the same state once, as JSON;
+ * - `?leaks=…` — the leak report as text, its `.heapprofile`, or (POST) a capture.
  *
  * Every request needs the token; without it the answer is 401.
  * @throws TypeError when `token` is missing or not a string; RangeError when it is shorter than 16 characters.
@@ -51,7 +53,7 @@ export function dashboardHandler(pressure: ObservedController, options: Dashboar
         send(req, res, 200, 'text/html; charset=utf-8', dashboard.page, PAGE_HEADERS)
         return
       case 'leaks': {
-        const answer = dashboard.leaks(req.method, query)
+        const answer = answerLeaks(dashboard.controller, req.method, query)
         send(req, res, answer.status, answer.contentType, answer.body, answer.headers)
       }
     }

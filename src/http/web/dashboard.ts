@@ -3,6 +3,7 @@ import { dashboardRoute, EVENT_STREAM_TYPE, PAGE_HEADERS, queryOf, STREAM_HEADER
 import type { StreamClient } from '../../observe/dashboard/stream.js'
 import type { ObservedController } from '../../observe/observed.js'
 import { rejectWebMethod, webHeaders, webJson, webSend, type WebHandler } from './respond.js'
+import { answerLeaks } from '../leaks-answer.js'
 
 /** The dashboard as a Web handler, plus what a server needs to shut down with it. */
 export interface WebDashboardHandler extends WebHandler {
@@ -38,7 +39,7 @@ export function dashboardHandler(pressure: ObservedController, options: Dashboar
       case 'page':
         return webSend(request, 200, 'text/html; charset=utf-8', dashboard.page, PAGE_HEADERS)
       case 'leaks': {
-        const answer = dashboard.leaks(request.method, query)
+        const answer = answerLeaks(dashboard.controller, request.method, query)
         return webSend(request, answer.status, answer.contentType, answer.body, answer.headers)
       }
     }

@@ -5,7 +5,6 @@ import { readState, type DashboardState } from './state.js'
 import type { Sample } from '../../pressure/types.js'
 import { DashboardStream } from './stream.js'
 import { TokenCheck } from './token.js'
-import { answerLeaks, type LeaksAnswer } from './leaks.js'
 
 export interface DashboardOptions {
   /**
@@ -52,11 +51,6 @@ export class Dashboard {
   /** Whether a request carries the token: `Authorization: Bearer <token>` or `?token=<token>`. */
   allows(authorization: string | null | undefined, query: URLSearchParams): boolean {
     return this.#auth.allows(authorization, query)
-  }
-
-  /** The answer to a `?leaks=…` request (the route checked the token). */
-  leaks(method: string | undefined, query: URLSearchParams): LeaksAnswer {
-    return answerLeaks(this.controller, method, query)
   }
 
   /** The answer to `?format=json`. */

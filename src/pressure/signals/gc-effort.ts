@@ -185,7 +185,8 @@ export class GcEffort {
 
   #reason(level: Level = 'critical'): string {
     const pct = (x: number) => `${Math.round(x * 100)} %`
-    const busy = level === 'emergency' ? `pauses take ${pct(1 - this.#pauseUtilization)}` : `takes ${pct(1 - this.#utilization)}`
+    const busy =
+      level === 'emergency' ? `pauses take ${pct(1 - this.#pauseUtilization)}` : `takes ${pct(1 - this.#utilization)}`
     return `garbage collection ${busy} of the time with the old generation ${pct(this.#share)} full`
   }
 }

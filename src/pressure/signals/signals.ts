@@ -45,12 +45,12 @@ export class Signals {
     this.#gc = new GcEffort(options.timings)
     this.#tuning = options.tuning
     this.#logger = options.logger
-    const signals = this
+    const majorGcs = (): number | undefined => this.#majorGcs
     this.context = Object.freeze({
       now: options.now,
       report: options.report,
       get majorGcs() {
-        return signals.#majorGcs
+        return majorGcs()
       },
     })
   }

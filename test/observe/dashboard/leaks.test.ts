@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createController, PressureController, type Controller } from '../../../src/index.js'
 import { dashboardHandler } from '../../../src/http.js'
 import { dashboardHandler as webDashboardHandler } from '../../../src/web.js'
-import { close, get, listen } from '../helpers.js'
+import { close, get, listen } from '../../support/http.js'
 
 const TOKEN = 'test-token-0123456789abcdef'
 const AUTH = { Authorization: `Bearer ${TOKEN}` }

@@ -1,20 +1,19 @@
-import type { OutgoingHttpHeaders } from 'node:http'
-import { checkCapture, type CaptureOptions } from '../../leaks/options.js'
-import { messageOf } from '../../util/validate.js'
-import type { ObservedController } from '../observed.js'
-import { isReadMethod } from '../respond.js'
+import { checkCapture, type CaptureOptions } from '../leaks/options.js'
+import type { ObservedController } from '../observe/observed.js'
+import { messageOf } from '../util/validate.js'
+import { isReadMethod, type HeaderRecord } from './answers.js'
 
 /** A complete answer, whatever carries it (the node handler of `heapguard/http`, the Web one of `heapguard/web`). */
 export interface LeaksAnswer {
   status: number
   contentType: string
   body: string
-  headers: OutgoingHttpHeaders
+  headers: HeaderRecord
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
-const json = (status: number, value: unknown, headers: OutgoingHttpHeaders = {}): LeaksAnswer => ({
+const json = (status: number, value: unknown, headers: HeaderRecord = {}): LeaksAnswer => ({
   status,
   contentType: JSON_TYPE,
   body: JSON.stringify(value),

@@ -1,16 +1,8 @@
 import type { Session } from 'node:inspector'
+import { loadInspector, type InspectorModule } from '../util/inspector.js'
 import { messageOf } from '../util/validate.js'
 import { LeakCaptureError } from './errors.js'
 import type { HeapProfile } from './profile.js'
-
-type InspectorModule = typeof import('node:inspector')
-
-/**
- * Loaded when the first window opens, never at import: a Node built without the inspector
- * (`--without-inspector`) must still load heapguard, and only `capture()` should fail there.
- */
-let inspector: Promise<InspectorModule> | undefined
-const loadInspector = (): Promise<InspectorModule> => (inspector ??= import('node:inspector'))
 
 /**
  * Set on `globalThis` while a heapguard window's sampler runs, by any copy of heapguard in the

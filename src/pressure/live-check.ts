@@ -1,4 +1,5 @@
-import { Session } from 'node:inspector'
+import type { Session } from 'node:inspector'
+import { loadInspector } from '../util/inspector.js'
 import { performance } from 'node:perf_hooks'
 import type { GcTimings } from './gc-timings.js'
 import { readsV8Heap } from './sources/heap.js'
@@ -155,7 +156,8 @@ export class LiveCheck {
     if (predicted > this.#options.maxPauseMs) {
       if (!this.#saidSkipped) {
         this.#saidSkipped = true
-        this.#logger.warn?.(
+        // Not a fault: the level simply follows the GCs V8 runs itself, as without live checks.
+        this.#logger.info?.(
           `heapguard: live check skipped: a full GC of ${Math.round(state.heapBytes / 2 ** 20)} MiB is expected to pause ` +
             `${Math.round(predicted)} ms, more than liveCheck.maxPauseMs (${this.#options.maxPauseMs}); the level follows the GCs V8 runs`,
         )
@@ -221,16 +223,31 @@ export class LiveCheck {
     }
   }
 
+  /** The inspector is loaded at the first check (see util/inspector.ts); a Node without it turns the checks off. */
   readonly #inspectorCollect = (done: () => void): void => {
-    if (this.#session === undefined) {
-      const session = new Session()
-      session.connect()
-      this.#session = session
-    }
-    this.#session.post('HeapProfiler.collectGarbage', (error) => {
-      if (error !== null) this.#report(new Error(`heapguard: live check: ${messageOf(error)}`, { cause: error }))
-      done()
-    })
+    loadInspector()
+      .then((inspector) => {
+        if (this.#closed) return done()
+        if (this.#session === undefined) {
+          const session = new inspector.Session()
+          session.connect()
+          this.#session = session
+        }
+        this.#session.post('HeapProfiler.collectGarbage', (error) => {
+          if (error !== null) this.#report(new Error(`heapguard: live check: ${messageOf(error)}`, { cause: error }))
+          done()
+        })
+      })
+      .catch((error: unknown) => {
+        this.#settle()
+        this.#disabled = true
+        this.#report(
+          new Error(
+            `heapguard: live check could not run a full GC (${messageOf(error)}); live checks are off for this controller`,
+            { cause: error },
+          ),
+        )
+      })
   }
 
   #enter(state: 'collecting' | 'awaiting', at: number): void {

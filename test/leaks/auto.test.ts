@@ -156,8 +156,11 @@ describe('automatic windows', () => {
 
   it('skip a checkpoint whose forced GC is predicted to pause longer than maxPauseMs, and say so', async () => {
     const { pressure, seam } = played({ leaks: { auto: false, maxPauseMs: 50 } })
-    // The controller saw mark-compacts of 120 ms.
-    seam.play({ major: true, entries: [{ kind: 'major', start: 0, duration: 120 }] })
+    // The controller saw whole (non-incremental) mark-compacts of 120 ms on its 100 MiB: the full
+    // GCs it knows of, the live check's and the checkpoints' included, predict 120 ms for a checkpoint.
+    const oldGeneration = { used: 100 * MiB, limit: 1000 * MiB }
+    seam.play({ major: true, entries: [{ kind: 'major', start: 0, duration: 120 }], oldGeneration })
+    seam.play({ major: true, entries: [{ kind: 'major', start: 5000, duration: 120 }], oldGeneration })
     const report = await pressure.leaks.capture({ durationMs: 300, checkpoints: 3 })
     expect(report).toMatchObject({ checkpoints: 0, skipped: 3, sites: [] })
     expect(report.notes).toContain(

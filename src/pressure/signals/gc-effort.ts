@@ -10,13 +10,15 @@ import type { GcEntry, GcInfo, SourceFloor } from '../types.js'
  *
  * Cheap actions first. The `critical` rule, looser than V8's, holds from the first mark-compact
  * that meets it: `critical` is where caches give memory back (the JVM clears its soft references
- * before it declares the heap exhausted). `emergency`, which refuses all but critical work, takes
- * V8's own rule with only the atomic pauses counted as collecting, so it never sees effort V8
- * would not: met by a mark-compact that began after the cheap actions had their effect (the
- * level at `critical` or above, no cache still trimming: see `GcEffort.arm`), or by two in a row
- * whatever the level. Near the limit V8 collects in whole pauses, so the rule is met there; the
- * ratio, which reads the heap V8 counts, says `emergency` for the rest. A process whose heap the
- * cheap actions bring under 80 %, or whose collector keeps up, never sees `emergency` from effort.
+ * before it declares the heap exhausted). `emergency` refuses all but critical work, so it needs
+ * more than a count that can only err high (see `GcEffort` for the two counts): V8's rule met on
+ * the pauses alone (certain: V8 counts at least that much), or "busy" mark-compacts, V8's rule
+ * met from the start of marking with the pauses themselves over `BUSY_PAUSES`. Once the cheap
+ * actions had their effect (the level at `critical` or above, no cache still trimming: see
+ * `GcEffort.arm`) one certain or two busy mark-compacts in a row bring it; whatever the level,
+ * two certain or three busy. The ratio, which reads the heap V8 counts, says `emergency` for the
+ * rest. A process whose heap the cheap actions bring under 80 %, or whose collector keeps up,
+ * never sees `emergency` from effort.
  */
 export const GC_EFFORT_RULES: readonly GcEffortRule[] = Object.freeze([
   { level: 'emergency', share: 0.8, utilization: 0.4 },
@@ -33,8 +35,20 @@ export interface GcEffortRule {
   utilization: number
 }
 
-/** Mark-compacts in a row that meet the emergency rule bring it whatever the level (still two before V8 can abort). */
-const IN_A_ROW_UNARMED = 2
+/**
+ * Where the two counts of the pauses disagree (see `GcEffort`): a mark-compact is "busy" when
+ * the count from the start of marking meets V8's rule and the pauses alone take more than this
+ * share of the time, i.e. the collector does much of its work on the program's thread, not
+ * beside it. Measured: dying processes (small objects, bursty garbage, a loaded machine) showed
+ * pauses of 40–55 % before V8 gave up; a server that trimming saves (the high tide) 6–30 %, with
+ * a lone mark-compact at 50 % now and then.
+ */
+const BUSY_PAUSES = 0.4
+/** Busy mark-compacts in a row that bring `emergency` once the cheap actions had their effect, and whatever the level. */
+const BUSY_ARMED = 2
+const BUSY_UNARMED = 3
+/** Mark-compacts in a row that meet V8's rule on the pauses alone and bring `emergency` whatever the level. */
+const CERTAIN_UNARMED = 2
 
 /**
  * Mutator utilization from the GC seam's entries, as V8 computes it for its own rule: for each
@@ -69,8 +83,9 @@ export class GcEffort {
   #armedAfter: number | null = null
   /** The pause of the last mark-compact when it was not incremental (all its work), else null. */
   #fullPause: number | null = null
-  /** Mark-compacts in a row that met the emergency rule. */
-  #inARow = 0
+  /** Mark-compacts in a row that met V8's rule on the pauses alone (certain), and that were busy (see `BUSY_PAUSES`). */
+  #certainInARow = 0
+  #busyInARow = 0
   readonly #timings: GcTimings | undefined
 
   /** `timings` learns from mark-compacts that ran whole in their pause. */
@@ -110,26 +125,27 @@ export class GcEffort {
     if (this.#fullPause !== null) this.#timings?.record(this.#fullPause, old.used)
     this.#share = old.used / old.limit
     const [emergency, critical] = GC_EFFORT_RULES as [GcEffortRule, GcEffortRule]
-    this.#inARow = this.#meets(emergency) ? this.#inARow + 1 : 0
+    const full = this.#share >= emergency.share
+    const certain = full && this.#pauseUtilization < emergency.utilization
+    const busy = full && this.#utilization < emergency.utilization && 1 - this.#pauseUtilization > BUSY_PAUSES
+    this.#certainInARow = certain ? this.#certainInARow + 1 : 0
+    this.#busyInARow = busy || certain ? this.#busyInARow + 1 : 0
     const armed = this.#armedAfter !== null && began > this.#armedAfter
-    if ((armed && this.#inARow > 0) || this.#inARow >= IN_A_ROW_UNARMED) {
-      const why = armed ? 'after the caches gave back at critical' : `${this.#inARow} mark-compacts in a row`
+    const calls = armed
+      ? certain || this.#busyInARow >= BUSY_ARMED
+      : this.#certainInARow >= CERTAIN_UNARMED || this.#busyInARow >= BUSY_UNARMED
+    if (calls) {
+      const row = Math.max(this.#busyInARow, this.#certainInARow)
+      const why = armed ? 'after the caches gave back at critical' : `${row} mark-compacts in a row`
       return { level: 'emergency', signal: 'gc', reason: `${this.#reason('emergency')}, ${why}` }
     }
     if (this.#meets(critical)) return { level: 'critical', signal: 'gc', reason: this.#reason() }
     return undefined
   }
 
-  /**
-   * `critical` is judged on the utilization counted from the start of marking, never above V8's:
-   * it may come early, and all it does is ask the caches to give back. `emergency` refuses work,
-   * so it is judged on the pauses alone, never below V8's utilization: concurrent marking runs
-   * on other threads beside the program, and counting its wall time called a server whose
-   * collector kept up (V8's own figure 0.64) 93 % busy in the high-tide bench.
-   */
+  /** `critical` is judged on the utilization counted from the start of marking (never above V8's): all it does is ask the caches to give back. */
   #meets(rule: GcEffortRule): boolean {
-    const utilization = rule.level === 'emergency' ? this.#pauseUtilization : this.#utilization
-    return this.#share >= rule.share && utilization < rule.utilization
+    return this.#share >= rule.share && this.#utilization < rule.utilization
   }
 
   /**
@@ -185,8 +201,8 @@ export class GcEffort {
 
   #reason(level: Level = 'critical'): string {
     const pct = (x: number) => `${Math.round(x * 100)} %`
-    const busy =
-      level === 'emergency' ? `pauses take ${pct(1 - this.#pauseUtilization)}` : `takes ${pct(1 - this.#utilization)}`
+    const pauses = level === 'emergency' ? ` (its pauses ${pct(1 - this.#pauseUtilization)})` : ''
+    const busy = `takes ${pct(1 - this.#utilization)}${pauses}`
     return `garbage collection ${busy} of the time with the old generation ${pct(this.#share)} full`
   }
 }

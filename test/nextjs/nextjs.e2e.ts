@@ -166,8 +166,8 @@ describe.skipIf(!next.available)('the Next.js example (next build, next start --
       expect(health.status).toBe(503)
       expect(await health.json()).toMatchObject({ level: 'emergency' })
       const metrics = await (await fetch(`${base}/ops/metrics`)).text()
-      expect(metrics).toMatch(/^shop_requests_shed_total\{priority="low"\} [1-9]/m)
-      expect(metrics).toMatch(/^shop_memory_pressure_forced_level 3$/m)
+      expect(metrics).toMatch(/^requests_shed_total\{priority="low"\} [1-9]/m)
+      expect(metrics).toMatch(/^memory_pressure_forced_level 3$/m)
     } finally {
       expect((await admin('DELETE')).status).toBe(200)
     }

@@ -4,4 +4,4 @@ import { pressure } from '@/lib/pressure'
 export const dynamic = 'force-dynamic'
 
 // Prometheus scrapes this (keep it off the public internet, as any metrics endpoint).
-export const GET = metricsHandler(pressure, { prefix: 'shop_' })
+export const GET = metricsHandler(pressure)

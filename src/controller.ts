@@ -1,4 +1,4 @@
-import { controllerCore, PressureController } from './pressure/controller.js'
+import { controllerCore, PressureController } from './pressure/pressure-controller.js'
 import { PRESSURE_OPTION_KEYS, type PressureOptions } from './pressure/options.js'
 import { resolveBudget } from './caches/pool.js'
 import {
@@ -8,7 +8,7 @@ import {
   type CacheRegistry,
   type CacheRoom,
 } from './caches/registry.js'
-import { TUNING_KEYS, type PressureTuning } from './pressure/tuning.js'
+import { TUNING_KEYS, type PressureTuning } from './pressure/level/tuning.js'
 import { PriorityShedder, type ShedOptions } from './degrade/shed/shedder.js'
 import { shedMiddleware, type Shedder } from './http/node/middleware.js'
 import { ReservationLedger, type Reservations, type ReserveOptions } from './degrade/reserve/ledger.js'

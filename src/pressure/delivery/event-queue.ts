@@ -1,4 +1,4 @@
-import type { LevelChange, Sample } from './types.js'
+import type { LevelChange, Sample } from '../types.js'
 
 /**
  * The most events one `sample()`/`force()`/`release()` call delivers. Listeners that keep

@@ -1,28 +1,28 @@
 import { SafeEmitter } from '../util/safe-emitter.js'
-import { SafeClock } from './clock.js'
+import { SafeClock } from './sampling/clock.js'
 import { makeCore, type ControllerCore } from './core.js'
-import { EventQueue, type PendingEvent } from './event-queue.js'
-import { checkForce, ForcedLevel, type ForceOptions } from './forced-level.js'
-import { observeGc } from './gc-observer.js'
-import { GcSampler } from './gc-sampler.js'
-import { GcTimings } from './gc-timings.js'
-import { LatestReadings, type LevelInputs } from './latest-readings.js'
-import { describeCause } from './level-cause.js'
-import { LevelMachine } from './level-machine.js'
+import { EventQueue, type PendingEvent } from './delivery/event-queue.js'
+import { checkForce, ForcedLevel, type ForceOptions } from './level/forced-level.js'
+import { observeGc } from './sampling/gc-observer.js'
+import { GcSampler } from './sampling/gc-sampler.js'
+import { GcTimings } from './level/gc-timings.js'
+import { LatestReadings, type LevelInputs } from './readings/latest-readings.js'
+import { describeCause } from './level/level-cause.js'
+import { LevelMachine } from './level/level-machine.js'
 import { levelRank, type Level } from './levels.js'
-import { liveCheckFor, type LiveCheck } from './live-check.js'
+import { liveCheckFor, type LiveCheck } from './level/live-check.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
-import { inFastZone, pollDelay, PollTimer } from './poll-timer.js'
-import { Rollout, type Mode } from './rollout.js'
-import { SampleHistory } from './sample-history.js'
-import { Signals } from './signals/signals.js'
-import { checkNesting, MAX_NESTED_CHANGES, SubsystemHooks } from './subsystem-hooks.js'
-import { logChange, TransitionLog } from './transition-log.js'
-import type { Trend } from './trend.js'
-import type { PressureTuning } from './tuning.js'
+import { inFastZone, pollDelay, PollTimer } from './sampling/poll-timer.js'
+import { Rollout, type Mode } from './delivery/rollout.js'
+import { SampleHistory } from './history/sample-history.js'
+import { Signals } from './floors/floor-signals.js'
+import { checkNesting, MAX_NESTED_CHANGES, SubsystemHooks } from './delivery/subsystem-hooks.js'
+import { logChange, TransitionLog } from './history/transition-log.js'
+import type { Trend } from './history/trend.js'
+import type { PressureTuning } from './level/tuning.js'
 import type { ControllerEvents, Floor, GcInfo, LevelCause, LevelChange, Sample, Thresholds } from './types.js'
 
-export { SourceError } from './source-reader.js'
+export { SourceError } from './readings/source-reader.js'
 
 const CRITICAL = levelRank('critical')
 
@@ -36,7 +36,7 @@ function nextThreshold(ratio: number, t: Readonly<Thresholds>): number | undefin
 
 const EVENT_NAMES: readonly (keyof ControllerEvents)[] = ['sample', 'level', 'error']
 
-export type { ForceOptions } from './forced-level.js'
+export type { ForceOptions } from './level/forced-level.js'
 
 /** The subsystems' view of a controller (caches, shedding, flags, …); module-private, never on a public type. */
 export let controllerCore: (controller: PressureController) => ControllerCore

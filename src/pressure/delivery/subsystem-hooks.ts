@@ -1,4 +1,4 @@
-import type { LevelChange, Sample } from './types.js'
+import type { LevelChange, Sample } from '../types.js'
 
 type Hook = (change: LevelChange) => void
 type SampleHook = (sample: Sample) => void

@@ -1,7 +1,7 @@
-import { causeLabel } from './level-cause.js'
-import { LEVELS, type Level } from './levels.js'
+import { causeLabel } from '../level/level-cause.js'
+import { LEVELS, type Level } from '../levels.js'
 import { RingBuffer } from './ring-buffer.js'
-import type { LevelChange, Logger } from './types.js'
+import type { LevelChange, Logger } from '../types.js'
 
 /** The last 100 changes of the effective level, and how many went to each level since the start. */
 export class TransitionLog {

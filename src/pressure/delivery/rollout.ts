@@ -1,7 +1,7 @@
-import { checkOneOf } from '../util/validate.js'
-import type { Level } from './levels.js'
+import { checkOneOf } from '../../util/validate.js'
+import type { Level } from '../levels.js'
 import type { SubsystemHooks } from './subsystem-hooks.js'
-import type { LevelChange, Logger } from './types.js'
+import type { LevelChange, Logger } from '../types.js'
 
 /** `'enforce'`: the subsystems apply the level. `'observe'`: they stay at `normal` and say what they would do. */
 export type Mode = 'enforce' | 'observe'

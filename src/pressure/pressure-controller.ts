@@ -38,8 +38,30 @@ const EVENT_NAMES: readonly (keyof ControllerEvents)[] = ['sample', 'level', 'er
 
 export type { ForceOptions } from './level/forced-level.js'
 
-/** The subsystems' view of a controller (caches, shedding, flags, …); module-private, never on a public type. */
-export let controllerCore: (controller: PressureController) => ControllerCore
+/**
+ * How the composition root (`src/controller.ts`) builds on a pressure controller: `Controller`
+ * passes one to `super()` in place of the options, and the pressure controller hands the core it
+ * builds to it, before the first sample. No entry exports this class, so no user can make one,
+ * and a pressure controller built from options keeps its core to itself.
+ */
+export class CoreRequest {
+  readonly options: PressureOptions
+  #core: ControllerCore | undefined
+
+  constructor(options: PressureOptions) {
+    this.options = options
+  }
+
+  /** The subsystems' view of the controller (caches, shedding, flags, …); there once `super()` has returned. */
+  get core(): ControllerCore {
+    if (this.#core === undefined) throw new Error('heapguard: the pressure core is read before the controller built it')
+    return this.#core
+  }
+
+  fill(core: ControllerCore): void {
+    this.#core = core
+  }
+}
 
 /**
  * The pressure controller: samples its sources, turns the ratio into a level, and tells
@@ -86,12 +108,10 @@ export class PressureController {
   #generation = 0
   #closed = false
 
-  static {
-    controllerCore = (controller) => controller.#core
-  }
-
   constructor(options: PressureOptions = {}) {
-    this.#options = resolvePressureOptions(options)
+    // The composition root's request for the core (see CoreRequest); a user passes options.
+    const request = options instanceof CoreRequest ? options : undefined
+    this.#options = resolvePressureOptions(request?.options ?? options)
     const { tuning, historySize, logger, sources, gcCoalesceMs } = this.#options
     this.#machine = new LevelMachine(tuning)
     this.#history = new SampleHistory(historySize, sources)
@@ -119,6 +139,7 @@ export class PressureController {
       regrade: () => this.#regrade(),
       fullGcs: this.#timings,
     })
+    request?.fill(this.#core)
     if (this.#options.autoStart) this.#start()
   }
 

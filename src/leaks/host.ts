@@ -2,7 +2,7 @@ import type { Level } from '../pressure/levels.js'
 import type { Trend } from '../pressure/history/trend.js'
 import type { Logger, Sample } from '../pressure/types.js'
 import type { MemoryReading } from './growth.js'
-import type { FullGcTimings } from '../pressure/level/gc-timings.js'
+import type { FullGcTimings } from '../pressure/readings/gc-timings.js'
 
 /**
  * What leaks needs from its controller, handed in by the composition root (controller.ts):

@@ -2,7 +2,7 @@ import type { LatestReadings, Readings } from './readings/latest-readings.js'
 import type { Level } from './levels.js'
 import type { SubsystemHooks } from './delivery/subsystem-hooks.js'
 import type { LevelChange, Logger, Sample } from './types.js'
-import type { FullGcTimings } from './level/gc-timings.js'
+import type { FullGcTimings } from './readings/gc-timings.js'
 
 /**
  * What the controller shares with its subsystems (caches, shedding, flags, tasks, limits).

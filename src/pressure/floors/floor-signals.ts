@@ -1,6 +1,6 @@
 import type { Floor, GcInfo, Logger, Source, SourceContext, SourceFloor } from '../types.js'
 import { messageOf } from '../../util/validate.js'
-import type { GcTimings } from '../level/gc-timings.js'
+import type { GcTimings } from '../readings/gc-timings.js'
 import { Floors } from './floors.js'
 import { GcEffort } from './gc-effort.js'
 

@@ -1,6 +1,6 @@
 import { Session } from 'node:inspector'
 import { performance } from 'node:perf_hooks'
-import type { GcTimings } from './gc-timings.js'
+import type { GcTimings } from '../readings/gc-timings.js'
 import { readsV8Heap } from '../sources/heap.js'
 import type { GcInfo, Logger, Source } from '../types.js'
 import { checkFunction, checkNumber, checkOptions, describe, MAX_TIMER_MS, messageOf } from '../../util/validate.js'

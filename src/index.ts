@@ -7,7 +7,7 @@ export {
   type ControllerTuning,
   type ControllerEventMap,
 } from './controller.js'
-export { MODES, type Mode } from './pressure/delivery/rollout.js'
+export { MODES, type Mode } from './pressure/delivery/level-bus.js'
 export type { PressureTuning } from './pressure/level/tuning.js'
 export { PressureController, SourceError, type ForceOptions } from './pressure/pressure-controller.js'
 export type { LiveCheckOptions } from './pressure/level/live-check.js'

@@ -1,7 +1,7 @@
 import { SafeEmitter } from '../util/safe-emitter.js'
 import { SafeClock } from './sampling/clock.js'
 import { makeCore, type ControllerCore } from './core.js'
-import { EventQueue, type PendingEvent } from './delivery/event-queue.js'
+import { LevelBus, type Mode } from './delivery/level-bus.js'
 import { checkForce, ForcedLevel, type ForceOptions } from './level/forced-level.js'
 import { observeGc } from './sampling/gc-observer.js'
 import { GcSampler } from './sampling/gc-sampler.js'
@@ -13,11 +13,9 @@ import { levelRank, type Level } from './levels.js'
 import { liveCheckFor, type LiveCheck } from './level/live-check.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import { inFastZone, pollDelay, PollTimer } from './sampling/poll-timer.js'
-import { Rollout, type Mode } from './delivery/rollout.js'
 import { SampleHistory } from './history/sample-history.js'
 import { Signals } from './floors/floor-signals.js'
-import { checkNesting, MAX_NESTED_CHANGES, SubsystemHooks } from './delivery/subsystem-hooks.js'
-import { logChange, TransitionLog } from './history/transition-log.js'
+import { TransitionLog } from './history/transition-log.js'
 import type { Trend } from './history/trend.js'
 import type { PressureTuning } from './level/tuning.js'
 import type { ControllerEvents, Floor, GcInfo, LevelCause, LevelChange, Sample, Thresholds } from './types.js'
@@ -80,9 +78,7 @@ export class PressureController {
   readonly #poll = new PollTimer(() => this.#safeSample())
   readonly #gc: GcSampler
   readonly #signals: Signals
-  readonly #hooks: SubsystemHooks
-  readonly #rollout: Rollout
-  readonly #queue: EventQueue
+  readonly #bus: LevelBus
   readonly #readings: LatestReadings
   readonly #core: ControllerCore
   readonly #timings = new GcTimings()
@@ -102,10 +98,6 @@ export class PressureController {
   #effortArmed = false
   /** True while a sample is taken and its events delivered: sample() may not re-enter. */
   #sampling = false
-  /** How many level changes are running their state hooks now (nested when a hook changes the level). */
-  #changing = 0
-  /** Counts level changes: a state-hook loop stops once a nested change has updated every hook. */
-  #generation = 0
   #closed = false
 
   constructor(options: PressureOptions = {}) {
@@ -118,9 +110,15 @@ export class PressureController {
     this.#events = new SafeEmitter(logger, 'heapguard', EVENT_NAMES)
     const report = (error: unknown): void => this.#events.report(error)
     this.#clock = new SafeClock(this.#options.now, report)
-    this.#hooks = new SubsystemHooks(report)
-    this.#rollout = new Rollout(this.#options.mode, this.#hooks, logger)
-    this.#queue = new EventQueue((event) => this.#deliver(event), report)
+    this.#bus = new LevelBus(this.#options.mode, {
+      listeners: {
+        sample: (sample) => this.#events.emit('sample', sample),
+        level: (change) => this.#events.emit('level', change),
+      },
+      logger,
+      report,
+      closed: () => this.#closed,
+    })
     const now = this.#clock.now
     this.#signals = new Signals({ sources, tuning, now, report, logger, timings: this.#timings })
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.#expire()))
@@ -132,7 +130,7 @@ export class PressureController {
     })
     this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), this.#inspectGc)
     this.#readings = new LatestReadings(sources, this.#signals.context)
-    this.#core = makeCore(this, this.#rollout, this.#hooks, this.#readings, {
+    this.#core = makeCore(this, this.#bus, this.#readings, {
       logger,
       now,
       report,
@@ -177,22 +175,17 @@ export class PressureController {
 
   /** `'enforce'`, or `'observe'`: measure, emit and log what would be done, but apply `normal` everywhere. */
   get mode(): Mode {
-    return this.#rollout.mode
+    return this.#bus.mode
   }
 
   /** Switches the mode at run time; switching to `'enforce'` applies the current level at once. */
   set mode(mode: Mode) {
-    checkNesting('mode', this.#changing)
-    const change = this.#rollout.switchTo(mode, this.#level, this.#clock.now(), this.#ratio)
-    if (change === null || this.#closed) return
-    this.#queue.push({ level: change, hooks: true, listeners: false })
-    this.#changeState(change)
-    this.#flush()
+    this.#bus.switchMode(mode, this.#level, this.#clock.now(), this.#ratio)
   }
 
   /** The level the subsystems apply: `level` in enforce mode, `normal` in observe mode. */
   get appliedLevel(): Level {
-    return this.#rollout.applied
+    return this.#bus.applied
   }
 
   /** Changes the level rules and the poll of a live controller, checked as at construction; the next sample uses them. */
@@ -259,21 +252,21 @@ export class PressureController {
   force(level: Level, options: ForceOptions = {}): void {
     const forMs = checkForce(level, options)
     if (this.#closed) throw new Error('heapguard: force() called after close()')
-    checkNesting('force', this.#changing)
+    this.#bus.checkNesting('force')
     const at = this.#clock.now()
     this.#forced.hold(level, at, forMs)
     this.#settle(at, 'forced')
-    this.#flush()
+    this.#bus.flush()
   }
 
   /** Drops the forced level; the measured level applies again (a transition is emitted if it differs). */
   release(): void {
     if (this.#forced.level === null) return
-    checkNesting('release', this.#changing)
+    this.#bus.checkNesting('release')
     this.#forced.clear()
     if (this.#closed) return
     this.#settle(this.#clock.now(), 'released')
-    this.#flush()
+    this.#bus.flush()
   }
 
   /** The kept samples, oldest first. */
@@ -323,7 +316,7 @@ export class PressureController {
     this.#live?.close()
     this.#gc.close(this.#core.report)
     this.#signals.close()
-    this.#hooks.close()
+    this.#bus.close()
     this.#events.removeAll()
   }
 
@@ -355,12 +348,12 @@ export class PressureController {
       if (measured) this.#step(inputs, at, floor)
       this.#settle(at, forceExpired ? 'expired' : undefined)
       const sample: Sample = { at, ratio: this.#ratio, level: this.#level, sources }
-      this.#hooks.sampled(sample)
+      this.#bus.sampled(sample)
       this.#history.record(sample, major)
-      this.#queue.push({ sample })
+      this.#bus.queueSample(sample)
       if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
       if (measured) this.#considerLiveCheck(inputs, at, floor)
-      this.#flush()
+      this.#bus.flush()
       return sample
     } finally {
       this.#sampling = false
@@ -369,14 +362,14 @@ export class PressureController {
 
   /** The level logic on the latest readings, adjusted (a reservation counts at once): see `Readings.regrade`. */
   #regrade(): void {
-    if (this.#closed || this.#changing >= MAX_NESTED_CHANGES) return
+    if (this.#closed || this.#bus.nestedTooDeep) return
     const inputs = this.#readings.inputs()
     if (inputs.ratio === -Infinity) return
     const at = this.#clock.now()
     this.#step(inputs, at, this.#signals.floor(at))
     this.#settle(at)
     if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
-    this.#flush()
+    this.#bus.flush()
   }
 
   #step(inputs: LevelInputs, at: number, floor: Floor | undefined): void {
@@ -444,13 +437,12 @@ export class PressureController {
     if (this.#forced.level === null || this.#closed) return
     this.#forced.clear()
     this.#settle(this.#clock.now(), 'expired')
-    this.#flush()
+    this.#bus.flush()
   }
 
   /**
-   * Recomputes the effective level. When it changed: subsystem state follows at once (caches,
-   * admission, flags, tasks), so code right after `force()` sees the new level everywhere, even
-   * from inside a listener; the event is queued for in-order delivery (`#flush`). `operator`
+   * Recomputes the effective level. When it changed, the level bus takes it to the subsystems
+   * and listeners (the order: `delivery/level-bus.ts`); the caller flushes its events. `operator`
    * says an operator's hold caused it (force, release, expiry); otherwise the level machine did.
    */
   #settle(at: number, operator?: 'forced' | 'released' | 'expired'): void {
@@ -471,48 +463,16 @@ export class PressureController {
       cause,
     }
     this.#transitions.record(change)
-    const applied = this.#rollout.follow(change)
-    // Queued before the hooks run: a change they cause is delivered after this one.
-    this.#queue.push({ level: change, hooks: applied !== null, listeners: true })
-    if (applied !== null) this.#changeState(applied)
+    this.#bus.changed(change)
     this.#armEffort()
   }
 
   /** Tells GC effort whether the cheap actions are in effect: `critical` or above, and no cache still trimming. */
   #armEffort(): void {
-    const active = levelRank(this.#level) >= CRITICAL && !this.#hooks.settling()
+    const active = levelRank(this.#level) >= CRITICAL && !this.#bus.settling()
     if (active === this.#effortArmed) return
     this.#effortArmed = active
     this.#signals.armEffort(active)
-  }
-
-  /** Brings subsystem state to a change of the applied level. */
-  #changeState(change: LevelChange): void {
-    const generation = ++this.#generation
-    this.#changing++
-    try {
-      // A hook that changes the level again has had that nested change bring every hook up to date.
-      this.#hooks.changeState(change, () => generation !== this.#generation)
-    } finally {
-      this.#changing--
-    }
-  }
-
-  /** Delivers queued events in order (see EventQueue). */
-  #flush(): void {
-    // Nested inside a level change (a hook called force()): the outer call flushes once its change is complete.
-    if (this.#changing === 0) this.#queue.flush(this.#isClosed)
-  }
-
-  readonly #isClosed = (): boolean => this.#closed
-
-  /** A level change: level hooks first (subsystem state has followed already, in #settle), then the log line, then user listeners. */
-  #deliver(event: PendingEvent): void {
-    if (event.level === undefined) return void this.#events.emit('sample', event.sample)
-    if (event.hooks) this.#hooks.deliver(event.level)
-    if (!event.listeners) return
-    logChange(this.#options.logger, event.level)
-    this.#events.emit('level', event.level)
   }
 
   /** Sampling from a timer or observer: nothing may escape into the event loop. */

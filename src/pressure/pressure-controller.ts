@@ -14,7 +14,7 @@ import { liveCheckFor, type LiveCheck } from './level/live-check.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
 import { inFastZone, pollDelay, PollTimer } from './sampling/poll-timer.js'
 import { SampleHistory } from './history/sample-history.js'
-import { Signals } from './floors/floor-signals.js'
+import { FloorSignals } from './floors/floor-signals.js'
 import { TransitionLog } from './history/transition-log.js'
 import type { Trend } from './history/trend.js'
 import type { PressureTuning } from './level/tuning.js'
@@ -77,7 +77,7 @@ export class PressureController {
   readonly #forced: ForcedLevel
   readonly #poll = new PollTimer(() => this.#safeSample())
   readonly #gc: GcSampler
-  readonly #signals: Signals
+  readonly #floorSignals: FloorSignals
   readonly #bus: LevelBus
   readonly #readings: LatestReadings
   readonly #core: ControllerCore
@@ -120,7 +120,7 @@ export class PressureController {
       closed: () => this.#closed,
     })
     const now = this.#clock.now
-    this.#signals = new Signals({ sources, tuning, now, report, logger, timings: this.#timings })
+    this.#floorSignals = new FloorSignals({ sources, tuning, now, report, logger, timings: this.#timings })
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.#expire()))
     this.#live = liveCheckFor(this.#options, {
       timings: this.#timings,
@@ -129,7 +129,7 @@ export class PressureController {
       sampled: () => this.#safeSample({ major: true }),
     })
     this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), this.#inspectGc)
-    this.#readings = new LatestReadings(sources, this.#signals.context)
+    this.#readings = new LatestReadings(sources, this.#floorSignals.context)
     this.#core = makeCore(this, this.#bus, this.#readings, {
       logger,
       now,
@@ -304,7 +304,7 @@ export class PressureController {
 
   /** The floors that hold now (GC effort, cgroup events, stall information), highest first; see docs/sources.md. */
   floors(): Floor[] {
-    return this.#signals.active(this.#clock.now())
+    return this.#floorSignals.active(this.#clock.now())
   }
 
   /** Stops the timer and the GC observer, closes the sources, runs subsystem cleanup and detaches all listeners. Idempotent. */
@@ -315,7 +315,7 @@ export class PressureController {
     this.#forced.clear()
     this.#live?.close()
     this.#gc.close(this.#core.report)
-    this.#signals.close()
+    this.#floorSignals.close()
     this.#bus.close()
     this.#events.removeAll()
   }
@@ -338,7 +338,7 @@ export class PressureController {
     const major = gc?.major === true
     this.#sampling = true
     try {
-      const floor = this.#signals.floor(at)
+      const floor = this.#floorSignals.floor(at)
       const { readings: sources, inputs } = this.#readings.readAll(major)
       if (major) this.#liveKnownAt = at
       const measured = inputs.ratio !== -Infinity
@@ -366,7 +366,7 @@ export class PressureController {
     const inputs = this.#readings.inputs()
     if (inputs.ratio === -Infinity) return
     const at = this.#clock.now()
-    this.#step(inputs, at, this.#signals.floor(at))
+    this.#step(inputs, at, this.#floorSignals.floor(at))
     this.#settle(at)
     if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
     this.#bus.flush()
@@ -424,12 +424,12 @@ export class PressureController {
 
   /** GC notifications: those of a GC a live check requested measure no effort; the others feed GC effort. */
   readonly #inspectGc = (info: GcInfo): boolean => {
-    this.#signals.countGc(info)
+    this.#floorSignals.countGc(info)
     if (this.#live?.absorb(info) === true) {
-      this.#signals.skipGc(info)
+      this.#floorSignals.skipGc(info)
       return false
     }
-    return this.#signals.onGc(info)
+    return this.#floorSignals.onGc(info)
   }
 
   /** A timed force's deadline passed with no sample to see it: the measured level applies again. */
@@ -472,7 +472,7 @@ export class PressureController {
     const active = levelRank(this.#level) >= CRITICAL && !this.#bus.settling()
     if (active === this.#effortArmed) return
     this.#effortArmed = active
-    this.#signals.armEffort(active)
+    this.#floorSignals.armEffort(active)
   }
 
   /** Sampling from a timer or observer: nothing may escape into the event loop. */

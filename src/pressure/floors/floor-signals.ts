@@ -25,7 +25,7 @@ export interface SignalsOptions {
  * `Floors`; the level machine takes the highest as the least level it may show. Also hands the
  * sources their context, and closes them.
  */
-export class Signals {
+export class FloorSignals {
   readonly #sources: readonly Source[]
   readonly #polled: readonly Source[]
   readonly #floors: Floors

@@ -21,7 +21,19 @@ const FLOORS = [
   ['http'],
   ENTRIES.map((entry) => `${entry}.ts`),
 ]
+// The stages of a sample inside src/pressure/ (src/README.md), bottom to top, ruled the same way:
+// the words first, then what is read (and when), the floors, the level, what follows a change of
+// level, and the controller that drives them; a stage may not import a later one.
+const STAGES = [
+  ['levels.ts', 'types.ts'],
+  ['sources', 'readings', 'sampling'],
+  ['floors'],
+  ['level'],
+  ['delivery', 'history'],
+  ['core.ts', 'options.ts', 'pressure-controller.ts'],
+]
 const at = (name) => `./src/${name}`
+const inPressure = (name) => at(`pressure/${name}`)
 const above = (floor) =>
   FLOORS.slice(floor + 1)
     .flat()
@@ -41,6 +53,24 @@ const floorZones = [
     from: at('http'),
     except: ['./node/middleware.ts'],
     message: 'src/controller.ts may import from src/http only the node middleware it wires into the shedder.',
+  },
+  ...STAGES.slice(0, -1).flatMap((names, stage) =>
+    names.map((name) => ({
+      target: inPressure(name),
+      from: STAGES.slice(stage + 1)
+        .flat()
+        .map(inPressure),
+      message: `src/pressure/${name} is stage ${stage + 1} of a sample (src/README.md): it may not import a later stage.`,
+    })),
+  ),
+  {
+    // What reacts to the level holds the controller through ControllerCore only: no part of the
+    // sampler, no private state, whatever the pipeline inside pressure/ becomes.
+    target: ['caches', 'degrade', 'lifecycle'].map(at),
+    from: at('pressure'),
+    except: ['./core.ts', './levels.ts', './types.ts'],
+    message:
+      'src/caches, src/degrade and src/lifecycle reach the pressure controller through core.ts (ControllerCore), levels.ts and types.ts only.',
   },
   {
     target: at('leaks'),

@@ -1,4 +1,4 @@
-import { controllerCore, PressureController } from './pressure/controller.js'
+import { CoreRequest, PressureController } from './pressure/pressure-controller.js'
 import { PRESSURE_OPTION_KEYS, type PressureOptions } from './pressure/options.js'
 import { resolveBudget } from './caches/pool.js'
 import {
@@ -8,7 +8,7 @@ import {
   type CacheRegistry,
   type CacheRoom,
 } from './caches/registry.js'
-import { TUNING_KEYS, type PressureTuning } from './pressure/tuning.js'
+import { TUNING_KEYS, type PressureTuning } from './pressure/level/tuning.js'
 import { PriorityShedder, type ShedOptions } from './degrade/shed/shedder.js'
 import { shedMiddleware, type Shedder } from './http/node/middleware.js'
 import { ReservationLedger, type Reservations, type ReserveOptions } from './degrade/reserve/ledger.js'
@@ -107,9 +107,11 @@ export class Controller extends PressureController {
   constructor(options: ControllerOptions = {}) {
     const { cachePolicy, regrowMs, shed, emergency, caches, reservations, leaks, ...pressure } =
       checkOptions<ControllerOptions>('createController', 'options', options, OPTION_KEYS)
-    super(pressure)
+    // The pressure controller fills the request with the core its subsystems are built from.
+    const request = new CoreRequest(pressure)
+    super(request as PressureOptions)
     try {
-      const core = controllerCore(this)
+      const core = request.core
       this.caches = this.#registry = new LevelCacheRegistry(core, cachePolicy, regrowMs, budgetOf(core, caches))
       const reserve = (bytes: number, o?: ReserveOptions): Reservation => this.reserve(bytes, o)
       const shedder = new PriorityShedder(core, shed, {

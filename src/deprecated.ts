@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http'
 import type { GuardTarget as Target } from './http/target.js'
 import type { ShedMiddlewareOptions } from './http/node/middleware.js'
 import type { ObservedController as Observed } from './observe/observed.js'
-import { GC_EFFORT_RULES as gcEffortRules, type GcEffortRule as EffortRule } from './pressure/signals/gc-effort.js'
+import { GC_EFFORT_RULES as gcEffortRules, type GcEffortRule as EffortRule } from './pressure/floors/gc-effort.js'
 import { usableHeapLimit as heapLimit } from './pressure/sources/heap.js'
 import { PSI_RULES as psiRules } from './pressure/sources/psi.js'
 

@@ -7,10 +7,10 @@ export {
   type ControllerTuning,
   type ControllerEventMap,
 } from './controller.js'
-export { MODES, type Mode } from './pressure/rollout.js'
-export type { PressureTuning } from './pressure/tuning.js'
-export { PressureController, SourceError, type ForceOptions } from './pressure/controller.js'
-export type { LiveCheckOptions } from './pressure/live-check.js'
+export { MODES, type Mode } from './pressure/delivery/level-bus.js'
+export type { PressureTuning } from './pressure/level/tuning.js'
+export { PressureController, SourceError, type ForceOptions } from './pressure/pressure-controller.js'
+export type { LiveCheckOptions } from './pressure/level/live-check.js'
 export { heapSource, type HeapSourceOptions } from './pressure/sources/heap.js'
 export { rssSource, type RssSourceOptions } from './pressure/sources/rss.js'
 export { cgroupSource, type CgroupSourceOptions } from './pressure/sources/cgroup.js'
@@ -18,7 +18,7 @@ export { externalSource, type ExternalSourceOptions } from './pressure/sources/e
 export { eventLoopSource, type EventLoopSourceOptions } from './pressure/sources/event-loop.js'
 export { defaultSources } from './pressure/sources/defaults.js'
 export type { CgroupPaths } from './pressure/sources/cgroup-layout.js'
-export type { Trend } from './pressure/trend.js'
+export type { Trend } from './pressure/history/trend.js'
 export type {
   Source,
   SourceContext,

@@ -1,8 +1,8 @@
 import type { Level } from '../pressure/levels.js'
-import type { Trend } from '../pressure/trend.js'
+import type { Trend } from '../pressure/history/trend.js'
 import type { Logger, Sample } from '../pressure/types.js'
 import type { MemoryReading } from './growth.js'
-import type { FullGcTimings } from '../pressure/gc-timings.js'
+import type { FullGcTimings } from '../pressure/readings/gc-timings.js'
 
 /**
  * What leaks needs from its controller, handed in by the composition root (controller.ts):

@@ -1,5 +1,5 @@
 import { atOrAbove } from '../pressure/levels.js'
-import type { Trend } from '../pressure/trend.js'
+import type { Trend } from '../pressure/history/trend.js'
 import type { Sample } from '../pressure/types.js'
 import { SafeEmitter } from '../util/safe-emitter.js'
 import { formatBytes } from '../util/format-bytes.js'

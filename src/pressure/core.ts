@@ -1,25 +1,18 @@
-import type { LatestReadings, Readings } from './latest-readings.js'
+import type { LatestReadings, Readings } from './readings/latest-readings.js'
 import type { Level } from './levels.js'
-import type { SubsystemHooks } from './subsystem-hooks.js'
+import type { LevelBus } from './delivery/level-bus.js'
 import type { LevelChange, Logger, Sample } from './types.js'
-import type { FullGcTimings } from './gc-timings.js'
+import type { FullGcTimings } from './readings/gc-timings.js'
 
 /**
- * What the controller shares with its subsystems (caches, shedding, flags, tasks, limits).
+ * What the controller shares with its subsystems (caches, shedding, flags, tasks, limits, leaks).
  *
- * `level` is the APPLIED level: the effective level in enforce mode, `normal` in observe mode
- * (see rollout.ts). Subsystems enforce it; they never read the controller's own `level`.
- *
- * Two kinds of level subscription:
- * - `onLevelChange`: state that follows the level (cache sizes, admission, flags, task pauses).
- *   Runs at the very moment the applied level changes, inside the `sample()`/`force()`/
- *   `release()` (or `mode` switch) that changed it, even when that call comes from a listener, so
- *   code right after `force()` sees the new level everywhere. It may run nested (a flag listener
- *   that calls `force()`), so it must bring its state in line with `core.level` rather than trust
- *   `change.to`.
- * - `onLevelEvent`: reactions to a transition (level hooks). Delivered with the `'level'` event
- *   (or, for a mode switch, on its own), in the order the changes happened and just before user
- *   `'level'` listeners, each `from` equal to the previous `to`.
+ * `level` is the APPLIED level: the effective level in enforce mode, `normal` in observe mode.
+ * Subsystems enforce it; they never read the controller's own `level`. When and in what order
+ * the hooks below run: `delivery/level-bus.ts`. In short, `onLevelChange` hooks bring state in
+ * line at once, inside the call that changed the level, and may run nested (so they read
+ * `core.level`, not `change.to`); `onLevelEvent` hooks hear each change in order, just before the
+ * user's `'level'` listeners.
  */
 export interface ControllerCore {
   /** The applied level. */
@@ -64,8 +57,7 @@ export interface ControllerCore {
 /** The core a controller hands its subsystems: the live applied level and `closed`, and its hooks. */
 export function makeCore(
   controller: { readonly closed: boolean; readonly forced: Level | null },
-  rollout: { readonly applied: Level; readonly mode: 'enforce' | 'observe' },
-  hooks: SubsystemHooks,
+  bus: LevelBus,
   latest: LatestReadings,
   fields: {
     logger: Logger
@@ -84,25 +76,25 @@ export function makeCore(
   }
   return {
     get level() {
-      return rollout.applied
+      return bus.applied
     },
     get forced() {
       // Observe mode applies nothing, a forced level included.
-      return rollout.mode === 'observe' ? null : controller.forced
+      return bus.observing ? null : controller.forced
     },
     get closed() {
       return controller.closed
     },
     get observing() {
-      return rollout.mode === 'observe'
+      return bus.observing
     },
     ...shared,
     readings,
-    onLevelChange: (fn) => hooks.onLevelChange(fn),
-    onLevelEvent: (fn) => hooks.onLevelEvent(fn),
-    onSample: (fn) => hooks.onSample(fn),
-    onPreview: (fn) => hooks.onPreview(fn),
-    onSettling: (probe) => hooks.onSettling(probe),
-    onClose: (fn) => hooks.onClose(fn),
+    onLevelChange: (fn) => bus.onLevelChange(fn),
+    onLevelEvent: (fn) => bus.onLevelEvent(fn),
+    onSample: (fn) => bus.onSample(fn),
+    onPreview: (fn) => bus.onPreview(fn),
+    onSettling: (probe) => bus.onSettling(probe),
+    onClose: (fn) => bus.onClose(fn),
   }
 }

@@ -1,7 +1,7 @@
 import { defaultSources } from './sources/defaults.js'
-import { MODES, type Mode } from './rollout.js'
-import { resolveLiveCheck, type LiveCheckOptions, type ResolvedLiveCheck } from './live-check.js'
-import { LiveTuning, type PressureTuning } from './tuning.js'
+import { MODES, type Mode } from './delivery/level-bus.js'
+import { resolveLiveCheck, type LiveCheckOptions, type ResolvedLiveCheck } from './level/live-check.js'
+import { LiveTuning, type PressureTuning } from './level/tuning.js'
 import type { GcSubscribe, Logger, Source } from './types.js'
 import {
   checkBoolean,

@@ -1,6 +1,6 @@
 import { levelRank, type Level } from '../../pressure/levels.js'
-import type { Mode } from '../../pressure/rollout.js'
-import type { Trend } from '../../pressure/trend.js'
+import type { Mode } from '../../pressure/delivery/level-bus.js'
+import type { Trend } from '../../pressure/history/trend.js'
 import type { Floor, LevelChange, Sample, Thresholds } from '../../pressure/types.js'
 import type { CacheStats } from '../../caches/types.js'
 import type { FlagInfo } from '../../degrade/features.js'

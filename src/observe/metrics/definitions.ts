@@ -1,5 +1,5 @@
 import { LEVELS, levelRank } from '../../pressure/levels.js'
-import { MODES } from '../../pressure/rollout.js'
+import { MODES } from '../../pressure/delivery/level-bus.js'
 import { DB_METRICS } from './db-metrics.js'
 import { unmanagedBytes } from '../unmanaged.js'
 import {

@@ -1,4 +1,4 @@
-import { SourceError } from '../source-reader.js'
+import { SourceError } from '../readings/source-reader.js'
 import type { SourceContext } from '../types.js'
 import { warnOnce } from '../../util/warn-once.js'
 

@@ -1,4 +1,4 @@
-import type { GcInfo, GcSubscribe } from './types.js'
+import type { GcInfo, GcSubscribe } from '../types.js'
 
 /**
  * Turns garbage collections into samples, coalesced: GCs come in bursts (several scavenges a

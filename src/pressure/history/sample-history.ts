@@ -1,6 +1,6 @@
 import { RingBuffer } from './ring-buffer.js'
 import { FloorTrend, type Trend } from './trend.js'
-import type { Sample, Source } from './types.js'
+import type { Sample, Source } from '../types.js'
 
 /**
  * The kept samples (bounded, oldest dropped) and the leak trend they feed: each sample that

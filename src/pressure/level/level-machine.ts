@@ -1,7 +1,7 @@
-import type { LevelInputs } from './latest-readings.js'
-import { LEVELS, levelRank, type Level, type ThresholdLevel } from './levels.js'
+import type { LevelInputs } from '../readings/latest-readings.js'
+import { LEVELS, levelRank, type Level, type ThresholdLevel } from '../levels.js'
 import type { Tuning } from './tuning.js'
-import type { Floor, LevelCause } from './types.js'
+import type { Floor, LevelCause } from '../types.js'
 
 /**
  * The measured level as a step function of (readings, time).

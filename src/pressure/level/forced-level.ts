@@ -1,5 +1,5 @@
-import { checkNumber, checkOneOf, checkOptions, MAX_TIMER_MS } from '../util/validate.js'
-import { LEVELS, type Level } from './levels.js'
+import { checkNumber, checkOneOf, checkOptions, MAX_TIMER_MS } from '../../util/validate.js'
+import { LEVELS, type Level } from '../levels.js'
 
 export interface ForceOptions {
   /** Hold the forced level for this long (ms, by the controller's clock), then release it. */

@@ -1,6 +1,6 @@
 import type { Floor, GcInfo, Logger, Source, SourceContext, SourceFloor } from '../types.js'
 import { messageOf } from '../../util/validate.js'
-import type { GcTimings } from '../gc-timings.js'
+import type { GcTimings } from '../readings/gc-timings.js'
 import { Floors } from './floors.js'
 import { GcEffort } from './gc-effort.js'
 
@@ -25,7 +25,7 @@ export interface SignalsOptions {
  * `Floors`; the level machine takes the highest as the least level it may show. Also hands the
  * sources their context, and closes them.
  */
-export class Signals {
+export class FloorSignals {
   readonly #sources: readonly Source[]
   readonly #polled: readonly Source[]
   readonly #floors: Floors

@@ -1,5 +1,5 @@
-import type { Thresholds } from './types.js'
-import { checkNumber, checkOptions, MAX_TIMER_MS, optionKeys } from '../util/validate.js'
+import type { Thresholds } from '../types.js'
+import { checkNumber, checkOptions, MAX_TIMER_MS, optionKeys } from '../../util/validate.js'
 
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ warning: 0.7, critical: 0.85, emergency: 0.95 })
 

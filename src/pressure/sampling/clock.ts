@@ -1,4 +1,4 @@
-import { describe, messageOf } from '../util/validate.js'
+import { describe, messageOf } from '../../util/validate.js'
 
 /**
  * The controller's clock, guarded: a clock that throws or returns garbage is reported and the

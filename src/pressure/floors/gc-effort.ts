@@ -1,4 +1,4 @@
-import type { GcTimings } from '../gc-timings.js'
+import type { GcTimings } from '../readings/gc-timings.js'
 import type { Level } from '../levels.js'
 import type { GcEntry, GcInfo, SourceFloor } from '../types.js'
 

@@ -1,7 +1,7 @@
-import { causeLabel } from './level-cause.js'
-import { LEVELS, type Level } from './levels.js'
+import { causeLabel } from '../level/level-cause.js'
+import { LEVELS, type Level } from '../levels.js'
 import { RingBuffer } from './ring-buffer.js'
-import type { LevelChange, Logger } from './types.js'
+import type { LevelChange } from '../types.js'
 
 /** The last 100 changes of the effective level, and how many went to each level since the start. */
 export class TransitionLog {
@@ -31,15 +31,5 @@ export class TransitionLog {
     const copy = {} as Record<Level, Record<string, number>>
     for (const level of LEVELS) copy[level] = { ...this.#byCause[level] }
     return copy
-  }
-}
-
-/** Logs a level change at `info`: `heapguard: memory pressure normal -> warning: heap 0.712 reached warning (0.7)`. */
-export function logChange(logger: Logger, { from, to, reason }: LevelChange): void {
-  if (logger.info === undefined) return
-  try {
-    logger.info(`heapguard: memory pressure ${from} -> ${to}: ${reason}`)
-  } catch {
-    // a broken logger must not stop the level change
   }
 }

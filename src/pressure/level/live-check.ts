@@ -1,10 +1,10 @@
 import type { Session } from 'node:inspector'
 import { loadInspector } from '../util/inspector.js'
 import { performance } from 'node:perf_hooks'
-import type { GcTimings } from './gc-timings.js'
-import { readsV8Heap } from './sources/heap.js'
-import type { GcInfo, Logger, Source } from './types.js'
-import { checkFunction, checkNumber, checkOptions, describe, MAX_TIMER_MS, messageOf } from '../util/validate.js'
+import type { GcTimings } from '../readings/gc-timings.js'
+import { readsV8Heap } from '../sources/heap.js'
+import type { GcInfo, Logger, Source } from '../types.js'
+import { checkFunction, checkNumber, checkOptions, describe, MAX_TIMER_MS, messageOf } from '../../util/validate.js'
 
 /** `createController({ liveCheck })`: when heapguard runs a full GC to learn what is live. */
 export interface LiveCheckOptions {

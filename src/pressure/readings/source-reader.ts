@@ -1,6 +1,6 @@
-import { brandError } from '../util/error-brand.js'
-import { describe, messageOf } from '../util/validate.js'
-import type { Source, SourceContext, SourceReading } from './types.js'
+import { brandError } from '../../util/error-brand.js'
+import { describe, messageOf } from '../../util/validate.js'
+import type { Source, SourceContext, SourceReading } from '../types.js'
 
 /**
  * A source that failed to read is reported with this error; `source` names it. `instanceof

@@ -1,7 +1,7 @@
 import { PerformanceObserver, constants } from 'node:perf_hooks'
 import v8 from 'node:v8'
-import { usableHeapLimit } from './sources/heap.js'
-import type { GcEntry, GcInfo, GcSubscribe } from './types.js'
+import { usableHeapLimit } from '../sources/heap.js'
+import type { GcEntry, GcInfo, GcSubscribe } from '../types.js'
 
 const KINDS: Record<number, GcEntry['kind']> = {
   [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',

@@ -1,5 +1,5 @@
 import { readSource } from './source-reader.js'
-import type { Source, SourceContext, SourceReading } from './types.js'
+import type { Source, SourceContext, SourceReading } from '../types.js'
 
 /**
  * Turns one raw reading into the one the level logic uses: reservations add the bytes they

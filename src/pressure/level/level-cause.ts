@@ -1,6 +1,6 @@
-import type { Level } from './levels.js'
-import { floorName } from './signals/signals.js'
-import type { LevelCause } from './types.js'
+import type { Level } from '../levels.js'
+import { floorName } from '../floors/floor-signals.js'
+import type { LevelCause } from '../types.js'
 
 /** The label of a cause on `memory_pressure_transitions_total{cause}`: its kind, or the floor's signal. */
 export function causeLabel(cause: LevelCause): string {

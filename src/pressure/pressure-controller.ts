@@ -1,28 +1,26 @@
 import { SafeEmitter } from '../util/safe-emitter.js'
-import { SafeClock } from './clock.js'
+import { SafeClock } from './sampling/clock.js'
 import { makeCore, type ControllerCore } from './core.js'
-import { EventQueue, type PendingEvent } from './event-queue.js'
-import { checkForce, ForcedLevel, type ForceOptions } from './forced-level.js'
-import { observeGc } from './gc-observer.js'
-import { GcSampler } from './gc-sampler.js'
-import { GcTimings } from './gc-timings.js'
-import { LatestReadings, type LevelInputs } from './latest-readings.js'
-import { describeCause } from './level-cause.js'
-import { LevelMachine } from './level-machine.js'
+import { LevelBus, type Mode } from './delivery/level-bus.js'
+import { checkForce, ForcedLevel, type ForceOptions } from './level/forced-level.js'
+import { observeGc } from './sampling/gc-observer.js'
+import { GcSampler } from './sampling/gc-sampler.js'
+import { GcTimings } from './readings/gc-timings.js'
+import { LatestReadings, type LevelInputs } from './readings/latest-readings.js'
+import { describeCause } from './level/level-cause.js'
+import { LevelMachine } from './level/level-machine.js'
 import { levelRank, type Level } from './levels.js'
-import { liveCheckFor, type LiveCheck } from './live-check.js'
+import { liveCheckFor, type LiveCheck } from './level/live-check.js'
 import { resolvePressureOptions, type PressureOptions, type ResolvedPressureOptions } from './options.js'
-import { inFastZone, pollDelay, PollTimer } from './poll-timer.js'
-import { Rollout, type Mode } from './rollout.js'
-import { SampleHistory } from './sample-history.js'
-import { Signals } from './signals/signals.js'
-import { checkNesting, MAX_NESTED_CHANGES, SubsystemHooks } from './subsystem-hooks.js'
-import { logChange, TransitionLog } from './transition-log.js'
-import type { Trend } from './trend.js'
-import type { PressureTuning } from './tuning.js'
+import { inFastZone, pollDelay, PollTimer } from './sampling/poll-timer.js'
+import { SampleHistory } from './history/sample-history.js'
+import { FloorSignals } from './floors/floor-signals.js'
+import { TransitionLog } from './history/transition-log.js'
+import type { Trend } from './history/trend.js'
+import type { PressureTuning } from './level/tuning.js'
 import type { ControllerEvents, Floor, GcInfo, LevelCause, LevelChange, Sample, Thresholds } from './types.js'
 
-export { SourceError } from './source-reader.js'
+export { SourceError } from './readings/source-reader.js'
 
 const CRITICAL = levelRank('critical')
 
@@ -36,10 +34,32 @@ function nextThreshold(ratio: number, t: Readonly<Thresholds>): number | undefin
 
 const EVENT_NAMES: readonly (keyof ControllerEvents)[] = ['sample', 'level', 'error']
 
-export type { ForceOptions } from './forced-level.js'
+export type { ForceOptions } from './level/forced-level.js'
 
-/** The subsystems' view of a controller (caches, shedding, flags, …); module-private, never on a public type. */
-export let controllerCore: (controller: PressureController) => ControllerCore
+/**
+ * How the composition root (`src/controller.ts`) builds on a pressure controller: `Controller`
+ * passes one to `super()` in place of the options, and the pressure controller hands the core it
+ * builds to it, before the first sample. No entry exports this class, so no user can make one,
+ * and a pressure controller built from options keeps its core to itself.
+ */
+export class CoreRequest {
+  readonly options: PressureOptions
+  #core: ControllerCore | undefined
+
+  constructor(options: PressureOptions) {
+    this.options = options
+  }
+
+  /** The subsystems' view of the controller (caches, shedding, flags, …); there once `super()` has returned. */
+  get core(): ControllerCore {
+    if (this.#core === undefined) throw new Error('heapguard: the pressure core is read before the controller built it')
+    return this.#core
+  }
+
+  fill(core: ControllerCore): void {
+    this.#core = core
+  }
+}
 
 /**
  * The pressure controller: samples its sources, turns the ratio into a level, and tells
@@ -57,10 +77,8 @@ export class PressureController {
   readonly #forced: ForcedLevel
   readonly #poll = new PollTimer(() => this.#safeSample())
   readonly #gc: GcSampler
-  readonly #signals: Signals
-  readonly #hooks: SubsystemHooks
-  readonly #rollout: Rollout
-  readonly #queue: EventQueue
+  readonly #floorSignals: FloorSignals
+  readonly #bus: LevelBus
   readonly #readings: LatestReadings
   readonly #core: ControllerCore
   readonly #timings = new GcTimings()
@@ -80,29 +98,29 @@ export class PressureController {
   #effortArmed = false
   /** True while a sample is taken and its events delivered: sample() may not re-enter. */
   #sampling = false
-  /** How many level changes are running their state hooks now (nested when a hook changes the level). */
-  #changing = 0
-  /** Counts level changes: a state-hook loop stops once a nested change has updated every hook. */
-  #generation = 0
   #closed = false
 
-  static {
-    controllerCore = (controller) => controller.#core
-  }
-
   constructor(options: PressureOptions = {}) {
-    this.#options = resolvePressureOptions(options)
+    // The composition root's request for the core (see CoreRequest); a user passes options.
+    const request = options instanceof CoreRequest ? options : undefined
+    this.#options = resolvePressureOptions(request?.options ?? options)
     const { tuning, historySize, logger, sources, gcCoalesceMs } = this.#options
     this.#machine = new LevelMachine(tuning)
     this.#history = new SampleHistory(historySize, sources)
     this.#events = new SafeEmitter(logger, 'heapguard', EVENT_NAMES)
     const report = (error: unknown): void => this.#events.report(error)
     this.#clock = new SafeClock(this.#options.now, report)
-    this.#hooks = new SubsystemHooks(report)
-    this.#rollout = new Rollout(this.#options.mode, this.#hooks, logger)
-    this.#queue = new EventQueue((event) => this.#deliver(event), report)
+    this.#bus = new LevelBus(this.#options.mode, {
+      listeners: {
+        sample: (sample) => this.#events.emit('sample', sample),
+        level: (change) => this.#events.emit('level', change),
+      },
+      logger,
+      report,
+      closed: () => this.#closed,
+    })
     const now = this.#clock.now
-    this.#signals = new Signals({ sources, tuning, now, report, logger, timings: this.#timings })
+    this.#floorSignals = new FloorSignals({ sources, tuning, now, report, logger, timings: this.#timings })
     this.#forced = new ForcedLevel(now, () => this.#safely(() => this.#expire()))
     this.#live = liveCheckFor(this.#options, {
       timings: this.#timings,
@@ -111,14 +129,15 @@ export class PressureController {
       sampled: () => this.#safeSample({ major: true }),
     })
     this.#gc = new GcSampler(gcCoalesceMs, now, (gc) => this.#safeSample(gc), this.#inspectGc)
-    this.#readings = new LatestReadings(sources, this.#signals.context)
-    this.#core = makeCore(this, this.#rollout, this.#hooks, this.#readings, {
+    this.#readings = new LatestReadings(sources, this.#floorSignals.context)
+    this.#core = makeCore(this, this.#bus, this.#readings, {
       logger,
       now,
       report,
       regrade: () => this.#regrade(),
       fullGcs: this.#timings,
     })
+    request?.fill(this.#core)
     if (this.#options.autoStart) this.#start()
   }
 
@@ -156,22 +175,17 @@ export class PressureController {
 
   /** `'enforce'`, or `'observe'`: measure, emit and log what would be done, but apply `normal` everywhere. */
   get mode(): Mode {
-    return this.#rollout.mode
+    return this.#bus.mode
   }
 
   /** Switches the mode at run time; switching to `'enforce'` applies the current level at once. */
   set mode(mode: Mode) {
-    checkNesting('mode', this.#changing)
-    const change = this.#rollout.switchTo(mode, this.#level, this.#clock.now(), this.#ratio)
-    if (change === null || this.#closed) return
-    this.#queue.push({ level: change, hooks: true, listeners: false })
-    this.#changeState(change)
-    this.#flush()
+    this.#bus.switchMode(mode, this.#level, this.#clock.now(), this.#ratio)
   }
 
   /** The level the subsystems apply: `level` in enforce mode, `normal` in observe mode. */
   get appliedLevel(): Level {
-    return this.#rollout.applied
+    return this.#bus.applied
   }
 
   /** Changes the level rules and the poll of a live controller, checked as at construction; the next sample uses them. */
@@ -238,21 +252,21 @@ export class PressureController {
   force(level: Level, options: ForceOptions = {}): void {
     const forMs = checkForce(level, options)
     if (this.#closed) throw new Error('heapguard: force() called after close()')
-    checkNesting('force', this.#changing)
+    this.#bus.checkNesting('force')
     const at = this.#clock.now()
     this.#forced.hold(level, at, forMs)
     this.#settle(at, 'forced')
-    this.#flush()
+    this.#bus.flush()
   }
 
   /** Drops the forced level; the measured level applies again (a transition is emitted if it differs). */
   release(): void {
     if (this.#forced.level === null) return
-    checkNesting('release', this.#changing)
+    this.#bus.checkNesting('release')
     this.#forced.clear()
     if (this.#closed) return
     this.#settle(this.#clock.now(), 'released')
-    this.#flush()
+    this.#bus.flush()
   }
 
   /** The kept samples, oldest first. */
@@ -290,7 +304,7 @@ export class PressureController {
 
   /** The floors that hold now (GC effort, cgroup events, stall information), highest first; see docs/sources.md. */
   floors(): Floor[] {
-    return this.#signals.active(this.#clock.now())
+    return this.#floorSignals.active(this.#clock.now())
   }
 
   /** Stops the timer and the GC observer, closes the sources, runs subsystem cleanup and detaches all listeners. Idempotent. */
@@ -301,8 +315,8 @@ export class PressureController {
     this.#forced.clear()
     this.#live?.close()
     this.#gc.close(this.#core.report)
-    this.#signals.close()
-    this.#hooks.close()
+    this.#floorSignals.close()
+    this.#bus.close()
     this.#events.removeAll()
   }
 
@@ -324,7 +338,7 @@ export class PressureController {
     const major = gc?.major === true
     this.#sampling = true
     try {
-      const floor = this.#signals.floor(at)
+      const floor = this.#floorSignals.floor(at)
       const { readings: sources, inputs } = this.#readings.readAll(major)
       if (major) this.#liveKnownAt = at
       const measured = inputs.ratio !== -Infinity
@@ -334,12 +348,12 @@ export class PressureController {
       if (measured) this.#step(inputs, at, floor)
       this.#settle(at, forceExpired ? 'expired' : undefined)
       const sample: Sample = { at, ratio: this.#ratio, level: this.#level, sources }
-      this.#hooks.sampled(sample)
+      this.#bus.sampled(sample)
       this.#history.record(sample, major)
-      this.#queue.push({ sample })
+      this.#bus.queueSample(sample)
       if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
       if (measured) this.#considerLiveCheck(inputs, at, floor)
-      this.#flush()
+      this.#bus.flush()
       return sample
     } finally {
       this.#sampling = false
@@ -348,14 +362,14 @@ export class PressureController {
 
   /** The level logic on the latest readings, adjusted (a reservation counts at once): see `Readings.regrade`. */
   #regrade(): void {
-    if (this.#closed || this.#changing >= MAX_NESTED_CHANGES) return
+    if (this.#closed || this.#bus.nestedTooDeep) return
     const inputs = this.#readings.inputs()
     if (inputs.ratio === -Infinity) return
     const at = this.#clock.now()
-    this.#step(inputs, at, this.#signals.floor(at))
+    this.#step(inputs, at, this.#floorSignals.floor(at))
     this.#settle(at)
     if (this.#poll.running) this.#poll.schedule(this.#pollDelay())
-    this.#flush()
+    this.#bus.flush()
   }
 
   #step(inputs: LevelInputs, at: number, floor: Floor | undefined): void {
@@ -410,12 +424,12 @@ export class PressureController {
 
   /** GC notifications: those of a GC a live check requested measure no effort; the others feed GC effort. */
   readonly #inspectGc = (info: GcInfo): boolean => {
-    this.#signals.countGc(info)
+    this.#floorSignals.countGc(info)
     if (this.#live?.absorb(info) === true) {
-      this.#signals.skipGc(info)
+      this.#floorSignals.skipGc(info)
       return false
     }
-    return this.#signals.onGc(info)
+    return this.#floorSignals.onGc(info)
   }
 
   /** A timed force's deadline passed with no sample to see it: the measured level applies again. */
@@ -423,13 +437,12 @@ export class PressureController {
     if (this.#forced.level === null || this.#closed) return
     this.#forced.clear()
     this.#settle(this.#clock.now(), 'expired')
-    this.#flush()
+    this.#bus.flush()
   }
 
   /**
-   * Recomputes the effective level. When it changed: subsystem state follows at once (caches,
-   * admission, flags, tasks), so code right after `force()` sees the new level everywhere, even
-   * from inside a listener; the event is queued for in-order delivery (`#flush`). `operator`
+   * Recomputes the effective level. When it changed, the level bus takes it to the subsystems
+   * and listeners (the order: `delivery/level-bus.ts`); the caller flushes its events. `operator`
    * says an operator's hold caused it (force, release, expiry); otherwise the level machine did.
    */
   #settle(at: number, operator?: 'forced' | 'released' | 'expired'): void {
@@ -450,48 +463,16 @@ export class PressureController {
       cause,
     }
     this.#transitions.record(change)
-    const applied = this.#rollout.follow(change)
-    // Queued before the hooks run: a change they cause is delivered after this one.
-    this.#queue.push({ level: change, hooks: applied !== null, listeners: true })
-    if (applied !== null) this.#changeState(applied)
+    this.#bus.changed(change)
     this.#armEffort()
   }
 
   /** Tells GC effort whether the cheap actions are in effect: `critical` or above, and no cache still trimming. */
   #armEffort(): void {
-    const active = levelRank(this.#level) >= CRITICAL && !this.#hooks.settling()
+    const active = levelRank(this.#level) >= CRITICAL && !this.#bus.settling()
     if (active === this.#effortArmed) return
     this.#effortArmed = active
-    this.#signals.armEffort(active)
-  }
-
-  /** Brings subsystem state to a change of the applied level. */
-  #changeState(change: LevelChange): void {
-    const generation = ++this.#generation
-    this.#changing++
-    try {
-      // A hook that changes the level again has had that nested change bring every hook up to date.
-      this.#hooks.changeState(change, () => generation !== this.#generation)
-    } finally {
-      this.#changing--
-    }
-  }
-
-  /** Delivers queued events in order (see EventQueue). */
-  #flush(): void {
-    // Nested inside a level change (a hook called force()): the outer call flushes once its change is complete.
-    if (this.#changing === 0) this.#queue.flush(this.#isClosed)
-  }
-
-  readonly #isClosed = (): boolean => this.#closed
-
-  /** A level change: level hooks first (subsystem state has followed already, in #settle), then the log line, then user listeners. */
-  #deliver(event: PendingEvent): void {
-    if (event.level === undefined) return void this.#events.emit('sample', event.sample)
-    if (event.hooks) this.#hooks.deliver(event.level)
-    if (!event.listeners) return
-    logChange(this.#options.logger, event.level)
-    this.#events.emit('level', event.level)
+    this.#floorSignals.armEffort(active)
   }
 
   /** Sampling from a timer or observer: nothing may escape into the event loop. */

@@ -14,7 +14,7 @@ import type { Floor, LevelCause } from '../types.js'
  * - Otherwise it steps down one level once that has lasted `recoveryMs`. The dwell clock
  *   restarts at every transition, and a sample that holds the level resets it. So garbage that
  *   a major GC has shown dead holds a level only while it keeps the ratio at the threshold itself.
- * - A floor (see signals/floors.ts) is a level reached whatever the ratio: it escalates like a
+ * - A floor (see floors/floors.ts) is a level reached whatever the ratio: it escalates like a
  *   ratio would, and while it holds at or above the current level it holds the level. Once it
  *   lapses, recovery follows the same staged rules.
  *

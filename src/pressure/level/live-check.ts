@@ -1,5 +1,5 @@
 import type { Session } from 'node:inspector'
-import { loadInspector } from '../util/inspector.js'
+import { loadInspector } from '../../util/inspector.js'
 import { performance } from 'node:perf_hooks'
 import type { GcTimings } from '../readings/gc-timings.js'
 import { readsV8Heap } from '../sources/heap.js'

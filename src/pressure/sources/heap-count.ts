@@ -19,12 +19,29 @@ import v8 from 'node:v8'
  * with 83 MB of objects in 93 MB of pages (`used_heap_size` read 0.70–0.85 at the end); counting
  * the free pages it did not reuse, the reading reaches `emergency` before V8 aborts.
  */
+/**
+ * The free pages count only in a cycle that began crowded: right after the major GC, V8's own count
+ * (objects and free pages) at this share of the limit or more, so that the collection could not
+ * give the room back. A server whose exports come and go (the high tide) began its cycles at
+ * 0.87–0.92 and touched 0.95 between collections, which its next GC undid; the fragmented leak
+ * began its last cycles at 0.95 and more.
+ */
+const FRAGMENTED_AT = 0.95
+
 export class HeapCount {
   /** The cycle the figures below belong to (the controller's major-GC count), or -1. */
   #cycle = -1
   /** The old generation's committed pages when the cycle began, and the least free space seen in it. */
   #committedAtStart = 0
   #leastFree = 0
+  /** Whether the cycle began with V8's count (objects and free pages) at `FRAGMENTED_AT` of the limit or more. */
+  #crowded = false
+  readonly #limit: number
+
+  /** `limit`: the bytes V8 compares its count with (the heap source's limit). */
+  constructor(limit: number) {
+    this.#limit = limit
+  }
 
   /** Bytes counted now; `majorGcs` (from the controller's source context) starts a new cycle when it moves. */
   read(majorGcs: number | undefined): number {
@@ -46,9 +63,10 @@ export class HeapCount {
       this.#cycle = majorGcs
       this.#committedAtStart = committed
       this.#leastFree = free
+      this.#crowded = objects + free >= FRAGMENTED_AT * this.#limit
     } else if (free < this.#leastFree) {
       this.#leastFree = free
     }
-    return committed > this.#committedAtStart ? objects + this.#leastFree : objects
+    return this.#crowded && committed > this.#committedAtStart ? objects + this.#leastFree : objects
   }
 }

@@ -130,7 +130,7 @@ export function heapSource(options: HeapSourceOptions = {}): Source {
   const name = o.name === undefined ? 'heap' : checkString(W, 'option `name`', o.name)
   const fixedLimit = o.limit === undefined ? undefined : checkNumber(W, 'option `limit`', o.limit, { above: 0 })
   const limit = fixedLimit ?? computeLimit(o.flags)
-  const count = new HeapCount()
+  const count = new HeapCount(limit)
   const source: Source = {
     name,
     read: (context) => ({ used: count.read(context?.majorGcs), limit }),

@@ -240,7 +240,10 @@ function checkRequestBytes<Req>(where: string, name: string, value: unknown): Re
   return value
 }
 
-/** A `ShedError` from any copy of heapguard (checked by its stable code, not its class). */
-function isShedError(error: unknown): error is ShedError {
+/**
+ * A `ShedError` from any copy of heapguard (checked by its stable code, not its class): a refusal
+ * raised inside a guarded handler (`pressure.reserve()`, `shed.run()`), answered 503 by every adapter.
+ */
+export function isShedError(error: unknown): error is ShedError {
   return (error as { code?: unknown } | null)?.code === 'HEAPGUARD_SHED'
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { ShedError } from '../../degrade/shed/error.js'
-import type { RequestPolicy } from '../policy.js'
+import { isShedError, type RequestPolicy } from '../policy.js'
 import type { Target } from '../target.js'
 import { answerFailure } from './respond.js'
 
@@ -20,10 +20,11 @@ export interface PassOptions<Req, C> {
  * when the client went away first, so one listener covers both, and the idempotent permit
  * makes a second call harmless.
  *
- * The continuation (`next`, Fastify's `done`) of an immediate decision is called last and
- * unguarded, so what it throws reaches the framework (or the node:http caller) like any
- * handler's exception. After a wait in the queue there is no such caller: a throw is reported,
- * the slot given back, and the request answered with 500 so that it never hangs.
+ * The continuation (`next`, Fastify's `done`) of an immediate decision is called last, so what it
+ * throws reaches the framework (or the node:http caller) like any handler's exception. After a
+ * wait in the queue there is no such caller: a throw is reported, the slot given back, and the
+ * request answered with 500 so that it never hangs. Either way a `ShedError` thrown there (a
+ * refusal raised inside the handler) is answered with the refusal's 503 instead.
  */
 export class HttpGuard<Req> {
   readonly #target: Target
@@ -87,10 +88,12 @@ export class HttpGuard<Req> {
           res.on('close', held.release)
         }
         res.on('close', granted.release)
-        if (!waited) return admitted()
         try {
           admitted()
         } catch (thrown) {
+          // A refusal raised inside the handler (`pressure.reserve()`, `shed.run()`) is answered as one at the door.
+          if (isShedError(thrown) && !res.headersSent) return refused(policy.refusal(thrown), context)
+          if (!waited) throw thrown
           target.report(thrown)
           granted.release()
           answerFailure(res)

@@ -1,3 +1,4 @@
+import type { ShedError } from '../../degrade/shed/error.js'
 import type { Priority } from '../../degrade/shed/priority.js'
 import { checkOptions, optionKeys } from '../../util/validate.js'
 import { GUARD_OPTION_KEYS, RequestPolicy, type GuardOptions, type RequestBytes } from '../policy.js'
@@ -60,6 +61,8 @@ export class WebGuard<In> {
   readonly #given: Target | undefined
   readonly #shared: SharedController
   #found: { controller: unknown; target: Target } | undefined
+  /** A refusal raised inside the handler, answered as one at the door (one function per guard, not per request). */
+  readonly #refuse: (error: ShedError) => Response
 
   constructor(where: string, options: unknown, shared: SharedController) {
     const { pressure, ...own } = checkOptions<WebShedOptions<In>>(where, 'options', options, WEB_OPTION_KEYS)
@@ -70,6 +73,7 @@ export class WebGuard<In> {
     this.#given = pressure === undefined ? undefined : targetOf(where, pressure)
     if (this.#given !== undefined) this.#policy.checkReserve(this.#given)
     this.#shared = shared
+    this.#refuse = (error) => refusal(policy.refusal(error))
   }
 
   /**
@@ -115,7 +119,8 @@ export class WebGuard<In> {
     target: Target,
   ): Admission {
     const policy = this.#policy
-    if (!this.#reserves) return new AdmittedRequest(granted, request, target.follows, policy.where, target.report)
+    if (!this.#reserves)
+      return new AdmittedRequest(granted, request, target.follows, policy.where, target.report, this.#refuse)
     if (target.reserve === undefined) {
       // The shared controller is found at the first request: only then can it be checked.
       granted.release()
@@ -137,7 +142,7 @@ export class WebGuard<In> {
       held.release()
     }
     // A reservation is worth holding until the body is sent: it follows the request, limit or not.
-    return new AdmittedRequest({ release }, request, true, policy.where, target.report)
+    return new AdmittedRequest({ release }, request, true, policy.where, target.report, this.#refuse)
   }
 
   /** The given controller, or the shared one: looked up again once it closed (it is then replaced). */

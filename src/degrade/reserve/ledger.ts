@@ -4,6 +4,7 @@ import { checkNumber, checkOneOf, checkOptions } from '../../util/validate.js'
 import type { ShedError } from '../shed/error.js'
 import { PRIORITIES, type Priority } from '../shed/priority.js'
 import { SourceAccount } from './account.js'
+import { formatBytes } from '../../util/format-bytes.js'
 import { ReservationLeakError } from './leak.js'
 import type { ReservationLines } from './lines.js'
 import { checkSource, type ReconcileRule, type ResolvedReservationOptions } from './options.js'
@@ -33,6 +34,12 @@ export interface ReservationStats {
   refused: Record<Priority, number>
   /** Reservations the leak guard expired (held past `maxHoldMs`). */
   expired: number
+  /**
+   * Released reservations whose source grew far more than they reserved while they were held (at
+   * least twice their bytes, and 1 MiB over them): an estimate to measure again. The first of each
+   * priority is logged as a warning (`HEAPGUARD_RESERVATION_UNDERESTIMATED`).
+   */
+  underestimated: Record<Priority, number>
   lines: ReservationLines
   reconcile: ReconcileRule
   maxHoldMs: number
@@ -82,6 +89,11 @@ export interface Reservations {
   stats(): ReservationStats
 }
 
+/** The estimate check: the source grew at least this many times a reservation's bytes while it was held… */
+const UNDERESTIMATE_FACTOR = 2
+/** …and at least this much more than them (small reservations on a busy heap say nothing). */
+const UNDERESTIMATE_MIN_BYTES = 1024 * 1024
+
 /** The controller's `Reservations`; `pressure.reserve()` and `pressure.reserved` are its `reserve` and `reserved`. */
 export class ReservationLedger implements Reservations {
   readonly #core: ControllerCore
@@ -94,6 +106,9 @@ export class ReservationLedger implements Reservations {
   readonly #previewed = new Set<Priority>()
   #expired = 0
   #claimed = 0
+  readonly #underestimated = zeros()
+  /** Priorities whose first underestimate was logged: once each, for the controller's life. */
+  readonly #warnedUnderestimate = new Set<Priority>()
 
   constructor(core: ControllerCore, deps: LedgerDeps) {
     this.#core = core
@@ -135,6 +150,8 @@ export class ReservationLedger implements Reservations {
     const name =
       source === undefined ? this.#deps.options.source : checkSource(W, 'option `source`', source, this.#sourceNames)
     const now = this.#core.now()
+    const reading = this.#core.closed ? undefined : this.#core.readings.read(name)
+    const usedAtGrant = reading?.used ?? this.#accounts.get(name)?.lastUsed ?? 0
     const entry: HeldEntry = {
       bytes,
       priority,
@@ -143,6 +160,8 @@ export class ReservationLedger implements Reservations {
       outstanding: bytes,
       projected: 0,
       state: 'held',
+      usedAtGrant,
+      peakUsed: usedAtGrant,
     }
     if (this.#core.closed) {
       // A closed controller admits everything and counts nothing, as shedding does.
@@ -151,7 +170,6 @@ export class ReservationLedger implements Reservations {
       return new LedgerReservation(entry, this.#owner)
     }
     if (!this.#core.observing) this.#previewed.clear()
-    const reading = this.#core.readings.read(name)
     const account = this.#accountFor(name, reading)
     if (reading !== undefined) {
       account.observe(reading.used, false)
@@ -211,6 +229,7 @@ export class ReservationLedger implements Reservations {
       granted: { ...this.#granted },
       refused: { ...this.#refused },
       expired: this.#expired,
+      underestimated: { ...this.#underestimated },
       lines,
       reconcile: options.reconcile,
       maxHoldMs: options.maxHoldMs,
@@ -310,10 +329,36 @@ export class ReservationLedger implements Reservations {
     }
   }
 
+  /**
+   * At release: did the source grow far past what the reservation announced while it was held (an
+   * import estimated for 20,000 rows when the table had 102,000)? The growth is the whole
+   * source's, concurrent work included, so the bar is high (2× and 1 MiB over) and the log line a
+   * hint, once per priority; every such release is counted.
+   */
+  #checkEstimate(entry: HeldEntry): void {
+    const grew = entry.peakUsed - entry.usedAtGrant
+    if (grew < UNDERESTIMATE_FACTOR * entry.bytes || grew - entry.bytes < UNDERESTIMATE_MIN_BYTES) return
+    this.#underestimated[entry.priority]++
+    if (this.#warnedUnderestimate.has(entry.priority)) return
+    this.#warnedUnderestimate.add(entry.priority)
+    const { logger } = this.#core
+    const heldMs = this.#core.now() - entry.grantedAt
+    logger.warn?.call(
+      logger,
+      `heapguard: HEAPGUARD_RESERVATION_UNDERESTIMATED: a '${entry.priority}' reservation of ${formatBytes(entry.bytes)} ` +
+        `saw source "${entry.source}" grow ${formatBytes(grew)} (${(grew / Math.max(1, entry.bytes)).toFixed(1)}× its bytes) ` +
+        `while it was held (${(heldMs / 1000).toFixed(1)} s): measure its estimate again (growth of the whole source, ` +
+        `concurrent work included; logged once per priority, counted in reservations_underestimated_total)`,
+    )
+  }
+
   readonly #owner: ReservationOwner = {
     release: (entry) => {
-      this.#accounts.get(entry.source)?.remove(entry)
+      const account = this.#accounts.get(entry.source)
+      if (account?.lastUsed !== undefined && account.lastUsed > entry.peakUsed) entry.peakUsed = account.lastUsed
+      account?.remove(entry)
       entry.claim?.release()
+      this.#checkEstimate(entry)
     },
     counted: (entry) => {
       const account = this.#accounts.get(entry.source)

@@ -18,6 +18,9 @@ export interface HeldEntry {
   /** `growth`: the reading of its source it holds room up to (the effective reading at grant plus its bytes, less later claims). */
   projected: number
   state: ReservationState
+  /** Its source's raw `used` when it was granted, and the highest seen while it was held (the estimate check). */
+  readonly usedAtGrant: number
+  peakUsed: number
   /** The room caches gave back for it, held down until it is released. */
   claim?: { release(): void } | undefined
 }

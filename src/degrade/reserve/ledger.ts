@@ -35,9 +35,10 @@ export interface ReservationStats {
   /** Reservations the leak guard expired (held past `maxHoldMs`). */
   expired: number
   /**
-   * Released reservations whose source grew far more than they reserved while they were held (at
-   * least twice their bytes, and 1 MiB over them): an estimate to measure again. The first of each
-   * priority is logged as a warning (`HEAPGUARD_RESERVATION_UNDERESTIMATED`).
+   * Released reservations whose source grew far more than they reserved while they were held (what
+   * other reservations announced meanwhile taken off: at least twice their bytes, and 1 % of the
+   * source's limit over them): an estimate to measure again. The first of each priority is logged
+   * as a warning (`HEAPGUARD_RESERVATION_UNDERESTIMATED`).
    */
   underestimated: Record<Priority, number>
   lines: ReservationLines
@@ -91,7 +92,9 @@ export interface Reservations {
 
 /** The estimate check: the source grew at least this many times a reservation's bytes while it was held… */
 const UNDERESTIMATE_FACTOR = 2
-/** …and at least this much more than them (small reservations on a busy heap say nothing). */
+/** …and the growth nobody announced must be at least this share of the source's limit… */
+const UNDERESTIMATE_LIMIT_SHARE = 0.01
+/** …and this many bytes: small reservations on a busy heap say nothing. */
 const UNDERESTIMATE_MIN_BYTES = 1024 * 1024
 
 /** The controller's `Reservations`; `pressure.reserve()` and `pressure.reserved` are its `reserve` and `reserved`. */
@@ -107,6 +110,8 @@ export class ReservationLedger implements Reservations {
   #expired = 0
   #claimed = 0
   readonly #underestimated = zeros()
+  /** Bytes granted per source since the start: what other work announced while a reservation was held. */
+  readonly #grantedBytes = new Map<string, number>()
   /** Priorities whose first underestimate was logged: once each, for the controller's life. */
   readonly #warnedUnderestimate = new Set<Priority>()
 
@@ -151,7 +156,8 @@ export class ReservationLedger implements Reservations {
       source === undefined ? this.#deps.options.source : checkSource(W, 'option `source`', source, this.#sourceNames)
     const now = this.#core.now()
     const reading = this.#core.closed ? undefined : this.#core.readings.read(name)
-    const usedAtGrant = reading?.used ?? this.#accounts.get(name)?.lastUsed ?? 0
+    const known = this.#accounts.get(name)
+    const usedAtGrant = reading?.used ?? known?.lastUsed ?? 0
     const entry: HeldEntry = {
       bytes,
       priority,
@@ -162,6 +168,11 @@ export class ReservationLedger implements Reservations {
       state: 'held',
       usedAtGrant,
       peakUsed: usedAtGrant,
+      othersAtGrant: {
+        granted: this.#grantedBytes.get(name) ?? 0,
+        outstanding: known === undefined ? 0 : known.outstanding(usedAtGrant),
+      },
+      limitAtGrant: reading?.limit ?? Infinity,
     }
     if (this.#core.closed) {
       // A closed controller admits everything and counts nothing, as shedding does.
@@ -186,6 +197,7 @@ export class ReservationLedger implements Reservations {
       entry.claim = fit
     }
     account.add(entry, reading?.used ?? account.lastUsed ?? 0)
+    this.#grantedBytes.set(name, (this.#grantedBytes.get(name) ?? 0) + bytes)
     this.#granted[priority]++
     this.#core.readings.regrade()
     return new LedgerReservation(entry, this.#owner)
@@ -331,24 +343,34 @@ export class ReservationLedger implements Reservations {
 
   /**
    * At release: did the source grow far past what the reservation announced while it was held (an
-   * import estimated for 20,000 rows when the table had 102,000)? The growth is the whole
-   * source's, concurrent work included, so the bar is high (2× and 1 MiB over) and the log line a
-   * hint, once per priority; every such release is counted.
+   * import estimated for 20,000 rows when the table had 102,000)? What other reservations
+   * announced meanwhile (granted during its hold, or live at its grant and not yet allocated) is
+   * taken off the growth; the rest must be at least its bytes again (2× in all) and at least 1 %
+   * of the source's limit (1 MiB at least), so that the ordinary churn of a busy heap beside a
+   * small reservation says nothing. Every such release is counted; the first of each priority logged.
    */
   #checkEstimate(entry: HeldEntry): void {
+    const others =
+      (this.#grantedBytes.get(entry.source) ?? 0) -
+      entry.othersAtGrant.granted -
+      entry.bytes +
+      entry.othersAtGrant.outstanding
     const grew = entry.peakUsed - entry.usedAtGrant
-    if (grew < UNDERESTIMATE_FACTOR * entry.bytes || grew - entry.bytes < UNDERESTIMATE_MIN_BYTES) return
+    const unexplained = grew - entry.bytes - others
+    const floor = Math.max(UNDERESTIMATE_MIN_BYTES, UNDERESTIMATE_LIMIT_SHARE * entry.limitAtGrant)
+    if (unexplained < (UNDERESTIMATE_FACTOR - 1) * entry.bytes || unexplained < floor) return
     this.#underestimated[entry.priority]++
     if (this.#warnedUnderestimate.has(entry.priority)) return
     this.#warnedUnderestimate.add(entry.priority)
     const { logger } = this.#core
     const heldMs = this.#core.now() - entry.grantedAt
+    const besides = others > 0 ? `, ${formatBytes(others)} of it announced by other reservations` : ''
     logger.warn?.call(
       logger,
       `heapguard: HEAPGUARD_RESERVATION_UNDERESTIMATED: a '${entry.priority}' reservation of ${formatBytes(entry.bytes)} ` +
-        `saw source "${entry.source}" grow ${formatBytes(grew)} (${(grew / Math.max(1, entry.bytes)).toFixed(1)}× its bytes) ` +
-        `while it was held (${(heldMs / 1000).toFixed(1)} s): measure its estimate again (growth of the whole source, ` +
-        `concurrent work included; logged once per priority, counted in reservations_underestimated_total)`,
+        `saw source "${entry.source}" grow ${formatBytes(grew)} (${(grew / Math.max(1, entry.bytes)).toFixed(1)}× its bytes${besides}) ` +
+        `while it was held (${(heldMs / 1000).toFixed(1)} s): measure its estimate again (logged once per priority, ` +
+        `counted in reservations_underestimated_total)`,
     )
   }
 

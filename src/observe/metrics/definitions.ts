@@ -286,7 +286,7 @@ export const METRICS: readonly MetricDef[] = [
   reservationValue('reservations_active', 'Reservations held now.', 'gauge', (r) => r.active),
   perPriority(
     'reservations_underestimated_total',
-    'Released reservations whose source grew at least twice their bytes (and 1 MiB over) while they were held, by priority.',
+    'Released reservations whose source grew at least twice their bytes while held (other reservations taken off), by priority.',
     (p) => p.reservations()?.underestimated,
   ),
   reservationValue(

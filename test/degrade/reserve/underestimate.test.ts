@@ -44,7 +44,7 @@ describe('reservations: the estimate check', () => {
     pressure.close()
   })
 
-  it('says nothing of work that allocated about what it announced, or of small reservations on a busy heap', () => {
+  it('says nothing of work that allocated about what it announced, of growth other reservations announced, or of small reservations on a busy heap', () => {
     const { pressure, sample, warnings } = controller()
     const fair = pressure.reserve(10 * MiB)
     sample(25 * MiB) // 15 MiB for 10 announced: within twice
@@ -52,8 +52,14 @@ describe('reservations: the estimate check', () => {
     const small = pressure.reserve(100 * 1024)
     sample(25.5 * MiB) // 5× its bytes, but under 1 MiB over them
     small.release()
+    // Growth that other reservations announced while it was held is theirs, not its own.
+    const first = pressure.reserve(4 * MiB)
+    const second = pressure.reserve(16 * MiB)
+    sample(46 * MiB) // 20.5 MiB for the 20 both announced
+    second.release()
+    first.release()
     const unreleased = pressure.reserve(MiB)
-    sample(60 * MiB) // judged at release only
+    sample(80 * MiB) // judged at release only
     expect(pressure.reservations.stats().underestimated).toEqual({ critical: 0, high: 0, normal: 0, low: 0 })
     expect(warnings).toEqual([])
     unreleased.release()

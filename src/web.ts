@@ -18,7 +18,9 @@ import { sharedController } from './lifecycle/shared-controller.js'
  *   controller limits concurrency, a streamed body holds it until the stream ends or is
  *   cancelled, and an abort of `request.signal` gives it back at once.
  * - A handler that throws or rejects gives its slot back and the error reaches the framework
- *   unchanged, so its own error handling applies.
+ *   unchanged, so its own error handling applies; except a `ShedError` (a refusal raised inside
+ *   the handler: `pressure.reserve()`, `shed.run()`), answered with the same 503 as a refusal at
+ *   the door.
  *
  * @throws TypeError when `handler` is not a function or an option has the wrong type;
  *   RangeError for an unknown priority or a bad `retryAfter`.
@@ -35,7 +37,7 @@ export type { WebShedOptions } from './http/web/guard.js'
 export { healthHandler } from './http/web/health.js'
 export { dashboardHandler, type WebDashboardHandler } from './http/web/dashboard.js'
 export { metricsHandler, type MetricsHandlerOptions } from './http/web/metrics.js'
-export type { WebHandler } from './http/web/respond.js'
+export { refusalResponse, type WebHandler } from './http/web/respond.js'
 export type { HealthOptions } from './observe/health.js'
 export type { DashboardOptions } from './observe/dashboard/dashboard.js'
 export type { ObservedController, GuardTarget } from './deprecated.js'

@@ -17,7 +17,8 @@ interface Frozen {
 
 /**
  * Observe mode for the caches: what each resize WOULD do at a change of the effective level,
- * as log sentences (`cache "users" would shrink from 10000 to 7500 entries`). The caches stay at
+ * as log sentences (`cache "users" would shrink from 10000 to 7500 entries`; a cache that holds less
+ * than its new capacity `would stop growing at N entries, evicting nothing`). The caches stay at
  * full capacity, so the reference they would have frozen when pressure began is kept here.
  */
 export class CachePreview {
@@ -49,16 +50,28 @@ export class CachePreview {
       const bytes =
         byteCapacity === null || frozen.bytes === null
           ? ''
-          : ` (bytes ${at(change.from, frozen.bytes, byteCapacity)} -> ${at(change.to, frozen.bytes, byteCapacity)})`
+          : `bytes ${at(change.from, frozen.bytes, byteCapacity)} -> ${at(change.to, frozen.bytes, byteCapacity)}`
       const cache = `cache ${JSON.stringify(name)}`
       if (change.to === 'normal') {
         const over = regrowMs > 0 ? ` over ${regrowMs} ms` : ' at once'
-        if (to > from) actions.push(`${cache} would grow back from ${from} to ${to} entries${over}${bytes}`)
-      } else if (to === 0 && from > 0) actions.push(`${cache} would be disabled (0 entries, was ${from})${bytes}`)
-      else if (to < from) actions.push(`${cache} would shrink from ${from} to ${to} entries${bytes}`)
-      else if (to > from) actions.push(`${cache} would grow from ${from} to ${to} entries${bytes}`)
+        if (to > from) actions.push(`${cache} would grow back from ${from} to ${to} entries${over}${detail('', bytes)}`)
+      } else if (to === 0 && from > 0)
+        actions.push(`${cache} would be disabled (0 entries, was ${from})${detail('', bytes)}`)
+      else if (to < from) {
+        // What it would hold at the old level: a cache below its capacity loses nothing to a capacity above what it holds.
+        const held = Math.min(stats.entries, from)
+        const capacity = held === from ? '' : `, capacity ${from} -> ${to}`
+        if (to < held) actions.push(`${cache} would shrink from ${held} to ${to} entries${detail(capacity, bytes)}`)
+        else actions.push(`${cache} would stop growing at ${to} entries, evicting nothing${detail(capacity, bytes)}`)
+      } else if (to > from) actions.push(`${cache} would grow from ${from} to ${to} entries${detail('', bytes)}`)
     }
     if (change.to === 'normal') this.#frozen = new Map()
     return actions
   }
+}
+
+/** The parenthesis after a sentence: the capacity change (`, capacity a -> b`) and the byte budget's, when any. */
+function detail(capacity: string, bytes: string): string {
+  const parts = [capacity.slice(2), bytes].filter((part) => part !== '')
+  return parts.length === 0 ? '' : ` (${parts.join('; ')})`
 }

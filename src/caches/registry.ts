@@ -4,6 +4,7 @@ import { checkMethods, checkNumber, checkOneOf, checkOptions, checkString, MAX_T
 import { CachePool, type CacheBudgetStats, type CacheClaim } from './pool.js'
 import { CachePreview } from './preview.js'
 import { resolveLruOptions, type ManagedLruOptions } from './lru/options.js'
+import { differentOption } from './lru/same-options.js'
 import { isThenable } from '../util/safe-call.js'
 import { ManagedLruCache, type ManagedLru } from './lru/managed-lru.js'
 import { resolveCachePolicy, type CachePolicy, type CachePolicyOptions } from './policy.js'
@@ -72,6 +73,11 @@ export interface CacheRegistry {
    * `ttl` and the lru-cache passthrough options are optional; `priority` defaults to `'normal'`.
    * A cache created under pressure starts at the current level's multiplier of what it holds
    * (nothing), so it stays empty until the level is back at `normal`.
+   *
+   * Idempotent: a name already created by `lru()` with equal options (functions compared by their
+   * source text, since each bundle and each hot reload has its own copy) returns that cache, so
+   * every bundle of an application may write the same call. Other options throw an Error naming
+   * the option that differs; a name held by a cache from `register()` throws too.
    */
   lru<K extends {}, V extends {}>(name: string, options: ManagedLruOptions<K, V>): ManagedLru<K, V>
   /**
@@ -106,6 +112,8 @@ export class LevelCacheRegistry implements CacheRegistry {
   readonly #core: ControllerCore
   readonly #caches = new Map<string, Registration>()
   readonly #names = new Map<Managed, string>()
+  /** The options each cache from `lru()` was built with: a later `lru()` of its name must give equal ones. */
+  readonly #lruOptions = new WeakMap<Managed, Readonly<Record<string, unknown>>>()
   readonly #trimmer: SliceTrimmer
   readonly #preview = new CachePreview()
   readonly #pool: CachePool
@@ -150,6 +158,8 @@ export class LevelCacheRegistry implements CacheRegistry {
 
   lru<K extends {}, V extends {}>(name: string, options: ManagedLruOptions<K, V>): ManagedLru<K, V> {
     const where = `caches.lru(${typeof name === 'string' ? JSON.stringify(name) : ''})`
+    const existing = typeof name === 'string' ? this.#caches.get(name) : undefined
+    if (existing !== undefined) return this.#again<K, V>(where, name, existing, options)
     this.#checkName(where, name)
     const resolved = resolveLruOptions<K, V>(where, options)
     const cache = new ManagedLruCache<K, V>(name, resolved, {
@@ -158,7 +168,33 @@ export class LevelCacheRegistry implements CacheRegistry {
       pool: this.#pool,
     })
     this.#add(name, cache, resolved.priority)
+    this.#lruOptions.set(cache, { ...(options as object) })
     return cache
+  }
+
+  /**
+   * `lru(name)` for a name already registered: the same cache when it came from `lru()` with
+   * equal options (another bundle, a hot reload), else an error naming what differs.
+   */
+  #again<K extends {}, V extends {}>(
+    where: string,
+    name: string,
+    { managed }: Registration,
+    options: ManagedLruOptions<K, V>,
+  ): ManagedLru<K, V> {
+    if (this.#core.closed) throw new Error(`${where}: called after the controller was closed`)
+    const before = this.#lruOptions.get(managed)
+    if (before === undefined) {
+      throw new Error(`${where}: the name "${name}" is held by a cache registered with caches.register()`)
+    }
+    resolveLruOptions<K, V>(where, options) // bad options are named as such, before any comparison
+    const differs = differentOption(before, options as object as Record<string, unknown>)
+    if (differs !== undefined) {
+      throw new Error(
+        `${where}: a cache named "${name}" is already registered with other options: option \`${differs.name}\` was ${differs.before}, now ${differs.now}`,
+      )
+    }
+    return managed as ManagedLruCache<K, V>
   }
 
   register<M extends Managed>(name: string, managed: M, options?: RegisterOptions): M {

@@ -5,6 +5,8 @@
  */
 import type { ShedError } from '../degrade/shed/error.js'
 import { DASHBOARD_CSP } from '../observe/dashboard/page.js'
+import { describe } from '../util/validate.js'
+import { isShedError } from './policy.js'
 
 /** Header records, as both node's `writeHead` and the Web `Response` take them. */
 export type HeaderRecord = Readonly<Record<string, string>>
@@ -34,6 +36,18 @@ export function refusal(error: ShedError): Answer {
     headers: { 'retry-after': String(error.retryAfter), 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
     body: JSON.stringify({ error: 'Service Unavailable', level: error.level, retryAfter: error.retryAfter }),
   }
+}
+
+/**
+ * The argument of the public refusal helpers (`refusalResponse`, `sendRefusal`): a `ShedError` of
+ * any copy of heapguard, else a TypeError naming what was passed (code that catches its own
+ * errors must not turn a database error into a 503).
+ */
+export function checkRefusal(where: string, error: unknown): ShedError {
+  if (isShedError(error)) return error
+  throw new TypeError(
+    `${where}: argument \`error\` must be a ShedError (code 'HEAPGUARD_SHED'), got ${describe(error)}`,
+  )
 }
 
 /**

@@ -1,14 +1,14 @@
-import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import type { ShedError } from '../degrade/shed/error.js'
 import { checkOptions, optionKeys } from '../util/validate.js'
 import { FAILURE, refusal, type Answer } from './answers.js'
 import { HttpGuard, type PassOptions } from './node/guard.js'
 import type { ShedMiddlewareOptions } from './node/middleware.js'
-import { GUARD_OPTION_KEYS, RequestPolicy, type RouteOptions } from './policy.js'
+import { GUARD_OPTION_KEYS, isShedError, RequestPolicy, type RouteOptions as OwnRouteOptions } from './policy.js'
 import { targetOf, type GuardTarget } from './target.js'
 
 /** A route's own heapguard options: `config: { heapguard: { priority, bytes } }`; what it leaves out comes from the plugin's. */
-export type HeapguardRouteConfig = RouteOptions<FastifyRequest>
+export type HeapguardRouteConfig = OwnRouteOptions<FastifyRequest>
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -80,6 +80,22 @@ function routeOptions(
   }
 }
 
+type ErrorHandler = NonNullable<RouteOptions['errorHandler']>
+
+/**
+ * A route's error handler that answers a `ShedError` (a refusal raised inside the handler or a
+ * hook: `pressure.reserve()`, `shed.run()`) with the 503 of a refusal at the door. A route-level
+ * handler, not `setErrorHandler`: Fastify allows one of those per context, and it is the
+ * application's. Any other error goes to the route's own handler, or (rethrown) to the context's.
+ */
+function answeringRefusals(own: ErrorHandler | undefined, policy: RequestPolicy<FastifyRequest>): ErrorHandler {
+  return function heapguardRefusals(this: FastifyInstance, error, request, reply) {
+    if (isShedError(error) && !reply.sent) return refuse(policy.refusal(error), reply)
+    if (own !== undefined) return own.call(this, error, request, reply)
+    throw error
+  }
+}
+
 function where(route: { method?: unknown; url?: unknown }): string {
   const method = Array.isArray(route.method) ? route.method.join(',') : String(route.method)
   return `${WHERE}: route ${method} ${String(route.url)}`
@@ -100,6 +116,7 @@ function plugin(fastify: FastifyInstance, options: HeapguardFastifyOptions, done
     fastify.addHook('onRoute', (route) => {
       const own = (route.config as { heapguard?: unknown } | undefined)?.heapguard
       if (own !== undefined) guard.routePolicy(where(route), own)
+      route.errorHandler = answeringRefusals(route.errorHandler, policy)
     })
     const optionsOf = routeOptions(guard, target.report)
     // A callback hook, not an async one: an admission at level normal costs no promise.

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import { isShedError } from './policy.js'
 import { AdmittedRequest } from './web/admitted.js'
 import { WebGuard, type SharedController, type WebShedOptions } from './web/guard.js'
 
@@ -20,7 +21,17 @@ export function honoMiddleware(options: HeapguardHonoOptions | undefined, shared
       await next()
     } catch (error) {
       admission.release()
-      throw error
+      if (!isShedError(error)) throw error
+      c.res = admission.refuse(error)
+      return
+    }
+    // Hono hands a handler's error to `onError` before `next()` returns: a refusal raised there
+    // (`pressure.reserve()`, `shed.run()`) is answered as one at the door, whatever `onError` made of it.
+    if (isShedError(c.error)) {
+      admission.release()
+      c.res = undefined
+      c.res = admission.refuse(c.error)
+      return
     }
     const response = admission.finish(c.res) as Response
     // Hono's setter copies the headers into yet another Response: only when there is a new one.

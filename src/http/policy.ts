@@ -2,10 +2,14 @@ import { withRetryAfter, type ShedError } from '../degrade/shed/error.js'
 import { checkRetryAfter } from '../degrade/shed/options.js'
 import { isPriority, PRIORITIES, type Priority } from '../degrade/shed/priority.js'
 import type { AcquireOptions } from '../degrade/shed/types.js'
+import { isThenable } from '../util/safe-call.js'
 import { checkFunction, checkOneOf, checkOptions, describe, optionKeys } from '../util/validate.js'
 
-/** The bytes a request reserves for its life: a fixed number, or a function of the request. */
-export type RequestBytes<Req> = number | ((req: Req) => number)
+/**
+ * The bytes a request reserves for its life: a fixed number, or a function of the request, which
+ * may return a promise (count the rows first, then reserve for them).
+ */
+export type RequestBytes<Req> = number | ((req: Req) => number | PromiseLike<number>)
 
 /**
  * The options every HTTP guard takes, whatever the transport; `In` is what the functions are
@@ -174,41 +178,56 @@ export class RequestPolicy<In> {
   /**
    * Reserves what `bytes` says for one request, at `priority`, through the controller's public
    * API. Hold the result's `release` until the response ends (finish, close or error): it is
-   * idempotent, so every exit path may call it. Call only when `bytes` is set.
+   * idempotent, so every exit path may call it. Call only when `bytes` is set. A `bytes` function
+   * that returns a promise gives a promise of the outcome, which never rejects: a rejection is
+   * `failed` (reported), as a throw is.
    */
-  reserve(target: ReserveTarget, input: In, priority: Priority): RequestReservation {
+  reserve(target: ReserveTarget, input: In, priority: Priority): RequestReservation | Promise<RequestReservation> {
     const bytes = this.bytes!
-    let amount: unknown = bytes
-    if (typeof bytes === 'function') {
-      try {
-        amount = bytes(input)
-      } catch (error) {
-        target.report(error)
-        return { outcome: 'failed' }
-      }
-    }
-    if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
-      const Kind = typeof amount === 'number' ? RangeError : TypeError
-      target.report(
-        new Kind(
-          `heapguard shed: option \`bytes\` must return a finite number >= 0, got ${describe(amount)}; the request was answered with 500`,
-        ),
-      )
-      return { outcome: 'failed' }
-    }
+    if (typeof bytes !== 'function') return grant(target, bytes, priority)
+    let amount: unknown
     try {
-      const reservation = target.reserve(amount, { priority })
-      return { outcome: 'held', release: () => reservation.release() }
+      amount = bytes(input)
     } catch (error) {
-      if (isShedError(error)) return { outcome: 'refused', refusal: error }
       target.report(error)
-      return { outcome: 'failed' }
+      return FAILED
     }
+    if (!isThenable(amount)) return grant(target, amount, priority)
+    return Promise.resolve(amount).then(
+      (counted) => grant(target, counted, priority),
+      (error: unknown) => {
+        target.report(error)
+        return FAILED
+      },
+    )
   }
 
   /** A memory refusal comes with the controller's `Retry-After`: this guard's own, when it has one. */
   refusal(error: ShedError): ShedError {
     return this.retryAfter === undefined ? error : withRetryAfter(error, this.retryAfter)
+  }
+}
+
+const FAILED: RequestReservation = Object.freeze({ outcome: 'failed' })
+
+/** Reserves `amount` (what `bytes` gave) at `priority`: held, refused, or failed (reported). */
+function grant(target: ReserveTarget, amount: unknown, priority: Priority): RequestReservation {
+  if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
+    const Kind = typeof amount === 'number' ? RangeError : TypeError
+    target.report(
+      new Kind(
+        `heapguard shed: option \`bytes\` must return a finite number >= 0, got ${describe(amount)}; the request was answered with 500`,
+      ),
+    )
+    return FAILED
+  }
+  try {
+    const reservation = target.reserve(amount, { priority })
+    return { outcome: 'held', release: () => reservation.release() }
+  } catch (error) {
+    if (isShedError(error)) return { outcome: 'refused', refusal: error }
+    target.report(error)
+    return FAILED
   }
 }
 
@@ -228,7 +247,7 @@ function checkPriority<In>(
 
 /** Checks a `bytes` option when an adapter is built: a finite number ≥ 0, or a function of the request. */
 function checkRequestBytes<Req>(where: string, name: string, value: unknown): RequestBytes<Req> {
-  if (typeof value === 'function') return value as (req: Req) => number
+  if (typeof value === 'function') return value as (req: Req) => number | PromiseLike<number>
   if (typeof value !== 'number') {
     throw new TypeError(
       `${where}: ${name} must be a number of bytes or a function (request) => number, got ${describe(value)}`,
@@ -240,7 +259,10 @@ function checkRequestBytes<Req>(where: string, name: string, value: unknown): Re
   return value
 }
 
-/** A `ShedError` from any copy of heapguard (checked by its stable code, not its class). */
-function isShedError(error: unknown): error is ShedError {
+/**
+ * A `ShedError` from any copy of heapguard (checked by its stable code, not its class): a refusal
+ * raised inside a guarded handler (`pressure.reserve()`, `shed.run()`), answered 503 by every adapter.
+ */
+export function isShedError(error: unknown): error is ShedError {
   return (error as { code?: unknown } | null)?.code === 'HEAPGUARD_SHED'
 }

@@ -70,7 +70,9 @@ export interface ObservedLeaks {
 export type ObservedReservationStats = Pick<
   ReservationStats,
   'active' | 'reserved' | 'held' | 'reclaimed' | 'claimedFromCaches' | 'granted' | 'refused' | 'expired'
->
+> &
+  // Optional: a controller of an older copy of heapguard has no estimate check.
+  Partial<Pick<ReservationStats, 'underestimated'>>
 
 /** The part of `shed.stats()` the observers show. */
 export type ObservedShedStats = Pick<ShedStats, 'inFlight' | 'queued' | 'admitted' | 'refused' | 'limit'>

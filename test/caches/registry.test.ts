@@ -1,5 +1,12 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createController, DEFAULT_CACHE_POLICY, type CacheStats, type Level, type Managed } from '../../src/index.js'
+import {
+  createController,
+  DEFAULT_CACHE_POLICY,
+  type CacheStats,
+  type Level,
+  type Managed,
+  type ManagedLru,
+} from '../../src/index.js'
 import { drive } from '../support/drive.js'
 import { fill } from './helpers.js'
 
@@ -140,8 +147,8 @@ describe('caches.lru() options', () => {
   it('rejects a bad or duplicate name', () => {
     const { pressure } = drive()
     pressure.caches.lru('users', { max: 10 })
-    expect(() => pressure.caches.lru('users', { max: 10 })).toThrow(
-      'caches.lru("users"): a cache named "users" is already registered',
+    expect(() => pressure.caches.lru('users', { max: 20 })).toThrow(
+      'caches.lru("users"): a cache named "users" is already registered with other options: option `max` was 10 (number), now 20 (number)',
     )
     expect(() => pressure.caches.lru('', { max: 10 })).toThrow(TypeError)
     expect(() => pressure.caches.lru(42 as never, { max: 10 })).toThrow(
@@ -150,6 +157,62 @@ describe('caches.lru() options', () => {
     expect(() => pressure.caches.register('users', fake())).toThrow(
       'caches.register("users"): a cache named "users" is already registered',
     )
+  })
+})
+
+describe('caches.lru() again for a name: one cache across bundles and hot reloads', () => {
+  interface Mentor {
+    id: string
+    bio: string
+  }
+  // What each bundle (or each reload of a module) builds: its own object and its own functions.
+  const optionsOfOneBundle = () => ({
+    max: 500,
+    maxSize: 1_000_000,
+    sizeCalculation: (mentor: Mentor, key: string) => mentor.bio.length + key.length + 64,
+    ttl: 60_000,
+    priority: 'optional' as const,
+    perf: { now: () => performance.now() },
+  })
+
+  it('returns the same cache, typed, for equal options built separately (functions compared by source)', () => {
+    const { pressure } = drive()
+    const first = pressure.caches.lru<string, Mentor>('mentors', optionsOfOneBundle())
+    first.set('ada', { id: 'ada', bio: 'x' })
+    const again: ManagedLru<string, Mentor> = pressure.caches.lru<string, Mentor>('mentors', optionsOfOneBundle())
+    expect(again).toBe(first)
+    expect(again.get('ada')?.bio).toBe('x')
+    // sizeCalculation written twice, by hand, with the same text
+    const a = pressure.caches.lru<string, string>('notes', { max: 5, sizeCalculation: (v) => v.length + 1 })
+    const b = pressure.caches.lru<string, string>('notes', { max: 5, sizeCalculation: (v) => v.length + 1 })
+    expect(b).toBe(a)
+    // priority left out equals its default
+    const c = pressure.caches.lru('plain', { max: 3 })
+    expect(pressure.caches.lru('plain', { max: 3, priority: 'normal' })).toBe(c)
+    expect(pressure.caches.names()).toEqual(['mentors', 'notes', 'plain'])
+  })
+
+  it('throws naming the option that differs; a name held by register() throws; after unregister a new cache is made', () => {
+    const { pressure } = drive()
+    const first = pressure.caches.lru<string, string>('notes', { max: 5, sizeCalculation: (v) => v.length + 1 })
+    expect(() =>
+      pressure.caches.lru<string, string>('notes', { max: 5, sizeCalculation: (v) => v.length + 2 }),
+    ).toThrow(
+      'caches.lru("notes"): a cache named "notes" is already registered with other options: option `sizeCalculation` was (v) => v.length + 1, now (v) => v.length + 2',
+    )
+    expect(() => pressure.caches.lru('notes', { max: 5, ttl: 10 })).toThrow(/option `sizeCalculation` was|option `ttl`/)
+    expect(() => pressure.caches.lru('notes', { max: 5, priority: 'optional' } as never)).toThrow(
+      /option `(priority|sizeCalculation)`/,
+    )
+    expect(() => pressure.caches.lru('notes', { max: -1 })).toThrow(RangeError)
+    pressure.caches.register('queries', fake())
+    expect(() => pressure.caches.lru('queries', { max: 5 })).toThrow(
+      'caches.lru("queries"): the name "queries" is held by a cache registered with caches.register()',
+    )
+    pressure.caches.unregister('notes')
+    expect(pressure.caches.lru('notes', { max: 9 })).not.toBe(first)
+    pressure.close()
+    expect(() => pressure.caches.lru('notes', { max: 9 })).toThrow('called after the controller was closed')
   })
 })
 

@@ -115,13 +115,20 @@ describe("observe mode (createController({ mode: 'observe' }))", () => {
       sizeCalculation: (v) => v.length,
     })
     fill(pages, 10, 'p', 'x'.repeat(10))
+    const sessions = pressure.caches.lru<string, string>('sessions', { max: 1000, priority: 'essential' })
+    fill(sessions, 10)
+    pressure.configure({ cachePolicy: { critical: { essential: 1 } } })
     pressure.force('critical')
     const observed = lines.filter((line) => line.startsWith('heapguard (observe mode)'))
     expect(observed).toContain(
       'heapguard (observe mode): normal -> critical: cache "extras" would be disabled (0 entries, was 10)',
     )
     expect(observed).toContain(
-      'heapguard (observe mode): normal -> critical: cache "pages" would shrink from 100 to 5 entries (bytes 1000 -> 50)',
+      'heapguard (observe mode): normal -> critical: cache "pages" would shrink from 10 to 5 entries (capacity 100 -> 5; bytes 1000 -> 50)',
+    )
+    // A cache that holds less than it would be allowed evicts nothing: it would only stop growing.
+    expect(observed).toContain(
+      'heapguard (observe mode): normal -> critical: cache "sessions" would stop growing at 10 entries, evicting nothing (capacity 1000 -> 10)',
     )
     expect(observed).toContain('heapguard (observe mode): normal -> critical: concurrency would be limited to 8')
     expect(observed).toContain(

@@ -1,8 +1,8 @@
 // The process's one controller, shared by instrumentation.ts and every route handler. Next.js
 // compiles each of them into a bundle of its own, so this module may be evaluated more than
-// once per process: sharedController() hands every evaluation the same controller, and the
-// caches are taken back from it rather than registered twice.
-import { sharedController, type ManagedLru } from 'heapguard'
+// once per process: sharedController() hands every evaluation the same controller, and
+// caches.lru() with the same name and equal options hands back the same cache.
+import { sharedController } from 'heapguard'
 
 export const pressure = sharedController({
   shed: {
@@ -20,6 +20,4 @@ export interface Item {
 }
 
 /** Items by id: the hot path of the app, shrunk by heapguard when memory runs short. */
-export const items =
-  (pressure.caches.get('items') as ManagedLru<string, Item> | undefined) ??
-  pressure.caches.lru<string, Item>('items', { max: 20_000, priority: 'normal' })
+export const items = pressure.caches.lru<string, Item>('items', { max: 20_000, priority: 'normal' })

@@ -16,12 +16,13 @@ export interface Limits {
    */
   scale(values: LevelValues): ScaledValue
   /**
-   * Parses `{ take, skip }` from a client (strings from a query string included) and clamps
+   * Parses `{ take, skip }` from a client (strings from a query string included, or a
+   * `URLSearchParams`, where a repeated parameter is refused like any malformed one) and clamps
    * `take` to `max`, which may be a scaled value so pages shrink under pressure. Bad client input
    * throws a `PageError` (a RangeError with `statusCode` 400); bad options throw a TypeError or
    * RangeError without one.
    */
-  page(input: PageInput | undefined | null, options: PageOptions): Page
+  page(input: PageInput | URLSearchParams | undefined | null, options: PageOptions): Page
   /** @deprecated Since 0.2.0: the same function as `import { withTimeout } from 'heapguard'`. To be removed in 1.0. */
   readonly withTimeout: typeof withTimeout
   /** @deprecated Since 0.2.0: the same function as `import { inBatches } from 'heapguard'`. To be removed in 1.0. */
@@ -40,7 +41,7 @@ export class LevelLimits implements Limits {
     return new LevelScaledValue(this.#core, resolveLevelValues('limits.scale', values))
   }
 
-  page(input: PageInput | undefined | null, options: PageOptions): Page {
+  page(input: PageInput | URLSearchParams | undefined | null, options: PageOptions): Page {
     return parsePage(input, options)
   }
 

@@ -2,7 +2,10 @@ import { brandError } from '../../util/error-brand.js'
 import { checkNumber, checkOptions, describe } from '../../util/validate.js'
 import { readCount, type Scalable } from './scaled-value.js'
 
-/** What `page()` reads: usually the query string (`req.query`), so strings are expected. */
+/**
+ * What `page()` reads: usually the query string (`req.query`), so strings are expected. A
+ * `URLSearchParams` is read directly (`new URL(request.url).searchParams`), repeats included.
+ */
 export interface PageInput {
   take?: unknown
   skip?: unknown
@@ -59,7 +62,7 @@ const WHOLE = 'a whole number in digits'
  * a PageError whose message says what the client can send: "`take` must be a whole number in
  * digits, such as 20 (at most 100 per page)", "`skip` must be a whole number in digits from 0 to 1000".
  */
-export function parsePage(input: PageInput | undefined | null, options: PageOptions): Page {
+export function parsePage(input: PageInput | URLSearchParams | undefined | null, options: PageOptions): Page {
   const opts = checkOptions<PageOptions>(W, 'options', options, ['default', 'max', 'maxSkip'])
   if (opts.max === undefined) {
     throw new TypeError(
@@ -70,8 +73,11 @@ export function parsePage(input: PageInput | undefined | null, options: PageOpti
   const fallback = Math.min(checkNumber(W, 'option `default`', opts.default ?? 20, { min: 1, integer: true }), max)
   const maxSkip = opts.maxSkip === undefined ? undefined : readCount(W, 'option `maxSkip`', opts.maxSkip, 0)
   if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) {
-    throw new TypeError(`${W}: argument \`input\` must be an object such as req.query, got ${describe(input)}`)
+    throw new TypeError(
+      `${W}: argument \`input\` must be an object such as req.query or a URLSearchParams, got ${describe(input)}`,
+    )
   }
+  if (isSearchParams(input)) input = { take: given(input, 'take'), skip: given(input, 'skip') }
   const rawTake = input?.take
   const take = wholeNumber(rawTake)
   if (Number.isNaN(take))
@@ -87,6 +93,20 @@ export function parsePage(input: PageInput | undefined | null, options: PageOpti
   return { take: take === undefined ? fallback : Math.min(take, max), skip: skip ?? 0 }
 }
 
+/** A `URLSearchParams` of any realm (a Web `Request`'s, Next.js's `nextUrl.searchParams`), by shape. */
+function isSearchParams(input: unknown): input is URLSearchParams {
+  return typeof (input as { getAll?: unknown } | null | undefined)?.getAll === 'function'
+}
+
+/**
+ * A parameter as `req.query` has it: absent, the one value, or every value of a repeated one (an
+ * array, refused as any malformed value is; `Object.fromEntries()` would keep only the last).
+ */
+function given(params: URLSearchParams, name: string): string | string[] | undefined {
+  const all = params.getAll(name)
+  return all.length > 1 ? all : all[0]
+}
+
 /**
  * A client's whole number >= 0: undefined when absent (undefined, null, ''), NaN when malformed.
  * A string of digits too long for a double is Infinity (a `take` is clamped, a `skip` refused).
@@ -100,6 +120,8 @@ function wholeNumber(raw: unknown): number | undefined {
 
 /** The client's value for the message, cut short: a query string can be long. */
 function clientValue(value: unknown): string {
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+    return `${value.length} values (the parameter was repeated): ${clientValue(value.join(', '))}`
   if (typeof value === 'string' && value.length > 40)
     return `${JSON.stringify(value.slice(0, 40))}… (string of ${value.length} characters)`
   return describe(value)

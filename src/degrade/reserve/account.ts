@@ -98,6 +98,7 @@ export class SourceAccount {
   observe(used: number, afterMajorGc: boolean): void {
     const delta = used - (this.#lastUsed ?? used)
     this.#lastUsed = used
+    if (delta > 0) for (const entry of this.#held) if (used > entry.peakUsed) entry.peakUsed = used
     this.#floor ??= used
     if (delta < 0) this.#reclaimed = Math.max(0, this.#reclaimed + delta)
     if (afterMajorGc) this.#reclaimed = 0

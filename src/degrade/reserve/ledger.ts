@@ -4,6 +4,7 @@ import { checkNumber, checkOneOf, checkOptions } from '../../util/validate.js'
 import type { ShedError } from '../shed/error.js'
 import { PRIORITIES, type Priority } from '../shed/priority.js'
 import { SourceAccount } from './account.js'
+import { formatBytes } from '../../util/format-bytes.js'
 import { ReservationLeakError } from './leak.js'
 import type { ReservationLines } from './lines.js'
 import { checkSource, type ReconcileRule, type ResolvedReservationOptions } from './options.js'
@@ -33,6 +34,13 @@ export interface ReservationStats {
   refused: Record<Priority, number>
   /** Reservations the leak guard expired (held past `maxHoldMs`). */
   expired: number
+  /**
+   * Released reservations whose source grew far more than they reserved while they were held (what
+   * other reservations announced meanwhile taken off: at least twice their bytes, and 1 % of the
+   * source's limit over them): an estimate to measure again. The first of each priority is logged
+   * as a warning (`HEAPGUARD_RESERVATION_UNDERESTIMATED`).
+   */
+  underestimated: Record<Priority, number>
   lines: ReservationLines
   reconcile: ReconcileRule
   maxHoldMs: number
@@ -82,6 +90,13 @@ export interface Reservations {
   stats(): ReservationStats
 }
 
+/** The estimate check: the source grew at least this many times a reservation's bytes while it was held… */
+const UNDERESTIMATE_FACTOR = 2
+/** …and the growth nobody announced must be at least this share of the source's limit… */
+const UNDERESTIMATE_LIMIT_SHARE = 0.01
+/** …and this many bytes: small reservations on a busy heap say nothing. */
+const UNDERESTIMATE_MIN_BYTES = 1024 * 1024
+
 /** The controller's `Reservations`; `pressure.reserve()` and `pressure.reserved` are its `reserve` and `reserved`. */
 export class ReservationLedger implements Reservations {
   readonly #core: ControllerCore
@@ -94,6 +109,11 @@ export class ReservationLedger implements Reservations {
   readonly #previewed = new Set<Priority>()
   #expired = 0
   #claimed = 0
+  readonly #underestimated = zeros()
+  /** Bytes granted per source since the start: what other work announced while a reservation was held. */
+  readonly #grantedBytes = new Map<string, number>()
+  /** Priorities whose first underestimate was logged: once each, for the controller's life. */
+  readonly #warnedUnderestimate = new Set<Priority>()
 
   constructor(core: ControllerCore, deps: LedgerDeps) {
     this.#core = core
@@ -135,6 +155,9 @@ export class ReservationLedger implements Reservations {
     const name =
       source === undefined ? this.#deps.options.source : checkSource(W, 'option `source`', source, this.#sourceNames)
     const now = this.#core.now()
+    const reading = this.#core.closed ? undefined : this.#core.readings.read(name)
+    const known = this.#accounts.get(name)
+    const usedAtGrant = reading?.used ?? known?.lastUsed ?? 0
     const entry: HeldEntry = {
       bytes,
       priority,
@@ -143,6 +166,13 @@ export class ReservationLedger implements Reservations {
       outstanding: bytes,
       projected: 0,
       state: 'held',
+      usedAtGrant,
+      peakUsed: usedAtGrant,
+      othersAtGrant: {
+        granted: this.#grantedBytes.get(name) ?? 0,
+        outstanding: known === undefined ? 0 : known.outstanding(usedAtGrant),
+      },
+      limitAtGrant: reading?.limit ?? Infinity,
     }
     if (this.#core.closed) {
       // A closed controller admits everything and counts nothing, as shedding does.
@@ -151,7 +181,6 @@ export class ReservationLedger implements Reservations {
       return new LedgerReservation(entry, this.#owner)
     }
     if (!this.#core.observing) this.#previewed.clear()
-    const reading = this.#core.readings.read(name)
     const account = this.#accountFor(name, reading)
     if (reading !== undefined) {
       account.observe(reading.used, false)
@@ -168,6 +197,7 @@ export class ReservationLedger implements Reservations {
       entry.claim = fit
     }
     account.add(entry, reading?.used ?? account.lastUsed ?? 0)
+    this.#grantedBytes.set(name, (this.#grantedBytes.get(name) ?? 0) + bytes)
     this.#granted[priority]++
     this.#core.readings.regrade()
     return new LedgerReservation(entry, this.#owner)
@@ -211,6 +241,7 @@ export class ReservationLedger implements Reservations {
       granted: { ...this.#granted },
       refused: { ...this.#refused },
       expired: this.#expired,
+      underestimated: { ...this.#underestimated },
       lines,
       reconcile: options.reconcile,
       maxHoldMs: options.maxHoldMs,
@@ -310,10 +341,46 @@ export class ReservationLedger implements Reservations {
     }
   }
 
+  /**
+   * At release: did the source grow far past what the reservation announced while it was held (an
+   * import estimated for 20,000 rows when the table had 102,000)? What other reservations
+   * announced meanwhile (granted during its hold, or live at its grant and not yet allocated) is
+   * taken off the growth; the rest must be at least its bytes again (2× in all) and at least 1 %
+   * of the source's limit (1 MiB at least), so that the ordinary churn of a busy heap beside a
+   * small reservation says nothing. Every such release is counted; the first of each priority logged.
+   */
+  #checkEstimate(entry: HeldEntry): void {
+    const others =
+      (this.#grantedBytes.get(entry.source) ?? 0) -
+      entry.othersAtGrant.granted -
+      entry.bytes +
+      entry.othersAtGrant.outstanding
+    const grew = entry.peakUsed - entry.usedAtGrant
+    const unexplained = grew - entry.bytes - others
+    const floor = Math.max(UNDERESTIMATE_MIN_BYTES, UNDERESTIMATE_LIMIT_SHARE * entry.limitAtGrant)
+    if (unexplained < (UNDERESTIMATE_FACTOR - 1) * entry.bytes || unexplained < floor) return
+    this.#underestimated[entry.priority]++
+    if (this.#warnedUnderestimate.has(entry.priority)) return
+    this.#warnedUnderestimate.add(entry.priority)
+    const { logger } = this.#core
+    const heldMs = this.#core.now() - entry.grantedAt
+    const besides = others > 0 ? `, ${formatBytes(others)} of it announced by other reservations` : ''
+    logger.warn?.call(
+      logger,
+      `heapguard: HEAPGUARD_RESERVATION_UNDERESTIMATED: a '${entry.priority}' reservation of ${formatBytes(entry.bytes)} ` +
+        `saw source "${entry.source}" grow ${formatBytes(grew)} (${(grew / Math.max(1, entry.bytes)).toFixed(1)}× its bytes${besides}) ` +
+        `while it was held (${(heldMs / 1000).toFixed(1)} s): measure its estimate again (logged once per priority, ` +
+        `counted in reservations_underestimated_total)`,
+    )
+  }
+
   readonly #owner: ReservationOwner = {
     release: (entry) => {
-      this.#accounts.get(entry.source)?.remove(entry)
+      const account = this.#accounts.get(entry.source)
+      if (account?.lastUsed !== undefined && account.lastUsed > entry.peakUsed) entry.peakUsed = account.lastUsed
+      account?.remove(entry)
       entry.claim?.release()
+      this.#checkEstimate(entry)
     },
     counted: (entry) => {
       const account = this.#accounts.get(entry.source)

@@ -18,6 +18,13 @@ export interface HeldEntry {
   /** `growth`: the reading of its source it holds room up to (the effective reading at grant plus its bytes, less later claims). */
   projected: number
   state: ReservationState
+  /** Its source's raw `used` when it was granted, and the highest seen while it was held (the estimate check). */
+  readonly usedAtGrant: number
+  peakUsed: number
+  /** What other work announced on its source: bytes granted to all reservations before it, plus what those live then still counted. */
+  readonly othersAtGrant: { granted: number; outstanding: number }
+  /** Its source's limit when it was granted (Infinity without a reading). */
+  readonly limitAtGrant: number
   /** The room caches gave back for it, held down until it is released. */
   claim?: { release(): void } | undefined
 }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import type { ShedError } from '../../degrade/shed/error.js'
-import type { RequestPolicy } from '../policy.js'
+import { isThenable } from '../../util/safe-call.js'
+import { isShedError, type RequestPolicy, type RequestReservation } from '../policy.js'
 import type { Target } from '../target.js'
 import { answerFailure } from './respond.js'
 
@@ -20,10 +21,11 @@ export interface PassOptions<Req, C> {
  * when the client went away first, so one listener covers both, and the idempotent permit
  * makes a second call harmless.
  *
- * The continuation (`next`, Fastify's `done`) of an immediate decision is called last and
- * unguarded, so what it throws reaches the framework (or the node:http caller) like any
- * handler's exception. After a wait in the queue there is no such caller: a throw is reported,
- * the slot given back, and the request answered with 500 so that it never hangs.
+ * The continuation (`next`, Fastify's `done`) of an immediate decision is called last, so what it
+ * throws reaches the framework (or the node:http caller) like any handler's exception. After a
+ * wait in the queue there is no such caller: a throw is reported, the slot given back, and the
+ * request answered with 500 so that it never hangs. Either way a `ShedError` thrown there (a
+ * refusal raised inside the handler) is answered with the refusal's 503 instead.
  */
 export class HttpGuard<Req> {
   readonly #target: Target
@@ -77,24 +79,22 @@ export class HttpGuard<Req> {
       priority,
       (error, granted) => {
         if (error !== undefined) return refused(error, context)
+        // From here the slot is given back when the response closes, even while `bytes` counts.
+        res.on('close', granted.release)
         if (policy.bytes !== undefined) {
           const held = policy.reserve(target as Required<Target>, req, priority)
-          if (held.outcome !== 'held') {
-            granted.release()
-            if (held.outcome === 'refused') return refused(policy.refusal(held.refusal), context)
-            return failed === undefined ? answerFailure(res) : failed(context)
+          if (isThenable(held)) {
+            // `bytes` counts first (a promise): the request goes on, or is answered, once it has.
+            void held.then((counted) => {
+              if (this.#hold(counted, granted, res, context, refused, failed, policy)) {
+                this.#enter(res, context, admitted, refused, policy, granted, true)
+              }
+            })
+            return
           }
-          res.on('close', held.release)
+          if (!this.#hold(held, granted, res, context, refused, failed, policy)) return
         }
-        res.on('close', granted.release)
-        if (!waited) return admitted()
-        try {
-          admitted()
-        } catch (thrown) {
-          target.report(thrown)
-          granted.release()
-          answerFailure(res)
-        }
+        this.#enter(res, context, admitted, refused, policy, granted, waited)
       },
       policy.acquire,
     )
@@ -105,5 +105,57 @@ export class HttpGuard<Req> {
       permit.release()
       gone?.()
     })
+  }
+
+  /**
+   * What a request's reservation came to: held (true: go on; released when the response closes),
+   * or the request answered (503 refused, 500 failed) and its slot given back. A client that left
+   * while `bytes` counted gets nothing, and nothing stays held.
+   */
+  #hold<C>(
+    held: RequestReservation,
+    granted: { readonly release: () => void },
+    res: ServerResponse,
+    context: C,
+    refused: (error: ShedError, context: C) => void,
+    failed: ((context: C) => void) | undefined,
+    policy: RequestPolicy<Req>,
+  ): boolean {
+    if (held.outcome !== 'held') {
+      granted.release()
+      if (held.outcome === 'refused') refused(policy.refusal(held.refusal), context)
+      else if (failed === undefined) answerFailure(res)
+      else failed(context)
+      return false
+    }
+    if (res.closed) {
+      held.release()
+      granted.release()
+      return false
+    }
+    res.on('close', held.release)
+    return true
+  }
+
+  /** Lets the admitted request in; see the class for what a throw there becomes. */
+  #enter<C>(
+    res: ServerResponse,
+    context: C,
+    admitted: () => void,
+    refused: (error: ShedError, context: C) => void,
+    policy: RequestPolicy<Req>,
+    granted: { readonly release: () => void },
+    waited: boolean,
+  ): void {
+    try {
+      admitted()
+    } catch (thrown) {
+      // A refusal raised inside the handler (`pressure.reserve()`, `shed.run()`) is answered as one at the door.
+      if (isShedError(thrown) && !res.headersSent) return refused(policy.refusal(thrown), context)
+      if (!waited) throw thrown
+      this.#target.report(thrown)
+      granted.release()
+      answerFailure(res)
+    }
   }
 }

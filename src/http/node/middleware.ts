@@ -20,9 +20,10 @@ export interface ShedMiddlewareOptions<Req = IncomingMessage> {
   retryAfter?: number
   /**
    * Bytes each admitted request reserves (`pressure.reserve`) until its response ends: a number,
-   * or a function of the request (say, rows asked × bytes per row). A request that does not fit
-   * gets the same 503 as any refusal; a function that throws or returns anything but a finite
-   * number >= 0 has its request answered with 500, and is reported. Default: none.
+   * or a function of the request (say, rows asked × bytes per row), which may return a promise
+   * (count first). A request that does not fit gets the same 503 as any refusal; a function that
+   * throws, rejects, or gives anything but a finite number >= 0 has its request answered with 500,
+   * and is reported. Default: none.
    */
   bytes?: RequestBytes<Req>
 }

@@ -1,4 +1,6 @@
+import type { ShedError } from '../../degrade/shed/error.js'
 import { describe } from '../../util/validate.js'
+import { isShedError } from '../policy.js'
 import { holdBody, isByteStream } from './held-body.js'
 
 /**
@@ -11,6 +13,9 @@ import { holdBody, isByteStream } from './held-body.js'
  * the handler's Response is produced (or the handler fails).
  *
  * `release` is idempotent: every exit path may call it, and the slot is given back once.
+ *
+ * A `ShedError` the handler throws or rejects with (a `pressure.reserve()` after a count query,
+ * `shed.run()`) is a refusal like one at the door: it is answered with the guard's 503.
  */
 export class AdmittedRequest {
   readonly release: () => void
@@ -18,15 +23,21 @@ export class AdmittedRequest {
   readonly #follows: boolean
   readonly #where: string
   readonly #report: (error: unknown) => void
+  readonly #refuse: (error: ShedError) => Response
 
-  /** `held` is what the request holds: its slot, and its reservation when it reserves bytes. */
+  /**
+   * `held` is what the request holds: its slot, and its reservation when it reserves bytes;
+   * `refuse` is the guard's 503 for a refusal raised inside the handler.
+   */
   constructor(
     held: { readonly release: () => void },
     request: Request,
     follows: boolean,
     where: string,
     report: (error: unknown) => void,
+    refuse: (error: ShedError) => Response,
   ) {
+    this.#refuse = refuse
     this.#request = request
     this.#follows = follows
     this.#where = where
@@ -48,23 +59,30 @@ export class AdmittedRequest {
 
   /**
    * Calls the handler in the slot. A throw or a rejection gives the slot back and reaches the
-   * caller unchanged; a Response is passed to `finish`.
+   * caller unchanged, except a `ShedError`, answered 503 (`fail`); a Response is passed to `finish`.
    */
   run<Rest extends unknown[]>(handler: (request: never, ...rest: Rest) => unknown, rest: Rest): Promise<unknown> {
     let result: unknown
     try {
       result = (handler as (request: Request, ...rest: Rest) => unknown)(this.#request, ...rest)
     } catch (error) {
-      this.release()
-      return Promise.reject(error)
+      return this.fail(error)
     }
     return Promise.resolve(result).then(
       (response) => this.finish(response),
-      (error: unknown) => {
-        this.release()
-        throw error
-      },
+      (error: unknown) => this.fail(error),
     )
+  }
+
+  /** The handler failed: the slot is given back; a refusal is answered 503, anything else rejects unchanged. */
+  fail(error: unknown): Promise<Response> {
+    this.release()
+    return isShedError(error) ? Promise.resolve(this.#refuse(error)) : Promise.reject(error)
+  }
+
+  /** The 503 for a refusal raised inside the handler (the guard's `Retry-After` when it has its own). */
+  refuse(error: ShedError): Response {
+    return this.#refuse(error)
   }
 
   /**

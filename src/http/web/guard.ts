@@ -1,6 +1,14 @@
+import type { ShedError } from '../../degrade/shed/error.js'
 import type { Priority } from '../../degrade/shed/priority.js'
 import { checkOptions, optionKeys } from '../../util/validate.js'
-import { GUARD_OPTION_KEYS, RequestPolicy, type GuardOptions, type RequestBytes } from '../policy.js'
+import { isThenable } from '../../util/safe-call.js'
+import {
+  GUARD_OPTION_KEYS,
+  RequestPolicy,
+  type GuardOptions,
+  type RequestBytes,
+  type RequestReservation,
+} from '../policy.js'
 import { targetOf, type GuardTarget, type Target } from '../target.js'
 import { AdmittedRequest } from './admitted.js'
 import { failure, gone, refusal } from './respond.js'
@@ -24,9 +32,10 @@ export interface WebShedOptions<In> {
   /**
    * Bytes the request reserves (`pressure.reserve`, at its priority) for the life of the handler —
    * until the Response is produced, and for a streamed body until the stream ends or is cancelled:
-   * a number, or a function of the request (rows asked × bytes per row). A request that does not
-   * fit is answered `503` before the handler runs; a function that throws or returns something that
-   * is not a byte count answers `500` (reported). See docs/reservations.md.
+   * a number, or a function of the request (rows asked × bytes per row), which may return a
+   * promise (count first). A request that does not fit is answered `503` before the handler runs;
+   * a function that throws, rejects or gives something that is not a byte count answers `500`
+   * (reported). See docs/reservations.md.
    */
   bytes?: RequestBytes<In>
 }
@@ -60,6 +69,8 @@ export class WebGuard<In> {
   readonly #given: Target | undefined
   readonly #shared: SharedController
   #found: { controller: unknown; target: Target } | undefined
+  /** A refusal raised inside the handler, answered as one at the door (one function per guard, not per request). */
+  readonly #refuse: (error: ShedError) => Response
 
   constructor(where: string, options: unknown, shared: SharedController) {
     const { pressure, ...own } = checkOptions<WebShedOptions<In>>(where, 'options', options, WEB_OPTION_KEYS)
@@ -70,6 +81,7 @@ export class WebGuard<In> {
     this.#given = pressure === undefined ? undefined : targetOf(where, pressure)
     if (this.#given !== undefined) this.#policy.checkReserve(this.#given)
     this.#shared = shared
+    this.#refuse = (error) => refusal(policy.refusal(error))
   }
 
   /**
@@ -81,8 +93,8 @@ export class WebGuard<In> {
     const target = this.#target()
     const priority = this.#fixed ?? this.#policy.priorityOf(input, target.report)
     if (target.follows && request.signal?.aborted === true) return gone()
-    let decided: Admission | undefined
-    let later: ((outcome: Admission) => void) | undefined
+    let decided: Admission | Promise<Admission> | undefined
+    let later: ((outcome: Admission | Promise<Admission>) => void) | undefined
     const permit = target.shed.acquire(
       priority,
       (error, granted) => {
@@ -113,9 +125,10 @@ export class WebGuard<In> {
     request: Request,
     priority: Priority,
     target: Target,
-  ): Admission {
+  ): Admission | Promise<Admission> {
     const policy = this.#policy
-    if (!this.#reserves) return new AdmittedRequest(granted, request, target.follows, policy.where, target.report)
+    if (!this.#reserves)
+      return new AdmittedRequest(granted, request, target.follows, policy.where, target.report, this.#refuse)
     if (target.reserve === undefined) {
       // The shared controller is found at the first request: only then can it be checked.
       granted.release()
@@ -127,6 +140,20 @@ export class WebGuard<In> {
       return failure()
     }
     const held = policy.reserve(target as Required<Target>, input, priority)
+    // `bytes` counts first (a promise): the slot is held while it does.
+    if (isThenable(held)) return held.then((counted) => this.#reserved(counted, granted, request, target, true))
+    return this.#reserved(held, granted, request, target, false)
+  }
+
+  /** What the request's reservation came to: the request goes on holding it, or this is its answer. */
+  #reserved(
+    held: RequestReservation,
+    granted: { readonly release: () => void },
+    request: Request,
+    target: Target,
+    counted: boolean,
+  ): Admission {
+    const policy = this.#policy
     if (held.outcome !== 'held') {
       granted.release()
       if (held.outcome === 'failed') return failure()
@@ -136,8 +163,13 @@ export class WebGuard<In> {
       granted.release()
       held.release()
     }
+    if (counted && request.signal?.aborted === true) {
+      // The client left while `bytes` counted: nobody reads an answer, and nothing stays held.
+      release()
+      return gone()
+    }
     // A reservation is worth holding until the body is sent: it follows the request, limit or not.
-    return new AdmittedRequest({ release }, request, true, policy.where, target.report)
+    return new AdmittedRequest({ release }, request, true, policy.where, target.report, this.#refuse)
   }
 
   /** The given controller, or the shared one: looked up again once it closed (it is then replaced). */

@@ -1,6 +1,7 @@
 import type { ShedError } from '../../degrade/shed/error.js'
 import {
   BASE_HEADERS,
+  checkRefusal,
   FAILURE,
   GONE,
   isReadMethod,
@@ -46,6 +47,17 @@ function toResponse(answer: Answer): Response {
 
 export function refusal(error: ShedError): Response {
   return toResponse(refusalAnswer(error))
+}
+
+/**
+ * heapguard's standard refusal as a Web `Response`, for code that catches its own `ShedError`
+ * (a `pressure.reserve()` in a `try`, `shed.run()` outside a guarded handler): `503`, `Retry-After`
+ * and `{ error, level, retryAfter }`, the answer a refusal at the door gets.
+ *
+ * @throws TypeError when `error` is not a `ShedError`.
+ */
+export function refusalResponse(error: unknown): Response {
+  return refusal(checkRefusal('refusalResponse', error))
 }
 
 export function failure(): Response {

@@ -40,7 +40,11 @@ export interface DashboardState {
   ratio: number
   thresholds: Readonly<Thresholds>
   hysteresis: number
-  sources: SourceState[]
+  /**
+   * Each source's last reading, by name, in the order of the controller's sources: the shape of
+   * `Sample.sources` (`state.sources.heap`, `sample.sources.heap`), with the name repeated inside.
+   */
+  sources: Record<string, SourceState>
   trend: Trend
   /** Why the level is what it is: the reason of the last change (`null` before one). */
   why: string | null
@@ -118,13 +122,12 @@ export function readState(pressure: ObservedController): DashboardState {
     ratio: pressure.ratio,
     thresholds: pressure.thresholds,
     hysteresis: pressure.hysteresis,
-    sources: Object.entries(last?.sources ?? {}).map(([name, r]) => ({
-      name,
-      used: r.used,
-      limit: r.limit,
-      ratio: r.ratio,
-      reserved: r.reserved ?? null,
-    })),
+    sources: Object.fromEntries(
+      Object.entries(last?.sources ?? {}).map(([name, r]) => [
+        name,
+        { name, used: r.used, limit: r.limit, ratio: r.ratio, reserved: r.reserved ?? null },
+      ]),
+    ),
     trend,
     why: lastChange?.reason ?? null,
     floors: pressure.floors ? (read('floors', () => pressure.floors!()) ?? []) : [],

@@ -284,6 +284,11 @@ export const METRICS: readonly MetricDef[] = [
   ),
   perPriority('reservations_granted_total', 'Reservations granted, by priority.', (p) => p.reservations()?.granted),
   reservationValue('reservations_active', 'Reservations held now.', 'gauge', (r) => r.active),
+  perPriority(
+    'reservations_underestimated_total',
+    'Released reservations whose source grew at least twice their bytes while held (other reservations taken off), by priority.',
+    (p) => p.reservations()?.underestimated,
+  ),
   reservationValue(
     'reservations_expired_total',
     'Reservations the leak guard expired: held past reservations.maxHoldMs without release().',

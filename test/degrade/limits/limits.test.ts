@@ -108,6 +108,35 @@ describe('limits.page', () => {
     pressure.close()
   })
 
+  it('reads a URLSearchParams directly: values, defaults, and a repeated parameter refused (400)', () => {
+    const { pressure } = drive()
+    const page = (query: string) => pressure.limits.page(new URL(`http://x/?${query}`).searchParams, { max: 100 })
+    expect(page('take=50&skip=200&q=shoes')).toEqual({ take: 50, skip: 200 })
+    expect(page('')).toEqual({ take: 20, skip: 0 })
+    expect(page('take=1000')).toEqual({ take: 100, skip: 0 })
+    for (const [query, field] of [
+      ['take=1&take=2', 'take'],
+      ['skip=0&skip=5', 'skip'],
+      ['take=abc', 'take'],
+    ] as const) {
+      let error: unknown
+      try {
+        page(query)
+      } catch (e) {
+        error = e
+      }
+      expect(error, query).toBeInstanceOf(PageError)
+      expect(error).toMatchObject({ field, statusCode: 400 })
+    }
+    expect(() => page('take=1&take=2')).toThrow(
+      'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got 2 values (the parameter was repeated): "1, 2" (string)',
+    )
+    // Object.fromEntries(searchParams), the old advice, kept only the last value: the repeat passed.
+    const query = new URL('http://x/?take=1&take=2').searchParams
+    expect(pressure.limits.page(Object.fromEntries(query), { max: 100 })).toEqual({ take: 2, skip: 0 })
+    pressure.close()
+  })
+
   it('shrinks pages under pressure with a scaled max (the default is clamped too)', () => {
     const { pressure } = drive()
     const max = pressure.limits.scale({ normal: 100, warning: 50, critical: 10 })
@@ -164,7 +193,7 @@ describe('limits.page', () => {
     [
       'take',
       ['1', '2'],
-      'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got an array',
+      'page: `take` must be a whole number in digits, such as 20 (at most 100 per page), got 2 values (the parameter was repeated): "1, 2" (string)',
     ],
     ['skip', true, 'page: `skip` must be a whole number in digits, got true (boolean)'],
     ['skip', {}, 'page: `skip` must be a whole number in digits, got an object'],
@@ -248,7 +277,9 @@ describe('limits.page', () => {
       new TypeError('limits.page: unknown option `limit` (known: default, max, maxSkip)'),
     )
     expect(() => limits.page('take=5' as never, { max: 10 })).toThrow(
-      new TypeError('limits.page: argument `input` must be an object such as req.query, got "take=5" (string)'),
+      new TypeError(
+        'limits.page: argument `input` must be an object such as req.query or a URLSearchParams, got "take=5" (string)',
+      ),
     )
     expect(() => limits.page([] as never, { max: 10 })).toThrow(TypeError)
     pressure.close()

@@ -179,7 +179,13 @@ describe.each(Object.keys(KINDS) as Kind[])('%s', (which) => {
       s.pressure.mode = 'observe'
       const observed = await get(`${s.base}?format=json`, { headers: { Authorization: `Bearer ${TOKEN}` } })
       expect(JSON.parse(observed.body).state).toMatchObject({ level: 'warning', mode: 'observe' })
-      expect(body.state.sources).toEqual([{ name: 'heap', used: 720, limit: 1000, ratio: 0.72, reserved: null }])
+      expect(body.state.sources).toEqual({
+        heap: { name: 'heap', used: 720, limit: 1000, ratio: 0.72, reserved: null },
+      })
+      // The same shape as Sample.sources: a record by source name (code that reads one reads the other).
+      const sample = s.pressure.lastSample!
+      expect(Object.keys(body.state.sources)).toEqual(Object.keys(sample.sources))
+      expect(body.state.sources.heap).toMatchObject(sample.sources.heap!)
       expect(body.state.thresholds).toEqual({ warning: 0.7, critical: 0.85, emergency: 0.95 })
       expect(body.history).toHaveLength(1)
       expect(body.state.transitions).toEqual([
@@ -194,7 +200,7 @@ describe.each(Object.keys(KINDS) as Kind[])('%s', (which) => {
       expect(() => s.pressure.reserve(400, { priority: 'low' })).toThrow()
       s.pressure.sample()
       const body = JSON.parse((await get(`${s.base}?format=json&token=${TOKEN}`)).body)
-      expect(body.state.sources).toEqual([{ name: 'heap', used: 300, limit: 1000, ratio: 0.5, reserved: 200 }])
+      expect(body.state.sources).toEqual({ heap: { name: 'heap', used: 300, limit: 1000, ratio: 0.5, reserved: 200 } })
       expect(body.state.reservations).toMatchObject({ active: 1, reserved: 200, held: 200, refused: { low: 1 } })
       expect(body.state.cacheBudget).toBeNull()
     })
@@ -257,7 +263,7 @@ describe.each(Object.keys(KINDS) as Kind[])('%s', (which) => {
       const message = parse(update.data)
       expect(message.points).toContainEqual([sample.at, 0.75, 1])
       expect(message.state.level).toBe('warning')
-      expect(message.state.sources[0]).toMatchObject({ name: 'heap', used: 750 })
+      expect(message.state.sources.heap).toMatchObject({ name: 'heap', used: 750 })
     })
 
     it('sends a forced level at once, as a state and a chart point', async () => {

@@ -16,7 +16,7 @@ function levelOf(ratio: number, thresholds: DashboardState['thresholds']): Level
 }
 
 export function renderSources(state: DashboardState): void {
-  const rows = state.sources.map((s) =>
+  const rows = Object.values(state.sources).map((s) =>
     row(
       [
         cell(s.name),

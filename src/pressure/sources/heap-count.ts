@@ -1,6 +1,15 @@
 import v8 from 'node:v8'
 
 /**
+ * The free pages count only in a cycle that began crowded: right after the major GC, V8's own count
+ * (objects and free pages) at this share of the limit or more, so that the collection could not
+ * give the room back. A server whose exports come and go (the high tide) began its cycles at
+ * 0.87–0.92 and touched 0.95 between collections, which its next GC undid; the fragmented leak
+ * began its last cycles at 0.95 and more.
+ */
+const FRAGMENTED_AT = 0.95
+
+/**
  * The heap as V8 counts it against its limit (`OldGenerationCapacity`, what "Reached heap limit"
  * is about), read per space:
  * - objects: what the old generation's spaces hold, and every large object, young ones included (a
@@ -19,15 +28,6 @@ import v8 from 'node:v8'
  * with 83 MB of objects in 93 MB of pages (`used_heap_size` read 0.70–0.85 at the end); counting
  * the free pages it did not reuse, the reading reaches `emergency` before V8 aborts.
  */
-/**
- * The free pages count only in a cycle that began crowded: right after the major GC, V8's own count
- * (objects and free pages) at this share of the limit or more, so that the collection could not
- * give the room back. A server whose exports come and go (the high tide) began its cycles at
- * 0.87–0.92 and touched 0.95 between collections, which its next GC undid; the fragmented leak
- * began its last cycles at 0.95 and more.
- */
-const FRAGMENTED_AT = 0.95
-
 export class HeapCount {
   /** The cycle the figures below belong to (the controller's major-GC count), or -1. */
   #cycle = -1

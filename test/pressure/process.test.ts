@@ -47,8 +47,8 @@ describe('a real process', () => {
   it('with DEFAULT options under --max-old-space-size=128, a process that leaks until V8 kills it says emergency last', async () => {
     // Many small retained objects at 40 MB/s: the leak that used to end at `critical` or `warning`
     // ("Ineffective mark-compacts near heap limit" at a ratio near 0.8). The heap as V8 counts it
-    // reaches 0.95 first (BENCHMARKS.md: 3 of 3 runs, 1.5–2.7 s ahead). Under 64 MiB on a loaded
-    // machine one run in three ended at `critical` (docs/sources.md, GC effort).
+    // reaches 0.95 first (BENCHMARKS.md: 3 of 3 runs, 1.2–1.5 s ahead). Under 64 MiB two runs in
+    // three ended at `critical` (docs/sources.md, GC effort).
     const r = await runFixture('pressure-oom.mjs', {
       nodeArgs: ['--max-old-space-size=128'],
       args: ['small', '40'],

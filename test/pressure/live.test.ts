@@ -98,6 +98,35 @@ describe('live memory: holding and leaving a level', () => {
     pressure.close()
   })
 
+  it('a garbage sawtooth slower than recoveryMs settles: a quick return doubles the dwell, which the damping forgets later', () => {
+    // What is live stays at 0.57; garbage lifts the reading to 0.72 every 1.4 s (recoveryMs 1 s),
+    // as the squeeze's guessed cache does: without damping, warning -> normal -> warning every period.
+    const { pressure, changes, feed, majorGc } = setup({ liveCheck: { afterMs: 1e9 } })
+    const peak = (at: number) => {
+      feed(0.72, at) // the reading crosses warning (0.70)
+      majorGc(0.57, at + 10) // what the next major GC leaves
+    }
+    for (let at = 0; at <= 14_000; at += 1400) {
+      peak(at)
+      for (let t = at + 100; t < at + 1400; t += 100) feed(0.6, t)
+    }
+    // Left once after 1 s, back 0.4 s later: from then on it holds for 2 s, longer than the period.
+    expect(changes.map((c) => c.to)).toEqual(['warning', 'normal', 'warning'])
+    expect(pressure.level).toBe('warning')
+    // The sawtooth stops: the level leaves after the doubled dwell (2 s), not recoveryMs.
+    // (The last peak was at 14 s; its major GC at 14.01 s.)
+    expect(feed(0.6, 15_500)).toBe('warning')
+    expect(feed(0.6, 15_900)).toBe('warning')
+    expect(feed(0.6, 16_100)).toBe('normal')
+    expect(changes.at(-1)!.reason).toBe('heap live 0.570 under the exit line of warning (0.65) for 2.1 s')
+    // Away for more than twice that dwell: a return is new again, and leaves after recoveryMs.
+    feed(0.72, 30_000)
+    majorGc(0.57, 30_010)
+    feed(0.6, 30_100)
+    expect(feed(0.6, 31_200)).toBe('normal')
+    pressure.close()
+  })
+
   it('live memory that grows back holds the level: the next major GC shows it', () => {
     const { pressure, feed, majorGc } = setup({ liveCheck: { afterMs: 1e9 } })
     feed(0.9, 0)

@@ -14,6 +14,10 @@ import type { Floor, LevelCause } from '../types.js'
  * - Otherwise it steps down one level once that has lasted `recoveryMs`. The dwell clock
  *   restarts at every transition, and a sample that holds the level resets it. So garbage that
  *   a major GC has shown dead holds a level only while it keeps the ratio at the threshold itself.
+ * - A level entered again soon after it was left (less than `recoveryMs` later: a heap whose garbage
+ *   swings it across a threshold while what is live stays under it) is held twice as long before
+ *   it may be left again, up to 8 × `recoveryMs`: the level settles instead of flapping. The
+ *   damping is forgotten once the level stayed away for twice its dwell.
  * - A floor (see floors/floors.ts) is a level reached whatever the ratio: it escalates like a
  *   ratio would, and while it holds at or above the current level it holds the level. Once it
  *   lapses, recovery follows the same staged rules.
@@ -25,6 +29,9 @@ export class LevelMachine {
   /** When the level stopped being held (see above); null while it is held. */
   #belowSince: number | null = null
   #cause: LevelCause = { kind: 'recovery', source: '', live: 0, line: 0, forMs: 0 }
+  /** Per level: when it was last left by a step down, and how many times in a row it came back soon. */
+  readonly #leftAt: Partial<Record<Level, number>> = {}
+  readonly #returns: Partial<Record<Level, number>> = {}
   readonly #tuning: Pick<Tuning, 'thresholds' | 'hysteresis' | 'recoveryMs'>
 
   constructor(tuning: Pick<Tuning, 'thresholds' | 'hysteresis' | 'recoveryMs'>) {
@@ -71,6 +78,7 @@ export class LevelMachine {
     const byFloor = levelRank(floorLevel) > levelRank(byRatio)
     const reached = byFloor ? floorLevel : byRatio
     if (levelRank(reached) > levelRank(this.#level)) {
+      this.#countReturn(reached, now)
       this.#level = reached
       this.#belowSince = null
       this.#cause = byFloor
@@ -89,8 +97,9 @@ export class LevelMachine {
     }
     this.#belowSince ??= now
     const forMs = now - this.#belowSince
-    if (forMs >= this.#tuning.recoveryMs) {
+    if (forMs >= this.#dwell(this.#level)) {
       const line = this.exitLine()
+      this.#leftAt[this.#level] = now
       this.#level = LEVELS[levelRank(this.#level) - 1]!
       this.#cause = { kind: 'recovery', source: inputs.liveSource, live: inputs.live, line, forMs }
       // The next step down needs its own dwell, counted from this transition, and only if the
@@ -99,4 +108,27 @@ export class LevelMachine {
     }
     return this.#level
   }
+
+  /** How long `level` must go unheld before it steps down: `recoveryMs`, doubled per quick return. */
+  #dwell(level: Level): number {
+    return this.#tuning.recoveryMs * 2 ** (this.#returns[level] ?? 0)
+  }
+
+  /** Counts a return to `level` (and to each level it skips up through) that came soon after it was left. */
+  #countReturn(level: Level, now: number): void {
+    for (let rank = levelRank(this.#level) + 1; rank <= levelRank(level); rank++) {
+      const entered = LEVELS[rank]!
+      const left = this.#leftAt[entered]
+      if (left === undefined) continue
+      const away = now - left
+      if (away < this.#tuning.recoveryMs) {
+        this.#returns[entered] = Math.min((this.#returns[entered] ?? 0) + 1, MAX_DOUBLINGS)
+      } else if (away >= 2 * this.#dwell(entered)) {
+        this.#returns[entered] = 0
+      }
+    }
+  }
 }
+
+/** The dwell doubles at most this many times (8 × `recoveryMs`). */
+const MAX_DOUBLINGS = 3

@@ -15,9 +15,10 @@ import type { Floor, LevelCause } from '../types.js'
  *   restarts at every transition, and a sample that holds the level resets it. So garbage that
  *   a major GC has shown dead holds a level only while it keeps the ratio at the threshold itself.
  * - A level entered again soon after it was left (less than `recoveryMs` later: a heap whose garbage
- *   swings it across a threshold while what is live stays under it) is held twice as long before
- *   it may be left again, up to 8 × `recoveryMs`: the level settles instead of flapping. The
- *   damping is forgotten once the level stayed away for twice its dwell.
+ *   swings it across a threshold while what is live stays under it) is then held by the reading at
+ *   its exit line too, as before live memory counted, and its dwell doubles per such return, up to
+ *   8 × `recoveryMs`: the level settles instead of flapping. The damping is forgotten once the
+ *   level stayed away for twice its dwell.
  * - A floor (see floors/floors.ts) is a level reached whatever the ratio: it escalates like a
  *   ratio would, and while it holds at or above the current level it holds the level. Once it
  *   lapses, recovery follows the same staged rules.
@@ -64,9 +65,12 @@ export class LevelMachine {
   /** True while the readings (or the floor) hold `level`: it may not start to recover. */
   holds(level: Level, inputs: LevelInputs, floor: Level): boolean {
     if (level === 'normal') return true
+    const line = this.exitLine(level)
     return (
       inputs.ratio >= this.#tuning.thresholds[level] ||
-      inputs.live >= this.exitLine(level) ||
+      inputs.live >= line ||
+      // Once it came back soon after leaving, the garbage has shown it returns: the reading holds too.
+      ((this.#returns[level] ?? 0) > 0 && inputs.ratio >= line) ||
       levelRank(floor) >= levelRank(level)
     )
   }

@@ -11,14 +11,17 @@ import type { GcEntry, GcInfo, SourceFloor } from '../types.js'
  * Cheap actions first. The `critical` rule, looser than V8's, holds from the first mark-compact
  * that meets it: `critical` is where caches give memory back (the JVM clears its soft references
  * before it declares the heap exhausted). `emergency` refuses all but critical work, so it needs
- * more than a count that can only err high (see `GcEffort` for the two counts): V8's rule met on
- * the pauses alone (certain: V8 counts at least that much), or "busy" mark-compacts, V8's rule
- * met from the start of marking with the pauses themselves over `BUSY_PAUSES`. Once the cheap
- * actions had their effect (the level at `critical` or above, no cache still trimming: see
- * `GcEffort.arm`) one certain or two busy mark-compacts in a row bring it; whatever the level,
- * two certain or three busy. The ratio, which reads the heap V8 counts, says `emergency` for the
- * rest. A process whose heap the cheap actions bring under 80 %, or whose collector keeps up,
- * never sees `emergency` from effort.
+ * more than one reading of a count that can only err high (see `GcEffort` for the two counts):
+ * - V8's rule met on the pauses alone (certain: V8 counts at least that much): one such
+ *   mark-compact once the cheap actions had their effect (the level at `critical` or above, no
+ *   cache still trimming: see `GcEffort.arm`), two in a row otherwise;
+ * - "busy" mark-compacts, V8's rule met from the start of marking with the pauses themselves
+ *   over `BUSY_PAUSES`: two in a row once the cheap actions had their effect;
+ * - V8's rule met from the start of marking, whatever the pauses: `HEAVY_IN_A_ROW` in a row,
+ *   whatever the level. Counted so, every mark-compact V8 counts as ineffective counts here too,
+ *   so this says `emergency` at V8's third in a row at the latest, one before it can give up.
+ * The ratio, which reads the heap V8 counts, says `emergency` for the rest. A process whose heap
+ * the cheap actions bring under 80 %, or whose collector keeps up, never sees `emergency` from effort.
  */
 export const GC_EFFORT_RULES: readonly GcEffortRule[] = Object.freeze([
   { level: 'emergency', share: 0.8, utilization: 0.4 },
@@ -44,9 +47,17 @@ export interface GcEffortRule {
  * a lone mark-compact at 50 % now and then.
  */
 const BUSY_PAUSES = 0.4
-/** Busy mark-compacts in a row that bring `emergency` once the cheap actions had their effect, and whatever the level. */
+/** Busy mark-compacts in a row that bring `emergency` once the cheap actions had their effect. */
 const BUSY_ARMED = 2
-const BUSY_UNARMED = 3
+/**
+ * Mark-compacts in a row that meet V8's rule counted from the start of marking and bring
+ * `emergency` whatever the level: one fewer than V8's 4 (`kMaxConsecutiveIneffectiveMarkCompacts`).
+ * Measured: dying processes whose marking runs on the main thread (small objects, bursty garbage)
+ * met it 3 to 30 times in a row before V8 gave up, with their pauses at 10–50 % of the time; a
+ * server that trimming saves (the high tide) at most twice in a row (an export held across two
+ * mark-compacts), its old generation back under 80 % at the next.
+ */
+const HEAVY_IN_A_ROW = 3
 /** Mark-compacts in a row that meet V8's rule on the pauses alone and bring `emergency` whatever the level. */
 const CERTAIN_UNARMED = 2
 
@@ -83,9 +94,10 @@ export class GcEffort {
   #armedAfter: number | null = null
   /** The pause of the last mark-compact when it was not incremental (all its work), else null. */
   #fullPause: number | null = null
-  /** Mark-compacts in a row that met V8's rule on the pauses alone (certain), and that were busy (see `BUSY_PAUSES`). */
+  /** Mark-compacts in a row that met V8's rule on the pauses alone (certain), that were busy (see `BUSY_PAUSES`), and that met it from the start of marking (heavy). */
   #certainInARow = 0
   #busyInARow = 0
+  #heavyInARow = 0
   readonly #timings: GcTimings | undefined
 
   /** `timings` learns from mark-compacts that ran whole in their pause. */
@@ -125,18 +137,20 @@ export class GcEffort {
     if (this.#fullPause !== null) this.#timings?.record(this.#fullPause, old.used)
     this.#share = old.used / old.limit
     const [emergency, critical] = GC_EFFORT_RULES as [GcEffortRule, GcEffortRule]
-    const full = this.#share >= emergency.share
-    const certain = full && this.#pauseUtilization < emergency.utilization
-    const busy = full && this.#utilization < emergency.utilization && 1 - this.#pauseUtilization > BUSY_PAUSES
+    // The early count never reads less effort than the pauses: certain ⊂ busy ⊂ heavy.
+    const heavy = this.#share >= emergency.share && this.#utilization < emergency.utilization
+    const certain = heavy && this.#pauseUtilization < emergency.utilization
+    const busy = heavy && 1 - this.#pauseUtilization > BUSY_PAUSES
     this.#certainInARow = certain ? this.#certainInARow + 1 : 0
-    this.#busyInARow = busy || certain ? this.#busyInARow + 1 : 0
+    this.#busyInARow = busy ? this.#busyInARow + 1 : 0
+    this.#heavyInARow = heavy ? this.#heavyInARow + 1 : 0
     const armed = this.#armedAfter !== null && began > this.#armedAfter
-    const calls = armed
-      ? certain || this.#busyInARow >= BUSY_ARMED
-      : this.#certainInARow >= CERTAIN_UNARMED || this.#busyInARow >= BUSY_UNARMED
-    if (calls) {
-      const row = Math.max(this.#busyInARow, this.#certainInARow)
-      const why = armed ? 'after the caches gave back at critical' : `${row} mark-compacts in a row`
+    const afterCheapActions = armed && (certain || this.#busyInARow >= BUSY_ARMED)
+    const inARow = this.#heavyInARow >= HEAVY_IN_A_ROW || this.#certainInARow >= CERTAIN_UNARMED
+    if (afterCheapActions || inARow) {
+      const why = afterCheapActions
+        ? 'after the caches gave back at critical'
+        : `${this.#heavyInARow} mark-compacts in a row`
       return { level: 'emergency', signal: 'gc', reason: `${this.#reason('emergency')}, ${why}` }
     }
     if (this.#meets(critical)) return { level: 'critical', signal: 'gc', reason: this.#reason() }

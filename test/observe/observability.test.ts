@@ -59,13 +59,14 @@ function asPromql(expr: string): string {
 describe('the shipped Prometheus alert rules', () => {
   const rules = shippedRules()
 
-  it('alert on each level, the trend, shedding, flapping, drills and observe mode, and processes that died', () => {
+  it('alert on each level, the trend, a leak held, shedding, flapping, drills and observe mode, and processes that died', () => {
     expect(rules.map((r) => r.alert)).toEqual([
       'HeapguardMemoryWarning',
       'HeapguardMemoryCritical',
       'HeapguardMemoryEmergency',
       'HeapguardHeapReachesLimitSoon',
       'HeapguardHeapReachesLimitVerySoon',
+      'HeapguardMemoryLeakHeld',
       'HeapguardShedding',
       'HeapguardSheddingHighPriority',
       'HeapguardLevelFlapping',
@@ -160,7 +161,7 @@ describe('the shipped Grafana dashboard', () => {
     }
   })
 
-  it('shows pressure ratio and level, per-source usage, caches, shedding, reservations and the trend', () => {
+  it('shows pressure ratio and level, per-source usage, caches, shedding, reservations, the trend and what grows', () => {
     const shown = new Set(dashboardExpressions.flatMap(({ expr }) => metricNames(asPromql(expr))))
     for (const name of [
       'memory_pressure_ratio',
@@ -175,6 +176,9 @@ describe('the shipped Grafana dashboard', () => {
       'memory_reserved_bytes',
       'memory_heap_floor_bytes',
       'memory_seconds_to_limit',
+      'memory_leak_held_bytes',
+      'memory_unmanaged_bytes',
+      'memory_growth_bytes_per_second',
     ]) {
       expect(shown, name).toContain(name)
     }
